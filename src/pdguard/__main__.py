@@ -1,0 +1,3 @@
+from pdguard.cli import main
+
+main()

@@ -1,0 +1,132 @@
+"""Findings and the report every output format renders.
+
+A policy's `deny`/`warn` result is `{msg, resource: {type, id, name}, details?}`; the engine joins
+it with the policy's METADATA (id, title, severity, description, remediation, docs URL) into a
+:class:`Finding`. A finding has a stable fingerprint so that baselines and scan diffs can match
+the same problem across runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 … critical=4
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+def severity_at_least(severity: str, threshold: str) -> bool:
+    """True when `severity` is at or above `threshold` (`none` is never reached)."""
+    if threshold == "none":
+        return False
+    return SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK[threshold]
+
+
+class Resource(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    id: str
+    name: str | None = None
+
+
+class Location(BaseModel):
+    """Where a resource is defined (Terraform source), for SARIF physicalLocation."""
+
+    path: str
+    line: int = 1
+
+
+class Waiver(BaseModel):
+    policy: str
+    resource: str | None = None  # resource id or name glob
+    reason: str
+    expires: str | None = None  # ISO date
+
+
+class Finding(BaseModel):
+    policy_id: str
+    title: str
+    severity: str
+    description: str = ""
+    remediation: str = ""
+    docs_url: str | None = None
+    kind: Literal["deny", "warn"] = "deny"
+    msg: str
+    resource: Resource
+    details: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str
+    package: str | None = None
+    file: str | None = None  # policy file the rule came from
+    waived: bool = False
+    waiver: Waiver | None = None
+    location: Location | None = None
+    baseline: Literal["new", "unchanged"] | None = None
+
+
+def fingerprint(policy_id: str, resource_type: str, resource_id: str, details: Any) -> str:
+    """Stable across runs: policy id + resource type + resource id + hash of `details`."""
+    details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    h = hashlib.sha256()
+    for part in (policy_id, resource_type, resource_id, details_json):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]
+
+
+class PolicyInfo(BaseModel):
+    """A policy's METADATA, as read from its `# METADATA` block."""
+
+    id: str
+    title: str
+    description: str = ""
+    severity: str = "medium"
+    remediation: str = ""
+    docs_url: str | None = None
+    package: str
+    file: str
+    tags: list[str] = Field(default_factory=list)
+    enabled_by_default: bool = True
+    related_resources: list[str] = Field(default_factory=list)
+
+
+class Summary(BaseModel):
+    total: int = 0
+    failing: int = 0
+    waived: int = 0
+    by_severity: dict[str, int] = Field(default_factory=dict)
+    fail_on: str = "high"
+    new: int | None = None
+    unchanged: int | None = None
+    fixed: int | None = None
+
+
+class Report(BaseModel):
+    """What `pdguard check` produces; every output format renders one of these.
+
+    `findings` are active (not waived) findings; `waived` are findings a valid waiver covers;
+    `expired_waivers` are waivers past their date (they no longer waive anything);
+    `fixed` (with a baseline) are baseline fingerprints no longer found.
+    """
+
+    schema_version: str = REPORT_SCHEMA_VERSION
+    tool: dict[str, str] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)  # snapshot meta (account, region, scanned_at…)
+    policies: list[PolicyInfo] = Field(default_factory=list)  # every policy evaluated
+    findings: list[Finding] = Field(default_factory=list)
+    waived: list[Finding] = Field(default_factory=list)
+    expired_waivers: list[Waiver] = Field(default_factory=list)
+    fixed: list[dict[str, Any]] = Field(default_factory=list)
+    summary: Summary = Field(default_factory=Summary)
+    warnings: list[str] = Field(default_factory=list)
+
+    def policy(self, policy_id: str) -> PolicyInfo | None:
+        for p in self.policies:
+            if p.id == policy_id:
+                return p
+        return None
