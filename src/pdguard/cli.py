@@ -1,0 +1,394 @@
+"""pdguard command line.
+
+Exit codes:
+  0  no failing finding (or the command succeeded)
+  1  failing findings at or above --fail-on (default: high); failing policy tests
+  2  error: scan failed, authentication, engine or OPA error, bad config, invalid policy, usage
+  3  an input file (snapshot, baseline, state) that cannot be read
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pdguard import __version__
+from pdguard.config import DEFAULT_SETTINGS, Config, load_config
+from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, PdguardError
+from pdguard.findings import SEVERITIES
+
+EXIT_HELP = """\b
+Exit codes:
+  0  no failing finding
+  1  failing findings at or above --fail-on (default high; 'none' never fails)
+  2  error: scan failed, auth, engine/OPA error, bad config, invalid policy
+  3  an input file (snapshot, baseline, tfstate) that cannot be read
+"""
+
+
+class Ctx:
+    def __init__(self, config_path: str | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._cfg: Config | None = None
+
+    @property
+    def cfg(self) -> Config:
+        if self._cfg is None:
+            self._cfg = load_config(self.config_path)
+        return self._cfg
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_HELP)
+@click.version_option(__version__, prog_name="pdguard")
+@click.option("--config", "config_path", metavar="FILE", help="pdguard.yaml (default: ./pdguard.yaml or $PDGUARD_CONFIG).")
+@click.option("-v", "--verbose", count=True, help="Log API retries and rate-limit waits to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """pdguard: policy-as-code guardrails for PagerDuty.
+
+    Scan an account into an inventory snapshot, evaluate Rego governance policies over it, and
+    report findings as a table, JSON, SARIF, JUnit or Markdown.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="pdguard: %(message)s")
+    if not verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    ctx.obj = Ctx(config_path, verbose)
+
+
+def scan_options_decorator(f: Any) -> Any:
+    opts = [
+        click.option("--api-key", envvar="PAGERDUTY_API_KEY", show_envvar=True, metavar="KEY",
+                     help="REST API key (account or user token). Never printed or stored."),
+        click.option("--oauth", is_flag=True, help="The key is an OAuth access token (sent as Bearer)."),
+        click.option("--region", type=click.Choice(["us", "eu"]), help="PagerDuty service region (default us)."),
+        click.option("--api-url", metavar="URL", help="API base URL (proxies, the simulator)."),
+        click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight (default 8)."),
+        click.option("--incidents-since", metavar="DATE", help="Scan incidents created since DATE (ISO 8601)."),
+        click.option("--lookback-days", type=click.IntRange(0, 3650), help="Incident lookback (default 90 days)."),
+        click.option("--exclude", multiple=True, metavar="COLLECTION", help="Skip a collection (repeatable)."),
+        click.option("--timeout", type=float, help="Per-request timeout in seconds (default 30)."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _scan_opts(cfg: Config, kw: dict[str, Any]) -> Any:
+    from pdguard.pipeline import scan_options
+
+    return scan_options(cfg, api_key=kw["api_key"], oauth=kw["oauth"], region=kw["region"], api_url=kw["api_url"],
+                        concurrency=kw["concurrency"], incidents_since=kw["incidents_since"],
+                        lookback_days=kw["lookback_days"], exclude=kw["exclude"], timeout=kw["timeout"])
+
+
+@cli.command()
+@scan_options_decorator
+@click.option("-o", "--output", "output", default="snapshot.json", show_default=True, metavar="FILE",
+              help="Snapshot file (written atomically; '-' for stdout).")
+@click.pass_obj
+def scan(obj: Ctx, output: str, **kw: Any) -> None:
+    """Scan a PagerDuty account into an inventory snapshot (JSON)."""
+    from pdguard.pipeline import run_scan, save_snapshot
+    from pdguard.snapshot import dump_document
+
+    result = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"])
+    doc = result.document
+    if output == "-":
+        click.echo(dump_document(doc))
+    else:
+        save_snapshot(doc, output)
+    meta = doc["meta"]
+    for w in meta["warnings"]:
+        click.echo(f"pdguard: warning: {w}", err=True)
+    if not kw["quiet"]:
+        counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
+        state = "complete" if meta["complete"] else "INCOMPLETE"
+        where = "stdout" if output == "-" else output
+        click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {where}", err=True)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the snapshot document."""
+    from pdguard.snapshot import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+def _check_options(f: Any) -> Any:
+    opts = [
+        click.option("--policy", "policies", multiple=True, metavar="PATH", help="Extra policy file/dir (repeatable)."),
+        click.option("--no-builtin", is_flag=True, help="Do not evaluate the built-in policy library."),
+        click.option("--engine", type=click.Choice(["embedded", "opa"]), help="Policy engine (default embedded)."),
+        click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL", help="OPA server for --engine opa."),
+        click.option("--opa-token", metavar="TOKEN", envvar="PDGUARD_OPA_TOKEN", help="Bearer token for OPA."),
+        click.option("--opa-preloaded", is_flag=True, default=None,
+                     help="The OPA server already has the policies (started with them); do not upload."),
+        click.option("--opa-timeout", type=float, help="OPA request timeout in seconds (default 60)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
+    opa = cfg.opa.model_copy()
+    if kw.get("opa_token"):
+        opa.token = kw["opa_token"]
+    if kw.get("opa_preloaded"):
+        opa.preloaded = True
+    if kw.get("opa_timeout"):
+        opa.timeout = kw["opa_timeout"]
+    if kw.get("opa_url"):
+        opa.url = kw["opa_url"]
+    return cfg.model_copy(update={"opa": opa})
+
+
+@cli.command(epilog=EXIT_HELP)
+@click.option("--snapshot", metavar="FILE", help="Evaluate a saved snapshot instead of scanning.")
+@scan_options_decorator
+@_check_options
+@click.option("--format", "formats", multiple=True, metavar="FORMAT[=FILE]",
+              help="table|json|sarif|junit|markdown, repeatable; '=FILE' writes to a file.")
+@click.option("--output", metavar="FILE", help="File for the one --format given without '=FILE'.")
+@click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), help="Fail (exit 1) at or above this severity (default high).")
+@click.option("--severity", "severities", multiple=True, type=click.Choice(list(SEVERITIES)),
+              help="Only report these severities (repeatable).")
+@click.option("--baseline", metavar="FILE", help="Earlier JSON report: only new findings fail the gate.")
+@click.option("--save-snapshot", metavar="FILE", help="Also write the scanned snapshot here.")
+@click.option("--tfstate", multiple=True, metavar="PATH", help="Terraform state (or `terraform show -json`) for IaC status.")
+@click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources, for file/line locations.")
+@click.option("--sarif-category", metavar="NAME", help="SARIF runAutomationDetails category (default: account).")
+@click.pass_obj
+def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str | None, fail_on: str | None,
+          severities: tuple[str, ...], baseline: str | None, save_snapshot: str | None, tfstate: tuple[str, ...],
+          tf_dir: tuple[str, ...], sarif_category: str | None, **kw: Any) -> None:
+    """Scan (or read --snapshot), evaluate the policies, report, and gate on severity."""
+    from pdguard.engine.base import InputRef
+    from pdguard.pipeline import check_document, gate, parse_formats, render_outputs, run_scan
+    from pdguard.pipeline import save_snapshot as write_snapshot
+
+    cfg = _apply_engine_flags(obj.cfg, kw)
+    specs = parse_formats(formats, output)
+    if snapshot and not (tfstate or tf_dir):
+        ref = InputRef(path=Path(snapshot))
+        if not ref.path.is_file():  # type: ignore[union-attr]
+            from pdguard.errors import InputError
+
+            raise InputError(f"snapshot file not found: {snapshot}")
+    else:
+        if snapshot:
+            from pdguard.snapshot import load_document
+
+            doc = load_document(snapshot)
+        else:
+            doc = run_scan(_scan_opts(cfg, kw), quiet=kw["quiet"]).document
+        if tfstate or tf_dir:
+            from pdguard.inventory.iac import apply_iac, classify
+
+            apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
+        if save_snapshot:
+            write_snapshot(doc, save_snapshot)
+        ref = InputRef(doc=doc)
+    report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"], policy_paths=list(kw["policies"]),
+                            builtin=not kw["no_builtin"], fail_on=fail_on, severities=list(severities) or None,
+                            baseline=baseline)
+    render_outputs(report, specs, sarif_category=sarif_category)
+    for w in report.warnings:
+        click.echo(f"pdguard: warning: {w}", err=True)
+    sys.exit(gate(report))
+
+
+@cli.command()
+@click.option("--sarif", "sarif_path", default="pdguard-demo.sarif", show_default=True, metavar="FILE",
+              help="Where to write the SARIF report.")
+@click.option("--snapshot", "snapshot_out", metavar="FILE", help="Also keep the scanned snapshot.")
+@click.option("--format", "fmt", default="table", type=click.Choice(["table", "json", "markdown"]), show_default=True)
+@click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), default="high", show_default=True)
+def demo(sarif_path: str, snapshot_out: str | None, fmt: str, fail_on: str) -> None:
+    """Scan the bundled sample account (local simulator over HTTP), evaluate, report. No key or network."""
+    import secrets
+
+    from pdguard.engine.base import InputRef
+    from pdguard.pipeline import FormatSpec, check_document, gate, render_outputs, run_scan
+    from pdguard.pipeline import save_snapshot as write_snapshot
+    from pdguard.scanner import ScanOptions
+    from pdguard.simulator import sample_account, serve
+
+    token = secrets.token_hex(16)
+    cfg = Config()
+    with serve(sample_account(), tokens={token}) as server:
+        click.echo(f"pdguard demo: simulated PagerDuty account at {server.url}", err=True)
+        result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8), quiet=True)
+    doc = result.document
+    meta = doc["meta"]
+    counts = ", ".join(f"{v} {k}" for k, v in meta["counts"].items() if v)
+    click.echo(f"pdguard demo: scanned {counts} in {result.requests} requests", err=True)
+    if snapshot_out:
+        write_snapshot(doc, snapshot_out)
+    report = check_document(InputRef(doc=doc), cfg, fail_on=fail_on)
+    render_outputs(report, [FormatSpec(fmt), FormatSpec("sarif", sarif_path)])
+    click.echo(f"pdguard demo: SARIF written to {sarif_path}", err=True)
+    sys.exit(gate(report))
+
+
+@cli.group()
+def policy() -> None:
+    """Work with policies: test, document, list."""
+
+
+@policy.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True)
+@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL")
+@click.option("-v", "--verbose", is_flag=True, help="List every test, not only failures.")
+@click.pass_obj
+def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | None, verbose: bool) -> None:
+    """Run the test_* rules of *_test.rego files (default: the built-in library), like `opa test`."""
+    from pdguard.engine.loader import load_policies
+    from pdguard.evaluate import make_engine
+
+    ps = load_policies(list(paths), builtin=not paths, tests=True)
+    eng = make_engine(obj.cfg, engine, opa_url)
+    data = {"pdguard": {"config": obj.cfg.policy_settings()}}
+    results = eng.run_tests(ps.modules, data)
+    if not results:
+        click.echo("pdguard: no test_* rules found", err=True)
+        sys.exit(EXIT_ERROR)
+    failed = [r for r in results if not r.passed]
+    current = None
+    for r in results:
+        if verbose or not r.passed:
+            if r.file != current:
+                click.echo(f"{r.file}:")
+                current = r.file
+            status = "PASS" if r.passed else "FAIL"
+            click.echo(f"  data.{r.package}.{r.name}: {status}" + (f" ({r.error})" if r.error else ""))
+    click.echo("-" * 60)
+    click.echo(f"PASS: {len(results) - len(failed)}/{len(results)}" + (f"\nFAIL: {len(failed)}/{len(results)}" if failed else ""))
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@policy.command("doc")
+@click.argument("paths", nargs=-1)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("--check", "check_file", metavar="FILE", help="Exit 1 when FILE differs from the generated catalogue.")
+def policy_doc(paths: tuple[str, ...], output: str | None, check_file: str | None) -> None:
+    """Markdown catalogue of policies from their METADATA (policies/README.md)."""
+    from pdguard.engine.loader import load_policies
+    from pdguard.policydoc import render_catalogue
+    from pdguard.snapshot import write_atomic
+
+    ps = load_policies(list(paths), builtin=not paths)
+    text = render_catalogue(ps.infos())
+    if check_file:
+        try:
+            current = Path(check_file).read_text(encoding="utf-8")
+        except OSError:
+            current = ""
+        if current != text:
+            click.echo(f"pdguard: {check_file} is out of date: run `pdguard policy doc -o {check_file}`", err=True)
+            sys.exit(EXIT_FINDINGS)
+        click.echo(f"pdguard: {check_file} is up to date", err=True)
+        return
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@policy.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def policy_list(obj: Ctx, as_json: bool) -> None:
+    """List the built-in policies with their id, severity and whether they are enabled."""
+    from pdguard.engine.loader import load_policies
+    from pdguard.evaluate import enabled_policies
+
+    ps = load_policies([], builtin=True)
+    enabled = {m.info.id for m in enabled_policies(ps, obj.cfg) if m.info}
+    infos = sorted(ps.infos(), key=lambda i: i.id)
+    if as_json:
+        click.echo(json.dumps([{**i.model_dump(), "enabled": i.id in enabled} for i in infos], indent=2))
+        return
+    for i in infos:
+        click.echo(f"{i.id:<14} {i.severity:<8} {'on ' if i.id in enabled else 'off'}  {i.title}")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Configuration helpers."""
+
+
+@config_group.command("defaults")
+def config_defaults() -> None:
+    """Print the default policy settings (data.pdguard.config) as YAML."""
+    import yaml
+
+    click.echo(yaml.safe_dump({"settings": DEFAULT_SETTINGS}, sort_keys=False), nl=False)
+
+
+@cli.command("simulator")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--token", "tokens", multiple=True, help="Accepted API key (default: any).")
+def simulator_cmd(host: str, port: int, tokens: tuple[str, ...]) -> None:
+    """Serve the bundled sample account on a local PagerDuty-compatible API (for trying pdguard)."""
+    import time
+
+    from pdguard.simulator import sample_account, serve
+
+    with serve(sample_account(), host=host, port=port, tokens=set(tokens) or None) as server:
+        click.echo(f"pdguard simulator listening on {server.url} (Ctrl-C to stop)", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def _register_optional() -> None:
+    try:
+        from pdguard.inventory.cli import register
+    except ImportError:  # pragma: no cover - inventory is part of the package
+        return
+    register(cli)
+
+
+_register_optional()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every error is one line on stderr and a distinct exit code, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="pdguard", standalone_mode=False)
+    except PdguardError as exc:
+        click.echo(f"pdguard: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("pdguard: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("pdguard: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: still one line, unless debugging
+        if os.environ.get("PDGUARD_DEBUG"):
+            raise
+        click.echo(f"pdguard: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)

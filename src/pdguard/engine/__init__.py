@@ -1,0 +1,1 @@
+"""Policy engines: embedded regorus (default) and an OPA server, behind one contract."""

@@ -1,0 +1,76 @@
+"""The contract both engines implement, and the entry module they both evaluate.
+
+Evaluation is ONE query of a generated module, `data.pdguard_entry.result`, which returns the
+snapshot envelope (schema_version, meta, collection shapes) and, per enabled policy package, its
+`deny`/`warn` sets. Both engines load the same policy text and the same generated entry module,
+so the same policies and input give the same results on either.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pdguard.engine.metadata import Module
+from pdguard.snapshot import COLLECTIONS
+
+ENTRY_PACKAGE = "pdguard_entry"
+ENTRY_RULE = f"data.{ENTRY_PACKAGE}.result"
+
+
+def entry_module(targets: list[Module]) -> str:
+    parts = []
+    for m in targets:
+        rules = ", ".join(f'"{r}": data.{m.package}.{r}' for r in m.rules)
+        parts.append(f'  "{m.package}": {{{rules}}}')
+    results = ",\n".join(parts)
+    collections = json.dumps(list(COLLECTIONS))
+    return f"""package {ENTRY_PACKAGE}
+
+result := {{
+  "schema_version": object.get(input, "schema_version", null),
+  "meta": object.get(input, "meta", null),
+  "iac": object.get(input, "iac", null),
+  "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],
+  "results": {{
+{results}
+  }},
+}}
+"""
+
+
+@dataclass
+class InputRef:
+    """The snapshot to evaluate: an in-memory document or a JSON file (read by the engine)."""
+
+    doc: dict[str, Any] | None = None
+    path: Path | None = None
+
+    def as_bytes(self) -> bytes:
+        if self.doc is not None:
+            return json.dumps(self.doc, separators=(",", ":")).encode("utf-8")
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+@dataclass
+class TestResult:
+    package: str
+    name: str
+    file: str
+    passed: bool
+    error: str | None = None
+
+
+class Engine(Protocol):
+    name: str
+
+    def evaluate(self, modules: list[Module], targets: list[Module], data: dict[str, Any],
+                 input_ref: InputRef) -> dict[str, Any]:
+        """Return the entry result: {schema_version, meta, not_lists, results: {package: {deny, warn}}}."""
+        ...
+
+    def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
+        ...

@@ -1,0 +1,94 @@
+"""Find and read policy files: the built-in library plus user `--policy` paths."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pdguard.engine.metadata import Module, parse_module
+from pdguard.errors import PolicyError
+from pdguard.findings import PolicyInfo
+
+DOCS_BASE = "https://github.com/pdguard/pdguard/blob/main/policies/README.md"
+
+
+def builtin_policy_dir() -> Path:
+    """The built-in library: `policies/` of a source checkout, or the copy inside the package."""
+    here = Path(__file__).resolve().parent.parent  # src/pdguard
+    for candidate in (here / "builtin_policies", here.parent.parent / "policies"):
+        if candidate.is_dir() and any(candidate.rglob("*.rego")):
+            return candidate
+    raise PolicyError("the built-in policy library is missing from this installation (reinstall pdguard)")
+
+
+@dataclass
+class PolicySet:
+    modules: list[Module] = field(default_factory=list)
+
+    @property
+    def policies(self) -> list[Module]:
+        return [m for m in self.modules if not m.is_test]
+
+    @property
+    def tests(self) -> list[Module]:
+        return [m for m in self.modules if m.is_test]
+
+    def infos(self) -> list[PolicyInfo]:
+        return [m.info for m in self.policies if m.info is not None]
+
+
+def _rego_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root] if root.suffix == ".rego" else []
+    return sorted(p for p in root.rglob("*.rego") if p.is_file())
+
+
+def load_policies(paths: list[str] | None = None, *, builtin: bool = True, tests: bool = False) -> PolicySet:
+    roots: list[tuple[Path, str | None]] = []
+    if builtin:
+        roots.append((builtin_policy_dir(), "policies"))
+    for p in paths or []:
+        path = Path(p)
+        if not path.exists():
+            raise PolicyError(f"policy path not found: {p}")
+        roots.append((path, None))
+    if not roots:
+        raise PolicyError("no policies to evaluate (--no-builtin given and no --policy path)")
+    seen_files: set[Path] = set()
+    modules: list[Module] = []
+    for root, display_root in roots:
+        files = _rego_files(root)
+        if not files and root.is_dir():
+            raise PolicyError(f"no .rego files under {root}")
+        for f in files:
+            real = f.resolve()
+            if real in seen_files:
+                continue
+            seen_files.add(real)
+            is_test = f.name.endswith("_test.rego")
+            if is_test and not tests:
+                continue
+            if display_root is not None:
+                rel = f.relative_to(root) if root.is_dir() else Path(f.name)
+                display = f"{display_root}/{rel.as_posix()}"
+            else:
+                display = os.path.relpath(f) if not os.path.isabs(str(f)) else str(f)
+            try:
+                text = f.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PolicyError(f"cannot read policy {display}: {exc}") from None
+            modules.append(parse_module(display, text, DOCS_BASE if display_root else None))
+    ids: dict[str, str] = {}
+    packages: dict[str, str] = {}
+    for m in modules:
+        if m.is_test:
+            continue
+        if m.info and m.rules:
+            if m.package in packages:
+                raise PolicyError(f"{m.path}: package {m.package} also has deny/warn rules in {packages[m.package]}")
+            packages[m.package] = m.path
+            if m.info.id in ids:
+                raise PolicyError(f"{m.path}: policy id {m.info.id} is also used by {ids[m.info.id]}")
+            ids[m.info.id] = m.path
+    return PolicySet(modules)

@@ -1,0 +1,144 @@
+"""The OPA engine: an OPA server (the docker-compose sidecar, or any reachable OPA) over its REST API.
+
+Uses `opa-python-client` with its pitfalls handled:
+- its default request timeout is 1.5 s (a 60 MB input needs ~6 s): pdguard passes its own (60 s default);
+- its policy upload defaults to `rego_compat=True`, which silently rewrites policy text on a parse
+  error: pdguard always uploads with `rego_compat=False`, so OPA sees exactly the files pdguard read;
+- its query helper takes a dict and serialises it again: the snapshot is posted as the bytes already
+  on disk through the client's own session (same TLS, token and headers).
+An undefined result, an OPA error, a timeout or an unreachable server is an EngineError (exit 2) —
+never an empty, passing result.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+from pdguard.engine.base import ENTRY_PACKAGE, ENTRY_RULE, InputRef, TestResult, entry_module
+from pdguard.engine.metadata import Module
+from pdguard.errors import EngineError, PolicyError
+
+
+def _opa_errors(body: Any) -> str:
+    if not isinstance(body, dict):
+        return str(body)[:200]
+    errs = body.get("errors") or []
+    if errs and isinstance(errs[0], dict):
+        e = errs[0]
+        loc = e.get("location") or {}
+        where = f"{loc.get('file')}:{loc.get('row')}:{loc.get('col')}: " if loc.get("file") else ""
+        return f"{where}{e.get('message') or e.get('code')}"
+    return str(body.get("message") or body.get("code") or body)[:300]
+
+
+class OpaEngine:
+    name = "opa"
+
+    def __init__(self, url: str, *, token: str | None = None, timeout: float = 60.0, ca_cert: str | None = None,
+                 insecure: bool = False, preloaded: bool = False, ready_timeout: float = 10.0) -> None:
+        from opa_client.opa import OpaClient
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise EngineError(f"invalid OPA URL '{url}' (expected http(s)://host:port)")
+        self.url = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or (443 if parsed.scheme == 'https' else 8181)}"
+        self.preloaded = preloaded
+        self.timeout = timeout
+        self.ready_timeout = ready_timeout
+        ssl = parsed.scheme == "https"
+        self.client = OpaClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8181), ssl=ssl,
+                                token=token, timeout=timeout, retries=0)
+        if ssl:
+            self.client._session.verify = ca_cert or (not insecure)
+        self._uploaded: dict[str, str] = {}
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _ready(self) -> None:
+        from opa_client.errors import ConnectionsError
+
+        try:
+            self.client.wait_for_ready(timeout=self.ready_timeout, interval=0.2)
+        except ConnectionsError:
+            raise EngineError(f"OPA server at {self.url} is unreachable or not healthy") from None
+
+    def _put_policy(self, policy_id: str, text: str) -> None:
+        from opa_client.errors import RegoParseError
+
+        if self._uploaded.get(policy_id) == text:
+            return
+        try:
+            self.client.update_policy_from_string(text, policy_id, rego_compat=False)
+        except RegoParseError as exc:
+            errors = getattr(exc, "errors", None) or []
+            raise PolicyError(f"OPA rejected {policy_id}: {_opa_errors({'errors': errors, 'message': getattr(exc, 'message', '')})}") from None
+        except requests.RequestException as exc:
+            raise EngineError(f"OPA policy upload failed: {type(exc).__name__}") from None
+        except ValueError:
+            raise EngineError(f"OPA policy upload of {policy_id} failed with a non-JSON answer") from None
+        self._uploaded[policy_id] = text
+
+    def _put_data(self, data: dict[str, Any]) -> None:
+        try:
+            self.client.update_or_create_data(data.get("pdguard", {}).get("config", {}), "pdguard/config")
+        except requests.RequestException as exc:
+            raise EngineError(f"OPA data upload failed: {type(exc).__name__}") from None
+        except Exception as exc:
+            raise EngineError(f"OPA rejected the configuration data: {getattr(exc, 'message', exc)}") from None
+
+    def _load(self, modules: list[Module], data: dict[str, Any]) -> None:
+        self._ready()
+        self._put_data(data)
+        if not self.preloaded:
+            for m in modules:
+                self._put_policy(f"pdguard/{m.path}", m.text)
+
+    def _post(self, path: str, body: bytes) -> Any:
+        url = f"{self.client.root_url}/data/{path}"
+        try:
+            resp = self.client._session.post(url, data=body, headers={"Content-Type": "application/json"},
+                                             timeout=self.timeout)
+        except requests.Timeout:
+            raise EngineError(f"OPA query timed out after {self.timeout:g}s (raise --opa-timeout)") from None
+        except requests.RequestException as exc:
+            raise EngineError(f"OPA query failed: {type(exc).__name__} talking to {self.url}") from None
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise EngineError(f"OPA answered HTTP {resp.status_code} with a non-JSON body") from None
+        if resp.status_code != 200:
+            raise EngineError(f"OPA evaluation error (HTTP {resp.status_code}): {_opa_errors(payload)}")
+        if not isinstance(payload, dict) or "result" not in payload:
+            raise EngineError(f"OPA returned an undefined result for data/{path}")
+        return payload["result"]
+
+    # -- contract --------------------------------------------------------------------------
+
+    def evaluate(self, modules: list[Module], targets: list[Module], data: dict[str, Any],
+                 input_ref: InputRef) -> dict[str, Any]:
+        self._load(modules, data)
+        self._put_policy(f"pdguard/{ENTRY_PACKAGE}.rego", entry_module(targets))
+        body = b'{"input":' + input_ref.as_bytes() + b"}"
+        result = self._post(ENTRY_RULE.removeprefix("data.").replace(".", "/"), body)
+        if not isinstance(result, dict):
+            raise EngineError("OPA returned a result of the wrong shape")
+        return result
+
+    def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
+        self._load(modules, data)
+        out: list[TestResult] = []
+        for m in modules:
+            for t in m.tests:
+                try:
+                    value = self._post(f"{m.package.replace('.', '/')}/{t}", b"{}")
+                    out.append(TestResult(m.package, t, m.path, value is True,
+                                          None if value is True else f"= {json.dumps(value)[:80]}"))
+                except EngineError as exc:
+                    msg = str(exc)
+                    out.append(TestResult(m.package, t, m.path, False,
+                                          "undefined" if "undefined result" in msg else msg))
+        return out

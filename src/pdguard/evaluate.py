@@ -1,0 +1,257 @@
+"""Evaluate policies over a snapshot and turn `deny`/`warn` results into a Report.
+
+This is the evaluation path of a possibly 60 MB snapshot: the document is handed to the engine
+as it is (a file path or the in-memory dict) and never re-validated object by object in Python;
+Python only sees the engine's (small) result: the envelope and the deny/warn sets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+from pdguard import INFORMATION_URI, __version__
+from pdguard.config import Config
+from pdguard.engine.base import Engine, InputRef
+from pdguard.engine.loader import PolicySet, load_policies
+from pdguard.engine.metadata import Module
+from pdguard.errors import ConfigError, EngineError, InputError, PolicyError
+from pdguard.findings import (
+    SEVERITIES,
+    SEVERITY_RANK,
+    Finding,
+    Location,
+    PolicyInfo,
+    Report,
+    Resource,
+    Summary,
+    Waiver,
+    fingerprint,
+    severity_at_least,
+)
+from pdguard.snapshot import SCHEMA_VERSION
+
+
+def make_engine(cfg: Config, name: str | None = None, opa_url: str | None = None) -> Engine:
+    kind = name or cfg.engine
+    if kind == "embedded":
+        from pdguard.engine.embedded import EmbeddedEngine
+
+        return EmbeddedEngine()
+    if kind == "opa":
+        from pdguard.engine.opa import OpaEngine
+
+        url = opa_url or cfg.opa.url
+        if not url:
+            raise ConfigError("--engine opa needs an OPA server: pass --opa-url or set opa.url in pdguard.yaml")
+        return OpaEngine(url, token=cfg.opa.token, timeout=cfg.opa.timeout, ca_cert=cfg.opa.ca_cert,
+                         insecure=cfg.opa.insecure, preloaded=cfg.opa.preloaded)
+    raise ConfigError(f"unknown engine '{kind}' (choose embedded or opa)")
+
+
+def enabled_policies(policyset: PolicySet, cfg: Config) -> list[Module]:
+    known = {m.info.id for m in policyset.policies if m.info}
+    for pid in cfg.policies:
+        if pid not in known:
+            raise ConfigError(f"pdguard.yaml: policies.{pid}: no such policy")
+    out = []
+    for m in policyset.policies:
+        if not m.rules or m.info is None:
+            continue
+        switch = cfg.policies.get(m.info.id)
+        enabled = switch.enabled if switch and switch.enabled is not None else m.info.enabled_by_default
+        if enabled:
+            out.append(m)
+    return out
+
+
+def _check_envelope(result: dict[str, Any]) -> dict[str, Any]:
+    version = result.get("schema_version")
+    meta = result.get("meta")
+    if version is None or not isinstance(meta, dict):
+        raise InputError("not a pdguard snapshot (missing schema_version or meta)")
+    if str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise InputError(f"snapshot schema_version {version} is not supported (this pdguard reads {SCHEMA_VERSION})")
+    bad = result.get("not_lists") or []
+    if bad:
+        raise InputError(f"snapshot: {', '.join(bad)} must be a list")
+    return meta
+
+
+def _items(m: Module, kind: str, value: Any) -> list[dict[str, Any]]:
+    where = f"{m.path}:{m.package_line}"
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PolicyError(f"{where}: {kind} must be a set of objects, got {type(value).__name__}")
+    for v in value:
+        if not isinstance(v, dict):
+            raise PolicyError(f"{where}: {kind} returned {json.dumps(v)[:60]}, expected an object with msg and resource")
+        res = v.get("resource")
+        if not isinstance(v.get("msg"), str) or not isinstance(res, dict) or res.get("type") is None or res.get("id") is None:
+            raise PolicyError(
+                f"{where}: {kind} returned an object without msg (string) and resource {{type, id, name}}: "
+                f"{json.dumps(v, sort_keys=True)[:100]}"
+            )
+        if "details" in v and not isinstance(v["details"], dict):
+            raise PolicyError(f"{where}: {kind} 'details' must be an object")
+    return value
+
+
+def _iac_locations(iac: Any) -> dict[tuple[str, str], Location]:
+    out: dict[tuple[str, str], Location] = {}
+    if not isinstance(iac, dict):
+        return out
+    for rtype, by_id in (iac.get("resources") or {}).items():
+        if isinstance(by_id, dict):
+            for rid, entry in by_id.items():
+                if isinstance(entry, dict) and entry.get("file"):
+                    out[(rtype, str(rid))] = Location(path=str(entry["file"]), line=int(entry.get("line") or 1))
+    for g in iac.get("ghosts") or []:
+        if isinstance(g, dict) and g.get("file"):
+            out[(str(g.get("type")), str(g.get("id")))] = Location(path=str(g["file"]), line=int(g.get("line") or 1))
+    return out
+
+
+def _waiver_matches(w: Waiver, f: Finding) -> bool:
+    if not fnmatch.fnmatchcase(f.policy_id, w.policy):
+        return False
+    if not w.resource:
+        return True
+    return fnmatch.fnmatchcase(f.resource.id, w.resource) or (
+        f.resource.name is not None and fnmatch.fnmatchcase(f.resource.name, w.resource)
+    )
+
+
+def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: dt.date) -> tuple[list[Finding], list[Finding], list[Waiver]]:
+    active_w, expired = [], []
+    for w in waivers:
+        if w.expires and dt.date.fromisoformat(w.expires) < today:
+            expired.append(w)
+        else:
+            active_w.append(w)
+    active, waived = [], []
+    for f in findings:
+        w = next((w for w in active_w if _waiver_matches(w, f)), None)
+        if w is None:
+            active.append(f)
+        else:
+            waived.append(f.model_copy(update={"waived": True, "waiver": w}))
+    return active, waived, expired
+
+
+def _sort_key(f: Finding) -> tuple[int, str, str, str, str]:
+    return (-SEVERITY_RANK.get(f.severity, 0), f.policy_id, f.resource.type, f.resource.id, f.fingerprint)
+
+
+def summarize(findings: list[Finding], waived: list[Finding], fail_on: str, *, baseline: bool = False) -> Summary:
+    by_sev = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        by_sev[f.severity] = by_sev.get(f.severity, 0) + 1
+    gating = [f for f in findings if not baseline or f.baseline == "new"]
+    return Summary(
+        total=len(findings),
+        failing=sum(1 for f in gating if f.kind == "deny" and severity_at_least(f.severity, fail_on)),
+        waived=len(waived),
+        by_severity=by_sev,
+        fail_on=fail_on,
+    )
+
+
+def evaluate(
+    input_ref: InputRef,
+    cfg: Config,
+    *,
+    engine: Engine,
+    policy_paths: list[str] | None = None,
+    builtin: bool = True,
+    fail_on: str | None = None,
+    severities: list[str] | None = None,
+    today: dt.date | None = None,
+    policyset: PolicySet | None = None,
+) -> Report:
+    ps = policyset or load_policies(policy_paths, builtin=builtin)
+    targets = enabled_policies(ps, cfg)
+    data = {"pdguard": {"config": cfg.policy_settings()}}
+    result = engine.evaluate(ps.policies, targets, data, input_ref)
+    meta = _check_envelope(result)
+    results = result.get("results")
+    if not isinstance(results, dict):
+        raise EngineError("the engine returned no policy results")
+    locations = _iac_locations(result.get("iac"))
+    overrides = {pid: s.severity for pid, s in cfg.policies.items() if s.severity}
+    findings: list[Finding] = []
+    infos: list[PolicyInfo] = []
+    for m in targets:
+        info = m.info
+        assert info is not None
+        severity = overrides.get(info.id, info.severity)
+        infos.append(info.model_copy(update={"severity": severity}))
+        per = results.get(m.package)
+        if not isinstance(per, dict):
+            raise EngineError(f"no result for policy package {m.package} ({m.path})")
+        for kind in ("deny", "warn"):
+            if kind not in m.rules:
+                continue
+            for item in _items(m, kind, per.get(kind)):
+                res = item["resource"]
+                rtype, rid = str(res["type"]), str(res["id"])
+                details = item.get("details") or {}
+                findings.append(Finding(
+                    policy_id=info.id, title=info.title, severity=severity if kind == "deny" else "info",
+                    description=info.description, remediation=info.remediation, docs_url=info.docs_url,
+                    kind=kind, msg=item["msg"],
+                    resource=Resource(**{**res, "type": rtype, "id": rid,
+                                         "name": None if res.get("name") is None else str(res.get("name"))}),
+                    details=details, fingerprint=fingerprint(info.id, rtype, rid, details),
+                    package=m.package, file=m.path, location=locations.get((rtype, rid)),
+                ))
+    if severities:
+        findings = [f for f in findings if f.severity in severities]
+    active, waived, expired = apply_waivers(findings, cfg.waiver_list(), today or dt.date.today())
+    active.sort(key=_sort_key)
+    waived.sort(key=_sort_key)
+    fail = fail_on or cfg.fail_on
+    warnings = list(meta.get("warnings") or [])
+    for w in expired:
+        warnings.append(f"waiver for {w.policy} {w.resource or '*'} expired on {w.expires}: it no longer waives anything")
+    return Report(
+        tool={"name": "pdguard", "version": __version__, "informationUri": INFORMATION_URI, "engine": engine.name},
+        meta=meta, policies=infos, findings=active, waived=waived, expired_waivers=expired,
+        summary=summarize(active, waived, fail), warnings=warnings,
+    )
+
+
+def load_baseline(path: str) -> dict[str, Any]:
+    """Read an earlier `--format json` report."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"baseline file not found: {p}") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"baseline {p} is not a pdguard JSON report: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise InputError(f"baseline {p} is not a pdguard JSON report (no 'findings' list)")
+    return doc
+
+
+def apply_baseline(report: Report, baseline: dict[str, Any]) -> Report:
+    """Mark findings new/unchanged against an earlier JSON report; only new ones gate."""
+    base_findings = [f for f in baseline["findings"] if isinstance(f, dict)]
+    base = {f.get("fingerprint") for f in base_findings + [w for w in baseline.get("waived") or [] if isinstance(w, dict)]}
+    current = {f.fingerprint for f in report.findings} | {f.fingerprint for f in report.waived}
+    findings = [f.model_copy(update={"baseline": "unchanged" if f.fingerprint in base else "new"})
+                for f in report.findings]
+    fixed = [
+        {k: f.get(k) for k in ("fingerprint", "policy_id", "title", "severity", "resource", "msg")}
+        for f in base_findings if f.get("fingerprint") not in current
+    ]
+    summary = summarize(findings, report.waived, report.summary.fail_on, baseline=True)
+    summary.new = sum(1 for f in findings if f.baseline == "new")
+    summary.unchanged = sum(1 for f in findings if f.baseline == "unchanged")
+    summary.fixed = len(fixed)
+    return report.model_copy(update={"findings": findings, "fixed": fixed, "summary": summary})

@@ -1,0 +1,157 @@
+"""The steps `check`, `demo` and `watch` share: scan → (IaC) → evaluate → report → gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pdguard.config import Config
+from pdguard.engine.base import Engine, InputRef
+from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
+from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine
+from pdguard.findings import Report
+from pdguard.output import get_output
+from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, ScanResult, scan
+from pdguard.snapshot import dump_document, write_atomic
+
+API_KEY_ENV = "PAGERDUTY_API_KEY"
+OAUTH_ENV = "PAGERDUTY_OAUTH_TOKEN"
+
+
+def resolve_api_key(cfg: Config, flag: str | None, oauth: bool) -> tuple[str, str]:
+    """(key, auth type): flag > PAGERDUTY_OAUTH_TOKEN / PAGERDUTY_API_KEY > pdguard.yaml."""
+    if flag:
+        return flag, "bearer" if oauth else "token"
+    if os.environ.get(OAUTH_ENV):
+        return os.environ[OAUTH_ENV], "bearer"
+    if os.environ.get(API_KEY_ENV):
+        return os.environ[API_KEY_ENV], "bearer" if oauth else "token"
+    if cfg.scan.api_key:
+        return cfg.scan.api_key, "bearer" if oauth else "token"
+    raise ConfigError(f"no PagerDuty API key: set {API_KEY_ENV} (or {OAUTH_ENV}), pass --api-key, or use --snapshot FILE")
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--incidents-since: '{value}' is not an ISO 8601 date or timestamp") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def scan_options(
+    cfg: Config, *, api_key: str | None = None, oauth: bool = False, region: str | None = None,
+    api_url: str | None = None, concurrency: int | None = None, incidents_since: str | None = None,
+    lookback_days: int | None = None, exclude: tuple[str, ...] = (), timeout: float | None = None,
+) -> ScanOptions:
+    key, auth = resolve_api_key(cfg, api_key, oauth)
+    bad = set(exclude) - set(ALL_COLLECTIONS)
+    if bad:
+        raise ConfigError(f"--exclude: unknown collection(s) {', '.join(sorted(bad))} (known: {', '.join(ALL_COLLECTIONS)})")
+    return ScanOptions(
+        api_key=key, auth_type=auth,  # type: ignore[arg-type]
+        region=region or cfg.scan.region,
+        api_url=api_url or cfg.scan.api_url,
+        concurrency=concurrency or cfg.scan.concurrency,
+        incidents_since=parse_since(incidents_since),
+        lookback_days=lookback_days if lookback_days is not None else cfg.scan.incidents_lookback_days,
+        collections=tuple(c for c in ALL_COLLECTIONS if c not in exclude),
+        service_dependencies=cfg.scan.service_dependencies,
+        timeout=timeout or 30.0,
+    )
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description:<22}"), TextColumn("{task.fields[n]:>8} items"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(collection: str, n: int, total: int | None) -> None:
+            if collection not in tasks:
+                tasks[collection] = progress.add_task(collection, total=None, n=0)
+            progress.update(tasks[collection], n=n)
+
+        yield update
+
+
+def run_scan(opts: ScanOptions, *, quiet: bool = False) -> ScanResult:
+    with _progress(quiet) as progress:
+        return scan(opts, progress)
+
+
+def save_snapshot(doc: dict[str, Any], path: str) -> None:
+    write_atomic(path, dump_document(doc))
+
+
+@dataclass
+class FormatSpec:
+    name: str
+    path: str | None = None
+
+
+def parse_formats(values: tuple[str, ...], output: str | None) -> list[FormatSpec]:
+    specs = []
+    for v in values or ("table",):
+        name, _, path = v.partition("=")
+        get_output(name)  # validates the name
+        specs.append(FormatSpec(name, path or None))
+    if output:
+        open_specs = [s for s in specs if s.path is None]
+        if len(open_specs) != 1:
+            raise ConfigError("--output applies to exactly one --format without '=FILE'")
+        open_specs[0].path = output
+    stdout = [s for s in specs if s.path is None]
+    if len(stdout) > 1:
+        raise ConfigError("only one --format can go to standard output; give the others a file: --format sarif=out.sarif")
+    return specs
+
+
+def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: str | None = None) -> None:
+    for spec in specs:
+        out = get_output(spec.name)
+        if spec.name == "sarif" and sarif_category:
+            out.category = sarif_category  # type: ignore[attr-defined]
+        color = spec.path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        text = out.render(report, color=color)
+        if spec.path is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        else:
+            write_atomic(spec.path, text)
+
+
+def check_document(
+    input_ref: InputRef, cfg: Config, *, engine: Engine | None = None, engine_name: str | None = None,
+    opa_url: str | None = None, policy_paths: list[str] | None = None, builtin: bool = True,
+    fail_on: str | None = None, severities: list[str] | None = None, baseline: str | None = None,
+) -> Report:
+    eng = engine or make_engine(cfg, engine_name, opa_url)
+    base = load_baseline(baseline) if baseline else None  # read before evaluating: fail fast
+    report = evaluate(input_ref, cfg, engine=eng, policy_paths=policy_paths, builtin=builtin,
+                      fail_on=fail_on, severities=severities)
+    if base is not None:
+        report = apply_baseline(report, base)
+    return report
+
+
+def gate(report: Report) -> int:
+    return EXIT_FINDINGS if report.summary.failing > 0 else EXIT_OK
+
+
+def snapshot_path_ref(path: str) -> InputRef:
+    return InputRef(path=Path(path))

@@ -1,0 +1,442 @@
+"""Collectors: a whole PagerDuty account → one snapshot document (a dict; see snapshot.py).
+
+Every collection is read with the fewest requests the API allows: list endpoints with the
+``include[]`` that expand what policies need (no per-object follow-up requests), 100 items per
+page, all pages after the first fetched concurrently. Team members are derived from the users'
+``teams`` (users are read with ``include[]=teams``) instead of one request per team. The only
+per-object endpoints are those the API offers nothing else for: service dependencies (one
+request per business service; per technical service only with ``service_dependencies: all``)
+and Service Standards scores (batches of 100 service ids).
+
+Incidents: every unresolved incident (``date_range=all``, triggered + acknowledged) plus the
+resolved incidents of the lookback window (default 90 days). The window is cut into requests
+of at most 6 months; a window holding more than the API's 10,000-offset cap is read up to the
+cap (sorted by ``created_at``) and continued from the last incident's timestamp, so every page
+is full and only the few incidents sharing the boundary second are read twice (then
+de-duplicated by id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from pdguard import __version__
+from pdguard.errors import ScanError
+from pdguard.pdapi.client import OFFSET_CAP, PAGE_LIMIT, AuthType, PagerDutyClient
+from pdguard.snapshot import MODELS, SCHEMA_VERSION
+
+ALL_COLLECTIONS = (
+    "services",
+    "escalation_policies",
+    "schedules",
+    "incidents",
+    "teams",
+    "users",
+    "business_services",
+    "service_dependencies",
+    "addons",
+    "extensions",
+    "oncalls",
+    "standards",
+)
+MAX_WINDOW = timedelta(days=180)  # the API rejects since/until spans longer than 6 months
+SCHEDULE_HORIZON = timedelta(days=7)  # final_schedule rendered over the next 7 days
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass
+class ScanOptions:
+    api_key: str
+    region: str = "us"
+    api_url: str | None = None
+    auth_type: AuthType = "token"
+    concurrency: int = 8
+    timeout: float = 30.0
+    incidents_since: datetime | None = None  # default: now - lookback_days
+    lookback_days: int = 90
+    collections: tuple[str, ...] = ALL_COLLECTIONS
+    service_dependencies: str = "business"  # or "all"
+    max_retries: int = 6
+    retry_budget: int = 200
+    backoff_base: float = 0.5
+    now: datetime | None = None
+
+
+@dataclass
+class ScanResult:
+    document: dict[str, Any]
+    requests: int
+    retries: int
+    rate_limited: int
+    by_collection: dict[str, int] = field(default_factory=dict)
+
+
+Progress = Callable[[str, int, int | None], None]  # (collection, items so far, total or None)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime(ISO)
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class Scanner:
+    def __init__(self, options: ScanOptions, progress: Progress | None = None) -> None:
+        self.o = options
+        self.now = (options.now or datetime.now(UTC)).replace(microsecond=0)
+        self.warnings: list[str] = []
+        self.complete = True  # False once anything the account holds was not collected
+        self._progress = progress
+        self._counts: dict[str, int] = {}
+
+    def warn(self, msg: str) -> None:
+        if msg not in self.warnings:
+            self.warnings.append(msg)
+
+    def lost(self, msg: str) -> None:
+        """A warning that means data is missing from the snapshot: it is marked incomplete."""
+        self.complete = False
+        self.warn(msg)
+
+    def _tick(self, collection: str, n: int, total: int | None = None) -> None:
+        self._counts[collection] = self._counts.get(collection, 0) + n
+        if self._progress:
+            self._progress(collection, self._counts[collection], total)
+
+    def _clean(self, collection: str, items: list[Any]) -> list[dict[str, Any]]:
+        """Drop `null`/non-object items with a warning; check objects against the model.
+
+        The API's own JSON is kept as it is (unknown fields included); a field of an unexpected
+        type is recorded as a warning, never a crash.
+        """
+        model = MODELS.get(collection)
+        out: list[dict[str, Any]] = []
+        bad_fields = 0
+        for item in items:
+            if not isinstance(item, dict):
+                self.lost(f"{collection}: skipped an item that is {'null' if item is None else type(item).__name__}, not an object")
+                continue
+            if model is not None:
+                try:
+                    model.model_validate(item)
+                except ValidationError as exc:
+                    bad_fields += 1
+                    if bad_fields <= 3:
+                        err = exc.errors()[0]
+                        loc = ".".join(str(x) for x in err["loc"])
+                        self.warn(f"{collection}: object {item.get('id', '?')}: field '{loc}': {err['msg']}")
+                    if "id" not in item:
+                        continue
+            out.append(item)
+        if bad_fields > 3:
+            self.warn(f"{collection}: {bad_fields} objects had fields of an unexpected type (kept as returned)")
+        return out
+
+    async def _list(
+        self, client: PagerDutyClient, collection: str, path: str, key: str, params: list[tuple[str, Any]]
+    ) -> list[dict[str, Any]]:
+        items = await client.paginate(
+            path, key, params, collection=collection, warn=self.lost,
+            on_page=lambda n: self._tick(collection, n),
+        )
+        return self._clean(collection, items)
+
+    # -- collectors ------------------------------------------------------------------------
+
+    async def services(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+        inc = [("include[]", x) for x in ("escalation_policies", "teams", "integrations")]
+        return await self._list(c, "services", "/services", "services", inc)
+
+    async def escalation_policies(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+        inc = [("include[]", x) for x in ("services", "teams", "targets")]
+        return await self._list(c, "escalation_policies", "/escalation_policies", "escalation_policies", inc)
+
+    async def schedules(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+        params = [("include[]", "schedule_layers"), ("include[]", "final_schedule"),
+                  ("since", _iso(self.now)), ("until", _iso(self.now + SCHEDULE_HORIZON))]
+        return await self._list(c, "schedules", "/schedules", "schedules", params)
+
+    async def users(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+        inc = [("include[]", x) for x in ("contact_methods", "notification_rules", "teams")]
+        return await self._list(c, "users", "/users", "users", inc)
+
+    async def simple(self, c: PagerDutyClient, collection: str) -> list[dict[str, Any]]:
+        return await self._list(c, collection, f"/{collection}", collection, [])
+
+    async def oncalls(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+        items = await c.paginate("/oncalls", "oncalls", [], collection="oncalls", warn=self.lost,
+                                 on_page=lambda n: self._tick("oncalls", n))
+        return self._clean("oncalls", items)
+
+    async def standards(self, c: PagerDutyClient, service_ids: list[str]) -> tuple[list[Any], list[Any]]:
+        body = await c.get("/standards", [("resource_type", "technical_service")], collection="standards", priority=0)
+        standards = body.get("standards")
+        if not isinstance(standards, list):
+            raise ScanError("standards: response from /standards has no 'standards' list")
+        standards = self._clean("standards", standards)
+        self._tick("standards", len(standards))
+        if not standards or not service_ids:
+            return standards, []
+
+        async def batch(ids: list[str]) -> list[Any]:
+            resp = await c.get("/standards/scores/technical_services", [("ids", ",".join(ids))],
+                               collection="standards_scores")
+            got = resp.get("resources")
+            if not isinstance(got, list):
+                raise ScanError("standards_scores: response has no 'resources' list")
+            self._tick("standards_scores", len(got))
+            return got
+
+        batches = [service_ids[i:i + 100] for i in range(0, len(service_ids), 100)]
+        scores: list[Any] = []
+        for chunk in await asyncio.gather(*(batch(b) for b in batches)):
+            scores.extend(chunk)
+        return standards, self._clean("standards_scores", scores)
+
+    async def dependencies(
+        self, c: PagerDutyClient, business_ids: list[str], service_ids: list[str]
+    ) -> list[dict[str, Any]]:
+        targets = [("business_services", i) for i in business_ids]
+        if self.o.service_dependencies == "all":
+            targets += [("technical_services", i) for i in service_ids]
+
+        async def one(kind: str, oid: str) -> list[Any]:
+            body = await c.get(f"/service_dependencies/{kind}/{oid}", None, collection="service_dependencies")
+            rel = body.get("relationships")
+            if not isinstance(rel, list):
+                raise ScanError(f"service_dependencies: response for {kind}/{oid} has no 'relationships' list")
+            self._tick("service_dependencies", len(rel))
+            return rel
+
+        seen: dict[str, dict[str, Any]] = {}
+        for rels in await asyncio.gather(*(one(k, i) for k, i in targets)):
+            for r in self._clean("service_dependencies", rels):
+                rid = r.get("id") or f"{(r.get('supporting_service') or {}).get('id')}->{(r.get('dependent_service') or {}).get('id')}"
+                seen.setdefault(str(rid), r)
+        return list(seen.values())
+
+    async def incidents(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+        since = self.o.incidents_since or (self.now - timedelta(days=self.o.lookback_days))
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        by_id: dict[str, dict[str, Any]] = {}
+
+        def add(items: list[Any]) -> None:
+            for it in self._clean("incidents", items):
+                by_id.setdefault(str(it.get("id")), it)
+
+        async def unresolved() -> None:
+            params = [("date_range", "all"), ("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
+                      ("sort_by", "created_at:asc")]
+            items = await c.paginate("/incidents", "incidents", params, collection="incidents", warn=self.lost,
+                                     on_page=lambda n: self._tick("incidents", n))
+            add(items)
+
+        async def resolved_window(start: datetime, end: datetime) -> None:
+            """Resolved incidents created in [start, end), at most 6 months per request."""
+            while start < end:
+                stop = min(end, start + MAX_WINDOW)
+                start = await self._window(c, start, stop, add)
+
+        windows = []
+        cursor = since
+        # Independent ≤ 6-month windows run concurrently; each continues past the offset cap itself.
+        while cursor < self.now:
+            nxt = min(self.now, cursor + MAX_WINDOW)
+            windows.append((cursor, nxt))
+            cursor = nxt
+        await asyncio.gather(unresolved(), *(resolved_window(a, b) for a, b in windows))
+        return list(by_id.values())
+
+    async def _window(
+        self, c: PagerDutyClient, start: datetime, stop: datetime, add: Callable[[list[Any]], None]
+    ) -> datetime:
+        """Read resolved incidents in [start, stop). Returns where the next request must start
+        (``stop`` when the window is done, the boundary timestamp when the offset cap was hit)."""
+        params = [("since", _iso(start)), ("until", _iso(stop)), ("statuses[]", "resolved"),
+                  ("sort_by", "created_at:asc")]
+        first = await c.get("/incidents", params + [("limit", PAGE_LIMIT), ("offset", 0), ("total", "true")],
+                            collection="incidents", priority=0)
+        items = first.get("incidents")
+        if not isinstance(items, list):
+            raise ScanError("incidents: response has no 'incidents' list")
+        self._tick("incidents", len(items))
+        add(items)
+        total = first.get("total")
+        if not first.get("more"):
+            return stop
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise ScanError("incidents: the server gave no total for a paginated window (total=true)")
+        limit = first.get("limit") if isinstance(first.get("limit"), int) else PAGE_LIMIT
+        want = min(total, OFFSET_CAP)
+        offsets = list(range(len(items), want, limit))
+        if not offsets:
+            return stop
+        capped = total > OFFSET_CAP
+        last_off = offsets[-1]
+
+        async def fetch(off: int, prio: int) -> list[Any]:
+            page = await c.get("/incidents", params + [("limit", limit), ("offset", off)],
+                               collection="incidents", priority=prio)
+            got = page.get("incidents")
+            if not isinstance(got, list):
+                raise ScanError("incidents: response has no 'incidents' list")
+            self._tick("incidents", len(got))
+            return got
+
+        # The last page first when capped: it tells where the next window starts.
+        last_task = asyncio.ensure_future(fetch(last_off, 0 if capped else 10))
+        rest = [asyncio.ensure_future(fetch(o, 10)) for o in offsets[:-1]]
+        last = await last_task
+        next_start = stop
+        if capped:
+            boundary = None
+            for it in reversed(last):
+                if isinstance(it, dict):
+                    boundary = _parse_ts(it.get("created_at"))
+                    if boundary:
+                        break
+            if boundary is None or boundary <= start:
+                # More than 10,000 incidents share one timestamp: step past it, say so.
+                boundary = start + timedelta(seconds=1)
+                self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(start)}; some were skipped")
+            next_start = boundary.astimezone(UTC).replace(microsecond=0)
+        add(last)
+        for chunk in await asyncio.gather(*rest):
+            add(chunk)
+        return next_start
+
+    # -- orchestration ---------------------------------------------------------------------
+
+    async def run(self) -> ScanResult:
+        o = self.o
+        started = time.monotonic()
+        want = set(o.collections)
+        unknown = want - set(ALL_COLLECTIONS)
+        if unknown:
+            raise ScanError(f"unknown collection(s): {', '.join(sorted(unknown))}")
+        doc: dict[str, Any] = {k: [] for k in MODELS}
+        async with PagerDutyClient(
+            o.api_key, region=o.region, api_url=o.api_url, auth_type=o.auth_type, concurrency=o.concurrency,
+            timeout=o.timeout, max_retries=o.max_retries, retry_budget=o.retry_budget, backoff_base=o.backoff_base,
+        ) as client:
+            tasks: dict[str, asyncio.Future[Any]] = {}
+
+            def start(name: str, coro: Any) -> None:
+                tasks[name] = asyncio.ensure_future(coro)
+
+            if "services" in want or "standards" in want or o.service_dependencies == "all":
+                start("services", self.services(client))
+            if "escalation_policies" in want:
+                start("escalation_policies", self.escalation_policies(client))
+            if "schedules" in want:
+                start("schedules", self.schedules(client))
+            if "incidents" in want:
+                start("incidents", self.incidents(client))
+            if "users" in want or "teams" in want:
+                start("users", self.users(client))
+            if "teams" in want:
+                start("teams", self.simple(client, "teams"))
+            if "business_services" in want or "service_dependencies" in want:
+                start("business_services", self.simple(client, "business_services"))
+            for name in ("addons", "extensions", "oncalls"):
+                if name in want:
+                    start(name, self.oncalls(client) if name == "oncalls" else self.simple(client, name))
+
+            async def after_services() -> None:
+                services = await tasks["services"]
+                ids = [s["id"] for s in services]
+                if "standards" in want:
+                    doc["standards"], doc["standards_scores"] = await self.standards(client, ids)
+
+            async def after_business() -> None:
+                bs = await tasks["business_services"]
+                svc_ids: list[str] = []
+                if o.service_dependencies == "all":
+                    svc_ids = [s["id"] for s in await tasks["services"]]
+                doc["service_dependencies"] = await self.dependencies(client, [b["id"] for b in bs], svc_ids)
+
+            extra = []
+            if "standards" in want:
+                extra.append(asyncio.ensure_future(after_services()))
+            if "service_dependencies" in want:
+                extra.append(asyncio.ensure_future(after_business()))
+            everything = list(tasks.values()) + extra
+            try:
+                await asyncio.gather(*everything)
+            except BaseException:
+                for t in everything:
+                    t.cancel()
+                await asyncio.gather(*everything, return_exceptions=True)
+                raise
+            for name, task in tasks.items():
+                if name in want:
+                    doc[name] = task.result()
+            if "teams" in want:
+                _derive_members(doc["teams"], tasks["users"].result())
+            stats = client.stats
+
+        counts = {k: len(v) for k, v in doc.items() if isinstance(v, list)}
+        scanned_at = _iso(self.now)
+        meta = {
+            "account_subdomain": _subdomain(doc),
+            "region": o.region,
+            "api_url": o.api_url or client.base_url,
+            "scanned_at": scanned_at,
+            "pdguard_version": __version__,
+            "counts": counts,
+            "warnings": list(self.warnings),
+            "complete": self.complete,
+            "incidents_since": _iso(o.incidents_since or (self.now - timedelta(days=o.lookback_days))),
+            "collections": sorted(want),
+            "requests": stats.requests,
+            "duration_seconds": round(time.monotonic() - started, 3),
+        }
+        document = {"schema_version": SCHEMA_VERSION, "meta": meta, **doc, "iac": None}
+        return ScanResult(document, stats.requests, stats.retries, stats.rate_limited, dict(stats.by_collection))
+
+
+def _derive_members(teams: list[dict[str, Any]], users: list[dict[str, Any]]) -> None:
+    members: dict[str, list[dict[str, Any]]] = {t["id"]: [] for t in teams}
+    for u in users:
+        for t in u.get("teams") or []:
+            if isinstance(t, dict) and t.get("id") in members:
+                ref = {"id": u["id"], "type": "user_reference", "summary": u.get("name") or u.get("summary")}
+                members[t["id"]].append({"user": ref, "role": None})
+    for t in teams:
+        t["members"] = members[t["id"]]
+
+
+_SUBDOMAIN = re.compile(r"^https?://([a-z0-9-]+)\.(?:eu\.)?pagerduty\.com/", re.I)
+
+
+def _subdomain(doc: dict[str, Any]) -> str | None:
+    for key in ("users", "services", "escalation_policies", "schedules", "teams"):
+        for obj in doc.get(key) or []:
+            url = obj.get("html_url") if isinstance(obj, dict) else None
+            if isinstance(url, str):
+                m = _SUBDOMAIN.match(url)
+                if m and m.group(1).lower() not in ("api", "app", "www"):
+                    return m.group(1).lower()
+    return None
+
+
+def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
+    """Run a whole scan (blocking). Raises ScanError/AuthError; never returns a partial document
+    silently: warnings and `meta.complete` say what is missing."""
+    return asyncio.run(Scanner(options, progress).run())
