@@ -151,7 +151,7 @@ class Scanner:
         self, client: PagerDutyClient, collection: str, path: str, key: str, params: list[tuple[str, Any]]
     ) -> list[dict[str, Any]]:
         items = await client.paginate(
-            path, key, params, collection=collection, warn=self.lost,
+            path, key, params, collection=collection, warn=self.lost, note=self.warn,
             on_page=lambda n: self._tick(collection, n),
         )
         return self._clean(collection, items)

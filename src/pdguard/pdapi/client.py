@@ -280,13 +280,15 @@ class PagerDutyClient:
         max_items: int = OFFSET_CAP,
         on_page: Callable[[int], None] | None = None,
         first_priority: int = 0,
+        note: Callable[[str], None] | None = None,
     ) -> list[Any]:
         """Fetch every page of a classic offset-paginated list with the fewest requests.
 
         The first page asks for ``total=true``; the remaining pages (their offsets are then
         known) are fetched concurrently. A list longer than the 10,000-offset cap is cut there
-        with a warning; a server that keeps answering ``more: true`` cannot make this loop: the
-        number of pages is fixed by ``total`` (or by the cap when no total is given).
+        with a warning (``warn``: data is missing); a server that keeps answering ``more: true``
+        cannot make this loop: the number of pages is fixed by ``total`` (or by the cap when no
+        total is given), and ``note`` records the oddity.
         """
         base = list(params or [])
         first = await self.get(
@@ -319,10 +321,13 @@ class PagerDutyClient:
         if total > cap:
             warn(f"{collection}: {total:,} items but the API pages only {cap:,}; the rest were not collected")
         offsets = list(range(len(items), want, limit))
+        last_more = [bool(first.get("more"))]
 
         async def fetch(off: int) -> list[Any]:
             page = await self.get(path, base + [("limit", limit), ("offset", off)], collection=collection)
             got = _page_items(page, key, collection, path)
+            if off == offsets[-1]:
+                last_more[0] = bool(page.get("more"))
             if on_page:
                 on_page(len(got))
             return got
@@ -331,6 +336,8 @@ class PagerDutyClient:
             items.extend(chunk)
         if len(items) < want:
             warn(f"{collection}: server announced {total:,} items but returned {len(items):,}")
+        elif last_more[0] and total <= cap and note is not None:
+            note(f"{collection}: the server still answered more=true after all {total:,} items; stopped at its total")
         return items
 
 

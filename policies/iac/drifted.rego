@@ -1,0 +1,44 @@
+# METADATA
+# title: PagerDuty object matches its Terraform code
+# description: >-
+#   Drift means someone changed the object in PagerDuty outside Terraform (or the code was
+#   changed and not applied). The next terraform apply silently reverts the manual change,
+#   or the code no longer describes what is live - either way on-call configuration is not
+#   what reviewers think it is.
+# custom:
+#   id: PDG-IAC-002
+#   severity: medium
+#   remediation: >-
+#     Reconcile code and account - run terraform plan to see the difference; either port
+#     the manual change into the Terraform code (and review it) or run terraform apply to
+#     restore the codified configuration. Restrict who can edit managed objects in the web
+#     UI to prevent repeat drift.
+package pdguard.iac.drifted
+
+collections := {
+	"service": "services",
+	"escalation_policy": "escalation_policies",
+	"schedule": "schedules",
+	"user": "users",
+	"team": "teams",
+	"business_service": "business_services",
+}
+
+# resource type -> id -> name, built once per collection
+names := {rtype: {obj.id: object.get(obj, "name", obj.id) | some obj in object.get(input, coll, [])} |
+	some rtype, coll in collections
+}
+
+deny contains f if {
+	some rtype, assets in input.iac.resources
+	some id, res in assets
+	object.get(res, "status", "") == "drifted"
+	name := object.get(object.get(names, rtype, {}), id, id)
+	drift := sort(object.get(res, "drift", []))
+	address := object.get(res, "address", null)
+	f := {
+		"msg": sprintf("%s %q (%v) differs from its Terraform code: %s", [rtype, name, address, concat(", ", drift)]),
+		"resource": {"type": rtype, "id": id, "name": name},
+		"details": {"address": address, "drift": drift},
+	}
+}

@@ -1,0 +1,25 @@
+# METADATA
+# title: Terraform state has no ghost objects
+# description: >-
+#   A ghost is an object recorded in Terraform state that no longer exists in PagerDuty -
+#   it was deleted by hand. The next terraform apply recreates it (possibly re-enabling
+#   paging for a retired service), or the state is simply stale and misleading.
+# custom:
+#   id: PDG-IAC-003
+#   severity: low
+#   remediation: >-
+#     If the deletion was intended, remove the resource from the Terraform code and from
+#     state (terraform state rm <address>, or a removed block); if it was not, run
+#     terraform apply to recreate it and review who deleted it (Audit Records in the web UI).
+package pdguard.iac.ghost
+
+deny contains f if {
+	some ghost in input.iac.ghosts
+	address := object.get(ghost, "address", null)
+	rtype := object.get(ghost, "type", "")
+	f := {
+		"msg": sprintf("%s %s (%v) is in Terraform state but does not exist in PagerDuty", [rtype, ghost.id, address]),
+		"resource": {"type": rtype, "id": ghost.id, "name": object.get(ghost, "address", ghost.id)},
+		"details": {"address": address},
+	}
+}
