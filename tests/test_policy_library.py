@@ -1,172 +1,116 @@
-"""Interim runner for the built-in policy library (``policies/**``).
+"""The built-in policy library (`policies/**`), through pdguard's own loader and test runner.
 
-* every ``test_*`` rule of every ``*_test.rego`` package is evaluated on the embedded engine
-  (regorus) and must be ``true`` -- one pytest case per Rego test;
-* every policy file carries a ``# METADATA`` block (title, description, custom.id /
-  severity / remediation), policy ids are unique and each policy has a ``_test.rego`` beside it.
-
-``pdguard policy test`` will replace this; until then ``pytest -q tests/test_policy_library.py``.
+* every `test_*` rule of every `*_test.rego` passes on the embedded engine — one pytest case each
+  (the same runner as `pdguard policy test`);
+* every policy has a METADATA block (title, description, custom id/severity/remediation), a unique
+  id, the package `pdguard.<area>.<name>`, a `deny contains` rule and a `_test.rego` beside it;
+* every policy evaluates to an empty deny set on an empty snapshot with the default settings;
+* `policies/README.md` is the fresh output of `pdguard policy doc`.
 """
 
 from __future__ import annotations
 
-import json
 import re
+import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
-import yaml
+from conftest import tiny_snapshot
 
-regorus = pytest.importorskip("regorus")
+from pdguard.config import Config
+from pdguard.engine.base import InputRef
+from pdguard.engine.embedded import EmbeddedEngine
+from pdguard.engine.loader import load_policies
+from pdguard.engine.metadata import Module
+from pdguard.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_DIR = ROOT / "policies"
-SEVERITIES = {"critical", "high", "medium", "low", "info"}
 ID_RE = re.compile(r"^PDG-[A-Z]+-\d{3}$")
-PACKAGE_RE = re.compile(r"^package\s+([\w.]+)\s*$", re.M)
-TEST_RULE_RE = re.compile(r"^(test_\w+)\b", re.M)
-
-
-def _rego_files() -> list[Path]:
-    return sorted(POLICY_DIR.rglob("*.rego"))
-
-
-def _policy_files() -> list[Path]:
-    return [p for p in _rego_files() if not p.name.endswith("_test.rego")]
-
-
-def _test_files() -> list[Path]:
-    return [p for p in _rego_files() if p.name.endswith("_test.rego")]
-
-
-def _rel(p: Path) -> str:
-    return p.relative_to(ROOT).as_posix()
-
-
-def _package(text: str) -> str:
-    m = PACKAGE_RE.search(text)
-    assert m, "no package declaration"
-    return m.group(1)
-
-
-def _test_cases() -> list[tuple[str, str]]:
-    cases = []
-    for path in _test_files():
-        text = path.read_text(encoding="utf-8")
-        pkg = _package(text)
-        for rule in dict.fromkeys(TEST_RULE_RE.findall(text)):  # ordered, deduplicated
-            cases.append((pkg, rule))
-    return cases
+SETTINGS = {"pdguard": {"config": Config().policy_settings()}}
 
 
 @lru_cache(maxsize=1)
-def _engine() -> "regorus.Engine":
-    engine = regorus.Engine()
-    for path in _rego_files():
-        engine.add_policy(_rel(path), path.read_text(encoding="utf-8"))
-    return engine
+def _library():
+    return load_policies([str(POLICY_DIR)], builtin=False, tests=True)
 
 
-def _metadata(text: str) -> dict:
-    """The YAML of the ``# METADATA`` comment block directly above ``package``."""
-    lines = text.splitlines()
-    pkg_line = next(i for i, line in enumerate(lines) if line.startswith("package "))
-    start = pkg_line - 1
-    while start >= 0 and lines[start].startswith("#"):
-        start -= 1
-    block = lines[start + 1 : pkg_line]
-    assert block and block[0].strip() == "# METADATA", "no '# METADATA' block directly above package"
-    body = [re.sub(r"^# ?", "", line) for line in block[1:]]
-    meta = yaml.safe_load("\n".join(body))
-    assert isinstance(meta, dict), "METADATA is not a YAML mapping"
-    return meta
+@lru_cache(maxsize=1)
+def _results() -> dict[tuple[str, str], object]:
+    return {(r.package, r.name): r for r in EmbeddedEngine().run_tests(_library().modules, SETTINGS)}
+
+
+def _policies() -> list[Module]:
+    return _library().policies
+
+
+def _tests() -> list[tuple[str, str]]:
+    return [(m.package, t) for m in _library().tests for t in m.tests]
 
 
 def test_library_is_not_empty() -> None:
-    assert _policy_files(), f"no policies under {POLICY_DIR}"
-    assert _test_cases(), "no Rego tests found"
+    assert len(_policies()) >= 20
+    assert len(_tests()) >= 3 * len(_policies())
 
 
-@pytest.mark.parametrize("path", _rego_files(), ids=_rel)
-def test_file_compiles(path: Path) -> None:
-    engine = regorus.Engine()
-    try:
-        engine.add_policy(_rel(path), path.read_text(encoding="utf-8"))
-    except RuntimeError as exc:  # regorus reports parse errors with the file and line
-        pytest.fail(str(exc).split("Stack backtrace")[0].strip())
-
-
-@pytest.mark.parametrize(("package", "rule"), _test_cases(), ids=lambda v: v)
+@pytest.mark.parametrize(("package", "rule"), _tests(), ids=lambda v: v)
 def test_rego(package: str, rule: str) -> None:
-    engine = _engine().clone() if hasattr(regorus.Engine, "clone") else _engine()
-    result = engine.eval_rule(f"data.{package}.{rule}")
-    if result is None or result == "<undefined>":
-        pytest.fail(f"data.{package}.{rule} is undefined (a test condition failed)")
-    assert result is True, f"data.{package}.{rule} = {result!r}"
+    r = _results()[(package, rule)]
+    assert r.passed, f"data.{package}.{rule}: {r.error}"
 
 
-@pytest.mark.parametrize("path", _policy_files(), ids=_rel)
-def test_policy_metadata(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    meta = _metadata(text)
-    for key in ("title", "description"):
-        assert isinstance(meta.get(key), str) and meta[key].strip(), f"METADATA {key} missing"
-    custom = meta.get("custom")
-    assert isinstance(custom, dict), "METADATA custom: missing"
-    assert ID_RE.match(str(custom.get("id", ""))), f"bad custom.id {custom.get('id')!r}"
-    assert custom.get("severity") in SEVERITIES, f"bad custom.severity {custom.get('severity')!r}"
-    assert isinstance(custom.get("remediation"), str) and custom["remediation"].strip()
-    if "enabled" in custom:
-        assert isinstance(custom["enabled"], bool)
-    rel = path.relative_to(POLICY_DIR)
+@pytest.mark.parametrize("module", _policies(), ids=lambda m: m.path)
+def test_policy_metadata_and_layout(module: Module) -> None:
+    info = module.info
+    assert info is not None
+    assert "# METADATA" in module.text
+    assert info.title and info.title != info.id, "METADATA title missing"
+    assert info.description, "METADATA description missing"
+    assert ID_RE.match(info.id), f"bad custom.id {info.id!r}"
+    assert info.remediation, "METADATA custom.remediation missing"
+    rel = Path(module.path).resolve().relative_to(POLICY_DIR)
     assert len(rel.parts) == 2, "policies live at policies/<area>/<name>.rego"
-    assert _package(text) == f"pdguard.{rel.parts[0]}.{rel.stem}", "package must be pdguard.<area>.<name>"
-    assert re.search(r"^deny contains ", text, re.M), "policy defines no `deny contains` rule"
-    test_file = path.with_name(f"{path.stem}_test.rego")
-    assert test_file.is_file(), f"missing {_rel(test_file)}"
-    assert _package(test_file.read_text(encoding="utf-8")) == f"{_package(text)}_test"
+    assert module.package == f"pdguard.{rel.parts[0]}.{rel.stem}", "package must be pdguard.<area>.<name>"
+    assert "deny" in module.rules and re.search(r"^deny contains ", module.text, re.M)
+    assert (POLICY_DIR / rel.parts[0] / f"{rel.stem}_test.rego").is_file(), f"missing the _test.rego of {rel}"
 
 
 def test_policy_ids_unique() -> None:
-    seen: dict[str, str] = {}
-    for path in _policy_files():
-        pid = _metadata(path.read_text(encoding="utf-8"))["custom"]["id"]
-        assert pid not in seen, f"{pid} used by {seen[pid]} and {_rel(path)}"
-        seen[pid] = _rel(path)
+    ids = [m.info.id for m in _policies() if m.info]
+    assert len(ids) == len(set(ids))
 
 
 def test_every_test_file_has_a_policy() -> None:
-    for path in _test_files():
-        policy = path.with_name(path.name.removesuffix("_test.rego") + ".rego")
-        assert policy.is_file(), f"{_rel(path)} has no policy beside it"
+    for path in POLICY_DIR.rglob("*_test.rego"):
+        assert path.with_name(path.name.removesuffix("_test.rego") + ".rego").is_file(), path
 
 
-def test_deny_is_a_set_of_findings_on_empty_input() -> None:
-    """Every policy evaluates (no runtime error) on an empty snapshot with defaults."""
-    engine = _engine().clone() if hasattr(regorus.Engine, "clone") else _engine()
-    engine.add_data({"pdguard": {"config": _default_settings()}})
-    engine.set_input({"meta": {"scanned_at": "2026-11-26T09:00:00Z"}, "iac": None})
-    for path in _policy_files():
-        pkg = _package(path.read_text(encoding="utf-8"))
-        out = json.loads(engine.eval_rule_as_json(f"data.{pkg}.deny"))
-        assert out == [], f"{pkg}.deny on an empty snapshot: {out}"
+def test_empty_snapshot_has_no_findings() -> None:
+    """Every policy (opt-in ones included) evaluates without error to nothing on an empty account."""
+    everything = Config(policies={m.info.id: {"enabled": True} for m in _policies() if m.info})
+    report = evaluate(InputRef(doc=tiny_snapshot()), everything, engine=EmbeddedEngine(),
+                      policy_paths=[str(POLICY_DIR)], builtin=False)
+    assert report.findings == []
+    assert len(report.policies) == len(_policies())
 
 
-def _default_settings() -> dict:
-    try:
-        from pdguard.config import DEFAULT_SETTINGS
-    except Exception:  # pragma: no cover - the package is being edited concurrently
-        return {
-            "service_name_pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-            "required_team": "",
-            "disabled_service_max_age_days": 30,
-            "stale_service_days": 90,
-            "min_escalation_levels": 2,
-            "min_schedule_coverage_percent": 100,
-            "incident_ack_max_minutes": 30,
-            "incident_open_max_hours": 24,
-            "min_team_members": 1,
-            "min_schedule_users": 2,
-        }
-    return dict(DEFAULT_SETTINGS)
+def test_catalogue_is_fresh() -> None:
+    r = subprocess.run([sys.executable, "-m", "pdguard", "policy", "doc", "--check", str(POLICY_DIR / "README.md")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_policy_test_command(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "pdguard", "policy", "test"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"PASS: {len(_tests())}/{len(_tests())}" in ok.stdout
+    (tmp_path / "p.rego").write_text("package pdguard.x.p\n\ndeny contains 1 if { input.bad }\n")
+    (tmp_path / "p_test.rego").write_text(
+        "package pdguard.x.p_test\n\ntest_ok if { count(data.pdguard.x.p.deny) == 0 }\n"
+        "test_fails if { count(data.pdguard.x.p.deny) == 1 }\n")
+    bad = subprocess.run([sys.executable, "-m", "pdguard", "policy", "test", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "test_fails: FAIL" in bad.stdout and "PASS: 1/2" in bad.stdout and "FAIL: 1/2" in bad.stdout

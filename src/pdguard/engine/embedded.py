@@ -115,5 +115,5 @@ class EmbeddedEngine:
                     out.append(TestResult(m.package, t, m.path, False, regorus_error(exc)))
                     continue
                 out.append(TestResult(m.package, t, m.path, value is True,
-                                      None if value is True else ("undefined" if value == "<undefined>" else f"= {value!r}")))
+                                      None if value is True else ("undefined" if value in (None, "<undefined>") else f"= {value!r}")))
         return out
