@@ -1,0 +1,94 @@
+"""Helpers shared by the output formats: ordering, labels, counts.
+
+Every format orders findings the same way (:func:`finding_sort_key`): severity (critical first),
+then policy id, resource type, resource id and fingerprint, so output is deterministic whatever
+order the engine produced findings in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from pdguard.findings import SEVERITIES, Finding, PolicyInfo, Report, Resource
+
+SEVERITY_INDEX: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical=0 … info=4
+
+
+def severity_index(severity: str) -> int:
+    """Position of `severity` in :data:`SEVERITIES` (unknown severities sort last)."""
+    return SEVERITY_INDEX.get(severity, len(SEVERITIES))
+
+
+def finding_sort_key(f: Finding) -> tuple[int, str, str, str, str]:
+    return (severity_index(f.severity), f.policy_id, f.resource.type, f.resource.id, f.fingerprint)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=finding_sort_key)
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Counts for every known severity (zeros included), in SEVERITIES order."""
+    counts = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return counts
+
+
+def resource_label(resource: Resource) -> str:
+    """`service "API gateway" (PABC123)`; without a name: `service PABC123`."""
+    if resource.name:
+        return f'{resource.type} "{resource.name}" ({resource.id})'
+    return f"{resource.type} {resource.id}"
+
+
+def plural(resource_type: str) -> str:
+    """`service` → `services`, `escalation_policy` → `escalation_policies`."""
+    t = resource_type.removesuffix("_reference") or "resource"
+    if t.endswith("y") and t[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return t[:-1] + "ies"
+    if t.endswith(("s", "x", "ch", "sh")):
+        return t + "es"
+    return t + "s"
+
+
+def pseudo_path(resource: Resource) -> str:
+    """Stable repository-relative pseudo path for a PagerDuty resource (no Terraform source)."""
+    rtype = re.sub(r"[^A-Za-z0-9_.-]+", "_", plural(resource.type))
+    return f"pagerduty/{rtype}/{quote(resource.id, safe='')}.json"
+
+
+def first_sentence(text: str, limit: int = 100) -> str:
+    """First sentence of `text` on one line, cut at `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    m = re.search(r"(?<=[.!?])\s", text)
+    if m:
+        text = text[: m.start()]
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def policy_area(policy: PolicyInfo | None, finding: Finding | None = None) -> str | None:
+    """`services` from package `pdguard.services.has_ep` or file `policies/services/has_ep.rego`."""
+    package = (policy.package if policy else None) or (finding.package if finding else None)
+    if package:
+        parts = package.split(".")
+        if len(parts) >= 3 and parts[0] == "pdguard":
+            return parts[1]
+    file = (policy.file if policy else None) or (finding.file if finding else None)
+    if file:
+        parts = file.replace("\\", "/").split("/")
+        if len(parts) >= 2:
+            return parts[-2]
+    return None
+
+
+def policy_titles(report: Report) -> dict[str, str]:
+    """policy id → title, from the report's policies and (for unknown policies) its findings."""
+    titles = {p.id: p.title for p in report.policies}
+    for f in [*report.findings, *report.waived]:
+        titles.setdefault(f.policy_id, f.title)
+    return titles

@@ -1,0 +1,187 @@
+"""Human-readable table output (rich).
+
+Layout: a header line (account, scan time), one table per severity (critical first) with
+columns severity · policy (id + title) · resource (type, name, id) · message · fix (first
+sentence of the remediation); then waived findings (short), expired waivers, warnings, and the
+counts by severity (plus new / unchanged / fixed when a baseline was used).
+
+Large reports stay fast: with more than :attr:`TableOutput.max_rows` findings a per-policy
+summary (count per policy) is printed first and only the first :attr:`TableOutput.preview_rows`
+findings (in severity order) are rendered as rows, followed by a note pointing at the JSON/SARIF
+outputs for the full list. Cell text is never interpreted as rich markup. Without ``color`` no
+ANSI escape codes are written and the width is a fixed 160 columns (deterministic output); with
+``color`` the terminal width is used. ``TableOutput(width=…)`` overrides both.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from io import StringIO
+from typing import ClassVar
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pdguard.findings import SEVERITIES, Finding, Report, severity_at_least
+from pdguard.output._common import (
+    first_sentence,
+    policy_titles,
+    severity_counts,
+    severity_index,
+    sorted_findings,
+)
+
+SEVERITY_STYLES: dict[str, str] = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+
+
+def _resource_cell(f: Finding) -> Text:
+    r = f.resource
+    text = Text(r.type, style="dim")
+    if r.name:
+        text.append(f" {r.name}")
+    text.append(f" ({r.id})", style="dim")
+    return text
+
+
+class TableOutput:
+    name: ClassVar[str] = "table"
+    max_rows: ClassVar[int] = 500  # above this, summarise per policy and preview
+    preview_rows: ClassVar[int] = 100
+    waived_rows: ClassVar[int] = 50
+
+    def __init__(self, *, width: int | None = None) -> None:
+        self.width = width
+
+    def _console(self, buf: StringIO, color: bool) -> Console:
+        return Console(
+            file=buf,
+            force_terminal=color,
+            no_color=not color,
+            color_system="auto" if color else None,
+            width=self.width or (max(80, shutil.get_terminal_size((160, 24)).columns) if color else 160),
+            highlight=False,
+            emoji=False,
+            markup=False,
+            soft_wrap=False,
+        )
+
+    def _findings_table(self, title: str, findings: list[Finding]) -> Table:
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("policy", ratio=2)
+        table.add_column("resource", ratio=2)
+        table.add_column("message", ratio=3)
+        table.add_column("fix", ratio=2)
+        for f in findings:
+            policy = Text(f.policy_id, style="bold")
+            policy.append(f" {f.title}")
+            msg = Text(f.msg)
+            if f.baseline == "new":
+                msg = Text("[new] ", style="bold magenta") + msg
+            table.add_row(
+                Text(f.severity, style=SEVERITY_STYLES.get(f.severity, "")),
+                policy,
+                _resource_cell(f),
+                msg,
+                Text(first_sentence(f.remediation, 80)),
+            )
+        return table
+
+    def _policy_summary(self, report: Report, findings: list[Finding]) -> Table:
+        titles = policy_titles(report)
+        per_policy: Counter[tuple[str, str]] = Counter((f.severity, f.policy_id) for f in findings)
+        table = Table(title="findings per policy", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("policy")
+        table.add_column("findings", justify="right")
+        for (sev, pid), n in sorted(per_policy.items(), key=lambda kv: (severity_index(kv[0][0]), -kv[1], kv[0][1])):
+            label = Text(pid, style="bold")
+            label.append(f" {titles.get(pid, '')}")
+            table.add_row(Text(sev, style=SEVERITY_STYLES.get(sev, "")), label, str(n))
+        return table
+
+    def render(self, report: Report, *, color: bool = False) -> str:
+        buf = StringIO()
+        console = self._console(buf, color)
+        meta = report.meta
+        header = Text("pdguard", style="bold")
+        if meta.get("account_subdomain"):
+            header.append(f" · account {meta['account_subdomain']}")
+        if meta.get("scanned_at"):
+            header.append(f" · scanned {meta['scanned_at']}")
+        header.append(f" · {len(report.policies)} policies evaluated")
+        console.print(header)
+
+        findings = sorted_findings(report.findings)
+        if not findings:
+            console.print(Text("No findings.", style="green"))
+        else:
+            shown = findings
+            if len(findings) > self.max_rows:
+                console.print(self._policy_summary(report, findings))
+                shown = findings[: self.preview_rows]
+            for sev in [*SEVERITIES, None]:
+                group = [
+                    f for f in shown if (f.severity == sev if sev else f.severity not in SEVERITIES)
+                ]
+                if group:
+                    console.print(self._findings_table(f"{sev or 'other'} ({len(group)})", group))
+            if len(shown) < len(findings):
+                console.print(
+                    Text(
+                        f"… showing the first {len(shown)} of {len(findings)} findings; "
+                        "use --format json or sarif for the complete list.",
+                        style="italic",
+                    )
+                )
+
+        if report.waived:
+            waived = sorted_findings(report.waived)
+            table = Table(title=f"waived ({len(waived)})", title_justify="left", box=box.SIMPLE_HEAD)
+            table.add_column("policy", no_wrap=True)
+            table.add_column("resource")
+            table.add_column("reason")
+            table.add_column("expires", no_wrap=True)
+            for f in waived[: self.waived_rows]:
+                w = f.waiver
+                table.add_row(
+                    Text(f.policy_id),
+                    _resource_cell(f),
+                    Text(first_sentence(w.reason, 80) if w else ""),
+                    Text((w.expires or "never") if w else ""),
+                )
+            console.print(table)
+            if len(waived) > self.waived_rows:
+                console.print(Text(f"… and {len(waived) - self.waived_rows} more waived findings", style="italic"))
+
+        for w in report.expired_waivers:
+            console.print(
+                Text(f"expired waiver: {w.policy} {w.resource or '*'} (expired {w.expires}): {w.reason}", style="yellow")
+            )
+        for warning in report.warnings:
+            console.print(Text(f"warning: {warning}", style="yellow"))
+
+        counts = severity_counts(findings)
+        line = Text("findings: ", style="bold")
+        for i, (sev, n) in enumerate(counts.items()):
+            if i:
+                line.append(" · ")
+            line.append(f"{sev} {n}", style=SEVERITY_STYLES.get(sev, "") if n else "dim")
+        s = report.summary
+        failing = sum(1 for f in findings if severity_at_least(f.severity, s.fail_on))
+        line.append(f" · total {len(findings)} · waived {len(report.waived)}")
+        if s.fail_on != "none":
+            line.append(f" · failing (>= {s.fail_on}) {failing}")
+        console.print(line)
+        if s.new is not None:
+            console.print(Text(f"baseline: new {s.new} · unchanged {s.unchanged or 0} · fixed {s.fixed or 0}"))
+        return buf.getvalue()
