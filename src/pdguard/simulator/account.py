@@ -1,0 +1,1196 @@
+"""A simulated PagerDuty account: a plain container of API-shaped objects, and a generator.
+
+`Account` holds one list per collection, each object a dict in the shape the REST API v2
+returns it *with the include[]s a pdguard scan asks for* (see docs/design.md):
+
+* services            include[]=escalation_policies,teams,integrations (full objects)
+* escalation_policies include[]=services,teams,targets (full objects)
+* schedules           include[]=schedule_layers,final_schedule (final_schedule for [now, now+7d))
+* users               include[]=contact_methods,notification_rules,teams (full objects)
+* incidents, teams, business_services, addons, extensions, oncalls: as listed (references)
+* service_dependencies: the `relationships` of every business service
+* standards: GET /standards; standards_scores: GET /standards/scores/technical_services
+
+Nested linked objects are the *un-expanded* form of the linked object (its own links are
+references), exactly like the real API. Dicts are shared between collections (the same
+reference dict may appear many times): treat an Account as read-only once built.
+
+`generate_account(...)` builds a deterministic, realistic account of any size;
+`pdguard.simulator.sample.sample_account()` is the small bundled demo account.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+API = "https://api.pagerduty.com"
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+COLLECTION_NAMES: tuple[str, ...] = (
+    "services",
+    "escalation_policies",
+    "schedules",
+    "incidents",
+    "teams",
+    "users",
+    "business_services",
+    "service_dependencies",
+    "addons",
+    "extensions",
+    "oncalls",
+    "standards",
+    "standards_scores",
+)
+
+# collection -> [(include[] value, field, mode, target collection(s) or None for owned sub-objects)]
+# mode: "one" (object or null), "many" (list of objects), "omit" (field absent unless included),
+#       "rule_targets" (escalation_rules[].targets), "item:<key>" (list of dicts whose <key> is an object)
+EXPANSIONS: dict[str, list[tuple[str, str, str, Any]]] = {
+    "services": [
+        ("escalation_policies", "escalation_policy", "one", "escalation_policies"),
+        ("teams", "teams", "many", "teams"),
+        ("integrations", "integrations", "many", None),
+    ],
+    "escalation_policies": [
+        ("services", "services", "many", "services"),
+        ("teams", "teams", "many", "teams"),
+        ("targets", "escalation_rules", "rule_targets", ("users", "schedules")),
+    ],
+    "schedules": [
+        ("schedule_layers", "schedule_layers", "omit", None),
+        ("final_schedule", "final_schedule", "omit", None),
+    ],
+    "users": [
+        ("contact_methods", "contact_methods", "many", None),
+        ("notification_rules", "notification_rules", "many", None),
+        ("teams", "teams", "many", "teams"),
+    ],
+    "incidents": [
+        ("services", "service", "one", "services"),
+        ("escalation_policies", "escalation_policy", "one", "escalation_policies"),
+        ("teams", "teams", "many", "teams"),
+        ("assignees", "assignments", "item:assignee", "users"),
+        ("acknowledgers", "acknowledgements", "item:acknowledger", "users"),
+        ("priorities", "priority", "one", None),
+    ],
+    "addons": [("services", "services", "many", "services")],
+    "extensions": [
+        ("extension_objects", "extension_objects", "many", "services"),
+        ("extension_schemas", "extension_schema", "one", None),
+    ],
+    "oncalls": [
+        ("escalation_policies", "escalation_policy", "one", "escalation_policies"),
+        ("users", "user", "one", "users"),
+        ("schedules", "schedule", "one", "schedules"),
+    ],
+}
+
+# The include[]s a pdguard scan uses: the Account stores objects in this expanded form.
+SCAN_INCLUDES: dict[str, tuple[str, ...]] = {
+    "services": ("escalation_policies", "teams", "integrations"),
+    "escalation_policies": ("services", "teams", "targets"),
+    "schedules": ("schedule_layers", "final_schedule"),
+    "users": ("contact_methods", "notification_rules", "teams"),
+}
+
+STANDARDS: list[dict[str, Any]] = [
+    {
+        "active": True,
+        "description": "A description provides critical context about what a service represents or is used "
+        "for to inform team members and responders.",
+        "exclusions": [],
+        "id": "01CXX38Q0U8XKHO4LNKXUJTBFG",
+        "inclusions": [],
+        "name": "Service has a description",
+        "resource_type": "technical_service",
+        "type": "has_technical_service_description",
+    },
+    {
+        "active": True,
+        "description": "Ensure that no incident goes unaddressed, even if the on-call responder on the first "
+        "level of the escalation policy is unavailable.",
+        "exclusions": [],
+        "id": "01CXX38Q0Y8D9IYFAEDCH5F53L",
+        "inclusions": [],
+        "name": "Service has an escalation policy with 2 or more unique levels",
+        "resource_type": "technical_service",
+        "type": "minimum_escalation_policy_rule_depth",
+    },
+    {
+        "active": True,
+        "description": "Extensions or add-ons streamline incident response and communication processes by "
+        "connecting PagerDuty services to other tools that matter to your incident management workflow.",
+        "exclusions": [],
+        "id": "01CXX38Q11T19P0K1GFKHUZJ35",
+        "inclusions": [],
+        "name": "Service has an extension or add-on (e.g. Slack, etc.)",
+        "resource_type": "technical_service",
+        "type": "minimum_outbound_integrations",
+    },
+]
+
+DEFAULT_ABILITIES = [
+    "teams",
+    "read_only_users",
+    "service_support_hours",
+    "urgencies",
+    "standards",
+]
+
+
+@dataclass
+class Account:
+    """A PagerDuty account as plain API-shaped dicts (see module docstring for the shape)."""
+
+    subdomain: str = "acme"
+    services: list[dict[str, Any]] = field(default_factory=list)
+    escalation_policies: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    teams: list[dict[str, Any]] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)
+    business_services: list[dict[str, Any]] = field(default_factory=list)
+    service_dependencies: list[dict[str, Any]] = field(default_factory=list)
+    addons: list[dict[str, Any]] = field(default_factory=list)
+    extensions: list[dict[str, Any]] = field(default_factory=list)
+    oncalls: list[dict[str, Any]] = field(default_factory=list)
+    standards: list[dict[str, Any]] = field(default_factory=list)
+    standards_scores: list[dict[str, Any]] = field(default_factory=list)
+    abilities: list[str] = field(default_factory=lambda: list(DEFAULT_ABILITIES))
+    # ISO 8601 reference time the account was generated for (informational).
+    generated_at: str | None = None
+
+    def collections(self) -> dict[str, list[dict[str, Any]]]:
+        return {name: getattr(self, name) for name in COLLECTION_NAMES}
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in COLLECTION_NAMES}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Account:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers shared by the generator, the sample account and the server
+
+
+def iso(dt: datetime) -> str:
+    """``2026-11-26T09:00:00Z`` (UTC, whole seconds)."""
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(timespec="seconds")[:-6] + "Z"
+
+
+def parse_time(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp (``Z`` or offset; a naive value is taken as UTC)."""
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt
+
+
+def make_ref(obj: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The `<type>_reference` form of an object (a reference is returned as it is)."""
+    if obj is None or not isinstance(obj, dict):
+        return obj
+    typ = obj.get("type") or ""
+    if typ.endswith("_reference"):
+        return obj
+    return {
+        "id": obj.get("id"),
+        "type": f"{typ}_reference" if typ else "reference",
+        "summary": obj.get("summary"),
+        "self": obj.get("self"),
+        "html_url": obj.get("html_url"),
+    }
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.replace(microsecond=0)
+
+
+_B36_3 = [a + b + c for a in ALNUM for b in ALNUM for c in ALNUM]
+
+
+class IdFactory:
+    """PagerDuty-like ids: 7 uppercase alphanumerics starting with "P", unique, deterministic."""
+
+    def __init__(self, rng: random.Random, reserved: Iterable[str] = ()) -> None:
+        self.rng = rng
+        self.used: set[str] = set(reserved)
+
+    def __call__(self) -> str:
+        bits = self.rng.getrandbits
+        while True:
+            hi, lo = divmod(bits(31), 46656)  # 2**31 < 36**6
+            candidate = "P" + _B36_3[hi % 46656] + _B36_3[lo]
+            if candidate not in self.used:
+                self.used.add(candidate)
+                return candidate
+
+
+class Builder:
+    """Builds API-shaped objects for one account subdomain (base form: links as references)."""
+
+    def __init__(self, subdomain: str) -> None:
+        self.sub = subdomain
+        self.web = f"https://{subdomain}.pagerduty.com"
+
+    def _obj(self, typ: str, oid: str, summary: str, path: str, html: str | None) -> dict[str, Any]:
+        return {
+            "id": oid,
+            "type": typ,
+            "summary": summary,
+            "self": f"{API}/{path}/{oid}",
+            "html_url": html,
+        }
+
+    def team(self, oid: str, name: str, description: str = "", parent: dict | None = None) -> dict[str, Any]:
+        o = self._obj("team", oid, name, "teams", f"{self.web}/teams/{oid}")
+        o.update(name=name, description=description, default_role="manager", parent=parent)
+        return o
+
+    def contact_method(self, uid: str, oid: str, kind: str, label: str, address: str) -> dict[str, Any]:
+        o = {
+            "id": oid,
+            "type": f"{kind}_contact_method",
+            "summary": label,
+            "self": f"{API}/users/{uid}/contact_methods/{oid}",
+            "html_url": None,
+            "label": label,
+            "address": address,
+        }
+        if kind in ("phone", "sms"):
+            o["country_code"] = 1
+        if kind == "email":
+            o["send_short_email"] = False
+        return o
+
+    def notification_rule(
+        self, uid: str, oid: str, contact_method: dict[str, Any], urgency: str, delay: int = 0
+    ) -> dict[str, Any]:
+        return {
+            "id": oid,
+            "type": "assignment_notification_rule",
+            "summary": f"{delay} minutes: channel {contact_method['id']}",
+            "self": f"{API}/users/{uid}/notification_rules/{oid}",
+            "html_url": None,
+            "start_delay_in_minutes": delay,
+            "contact_method": make_ref(contact_method),
+            "urgency": urgency,
+        }
+
+    def user(
+        self,
+        oid: str,
+        name: str,
+        email: str,
+        *,
+        role: str = "user",
+        time_zone: str = "UTC",
+        job_title: str = "Software Engineer",
+        contact_methods: list[dict[str, Any]],
+        notification_rules: list[dict[str, Any]],
+        teams: list[dict[str, Any]],
+        color: str = "green",
+    ) -> dict[str, Any]:
+        o = self._obj("user", oid, name, "users", f"{self.web}/users/{oid}")
+        o.update(
+            name=name,
+            email=email,
+            time_zone=time_zone,
+            color=color,
+            role=role,
+            avatar_url="https://pd-static-assets.pagerduty.com/users/blank-avatar.png",
+            description=None,
+            invitation_sent=False,
+            job_title=job_title,
+            created_via_sso=False,
+            contact_methods=contact_methods,
+            notification_rules=notification_rules,
+            teams=teams,
+        )
+        return o
+
+    def integration(self, sid: str, oid: str, kind: str, created_at: str) -> dict[str, Any]:
+        names = {
+            "events_api_v2_inbound_integration": "Events API V2",
+            "generic_email_inbound_integration": "Email",
+            "generic_events_api_inbound_integration": "Events API V1",
+            "cloudwatch_inbound_integration": "Amazon CloudWatch",
+            "datadog_inbound_integration": "Datadog",
+        }
+        name = names.get(kind, "Integration")
+        o = {
+            "id": oid,
+            "type": kind,
+            "summary": name,
+            "self": f"{API}/services/{sid}/integrations/{oid}",
+            "html_url": f"{self.web}/services/{sid}/integrations/{oid}",
+            "name": name,
+            "service": {
+                "id": sid,
+                "type": "service_reference",
+                "summary": None,
+                "self": f"{API}/services/{sid}",
+                "html_url": f"{self.web}/service-directory/{sid}",
+            },
+            "created_at": created_at,
+            "vendor": None,
+        }
+        if kind == "events_api_v2_inbound_integration":
+            o["integration_key"] = (oid * 5)[:32].lower()
+        if kind == "generic_email_inbound_integration":
+            o["integration_email"] = f"{oid.lower()}@{self.sub}.pagerduty.com"
+        return o
+
+    def service(
+        self,
+        oid: str,
+        name: str,
+        *,
+        description: str | None,
+        status: str,
+        created_at: str,
+        updated_at: str,
+        escalation_policy: dict[str, Any] | None,
+        teams: list[dict[str, Any]],
+        integrations: list[dict[str, Any]],
+        urgency_rule: dict[str, Any],
+        support_hours: dict[str, Any] | None,
+        last_incident_timestamp: str | None = None,
+        alert_grouping: str | None = "intelligent",
+    ) -> dict[str, Any]:
+        o = self._obj("service", oid, name, "services", f"{self.web}/service-directory/{oid}")
+        o.update(
+            name=name,
+            description=description,
+            auto_resolve_timeout=14400,
+            acknowledgement_timeout=1800,
+            created_at=created_at,
+            updated_at=updated_at,
+            status=status,
+            last_incident_timestamp=last_incident_timestamp,
+            escalation_policy=escalation_policy,
+            teams=teams,
+            integrations=integrations,
+            incident_urgency_rule=urgency_rule,
+            support_hours=support_hours,
+            scheduled_actions=[],
+            addons=[],
+            alert_creation="create_alerts_and_incidents",
+            alert_grouping_parameters={"type": alert_grouping, "config": None}
+            if alert_grouping
+            else {"type": None, "config": None},
+            auto_pause_notifications_parameters={"enabled": False, "timeout": None},
+        )
+        if o["integrations"]:
+            for integ in o["integrations"]:
+                integ["service"]["summary"] = name
+        return o
+
+    def escalation_policy(
+        self,
+        oid: str,
+        name: str,
+        *,
+        rules: list[list[dict[str, Any]]],
+        num_loops: int,
+        teams: list[dict[str, Any]],
+        description: str = "",
+        delay: int = 30,
+        rule_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        o = self._obj("escalation_policy", oid, name, "escalation_policies", f"{self.web}/escalation_policies/{oid}")
+        o.update(
+            name=name,
+            description=description,
+            num_loops=num_loops,
+            on_call_handoff_notifications="if_has_services",
+            escalation_rules=[
+                {
+                    "id": rule_ids[i] if rule_ids else f"{oid[:1]}R{oid[1:5]}{i}",
+                    "escalation_delay_in_minutes": delay,
+                    "targets": [make_ref(t) for t in targets],
+                }
+                for i, targets in enumerate(rules)
+            ],
+            services=[],
+            teams=teams,
+        )
+        return o
+
+    def schedule(
+        self,
+        oid: str,
+        name: str,
+        *,
+        time_zone: str,
+        description: str,
+        layers: list[dict[str, Any]],
+        final_schedule: dict[str, Any],
+        teams: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        o = self._obj("schedule", oid, name, "schedules", f"{self.web}/schedules/{oid}")
+        users: dict[str, dict[str, Any]] = {}
+        for layer in layers:
+            for entry in layer["users"]:
+                users.setdefault(entry["user"]["id"], entry["user"])
+        o.update(
+            name=name,
+            time_zone=time_zone,
+            description=description,
+            escalation_policies=[],
+            users=list(users.values()),
+            teams=teams,
+            schedule_layers=layers,
+            final_schedule=final_schedule,
+        )
+        return o
+
+    def layer(
+        self,
+        oid: str,
+        name: str,
+        *,
+        start: str,
+        users: list[dict[str, Any]],
+        turn_seconds: int = 604800,
+        restrictions: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "id": oid,
+            "name": name,
+            "start": start,
+            "end": None,
+            "rotation_virtual_start": start,
+            "rotation_turn_length_seconds": turn_seconds,
+            "users": [{"user": make_ref(u)} for u in users],
+            "restrictions": restrictions or [],
+        }
+
+    @staticmethod
+    def final_schedule(
+        users: list[dict[str, Any]], now: datetime, coverage: float = 100.0, days: int = 7
+    ) -> dict[str, Any]:
+        """Rendered final schedule for [now, now+days): one entry per day, rotating daily.
+
+        With coverage < 100 each day's entry is shortened so the window is that % covered.
+        """
+        entries = []
+        if users:
+            hours = 24.0 * coverage / 100.0
+            for d in range(days):
+                start = now + timedelta(days=d)
+                end = start + timedelta(hours=hours)
+                if hours <= 0:
+                    continue
+                entries.append({"user": make_ref(users[d % len(users)]), "start": iso(start), "end": iso(end)})
+        return {
+            "name": "Final Schedule",
+            "rendered_schedule_entries": entries,
+            "rendered_coverage_percentage": round(coverage, 2) if users else 0.0,
+        }
+
+    def business_service(
+        self, oid: str, name: str, description: str, team: dict[str, Any] | None, poc: str | None
+    ) -> dict[str, Any]:
+        o = self._obj("business_service", oid, name, "business_services", None)
+        o.update(name=name, description=description, point_of_contact=poc, team=make_ref(team) if team else None)
+        return o
+
+    @staticmethod
+    def dependency(did: str, supporting: dict[str, Any], dependent: dict[str, Any]) -> dict[str, Any]:
+        def side(o: dict[str, Any]) -> dict[str, Any]:
+            kind = "business_service" if o["type"].startswith("business_service") else "technical_service"
+            return {"id": o["id"], "type": f"{kind}_reference"}
+
+        return {
+            "supporting_service": side(supporting),
+            "dependent_service": side(dependent),
+            "id": did,
+            "type": "service_dependency",
+        }
+
+    def incident(
+        self,
+        oid: str,
+        number: int,
+        title: str,
+        *,
+        status: str,
+        urgency: str,
+        created: datetime,
+        service: dict[str, Any],
+        escalation_policy: dict[str, Any] | None,
+        teams: list[dict[str, Any]],
+        assignee: dict[str, Any] | None,
+        resolved: datetime | None = None,
+        acknowledged: datetime | None = None,
+    ) -> dict[str, Any]:
+        created_s = iso(created)
+        last_change = resolved or acknowledged or created
+        o = {
+            "id": oid,
+            "type": "incident",
+            "summary": f"[#{number}] {title}",
+            "self": f"{API}/incidents/{oid}",
+            "html_url": f"{self.web}/incidents/{oid}",
+            "incident_number": number,
+            "title": title,
+            "created_at": created_s,
+            "updated_at": iso(last_change),
+            "status": status,
+            "incident_key": f"{oid.lower()}{number:08d}",
+            "service": make_ref(service),
+            "assignments": [],
+            "assigned_via": "escalation_policy",
+            "last_status_change_at": iso(last_change),
+            "resolved_at": iso(resolved) if resolved else None,
+            "first_trigger_log_entry": None,
+            "alert_counts": {
+                "all": 1,
+                "triggered": 0 if status == "resolved" else 1,
+                "resolved": 1 if status == "resolved" else 0,
+            },
+            "is_mergeable": True,
+            "incident_type": {"name": "incident_default"},
+            "escalation_policy": make_ref(escalation_policy),
+            "teams": teams,
+            "pending_actions": [],
+            "acknowledgements": [],
+            "alert_grouping": None,
+            "last_status_change_by": make_ref(service),
+            "priority": None,
+            "resolve_reason": None,
+            "conference_bridge": None,
+            "incidents_responders": [],
+            "responder_requests": [],
+            "urgency": urgency,
+        }
+        if status != "resolved" and assignee is not None:
+            o["assignments"] = [{"at": created_s, "assignee": make_ref(assignee)}]
+        if status == "acknowledged" and assignee is not None:
+            o["acknowledgements"] = [{"at": iso(acknowledged or created), "acknowledger": make_ref(assignee)}]
+            o["last_status_change_by"] = make_ref(assignee)
+        return o
+
+
+def urgency_constant(urgency: str) -> dict[str, Any]:
+    return {"type": "constant", "urgency": urgency}
+
+
+def urgency_support_hours() -> dict[str, Any]:
+    return {
+        "type": "use_support_hours",
+        "during_support_hours": {"type": "constant", "urgency": "high"},
+        "outside_support_hours": {"type": "constant", "urgency": "low"},
+    }
+
+
+def support_hours(tz: str = "America/New_York") -> dict[str, Any]:
+    return {
+        "type": "fixed_time_per_day",
+        "time_zone": tz,
+        "start_time": "09:00:00",
+        "end_time": "17:00:00",
+        "days_of_week": [1, 2, 3, 4, 5],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# finishing an account: back-links, last incident, on-calls, standards, expansion
+
+
+def finish_account(
+    subdomain: str,
+    now: datetime,
+    *,
+    services: list[dict[str, Any]],
+    escalation_policies: list[dict[str, Any]],
+    schedules: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    teams: list[dict[str, Any]],
+    incidents: list[dict[str, Any]],
+    business_services: list[dict[str, Any]],
+    service_dependencies: list[dict[str, Any]],
+    addons: list[dict[str, Any]],
+    extensions: list[dict[str, Any]],
+    set_last_incident: bool = True,
+) -> Account:
+    """Fill derived fields on base-form objects and return the expanded Account."""
+    ep_by_id = {ep["id"]: ep for ep in escalation_policies}
+    sched_by_id = {s["id"]: s for s in schedules}
+    user_by_id = {u["id"]: u for u in users}
+
+    # EP.services and schedule.escalation_policies back-links
+    for svc in services:
+        ep = svc.get("escalation_policy")
+        if ep and ep["id"] in ep_by_id:
+            ep_by_id[ep["id"]]["services"].append(make_ref(svc))
+    for ep in escalation_policies:
+        ep_ref = make_ref(ep)
+        seen: set[str] = set()
+        for rule in ep["escalation_rules"]:
+            for t in rule["targets"]:
+                if t["type"].startswith("schedule") and t["id"] in sched_by_id and t["id"] not in seen:
+                    seen.add(t["id"])
+                    sched_by_id[t["id"]]["escalation_policies"].append(ep_ref)
+
+    # last_incident_timestamp from incidents
+    if set_last_incident:
+        last: dict[str, str] = {}
+        for inc in incidents:
+            sid = inc["service"]["id"]
+            ts = inc["created_at"]
+            if ts > last.get(sid, ""):
+                last[sid] = ts
+        for svc in services:
+            svc["last_incident_timestamp"] = last.get(svc["id"])
+
+    # on-calls (level n of every EP): schedules resolve to the entry covering `now`
+    oncalls: list[dict[str, Any]] = []
+    now_s = iso(now)
+    for ep in escalation_policies:
+        ep_ref = make_ref(ep)
+        for level, rule in enumerate(ep["escalation_rules"], start=1):
+            for t in rule["targets"]:
+                if t["type"].startswith("user") and t["id"] in user_by_id:
+                    oncalls.append(
+                        {
+                            "escalation_policy": ep_ref,
+                            "escalation_level": level,
+                            "schedule": None,
+                            "user": make_ref(user_by_id[t["id"]]),
+                            "start": None,
+                            "end": None,
+                        }
+                    )
+                elif t["type"].startswith("schedule") and t["id"] in sched_by_id:
+                    sched = sched_by_id[t["id"]]
+                    for entry in sched["final_schedule"]["rendered_schedule_entries"]:
+                        if entry["start"] <= now_s < entry["end"]:
+                            oncalls.append(
+                                {
+                                    "escalation_policy": ep_ref,
+                                    "escalation_level": level,
+                                    "schedule": make_ref(sched),
+                                    "user": entry["user"],
+                                    "start": entry["start"],
+                                    "end": entry["end"],
+                                }
+                            )
+                            break
+
+    # service standards, evaluated from the account itself
+    outbound: set[str] = set()
+    for ext in extensions:
+        for obj in ext.get("extension_objects", []):
+            outbound.add(obj["id"])
+    for addon in addons:
+        for obj in addon.get("services", []):
+            outbound.add(obj["id"])
+    scores = []
+    for svc in services:
+        ep = ep_by_id.get((svc.get("escalation_policy") or {}).get("id"))
+        levels = set()
+        if ep:
+            for rule in ep["escalation_rules"]:
+                key = tuple(sorted(t["id"] for t in rule["targets"]))
+                if key:
+                    levels.add(key)
+        results = {
+            "has_technical_service_description": bool((svc.get("description") or "").strip()),
+            "minimum_escalation_policy_rule_depth": len(levels) >= 2,
+            "minimum_outbound_integrations": svc["id"] in outbound,
+        }
+        std_rows = [
+            {
+                "active": s["active"],
+                "description": s["description"],
+                "id": s["id"],
+                "pass": results[s["type"]],
+                "name": s["name"],
+                "type": s["type"],
+            }
+            for s in STANDARDS
+        ]
+        scores.append(
+            {
+                "resource_id": svc["id"],
+                "resource_type": "technical_service",
+                "score": {"passing": sum(1 for r in std_rows if r["pass"]), "total": len(std_rows)},
+                "standards": std_rows,
+            }
+        )
+
+    account = Account(
+        subdomain=subdomain,
+        services=services,
+        escalation_policies=escalation_policies,
+        schedules=schedules,
+        incidents=incidents,
+        teams=teams,
+        users=users,
+        business_services=business_services,
+        service_dependencies=service_dependencies,
+        addons=addons,
+        extensions=extensions,
+        oncalls=oncalls,
+        standards=[dict(s) for s in STANDARDS],
+        standards_scores=scores,
+        generated_at=iso(now),
+    )
+    return expand_account(account)
+
+
+def expand_account(base: Account) -> Account:
+    """Turn base-form collections (links as references) into the scan's expanded form."""
+    by_id = {
+        name: {o["id"]: o for o in getattr(base, name)}
+        for name in ("services", "escalation_policies", "schedules", "users", "teams")
+    }
+
+    def full(coll: str, ref: dict[str, Any] | None) -> dict[str, Any] | None:
+        if ref is None:
+            return None
+        return by_id[coll].get(ref["id"], ref)
+
+    services = []
+    for svc in base.services:
+        o = dict(svc)
+        o["escalation_policy"] = full("escalation_policies", svc.get("escalation_policy"))
+        o["teams"] = [full("teams", t) for t in svc.get("teams", [])]
+        services.append(o)
+    eps = []
+    for ep in base.escalation_policies:
+        o = dict(ep)
+        o["services"] = [full("services", s) for s in ep.get("services", [])]
+        o["teams"] = [full("teams", t) for t in ep.get("teams", [])]
+        o["escalation_rules"] = [
+            dict(
+                rule,
+                targets=[
+                    full("schedules" if t["type"].startswith("schedule") else "users", t) for t in rule["targets"]
+                ],
+            )
+            for rule in ep["escalation_rules"]
+        ]
+        eps.append(o)
+    # Full schedules nested in EP targets are the list form (no layers / final schedule).
+    sched_list_form = {
+        s["id"]: {k: v for k, v in s.items() if k not in ("schedule_layers", "final_schedule")}
+        for s in base.schedules
+    }
+    for ep in eps:
+        for rule in ep["escalation_rules"]:
+            rule["targets"] = [
+                sched_list_form.get(t["id"], t) if t.get("type") == "schedule" else t for t in rule["targets"]
+            ]
+    users = []
+    for u in base.users:
+        o = dict(u)
+        o["teams"] = [full("teams", t) for t in u.get("teams", [])]
+        users.append(o)
+    return Account(
+        subdomain=base.subdomain,
+        services=services,
+        escalation_policies=eps,
+        schedules=list(base.schedules),
+        incidents=base.incidents,
+        teams=base.teams,
+        users=users,
+        business_services=base.business_services,
+        service_dependencies=base.service_dependencies,
+        addons=base.addons,
+        extensions=base.extensions,
+        oncalls=base.oncalls,
+        standards=base.standards,
+        standards_scores=base.standards_scores,
+        abilities=list(base.abilities),
+        generated_at=base.generated_at,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# generator
+
+_WORDS = (
+    "auth billing cart catalog checkout search payments ledger inventory shipping orders identity "
+    "notifications email sms push gateway router indexer pipeline warehouse reporting analytics "
+    "fraud risk pricing promo loyalty reviews media images video storage cache queue scheduler "
+    "cron backup dns cdn edge mobile web admin partner vendor sync export import metrics logging"
+).split()
+_FIRST = (
+    "Ava Ben Chloe Dan Eva Finn Gia Hugo Ivy Jack Kai Lena Milo Nina Omar Pia Quinn Rosa Sam Tara "
+    "Uma Victor Wren Xena Yuri Zoe Aria Blake Cora Dev Elsa Felix"
+).split()
+_LAST = (
+    "Adams Brooks Chen Diaz Evans Fischer Garcia Haas Ito Jensen Kim Lopez Moreau Novak Ortiz Patel "
+    "Quinn Rossi Silva Tanaka Ueda Varga Weber Xu Young Zhang"
+).split()
+_TZS = ("America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo", "UTC")
+_INTEGRATION_KINDS = (
+    "events_api_v2_inbound_integration",
+    "events_api_v2_inbound_integration",
+    "datadog_inbound_integration",
+    "cloudwatch_inbound_integration",
+    "generic_email_inbound_integration",
+)
+_INCIDENT_TITLES = (
+    "High error rate",
+    "Latency above SLO",
+    "Disk usage above 90%",
+    "Pod crash looping",
+    "Health check failing",
+    "Queue backlog growing",
+    "Certificate expiring soon",
+    "5xx spike on load balancer",
+    "Replication lag",
+    "Memory pressure",
+)
+
+
+def generate_account(
+    services: int = 100,
+    escalation_policies: int = 20,
+    schedules: int = 15,
+    users: int = 60,
+    teams: int = 10,
+    incidents: int = 500,
+    business_services: int = 5,
+    *,
+    seed: int = 0,
+    now: datetime | None = None,
+    subdomain: str = "acme",
+) -> Account:
+    """A deterministic, realistic account: same arguments (and `now`) → identical account.
+
+    Mostly healthy objects with a small share of governance problems (a few % of each kind);
+    with enough objects at least one of each is guaranteed: services[1..6] (bad name, no EP,
+    no teams, no description, disabled for 60 days, no integrations), escalation_policies[1..3]
+    (single rule, empty rule, one user everywhere), schedules[1] (one user), schedules[2] (75 %
+    coverage), users[1] (no contact method), users[2] (low-urgency rules only), the last team
+    (no members). Incidents are spread over the last ~120 days (oldest first, numbered from 1);
+    a few unresolved ones are older than 90 days.
+    """
+    now = _now(now)
+    rng = random.Random(seed)
+    new_id = IdFactory(rng)
+    b = Builder(subdomain)
+    rand = rng.random
+    teams = max(teams, 0)
+
+    # teams
+    team_objs = []
+    for i in range(teams):
+        word = _WORDS[i % len(_WORDS)]
+        name = f"{word.capitalize()} Team" + (f" {i // len(_WORDS) + 1}" if i >= len(_WORDS) else "")
+        team_objs.append(b.team(new_id(), name, f"Owns the {word} domain"))
+    team_refs = [make_ref(t) for t in team_objs]
+    # a few teams stay without members
+    memberless = {i for i in range(teams) if teams >= 5 and (rand() < 0.04 or i == teams - 1)}
+    staffed = [i for i in range(teams) if i not in memberless] or list(range(teams))
+
+    # users
+    user_objs = []
+    for i in range(users):
+        uid = new_id()
+        name = f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST) + i) % len(_LAST)]}"
+        email = f"{name.lower().replace(' ', '.')}{i}@{subdomain}.example.com"
+        r = rand()
+        if users >= 10 and i in (1, 2):  # at least one of each problem
+            r = 0.01 if i == 1 else 0.03
+        cms: list[dict[str, Any]] = []
+        rules: list[dict[str, Any]] = []
+        if r >= 0.02:  # 2 % without any contact method
+            email_cm = b.contact_method(uid, new_id(), "email", "Default", email)
+            phone_cm = b.contact_method(uid, new_id(), "phone", "Mobile", f"555{i:07d}")
+            cms = [email_cm, phone_cm]
+            if r >= 0.05:  # 3 % only low-urgency rules
+                rules.append(b.notification_rule(uid, new_id(), phone_cm, "high", 0))
+                rules.append(b.notification_rule(uid, new_id(), email_cm, "high", 5))
+            rules.append(b.notification_rule(uid, new_id(), email_cm, "low", 0))
+        user_teams = []
+        if team_refs:
+            user_teams.append(team_refs[staffed[i % len(staffed)]])
+            if rand() < 0.2:
+                extra = team_refs[staffed[rng.randrange(len(staffed))]]
+                if extra is not user_teams[0]:
+                    user_teams.append(extra)
+        user_objs.append(
+            b.user(
+                uid,
+                name,
+                email,
+                role=("admin" if i % 25 == 0 else "user"),
+                time_zone=_TZS[i % len(_TZS)],
+                contact_methods=cms,
+                notification_rules=rules,
+                teams=user_teams,
+            )
+        )
+    reachable_users = [u for u in user_objs if u["contact_methods"]] or user_objs
+
+    # schedules
+    sched_objs = []
+    start = iso(now - timedelta(days=365))
+    for i in range(schedules):
+        sid = new_id()
+        r = rand()
+        if schedules >= 5 and i == 1:
+            r = 0.0
+        if r < 0.03:
+            members = [reachable_users[rng.randrange(len(reachable_users))]] if reachable_users else []
+        else:
+            k = min(len(reachable_users), 2 + rng.randrange(5))
+            members = rng.sample(reachable_users, k) if reachable_users else []
+        coverage = 100.0 if rand() >= 0.05 else float(rng.choice((50, 62.5, 75, 87.5)))
+        if schedules >= 5 and i == 2:
+            coverage = 75.0
+        layer = b.layer(new_id(), "Layer 1", start=start, users=members)
+        word = _WORDS[i % len(_WORDS)]
+        team = [team_refs[i % len(team_refs)]] if team_refs else []
+        sched_objs.append(
+            b.schedule(
+                sid,
+                f"{word.capitalize()} On-Call {i + 1}",
+                time_zone=_TZS[i % len(_TZS)],
+                description=f"Primary rotation for {word}",
+                layers=[layer],
+                final_schedule=Builder.final_schedule(members, now, coverage),
+                teams=team,
+            )
+        )
+
+    # escalation policies: every schedule is targeted by some EP, except a few orphans
+    ep_objs = []
+    sched_pool = [s for s in sched_objs if rand() >= 0.04] or sched_objs
+    for i in range(escalation_policies):
+        r = rand()
+        if escalation_policies >= 5 and i in (1, 2, 3):
+            r = (0.0, 0.045, 0.06)[i - 1]
+        first: list[dict[str, Any]] = []
+        if sched_pool:
+            first = [sched_pool[i % len(sched_pool)]]
+        elif reachable_users:
+            first = [reachable_users[i % len(reachable_users)]]
+        second_user = user_objs[rng.randrange(len(user_objs))] if user_objs else None
+        rules: list[list[dict[str, Any]]]
+        if r < 0.04:
+            rules = [first]  # single level
+        elif r < 0.05:
+            rules = [first, []]  # empty targets
+        elif r < 0.07 and second_user:
+            rules = [[second_user], [second_user]]  # one person
+        else:
+            rules = [first, [second_user] if second_user else first]
+            if rand() < 0.3 and reachable_users:
+                rules.append([reachable_users[rng.randrange(len(reachable_users))]])
+        num_loops = 0 if rand() < 0.1 else rng.choice((1, 2, 3))
+        word = _WORDS[i % len(_WORDS)]
+        team = [team_refs[i % len(team_refs)]] if team_refs else []
+        ep_objs.append(
+            b.escalation_policy(
+                new_id(),
+                f"{word.capitalize()} Escalation {i + 1}",
+                rule_ids=[new_id() for _ in rules],
+                rules=rules,
+                num_loops=num_loops,
+                teams=team,
+                description=f"Escalation for {word}",
+            )
+        )
+    ep_refs = [make_ref(e) for e in ep_objs]
+
+    # services
+    svc_objs = []
+    for i in range(services):
+        sid = new_id()
+        r = rand()
+        forced = i if services >= 10 else 0  # services 1..6 carry one problem each
+        if forced == 1:
+            r = 0.0
+        word = _WORDS[i % len(_WORDS)]
+        word2 = _WORDS[(i * 7 + 3) % len(_WORDS)]
+        name = f"{word}-{word2}-{i}"
+        if r < 0.02:
+            name = f"{word.capitalize()} {word2.capitalize()} {i}"
+        elif r < 0.03:
+            name = f"{word}_{word2}_{i}"
+        created = now - timedelta(days=100 + rng.randrange(900))
+        updated = now - timedelta(days=rng.randrange(100), hours=rng.randrange(24))
+        status = "active"
+        rs = rand() if forced != 5 else 0.0
+        if forced == 5:
+            updated = now - timedelta(days=60)
+        if rs < 0.02:
+            status = "disabled"
+        elif rs < 0.03:
+            status = "maintenance"
+        elif rs < 0.06:
+            status = "warning"
+        ep = ep_refs[i % len(ep_refs)] if ep_refs and rand() >= 0.02 and forced != 2 else None
+        svc_teams = [team_refs[i % len(team_refs)]] if team_refs and rand() >= 0.03 and forced != 3 else []
+        description = f"{word.capitalize()} {word2} service" if rand() >= 0.04 and forced != 4 else ("" if i % 2 else None)
+        created_s = iso(created)
+        integrations = []
+        if rand() >= 0.03 and forced != 6:
+            for _ in range(1 + (rand() < 0.3)):
+                integrations.append(b.integration(sid, new_id(), rng.choice(_INTEGRATION_KINDS), created_s))
+        urgency = urgency_support_hours() if rand() < 0.25 else urgency_constant("high" if rand() < 0.8 else "low")
+        svc_objs.append(
+            b.service(
+                sid,
+                name,
+                description=description,
+                status=status,
+                created_at=created_s,
+                updated_at=iso(updated),
+                escalation_policy=ep,
+                teams=svc_teams,
+                integrations=integrations,
+                urgency_rule=urgency,
+                support_hours=support_hours() if urgency["type"] == "use_support_hours" else None,
+                alert_grouping=rng.choice(("intelligent", "time", "content_based", None)),
+            )
+        )
+
+    # extensions (Slack-like) on most services, one add-on
+    ext_objs = []
+    slack_schema = {
+        "id": "PSLACK2",
+        "type": "extension_schema_reference",
+        "summary": "Slack V2",
+        "self": f"{API}/extension_schemas/PSLACK2",
+        "html_url": None,
+    }
+    chunk = 50
+    with_ext = [make_ref(s) for s in svc_objs if rand() >= 0.1]
+    for k in range(0, len(with_ext), chunk):
+        eid = new_id()
+        ext_objs.append(
+            {
+                "id": eid,
+                "type": "extension",
+                "summary": f"Slack #alerts-{k // chunk + 1}",
+                "self": f"{API}/extensions/{eid}",
+                "html_url": None,
+                "name": f"Slack #alerts-{k // chunk + 1}",
+                "endpoint_url": f"https://hooks.slack.example.com/services/{eid}",
+                "extension_schema": slack_schema,
+                "extension_objects": with_ext[k : k + chunk],
+                "temporarily_disabled": False,
+            }
+        )
+    addon_objs = []
+    if svc_objs:
+        aid = new_id()
+        addon_objs.append(
+            {
+                "id": aid,
+                "type": "full_page_addon",
+                "summary": "Internal Status Page",
+                "self": f"{API}/addons/{aid}",
+                "html_url": None,
+                "name": "Internal Status Page",
+                "src": f"https://status.{subdomain}.example.com",
+                "services": [],
+            }
+        )
+
+    # business services and dependencies
+    bs_objs = []
+    deps = []
+    for i in range(business_services):
+        word = _WORDS[(i * 5) % len(_WORDS)]
+        team = team_objs[i % len(team_objs)] if team_objs else None
+        bs = b.business_service(new_id(), f"{word.capitalize()} Experience {i + 1}", f"Customer-facing {word}", team, None)
+        bs_objs.append(bs)
+        if svc_objs and (i == 0 or rand() >= 0.2):
+            for s in rng.sample(svc_objs, min(len(svc_objs), 1 + rng.randrange(4))):
+                deps.append(Builder.dependency("D" + "".join(rng.choices(ALNUM, k=15)), s, bs))
+
+    # incidents: created over the last ~120 days, oldest first
+    inc_objs = []
+    if svc_objs and incidents:
+        horizon = 120 * 86400
+        offsets = sorted((rng.random() * horizon for _ in range(incidents)), reverse=True)
+        svc_count = len(svc_objs)
+        user_count = len(user_objs)
+        svc_refs = [make_ref(s) for s in svc_objs]
+        for n, off in enumerate(offsets, start=1):
+            created = now - timedelta(seconds=int(off))
+            si = rng.randrange(svc_count)
+            svc = svc_objs[si]
+            age_days = off / 86400
+            r = rand()
+            if age_days > 2:
+                status = "resolved" if r >= 0.004 else ("triggered" if r < 0.002 else "acknowledged")
+            else:
+                status = "resolved" if r >= 0.3 else ("triggered" if r < 0.15 else "acknowledged")
+            urgency = "high" if rand() < 0.7 else "low"
+            assignee = user_objs[rng.randrange(user_count)] if user_count else None
+            resolved = created + timedelta(minutes=5 + rng.randrange(600)) if status == "resolved" else None
+            if resolved and resolved > now:
+                resolved = now
+            acked = created + timedelta(minutes=1 + rng.randrange(10)) if status == "acknowledged" else None
+            if acked and acked > now:
+                acked = now
+            inc_objs.append(
+                b.incident(
+                    new_id(),
+                    n,
+                    f"{_INCIDENT_TITLES[n % len(_INCIDENT_TITLES)]} on {svc['name']}",
+                    status=status,
+                    urgency=urgency,
+                    created=created,
+                    service=svc_refs[si],
+                    escalation_policy=svc["escalation_policy"] or (ep_refs[0] if ep_refs else None),
+                    teams=svc["teams"],
+                    assignee=assignee,
+                    resolved=resolved,
+                    acknowledged=acked,
+                )
+            )
+        # guarantee a few unresolved incidents older than 90 days
+        old = [inc for inc in inc_objs if inc["created_at"] < iso(now - timedelta(days=91))]
+        for inc in old[: max(1, min(3, len(old) // 100))]:
+            if inc["status"] == "resolved":
+                inc["status"] = "triggered"
+                inc["resolved_at"] = None
+                inc["alert_counts"] = {"all": 1, "triggered": 1, "resolved": 0}
+                inc["last_status_change_at"] = inc["updated_at"] = inc["created_at"]
+                if user_objs:
+                    inc["assignments"] = [{"at": inc["created_at"], "assignee": make_ref(user_objs[0])}]
+
+    return finish_account(
+        subdomain,
+        now,
+        services=svc_objs,
+        escalation_policies=ep_objs,
+        schedules=sched_objs,
+        users=user_objs,
+        teams=team_objs,
+        incidents=inc_objs,
+        business_services=bs_objs,
+        service_dependencies=deps,
+        addons=addon_objs,
+        extensions=ext_objs,
+    )

@@ -1,0 +1,387 @@
+"""The bundled demo account ("acme"): ~30 services, mostly healthy, with deliberate problems.
+
+Built in code, deterministically; every timestamp is relative to `now`, so the problems below
+stay true whenever the demo runs. Problems (policy id → object id / name):
+
+Services
+  PDG-SVC-001  PSVCPAY "Payments API", PSVCLGB "legacy_billing"           (name not kebab-case)
+  PDG-SVC-002  PSVCNTR "notification-router"                               (escalation_policy null)
+  PDG-SVC-003  PSVCIMG "image-resizer"                                     (teams == [])
+  PDG-SVC-004  PSVCFFL "feature-flags" (description "")                    (also fails the description standard)
+  PDG-SVC-005  PSVCORP "old-reporting" (disabled, updated 75 days ago),
+               PSVCBEX "batch-exporter" (maintenance, updated 45 days ago)
+  PDG-SVC-006  PSVCEML "email-gateway"                                     (integrations == [])
+  PDG-SVC-007  PSVCLAR "ledger-archive" (last incident 100 days ago),
+               PSVCFAX "fax-bridge" (no incident ever, created 200 days ago),
+               PSVCLGB "legacy_billing" (last incident 97 days ago, still acknowledged)
+Escalation policies
+  PDG-EP-001   PEPSNGL "Legacy Single Level" (one rule)                    used by PSVCLAU "legacy-auth"
+  PDG-EP-002   PEPEMPT "Broken Escalation" (2nd rule has no targets)       used by PSVCCRN "cron-runner"
+  PDG-EP-003   PEPNOCM "Contractor Escalation" targets PUSRNOC "Nora Quiet" (no contact methods)
+                                                                           used by PSVCVND "vendor-sync"
+  PDG-EP-004   PEPSOLO "One Person Army" (both levels: PUSRSAM "Sam Solo")  used by PSVCSID "side-project"
+  PDG-EP-005   PEPNOLP "Fraud No Repeat" (num_loops 0) used by PSVCFRD "fraud-detector" (constant high urgency)
+Schedules
+  PDG-SCH-001  PSCHDAT "Data Solo Rotation" (only PUSRDAV "Dave Data")
+  PDG-SCH-002  PSCHGAP "Payments Business Hours" (rendered_coverage_percentage 62.5)
+  PDG-SCH-003  PSCHORP "Orphaned Holiday Rotation" (no escalation policy targets it)
+Users / teams / business services
+  PDG-USR-001  PUSRLEO "Leo Lowly" (only low-urgency rules), PUSRNOC "Nora Quiet" (no rules at all)
+  PDG-TEAM-001 PTMGHST "Ghost Team" (no user is a member)
+  PDG-BS-001   PBSPRTL "Partner Portal" (no supporting technical service)
+Incidents
+  PDG-INC-001  PINCTRG #1058 high urgency, triggered 2 hours ago, not acknowledged (checkout-api);
+               PINCOLD #1054 high urgency, acknowledged, open for 3 days (search-api)
+  Also unresolved and older than 90 days: PINCANC #1002 (legacy_billing, acknowledged, low urgency).
+Service Standards (PDG-STD-*; scores in standards_scores)
+  no description:            PSVCFFL "feature-flags"
+  < 2 unique EP levels:      PSVCLAU "legacy-auth" (PEPSNGL), PSVCSID "side-project" (PEPSOLO),
+                             PSVCCRN "cron-runner" (PEPEMPT: 2nd level empty), PSVCNTR (no EP at all)
+  no outbound extension:     PSVCORP, PSVCBEX, PSVCFAX, PSVCLAR, PSVCSID, PSVCCRN, PSVCVND, PSVCIMG
+                             (every other service is on the "Slack #incidents" extension)
+
+Everything else (PSVCCHK "checkout-api", PEPPLAT "Platform Escalation", PSCHPL1 ...) is healthy.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from pdguard.simulator.account import (
+    API,
+    Account,
+    Builder,
+    IdFactory,
+    _now,
+    finish_account,
+    iso,
+    make_ref,
+    support_hours,
+    urgency_constant,
+    urgency_support_hours,
+)
+
+SUBDOMAIN = "acme"
+
+# id, name, description
+TEAMS = [
+    ("PTMPLAT", "Platform", "Core infrastructure and developer platform"),
+    ("PTMPAYM", "Payments", "Checkout, payments and billing"),
+    ("PTMSRCH", "Search", "Search and discovery"),
+    ("PTMMOBL", "Mobile", "iOS and Android apps and their backends"),
+    ("PTMDATA", "Data", "Data pipelines and the warehouse"),
+    ("PTMGHST", "Ghost Team", "Team left over from the 2023 reorg"),
+]
+
+# id, name, teams, kind ("ok" | "no_contact" | "low_only")
+USERS = [
+    ("PUSRAVA", "Ava Adams", ["PTMPLAT"], "ok"),
+    ("PUSRBEN", "Ben Brooks", ["PTMPLAT"], "ok"),
+    ("PUSRCHL", "Chloe Chen", ["PTMPLAT", "PTMDATA"], "ok"),
+    ("PUSRDAN", "Dan Diaz", ["PTMPAYM"], "ok"),
+    ("PUSREVA", "Eva Evans", ["PTMPAYM"], "ok"),
+    ("PUSRFIN", "Finn Fischer", ["PTMPAYM"], "ok"),
+    ("PUSRGIA", "Gia Garcia", ["PTMSRCH"], "ok"),
+    ("PUSRHUG", "Hugo Haas", ["PTMSRCH"], "ok"),
+    ("PUSRIVY", "Ivy Ito", ["PTMMOBL"], "ok"),
+    ("PUSRJAC", "Jack Jensen", ["PTMMOBL"], "ok"),
+    ("PUSRKAI", "Kai Kim", ["PTMMOBL"], "ok"),
+    ("PUSRLEN", "Lena Lopez", ["PTMDATA"], "ok"),
+    ("PUSRMIL", "Milo Moreau", ["PTMDATA"], "ok"),
+    ("PUSROMA", "Omar Ortiz", ["PTMPLAT"], "ok"),
+    ("PUSRPIA", "Pia Patel", ["PTMPAYM", "PTMSRCH"], "ok"),
+    ("PUSRROS", "Rosa Rossi", ["PTMSRCH"], "ok"),
+    ("PUSRDAV", "Dave Data", ["PTMDATA"], "ok"),
+    ("PUSRSAM", "Sam Solo", ["PTMPLAT"], "ok"),
+    ("PUSRNOC", "Nora Quiet", ["PTMPLAT"], "no_contact"),
+    ("PUSRLEO", "Leo Lowly", ["PTMMOBL"], "low_only"),
+]
+
+# id, name, team, users, coverage
+SCHEDULES = [
+    ("PSCHPL1", "Platform Primary", "PTMPLAT", ["PUSRAVA", "PUSRBEN", "PUSROMA"], 100.0),
+    ("PSCHPL2", "Platform Secondary", "PTMPLAT", ["PUSRCHL", "PUSROMA", "PUSRBEN"], 100.0),
+    ("PSCHPY1", "Payments Primary", "PTMPAYM", ["PUSRDAN", "PUSREVA", "PUSRFIN"], 100.0),
+    ("PSCHGAP", "Payments Business Hours", "PTMPAYM", ["PUSRPIA", "PUSREVA"], 62.5),
+    ("PSCHSR1", "Search Primary", "PTMSRCH", ["PUSRGIA", "PUSRHUG", "PUSRROS"], 100.0),
+    ("PSCHMO1", "Mobile Primary", "PTMMOBL", ["PUSRIVY", "PUSRJAC", "PUSRKAI"], 100.0),
+    ("PSCHDAT", "Data Solo Rotation", "PTMDATA", ["PUSRDAV"], 100.0),
+    ("PSCHORP", "Orphaned Holiday Rotation", "PTMPLAT", ["PUSRAVA", "PUSRCHL"], 100.0),
+]
+
+# id, name, team, rules (list of target id lists), num_loops
+ESCALATION_POLICIES = [
+    ("PEPPLAT", "Platform Escalation", "PTMPLAT", [["PSCHPL1"], ["PSCHPL2"], ["PUSROMA"]], 2),
+    ("PEPPAYM", "Payments Escalation", "PTMPAYM", [["PSCHPY1"], ["PSCHGAP", "PUSRDAN"]], 1),
+    ("PEPSRCH", "Search Escalation", "PTMSRCH", [["PSCHSR1"], ["PUSRGIA"]], 1),
+    ("PEPMOBL", "Mobile Escalation", "PTMMOBL", [["PSCHMO1"], ["PUSRKAI"]], 1),
+    ("PEPDATA", "Data Escalation", "PTMDATA", [["PSCHDAT"], ["PUSRLEN"]], 1),
+    ("PEPSNGL", "Legacy Single Level", "PTMPLAT", [["PUSRBEN"]], 1),
+    ("PEPEMPT", "Broken Escalation", "PTMPLAT", [["PSCHPL1"], []], 1),
+    ("PEPNOCM", "Contractor Escalation", "PTMPLAT", [["PUSRNOC"], ["PSCHPL2"]], 1),
+    ("PEPSOLO", "One Person Army", "PTMPLAT", [["PUSRSAM"], ["PUSRSAM"]], 1),
+    ("PEPNOLP", "Fraud No Repeat", "PTMPAYM", [["PSCHPY1"], ["PUSRFIN"]], 0),
+]
+
+H = urgency_constant("high")
+L = urgency_constant("low")
+SH = "support_hours"
+
+# id, name, description, team ids, ep id, urgency, status, updated days ago, created days ago, integrations, slack
+SERVICES: list[tuple[Any, ...]] = [
+    ("PSVCCHK", "checkout-api", "Checkout REST API", ["PTMPAYM"], "PEPPAYM", H, "active", 3, 700, 2, True),
+    ("PSVCCRT", "cart-service", "Shopping cart", ["PTMPAYM"], "PEPPAYM", H, "active", 10, 650, 1, True),
+    ("PSVCPGW", "payments-gateway", "Card payments gateway", ["PTMPAYM"], "PEPPAYM", H, "active", 5, 800, 2, True),
+    ("PSVCPAY", "Payments API", "Public payments API", ["PTMPAYM"], "PEPPAYM", H, "active", 8, 600, 1, True),
+    ("PSVCLGB", "legacy_billing", "Old billing system", ["PTMPAYM"], "PEPPAYM", L, "active", 20, 1500, 1, True),
+    ("PSVCFRD", "fraud-detector", "Scores orders for fraud", ["PTMPAYM"], "PEPNOLP", H, "active", 12, 400, 1, True),
+    ("PSVCSRA", "search-api", "Search query API", ["PTMSRCH"], "PEPSRCH", H, "active", 2, 500, 2, True),
+    ("PSVCSRI", "search-indexer", "Builds search indexes", ["PTMSRCH"], "PEPSRCH", SH, "active", 30, 500, 1, True),
+    ("PSVCREC", "recommendations", "Product recommendations", ["PTMSRCH"], "PEPSRCH", SH, "active", 15, 300, 1, True),
+    ("PSVCMBF", "mobile-bff", "Backend for the mobile apps", ["PTMMOBL"], "PEPMOBL", H, "active", 4, 450, 1, True),
+    ("PSVCPSH", "push-notifier", "Sends push notifications", ["PTMMOBL"], "PEPMOBL", L, "active", 9, 450, 1, True),
+    ("PSVCDPL", "data-pipeline", "Streaming ingestion", ["PTMDATA"], "PEPDATA", SH, "active", 6, 900, 2, True),
+    ("PSVCWHL", "warehouse-loader", "Loads the warehouse", ["PTMDATA"], "PEPDATA", L, "active", 25, 900, 1, True),
+    ("PSVCIDN", "identity-service", "Login and sessions", ["PTMPLAT"], "PEPPLAT", H, "active", 7, 1000, 2, True),
+    ("PSVCAGW", "api-gateway", "Edge API gateway", ["PTMPLAT"], "PEPPLAT", H, "active", 1, 1000, 2, True),
+    ("PSVCWEB", "web-frontend", "Customer web site", ["PTMPLAT"], "PEPPLAT", H, "active", 2, 1000, 1, True),
+    ("PSVCORD", "order-service", "Order lifecycle", ["PTMPAYM"], "PEPPAYM", H, "active", 11, 700, 1, True),
+    ("PSVCINV", "inventory-service", "Stock levels", ["PTMPLAT"], "PEPPLAT", SH, "active", 14, 700, 1, True),
+    ("PSVCSHP", "shipping-service", "Carrier integrations", ["PTMPLAT"], "PEPPLAT", SH, "active", 16, 700, 1, True),
+    ("PSVCNTR", "notification-router", "Routes customer notifications", ["PTMPLAT"], None, H, "active", 5, 300, 1, True),
+    ("PSVCIMG", "image-resizer", "Resizes product images", [], "PEPPLAT", L, "active", 40, 500, 1, False),
+    ("PSVCFFL", "feature-flags", "", ["PTMPLAT"], "PEPPLAT", H, "active", 3, 600, 1, True),
+    ("PSVCORP", "old-reporting", "Legacy reporting jobs", ["PTMDATA"], "PEPDATA", L, "disabled", 75, 1200, 1, False),
+    ("PSVCBEX", "batch-exporter", "Nightly partner exports", ["PTMDATA"], "PEPDATA", L, "maintenance", 45, 800, 1, False),
+    ("PSVCEML", "email-gateway", "Outbound e-mail relay", ["PTMPLAT"], "PEPPLAT", L, "active", 13, 900, 0, True),
+    ("PSVCLAR", "ledger-archive", "Archives ledger entries", ["PTMPAYM"], "PEPPAYM", L, "active", 60, 1100, 1, False),
+    ("PSVCFAX", "fax-bridge", "Fax to e-mail bridge", ["PTMPLAT"], "PEPPLAT", L, "active", 150, 200, 1, False),
+    ("PSVCLAU", "legacy-auth", "Old SSO bridge", ["PTMPLAT"], "PEPSNGL", H, "active", 33, 1300, 1, False),
+    ("PSVCCRN", "cron-runner", "Runs scheduled jobs", ["PTMPLAT"], "PEPEMPT", L, "active", 21, 600, 1, False),
+    ("PSVCVND", "vendor-sync", "Syncs vendor catalogues", ["PTMPLAT"], "PEPNOCM", L, "active", 17, 400, 1, False),
+    ("PSVCSID", "side-project", "Internal hack-week tool", ["PTMPLAT"], "PEPSOLO", L, "active", 19, 250, 1, False),
+]
+
+# id, name, description, team, supporting services
+BUSINESS_SERVICES = [
+    ("PBSCHKO", "Online Checkout", "Customers can buy things", "PTMPAYM", ["PSVCCHK", "PSVCPGW", "PSVCCRT"]),
+    ("PBSSRCH", "Customer Search", "Customers can find products", "PTMSRCH", ["PSVCSRA", "PSVCSRI"]),
+    ("PBSPRTL", "Partner Portal", "Partners manage their listings", "PTMPLAT", []),
+]
+
+_TITLES = (
+    "High error rate",
+    "Latency above SLO",
+    "Health check failing",
+    "Pod crash looping",
+    "Queue backlog growing",
+    "Disk usage above 90%",
+)
+
+
+def sample_account(now: datetime | None = None) -> Account:
+    """The bundled demo account, with timestamps relative to `now` (default: the current time)."""
+    now = _now(now)
+    reserved = {row[0] for table in (TEAMS, USERS, SCHEDULES, ESCALATION_POLICIES, SERVICES, BUSINESS_SERVICES) for row in table}
+    reserved |= {"PINCTRG", "PINCOLD", "PINCANC"}
+    new_id = IdFactory(random.Random(20261126), reserved)
+    b = Builder(SUBDOMAIN)
+
+    teams = {tid: b.team(tid, name, desc) for tid, name, desc in TEAMS}
+    team_ref = {tid: make_ref(t) for tid, t in teams.items()}
+
+    users: dict[str, dict[str, Any]] = {}
+    for i, (uid, name, team_ids, kind) in enumerate(USERS):
+        email = f"{name.lower().replace(' ', '.')}@acme.example.com"
+        cms: list[dict[str, Any]] = []
+        rules: list[dict[str, Any]] = []
+        if kind != "no_contact":
+            email_cm = b.contact_method(uid, new_id(), "email", "Work", email)
+            phone_cm = b.contact_method(uid, new_id(), "phone", "Mobile", f"5550100{i:03d}")
+            cms = [email_cm, phone_cm]
+            if kind == "ok":
+                rules.append(b.notification_rule(uid, new_id(), phone_cm, "high", 0))
+                rules.append(b.notification_rule(uid, new_id(), email_cm, "high", 3))
+            rules.append(b.notification_rule(uid, new_id(), email_cm, "low", 0))
+        users[uid] = b.user(
+            uid,
+            name,
+            email,
+            role="admin" if uid == "PUSRAVA" else "user",
+            time_zone="America/New_York" if i % 2 else "Europe/London",
+            job_title="Site Reliability Engineer" if i % 3 == 0 else "Software Engineer",
+            contact_methods=cms,
+            notification_rules=rules,
+            teams=[team_ref[t] for t in team_ids],
+        )
+
+    schedules: dict[str, dict[str, Any]] = {}
+    layer_start = iso(now - timedelta(days=400))
+    for sid, name, tid, member_ids, coverage in SCHEDULES:
+        members = [users[u] for u in member_ids]
+        restrictions = None
+        if coverage < 100:
+            restrictions = [{"type": "daily_restriction", "start_time_of_day": "08:00:00", "duration_seconds": 54000}]
+        layer = b.layer(new_id(), "Layer 1", start=layer_start, users=members, turn_seconds=86400, restrictions=restrictions)
+        schedules[sid] = b.schedule(
+            sid,
+            name,
+            time_zone="America/New_York",
+            description=f"{name} on-call rotation",
+            layers=[layer],
+            final_schedule=Builder.final_schedule(members, now, coverage),
+            teams=[team_ref[tid]],
+        )
+
+    def target(oid: str) -> dict[str, Any]:
+        return users[oid] if oid.startswith("PUSR") else schedules[oid]
+
+    eps: dict[str, dict[str, Any]] = {}
+    for eid, name, tid, rules_spec, loops in ESCALATION_POLICIES:
+        eps[eid] = b.escalation_policy(
+            eid,
+            name,
+            rules=[[target(t) for t in rule] for rule in rules_spec],
+            rule_ids=[new_id() for _ in rules_spec],
+            num_loops=loops,
+            teams=[team_ref[tid]],
+            description=f"Escalation policy of the {teams[tid]['name']} team",
+        )
+
+    services: dict[str, dict[str, Any]] = {}
+    for sid, name, desc, team_ids, eid, urg, status, upd, created, n_int, _slack in SERVICES:
+        created_s = iso(now - timedelta(days=created))
+        kinds = ("events_api_v2_inbound_integration", "datadog_inbound_integration")
+        integrations = [b.integration(sid, new_id(), kinds[k % 2], created_s) for k in range(n_int)]
+        rule = urgency_support_hours() if urg == SH else urg
+        services[sid] = b.service(
+            sid,
+            name,
+            description=desc,
+            status=status,
+            created_at=created_s,
+            updated_at=iso(now - timedelta(days=upd, hours=2)),
+            escalation_policy=make_ref(eps[eid]) if eid else None,
+            teams=[team_ref[t] for t in team_ids],
+            integrations=integrations,
+            urgency_rule=dict(rule),
+            support_hours=support_hours() if urg == SH else None,
+        )
+
+    # incidents: mostly resolved ones over the last 60 days, one or two per healthy service
+    incident_rows: list[tuple[str | None, str, str, str, timedelta, timedelta | None]] = []
+    # (fixed id, service id, status, urgency, age, time to resolve/ack)
+    incident_rows.append(("PINCANC", "PSVCLGB", "acknowledged", "low", timedelta(days=97), timedelta(minutes=7)))
+    incident_rows.append((None, "PSVCLAR", "resolved", "low", timedelta(days=100), timedelta(hours=3)))
+    stale = {"PSVCLAR", "PSVCFAX", "PSVCLGB"}
+    busy = [row[0] for row in SERVICES if row[0] not in stale]
+    rng = random.Random(7)
+    for k in range(52):
+        sid = busy[k % len(busy)]
+        age = timedelta(days=2 + (k * 37) % 58, hours=rng.randrange(24), minutes=rng.randrange(60))
+        incident_rows.append((None, sid, "resolved", "high" if k % 3 else "low", age, timedelta(minutes=10 + rng.randrange(240))))
+    incident_rows.append(("PINCTRG", "PSVCCHK", "triggered", "high", timedelta(hours=2), None))
+    incident_rows.append(("PINCOLD", "PSVCSRA", "acknowledged", "high", timedelta(days=3), timedelta(minutes=4)))
+    incident_rows.append((None, "PSVCAGW", "triggered", "high", timedelta(minutes=10), None))
+    incident_rows.append((None, "PSVCMBF", "acknowledged", "high", timedelta(hours=1), timedelta(minutes=3)))
+    incident_rows.append((None, "PSVCPSH", "triggered", "low", timedelta(hours=5), None))
+    incident_rows.append((None, "PSVCIDN", "resolved", "high", timedelta(hours=20), timedelta(minutes=25)))
+    incident_rows.sort(key=lambda r: -r[4].total_seconds())
+
+    oncall_user = {
+        eid: users[u]
+        for eid, u in (
+            ("PEPPLAT", "PUSRAVA"),
+            ("PEPPAYM", "PUSRDAN"),
+            ("PEPSRCH", "PUSRGIA"),
+            ("PEPMOBL", "PUSRIVY"),
+            ("PEPDATA", "PUSRDAV"),
+            ("PEPSNGL", "PUSRBEN"),
+            ("PEPEMPT", "PUSRBEN"),
+            ("PEPNOCM", "PUSRNOC"),
+            ("PEPSOLO", "PUSRSAM"),
+            ("PEPNOLP", "PUSRFIN"),
+        )
+    }
+    incidents = []
+    for number, (fixed, sid, status, urgency, age, delta) in enumerate(incident_rows, start=1001):
+        svc = services[sid]
+        created = now - age
+        ep_ref = svc["escalation_policy"] or make_ref(eps["PEPPLAT"])
+        resolved = created + delta if status == "resolved" and delta else None
+        acked = created + delta if status == "acknowledged" and delta else None
+        incidents.append(
+            b.incident(
+                fixed or new_id(),
+                number,
+                f"{_TITLES[number % len(_TITLES)]} on {svc['name']}",
+                status=status,
+                urgency=urgency,
+                created=created,
+                service=svc,
+                escalation_policy=ep_ref,
+                teams=svc["teams"],
+                assignee=oncall_user.get(ep_ref["id"], users["PUSRAVA"]),
+                resolved=resolved,
+                acknowledged=acked,
+            )
+        )
+
+    business = []
+    deps = []
+    for k, (bid, name, desc, tid, supporting) in enumerate(BUSINESS_SERVICES):
+        bs = b.business_service(bid, name, desc, teams[tid], f"{teams[tid]['name']} on-call")
+        business.append(bs)
+        for j, sid in enumerate(supporting):
+            deps.append(Builder.dependency(f"DSAMPLEDEP{k:03d}{j:03d}", services[sid], bs))
+
+    slack_objects = [make_ref(services[row[0]]) for row in SERVICES if row[10]]
+    extensions = [
+        {
+            "id": "PEXSLCK",
+            "type": "extension",
+            "summary": "Slack #incidents",
+            "self": f"{API}/extensions/PEXSLCK",
+            "html_url": None,
+            "name": "Slack #incidents",
+            "endpoint_url": "https://hooks.slack.example.com/services/T000/B000/XXXX",
+            "extension_schema": {
+                "id": "PSLACK2",
+                "type": "extension_schema_reference",
+                "summary": "Slack V2",
+                "self": f"{API}/extension_schemas/PSLACK2",
+                "html_url": None,
+            },
+            "extension_objects": slack_objects,
+            "temporarily_disabled": False,
+        }
+    ]
+    addons = [
+        {
+            "id": "PADSTAT",
+            "type": "full_page_addon",
+            "summary": "Internal Status Page",
+            "self": f"{API}/addons/PADSTAT",
+            "html_url": None,
+            "name": "Internal Status Page",
+            "src": "https://status.acme.example.com",
+            "services": [],
+        }
+    ]
+
+    return finish_account(
+        SUBDOMAIN,
+        now,
+        services=list(services.values()),
+        escalation_policies=list(eps.values()),
+        schedules=list(schedules.values()),
+        users=list(users.values()),
+        teams=list(teams.values()),
+        incidents=incidents,
+        business_services=business,
+        service_dependencies=deps,
+        addons=addons,
+        extensions=extensions,
+    )
