@@ -1,0 +1,187 @@
+"""Benchmark the inventory store: save two large scans, diff them.
+
+    python benchmarks/store.py [--services 10000] [--incidents 50000] [--store URL]
+
+Builds a synthetic snapshot (API-shaped services with integrations, escalation policies,
+schedules, users, teams, incidents) and a report with findings, then a second scan with ~1 %
+of services changed, 50 removed, 50 added and some findings fixed/new. Prints the time to
+store each scan and to diff them, the database size and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pdguard.findings import Finding, Report, Resource, fingerprint
+from pdguard.inventory.diff import diff_scans
+from pdguard.inventory.store import Store
+
+
+def ref(kind: str, oid: str, summary: str) -> dict[str, Any]:
+    return {"id": oid, "type": f"{kind}_reference", "summary": summary,
+            "self": f"https://api.pagerduty.com/{kind}s/{oid}", "html_url": f"https://acme.pagerduty.com/{kind}s/{oid}"}
+
+
+def synth(services: int, incidents: int, seed: int = 1) -> dict[str, Any]:
+    rng = random.Random(seed)
+    n_users, n_teams, n_eps, n_sched = max(10, services // 3), max(5, services // 50), max(5, services // 5), max(
+        5, services // 10)
+    teams = [{"id": f"PT{i:06d}", "type": "team", "name": f"team-{i}", "description": f"Team {i}",
+              "summary": f"team-{i}", "members": []} for i in range(n_teams)]
+    users = [{"id": f"PU{i:06d}", "type": "user", "name": f"User {i}", "email": f"user{i}@acme.example",
+              "role": "user", "time_zone": "UTC", "job_title": "SRE",
+              "contact_methods": [{"id": f"PC{i:06d}", "type": "email_contact_method", "address": f"user{i}@acme.example"}],
+              "notification_rules": [{"id": f"PN{i:06d}", "urgency": "high", "start_delay_in_minutes": 0}],
+              "teams": [ref("team", teams[i % n_teams]["id"], teams[i % n_teams]["name"])]} for i in range(n_users)]
+    schedules = []
+    for i in range(n_sched):
+        members = [ref("user", users[(i * 3 + k) % n_users]["id"], users[(i * 3 + k) % n_users]["name"]) for k in range(3)]
+        schedules.append({"id": f"PSC{i:05d}", "type": "schedule", "name": f"rota-{i}", "time_zone": "UTC",
+                          "description": "weekly", "users": members,
+                          "schedule_layers": [{"id": f"PL{i:05d}", "name": "Layer 1", "start": "2026-01-01T00:00:00Z",
+                                               "rotation_virtual_start": "2026-01-01T00:00:00Z",
+                                               "rotation_turn_length_seconds": 604800,
+                                               "users": [{"user": m} for m in members], "restrictions": []}],
+                          "final_schedule": {"name": "Final Schedule", "rendered_coverage_percentage": 100.0,
+                                             "rendered_schedule_entries": []}})
+    eps = []
+    for i in range(n_eps):
+        s = schedules[i % n_sched]
+        eps.append({"id": f"PE{i:06d}", "type": "escalation_policy", "name": f"ep-{i}", "num_loops": 1,
+                    "on_call_handoff_notifications": "if_has_services",
+                    "escalation_rules": [{"id": f"PR{i:06d}a", "escalation_delay_in_minutes": 30,
+                                          "targets": [ref("schedule", s["id"], s["name"])]},
+                                         {"id": f"PR{i:06d}b", "escalation_delay_in_minutes": 30,
+                                          "targets": [ref("user", users[i % n_users]["id"], users[i % n_users]["name"])]}],
+                    "teams": [ref("team", teams[i % n_teams]["id"], teams[i % n_teams]["name"])], "services": []})
+    svcs = []
+    for i in range(services):
+        ep = eps[i % n_eps]
+        sid = f"PS{i:06d}"
+        svcs.append({
+            "id": sid, "type": "service", "name": f"service-{i}", "summary": f"service-{i}",
+            "description": f"Service number {i} of the benchmark account", "status": "active",
+            "created_at": "2025-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+            "last_incident_timestamp": f"2026-11-{1 + i % 25:02d}T00:00:00Z",
+            "auto_resolve_timeout": 14400, "acknowledgement_timeout": 1800, "alert_creation": "create_alerts_and_incidents",
+            "escalation_policy": {"id": ep["id"], "type": "escalation_policy", "name": ep["name"]},
+            "teams": [ref("team", teams[i % n_teams]["id"], teams[i % n_teams]["name"])],
+            "integrations": [{"id": f"PI{i:06d}{k}", "type": "generic_events_api_inbound_integration",
+                              "name": f"events-{k}", "summary": f"events-{k}",
+                              "service": ref("service", sid, f"service-{i}"),
+                              "vendor": ref("vendor", "PVDATADOG", "Datadog")} for k in range(1 + i % 2)],
+            "incident_urgency_rule": {"type": "constant", "urgency": "high"},
+            "support_hours": None, "scheduled_actions": [],
+            "alert_grouping_parameters": {"type": None}, "auto_pause_notifications_parameters": {"enabled": False},
+            "self": f"https://api.pagerduty.com/services/{sid}", "html_url": f"https://acme.pagerduty.com/services/{sid}",
+        })
+    incs = []
+    for i in range(incidents):
+        s = svcs[rng.randrange(services)]
+        incs.append({"id": f"Q{i:08d}", "type": "incident", "incident_number": i + 1, "title": f"Incident {i}",
+                     "status": "resolved", "urgency": "high", "created_at": "2026-10-01T00:00:00Z",
+                     "resolved_at": "2026-10-01T01:00:00Z",
+                     "service": ref("service", s["id"], s["name"]),
+                     "escalation_policy": ref("escalation_policy", s["escalation_policy"]["id"], ""),
+                     "assignments": [], "acknowledgements": [], "teams": []})
+    return {
+        "schema_version": "1.0",
+        "meta": {"account_subdomain": "acme", "region": "us", "scanned_at": "2026-11-26T09:00:00Z",
+                 "complete": True, "warnings": [], "duration_seconds": 60.0,
+                 "counts": {"services": services, "incidents": incidents}},
+        "services": svcs, "escalation_policies": eps, "schedules": schedules, "incidents": incs,
+        "teams": teams, "users": users, "business_services": [], "service_dependencies": [],
+        "addons": [], "extensions": [], "oncalls": [], "standards": [], "standards_scores": [], "iac": None,
+    }
+
+
+def findings_for(doc: dict[str, Any], every: int) -> Report:
+    out = []
+    for i, s in enumerate(doc["services"]):
+        if i % every == 0:
+            out.append(Finding(policy_id="PDG-SVC-004", title="Service has a description", severity="low",
+                               msg=f"service {s['name']} ...", resource=Resource(type="service", id=s["id"], name=s["name"]),
+                               fingerprint=fingerprint("PDG-SVC-004", "service", s["id"], {})))
+    return Report(findings=out)
+
+
+def second_scan(doc: dict[str, Any]) -> dict[str, Any]:
+    new = copy.deepcopy(doc)
+    new["meta"]["scanned_at"] = "2026-11-26T17:00:00Z"
+    svcs = new["services"]
+    for i in range(0, len(svcs), 100):  # ~1 % changed
+        svcs[i]["description"] = f"edited {i}"
+        svcs[i]["acknowledgement_timeout"] = None
+    for s in svcs:  # volatile churn: must not count as a change
+        s["last_incident_timestamp"] = "2026-11-26T16:00:00Z"
+    del svcs[-50:]
+    for k in range(50):
+        sid = f"PSNEW{k:04d}"
+        svcs.append(dict(copy.deepcopy(svcs[0]), id=sid, name=f"new-{k}", integrations=[]))
+    return new
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--services", type=int, default=10_000)
+    ap.add_argument("--incidents", type=int, default=50_000)
+    ap.add_argument("--store", help="Store URL (default: a temporary SQLite file)")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    doc1 = synth(args.services, args.incidents)
+    doc2 = second_scan(doc1)
+    rep1, rep2 = findings_for(doc1, 7), findings_for(doc2, 5)
+    build = time.perf_counter() - t0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.store or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        store = Store(url)
+        t = time.perf_counter()
+        id1 = store.save_scan(doc1, rep1)
+        save1 = time.perf_counter() - t
+        t = time.perf_counter()
+        id2 = store.save_scan(doc2, rep2)
+        save2 = time.perf_counter() - t
+        t = time.perf_counter()
+        result = diff_scans(store, id1, id2)
+        diff_t = time.perf_counter() - t
+        size = None
+        if store.dialect == "sqlite":
+            db = Path(store.engine.url.database or "")
+            store.close()  # checkpoint the WAL into the main file
+            size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
+        else:
+            store.close()
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_mb = rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+    s = result["summary"]
+    n_integrations = sum(len(x["integrations"]) for x in doc1["services"])
+    print(f"snapshot: {args.services} services, {n_integrations} integrations, "
+          f"{len(doc1['escalation_policies'])} escalation policies, {len(doc1['schedules'])} schedules, "
+          f"{len(doc1['users'])} users, {args.incidents} incidents (not stored), "
+          f"{len(rep1.findings)}/{len(rep2.findings)} findings")
+    print(f"build synthetic docs : {build:7.2f} s")
+    print(f"save scan 1          : {save1:7.2f} s")
+    print(f"save scan 2          : {save2:7.2f} s")
+    print(f"diff 1 -> 2          : {diff_t:7.2f} s  (added {s['added']}, removed {s['removed']}, changed {s['changed']}, "
+          f"new findings {s['new_findings']}, fixed {s['fixed_findings']})")
+    if size is not None:
+        print(f"database size        : {size / 1e6:7.1f} MB")
+    print(f"peak RSS             : {rss_mb:7.0f} MB")
+    print(f"python {sys.version.split()[0]}, pid {os.getpid()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""Click commands over the inventory store: ``inventory list|show|scans``, ``diff``, ``codify``.
+
+:func:`register` adds them to the main ``pdguard`` group. Every command takes ``--store URL``
+(default: ``$PDGUARD_STORE``, then ``store:`` of pdguard.yaml, then the per-user SQLite file).
+Errors are :class:`pdguard.errors.PdguardError` subclasses; the main entry point turns them
+into exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from pdguard.errors import PdguardError
+
+
+def _config(ctx: click.Context) -> Any:
+    obj = ctx.find_root().obj
+    cfg = getattr(obj, "cfg", None)
+    if cfg is not None:
+        return cfg
+    from pdguard.config import Config, load_config
+
+    if isinstance(obj, Config):
+        return obj
+    return load_config(None)
+
+
+def _open_store(ctx: click.Context, url: str | None) -> Any:
+    from pdguard.inventory.store import Store
+
+    if url:
+        return Store(url)
+    return Store(None, config=_config(ctx))
+
+
+store_option = click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    envvar="PDGUARD_STORE",
+    show_envvar=True,
+    help="Inventory store: sqlite:///PATH, a file path, or postgresql://… (default: `store:` in "
+    "pdguard.yaml, else the per-user SQLite file).",
+)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()]
+    lines += [fmt.format(*r).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+@click.group("inventory")
+def inventory() -> None:
+    """Browse the stored inventory history (scans saved by `pdguard watch`)."""
+
+
+@inventory.command("scans")
+@store_option
+@click.option("--limit", type=click.IntRange(1), default=None, help="Newest N scans only.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+def scans_cmd(ctx: click.Context, store_url: str | None, limit: int | None, as_json: bool) -> None:
+    """List stored scans, newest first."""
+    with _open_store(ctx, store_url) as store:
+        scans = store.list_scans(limit=limit)
+    if as_json:
+        _echo_json(scans)
+        return
+    if not scans:
+        click.echo("no scans stored yet")
+        return
+    rows = [
+        [
+            str(s["id"]),
+            str(s["scanned_at"] or ""),
+            str(s["account"] or ""),
+            "yes" if s["complete"] else "NO",
+            str(s["assets"]),
+            str(s["findings"]),
+        ]
+        for s in scans
+    ]
+    click.echo(_table(rows, ["SCAN", "SCANNED AT", "ACCOUNT", "COMPLETE", "ASSETS", "FINDINGS"]))
+
+
+@inventory.command("list")
+@store_option
+@click.option("--type", "asset_type", metavar="TYPE", help="Only this asset type (service, user, …).")
+@click.option("--scan", "scan_id", type=int, metavar="ID", help="Scan id (default: latest complete scan).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+def list_cmd(ctx: click.Context, store_url: str | None, asset_type: str | None, scan_id: int | None, as_json: bool) -> None:
+    """List the assets of a stored scan."""
+    with _open_store(ctx, store_url) as store:
+        scan = store.require_scan(scan_id)
+        assets = store.assets(scan["id"], type=asset_type)
+    if as_json:
+        _echo_json({"scan": {k: scan[k] for k in ("id", "scanned_at", "account", "complete")}, "assets": assets})
+        return
+    click.echo(f"scan {scan['id']} ({scan['scanned_at']}): {len(assets)} asset(s)")
+    if assets:
+        click.echo(_table([[a["type"], a["id"], a["name"] or ""] for a in assets], ["TYPE", "ID", "NAME"]))
+
+
+@inventory.command("show")
+@store_option
+@click.argument("asset_id")
+@click.option("--scan", "scan_id", type=int, metavar="ID", help="Scan id (default: latest complete scan).")
+@click.option("--type", "asset_type", metavar="TYPE", help="Asset type, when an id is ambiguous.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+def show_cmd(
+    ctx: click.Context, store_url: str | None, asset_id: str, scan_id: int | None, asset_type: str | None, as_json: bool
+) -> None:
+    """Show one asset: its stored configuration and its findings."""
+    from pdguard.inventory.store import StoreError
+
+    with _open_store(ctx, store_url) as store:
+        scan = store.require_scan(scan_id)
+        asset = store.asset(asset_id, scan["id"], type=asset_type)
+    if asset is None:
+        raise StoreError(f"no asset {asset_id} in scan {scan['id']}")
+    if as_json:
+        _echo_json(asset)
+        return
+    click.echo(f"{asset['type']} {asset['id']}  {asset['name'] or ''}".rstrip())
+    click.echo(f"scan {asset['scan_id']} ({scan['scanned_at']}), content hash {asset['content_hash']}")
+    findings = asset["findings"]
+    click.echo(f"findings: {len(findings)}")
+    for f in findings:
+        waived = " (waived)" if f.get("waived") else ""
+        click.echo(f"  [{f.get('severity')}] {f.get('policy_id')}: {f.get('msg')}{waived}")
+    click.echo("config:")
+    click.echo(json.dumps(asset["config"], indent=2, ensure_ascii=False, sort_keys=True))
+
+
+@click.command("diff")
+@store_option
+@click.argument("scan_a", type=int, required=False)
+@click.argument("scan_b", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+def diff_cmd(ctx: click.Context, store_url: str | None, scan_a: int | None, scan_b: int | None, as_json: bool) -> None:
+    """What changed between two stored scans (default: the previous complete scan vs the latest).
+
+    With one id, compares that scan with the latest complete scan.
+    """
+    from pdguard.inventory.diff import diff_scans, render_text
+
+    with _open_store(ctx, store_url) as store:
+        result = diff_scans(store, scan_a, scan_b)
+    if as_json:
+        _echo_json(result)
+    else:
+        click.echo(render_text(result), nl=False)
+
+
+@click.command("codify")
+@store_option
+@click.option("--type", "types", multiple=True, metavar="TYPE",
+              help="Only these types (service, escalation_policy, … or pagerduty_service; repeatable).")
+@click.option("--tfstate", multiple=True, metavar="PATH",
+              help="Terraform state or `terraform show -json` output (repeatable): objects in it are skipped.")
+@click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources (for name collisions/locations).")
+@click.option("--snapshot", metavar="FILE", help="Snapshot file (default: the latest scan in the store).")
+@click.option("-o", "--output", metavar="FILE", help="Write the Terraform here (atomically) instead of stdout.")
+@click.pass_context
+def codify_cmd(
+    ctx: click.Context,
+    store_url: str | None,
+    types: tuple[str, ...],
+    tfstate: tuple[str, ...],
+    tf_dir: tuple[str, ...],
+    snapshot: str | None,
+    output: str | None,
+) -> None:
+    """Terraform import blocks + resource skeletons for objects not managed by Terraform."""
+    from pdguard.inventory.codify import codify
+    from pdguard.inventory.iac import TF_TYPES, classify
+
+    known = set(TF_TYPES) | set(TF_TYPES.values())
+    bad = [t for t in types if t not in known]
+    if bad:
+        raise click.BadParameter(
+            f"unknown type {', '.join(bad)} (one of {', '.join(sorted(TF_TYPES.values()))})", param_hint="--type"
+        )
+    if snapshot:
+        from pdguard.snapshot import load_document
+
+        doc = load_document(snapshot)
+    else:
+        with _open_store(ctx, store_url) as store:
+            doc = store.load_document(None)
+    iac = classify(doc, list(tfstate), list(tf_dir))
+    text = codify(doc, iac, list(types) or None)
+    if output:
+        from pdguard.snapshot import write_atomic
+
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            raise PdguardError(f"cannot write {output}: {exc.strerror}") from None
+        n = text.count("\nimport {") + text.startswith("import {")
+        click.echo(f"pdguard: {n} import block(s) written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def register(group: click.Group) -> None:
+    """Add ``inventory``, ``diff`` and ``codify`` to the main click group."""
+    for cmd in (inventory, diff_cmd, codify_cmd):
+        if cmd.name not in group.commands:
+            group.add_command(cmd)

@@ -1,0 +1,180 @@
+"""What changed between two stored scans: assets added / removed / changed, findings new / fixed.
+
+Assets are matched by (type, id). Only assets whose ``content_hash`` differs have their configs
+loaded and compared field by field (top-level fields; volatile fields such as a service's
+``last_incident_timestamp`` are ignored, see :data:`pdguard.inventory.store.VOLATILE_FIELDS`).
+For scalar fields (string, number, bool, null on both sides) the old and new values are given.
+
+Findings are matched by fingerprint. ``new``: active (not waived) in B, not active in A.
+``fixed``: active in A, absent from B. ``waived``: active in A, waived in B.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pdguard.inventory.store import VOLATILE_FIELDS, Store, StoreError
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _scan_summary(scan: dict[str, Any]) -> dict[str, Any]:
+    return {k: scan.get(k) for k in ("id", "scanned_at", "account", "region", "complete")}
+
+
+def resolve_pair(store: Store, a: int | None = None, b: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two scans to compare. Default B: the latest complete scan; default A: the complete scan
+    before B."""
+    scan_b = store.require_scan(b)
+    if a is None:
+        scan_a = store.previous(scan_b["id"])
+        if scan_a is None:
+            raise StoreError(f"no complete scan before scan {scan_b['id']} to diff against")
+    else:
+        scan_a = store.require_scan(a)
+    return scan_a, scan_b
+
+
+def changed_fields(asset_type: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Top-level field names whose values differ, and {field: {old, new}} for scalar ones."""
+    volatile = VOLATILE_FIELDS.get(asset_type, frozenset())
+    fields: list[str] = []
+    values: dict[str, Any] = {}
+    for key in sorted(set(old) | set(new)):
+        if key in volatile:
+            continue
+        o, n = old.get(key), new.get(key)
+        if o == n:
+            continue
+        fields.append(key)
+        if isinstance(o, _SCALARS) and isinstance(n, _SCALARS):
+            values[key] = {"old": o, "new": n}
+    return fields, values
+
+
+def _finding_summary(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fingerprint": f["fingerprint"],
+        "policy_id": f["policy_id"],
+        "severity": f.get("severity"),
+        "title": f.get("title"),
+        "msg": f.get("msg"),
+        "resource": f.get("resource"),
+    }
+
+
+def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict[str, Any]:
+    """Compare scan `a` (default: the complete scan before `b`) with scan `b` (default: latest complete).
+
+    Returns a JSON-serialisable dict::
+
+        {"a": {id, scanned_at, account, region, complete}, "b": {...},
+         "assets": {"added": [{type, id, name}], "removed": [...],
+                    "changed": [{type, id, name, fields: [...], values: {field: {old, new}}}]},
+         "findings": {"new": [finding summary], "fixed": [...], "waived": [...]},
+         "summary": {added, removed, changed, new_findings, fixed_findings, waived_findings}}
+    """
+    scan_a, scan_b = resolve_pair(store, a, b)
+    ida, idb = scan_a["id"], scan_b["id"]
+    rows_a = {(r["type"], r["id"]): r for r in store.assets(ida)}
+    rows_b = {(r["type"], r["id"]): r for r in store.assets(idb)}
+
+    added = [
+        {"type": k[0], "id": k[1], "name": rows_b[k]["name"]} for k in sorted(rows_b.keys() - rows_a.keys())
+    ]
+    removed = [
+        {"type": k[0], "id": k[1], "name": rows_a[k]["name"]} for k in sorted(rows_a.keys() - rows_b.keys())
+    ]
+    differing = sorted(
+        k for k in rows_a.keys() & rows_b.keys() if rows_a[k]["content_hash"] != rows_b[k]["content_hash"]
+    )
+    changed: list[dict[str, Any]] = []
+    if differing:
+        old_cfg = store.asset_configs(ida, differing)
+        new_cfg = store.asset_configs(idb, differing)
+        for k in differing:
+            old, new = old_cfg.get(k) or {}, new_cfg.get(k) or {}
+            fields, values = changed_fields(k[0], old, new)
+            if not fields:  # e.g. stored before a VOLATILE_FIELDS change
+                continue
+            changed.append({"type": k[0], "id": k[1], "name": rows_b[k]["name"], "fields": fields, "values": values})
+
+    fa = store.findings(ida)
+    fb = store.findings(idb)
+    active_a = {f["fingerprint"]: f for f in fa if not f["waived"]}
+    active_b = {f["fingerprint"]: f for f in fb if not f["waived"]}
+    all_b = {f["fingerprint"] for f in fb}
+    waived_b = {f["fingerprint"] for f in fb if f["waived"]}
+    new = [_finding_summary(active_b[fp]) for fp in active_b if fp not in active_a]
+    fixed = [_finding_summary(active_a[fp]) for fp in active_a if fp not in all_b]
+    waived = [_finding_summary(active_a[fp]) for fp in active_a if fp in waived_b and fp not in active_b]
+    key = lambda f: (f["policy_id"], (f.get("resource") or {}).get("id") or "", f["fingerprint"])  # noqa: E731
+    new.sort(key=key)
+    fixed.sort(key=key)
+    waived.sort(key=key)
+    return {
+        "a": _scan_summary(scan_a),
+        "b": _scan_summary(scan_b),
+        "assets": {"added": added, "removed": removed, "changed": changed},
+        "findings": {"new": new, "fixed": fixed, "waived": waived},
+        "summary": {
+            "added": len(added),
+            "removed": len(removed),
+            "changed": len(changed),
+            "new_findings": len(new),
+            "fixed_findings": len(fixed),
+            "waived_findings": len(waived),
+        },
+    }
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_text(result: dict[str, Any]) -> str:
+    """Human-readable rendering of a :func:`diff_scans` result."""
+    a, b, s = result["a"], result["b"], result["summary"]
+    lines = [
+        f"scan {a['id']} ({a.get('scanned_at')}) -> scan {b['id']} ({b.get('scanned_at')})",
+        f"assets: {s['added']} added, {s['removed']} removed, {s['changed']} changed; "
+        f"findings: {s['new_findings']} new, {s['fixed_findings']} fixed"
+        + (f", {s['waived_findings']} waived" if s.get("waived_findings") else ""),
+    ]
+    assets = result["assets"]
+    if assets["added"]:
+        lines.append("")
+        lines.append("Added:")
+        lines += [f"  + {x['type']} {x['id']} {x['name'] or ''}".rstrip() for x in assets["added"]]
+    if assets["removed"]:
+        lines.append("")
+        lines.append("Removed:")
+        lines += [f"  - {x['type']} {x['id']} {x['name'] or ''}".rstrip() for x in assets["removed"]]
+    if assets["changed"]:
+        lines.append("")
+        lines.append("Changed:")
+        for x in assets["changed"]:
+            lines.append(f"  ~ {x['type']} {x['id']} {x['name'] or ''}".rstrip())
+            for field in x["fields"]:
+                if field in x["values"]:
+                    v = x["values"][field]
+                    lines.append(f"      {field}: {_short(v['old'])} -> {_short(v['new'])}")
+                else:
+                    lines.append(f"      {field}: (changed)")
+    findings = result["findings"]
+    for title, mark, items in (("New findings:", "+", findings["new"]), ("Fixed findings:", "-", findings["fixed"]),
+                               ("Newly waived:", "~", findings.get("waived") or [])):
+        if items:
+            lines.append("")
+            lines.append(title)
+            for f in items:
+                res = f.get("resource") or {}
+                lines.append(
+                    f"  {mark} [{f.get('severity')}] {f['policy_id']} {res.get('type')} {res.get('id')}: {f.get('msg')}"
+                )
+    if not any((assets["added"], assets["removed"], assets["changed"], findings["new"], findings["fixed"])):
+        lines.append("no changes")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,843 @@
+"""Inventory history store: every scan's assets and findings in SQLite (default) or Postgres.
+
+One SQLAlchemy Core code path serves both back ends. The default URL is ``$PDGUARD_STORE``, the
+``store:`` value of ``pdguard.yaml`` or ``sqlite:///<platformdirs.user_data_dir("pdguard")>/inventory.sqlite``; a
+bare path is taken as a SQLite file, ``postgresql://…`` uses psycopg (3) when it is installed.
+
+Schema (version :data:`SCHEMA_VERSION`, migrations are versioned in code, see :data:`MIGRATIONS`)::
+
+    schema_migrations(version PK, name, applied_at)
+    scans(id PK, started_at, scanned_at, stored_at, account, region, complete, meta JSON,
+          counts JSON, error)
+    assets(scan_id FK, type, id, name, config JSON, content_hash)      PK (scan_id, type, id)
+    findings(row_id PK, scan_id FK, fingerprint, policy_id, severity, resource_type, resource_id,
+             resource_name, msg, waived, data JSON)
+
+JSON columns are JSON text (portable across SQLite and Postgres; written once, pre-encoded).
+Timestamps are ISO-8601 UTC strings as they appear in the snapshot.
+
+What is stored as an asset: one row per object per scan for every collection of
+:data:`pdguard.snapshot.COLLECTIONS` except ``incidents``, ``oncalls`` and ``standards_scores``
+(see :data:`EXCLUDED_COLLECTIONS`), plus one ``integration`` row per service integration (they
+live inside ``services[].integrations``; the service row keeps them too). Incidents are events,
+not configuration, are high-volume (tens of thousands per scan) and their lookback window slides
+every scan, so diffing them as added/removed would be noise; on-call entries change with every
+rotation and standards scores are derived data. Their numbers are kept in ``scans.counts``.
+
+``content_hash`` is a hash of the object's canonical JSON without its volatile fields
+(:data:`VOLATILE_FIELDS`: e.g. a service's ``last_incident_timestamp``, a schedule's rendered
+``final_schedule``), so a diff can skip unchanged objects cheaply and does not report churn.
+
+A scan whose ``meta.complete`` is ``False`` is stored, flagged incomplete, and never becomes
+:meth:`Store.latest` nor a default side of a diff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from pdguard.errors import PdguardError
+from pdguard.snapshot import COLLECTIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pdguard.config import Config
+    from pdguard.findings import Report
+
+SCHEMA_VERSION = 2
+
+EXCLUDED_COLLECTIONS: tuple[str, ...] = ("incidents", "oncalls", "standards_scores")
+ASSET_COLLECTIONS: dict[str, str] = {k: v for k, v in COLLECTIONS.items() if k not in EXCLUDED_COLLECTIONS}
+# Asset type -> top-level fields left out of content_hash and of diffs (still stored in config).
+VOLATILE_FIELDS: dict[str, frozenset[str]] = {
+    "service": frozenset({"last_incident_timestamp", "updated_at"}),
+    "schedule": frozenset({"final_schedule", "oncall"}),
+    "escalation_policy": frozenset(),
+    "user": frozenset(),
+}
+
+
+class StoreError(PdguardError):
+    """The inventory store cannot be opened, migrated, or does not hold what was asked for."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store lock (another `pdguard watch` on the same store)."""
+
+
+# --------------------------------------------------------------------------------------------- JSON
+
+
+class RawJSON(str):
+    """A value already encoded as JSON text: bound as is (no second encoding)."""
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def content_hash(asset_type: str, obj: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of `obj` without its volatile fields, first 32 hex digits."""
+    return encode_asset(asset_type, obj)[1]
+
+
+def encode_asset(asset_type: str, obj: dict[str, Any]) -> tuple[str, str]:
+    """(config JSON text, content hash) with one encoding of the (large) stable part of `obj`.
+
+    The stable part is encoded canonically and hashed; the (small) volatile part is encoded on its
+    own and spliced into the same JSON object for storage.
+    """
+    volatile = VOLATILE_FIELDS.get(asset_type)
+    if not volatile or not any(k in obj for k in volatile):
+        encoded = canonical_json(obj)
+        return encoded, _sha(encoded)
+    stable = canonical_json({k: v for k, v in obj.items() if k not in volatile})
+    extra = canonical_json({k: v for k, v in obj.items() if k in volatile})
+    if stable == "{}":
+        return extra, _sha(stable)
+    return stable[:-1] + "," + extra[1:], _sha(stable)
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON stored as text: same on SQLite and Postgres; accepts pre-encoded :class:`RawJSON`."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, RawJSON):
+            return str(value)
+        return canonical_json(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+# ------------------------------------------------------------------------------------------- schema
+
+
+def _define_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+    migrations = sa.Table(
+        "schema_migrations",
+        md,
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("applied_at", sa.String(40), nullable=False),
+    )
+    scans = sa.Table(
+        "scans",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("started_at", sa.String(40)),
+        sa.Column("scanned_at", sa.String(40)),
+        sa.Column("stored_at", sa.String(40), nullable=False),
+        sa.Column("account", sa.String(200)),
+        sa.Column("region", sa.String(20)),
+        sa.Column("complete", sa.Boolean, nullable=False),
+        sa.Column("meta", JSONText),
+        sa.Column("counts", JSONText),
+        sa.Column("error", sa.Text),
+    )
+    assets = sa.Table(
+        "assets",
+        md,
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("type", sa.String(64), primary_key=True),
+        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("name", sa.Text),
+        sa.Column("config", JSONText),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+    )
+    findings = sa.Table(
+        "findings",
+        md,
+        sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("policy_id", sa.String(100), nullable=False),
+        sa.Column("severity", sa.String(20)),
+        sa.Column("resource_type", sa.String(64)),
+        sa.Column("resource_id", sa.String(200)),
+        sa.Column("resource_name", sa.Text),
+        sa.Column("msg", sa.Text),
+        sa.Column("waived", sa.Boolean, nullable=False),
+        sa.Column("data", JSONText),
+    )
+    return migrations, scans, assets, findings
+
+
+METADATA = sa.MetaData()
+schema_migrations_t, scans_t, assets_t, findings_t = _define_tables(METADATA)
+
+
+def _migration_001_tables(conn: Connection) -> None:
+    # Built in a private MetaData so that a later migration changing the current schema does not
+    # change what version 1 creates.
+    md = sa.MetaData()
+    _, scans, assets, findings = _define_tables(md)
+    md.create_all(conn, tables=[scans, assets, findings])
+
+
+def _migration_002_indexes(conn: Connection) -> None:
+    sa.Index("ix_scans_complete_id", scans_t.c.complete, scans_t.c.id).create(conn)
+    sa.Index("ix_assets_id", assets_t.c.id).create(conn)
+    sa.Index("ix_findings_scan_fp", findings_t.c.scan_id, findings_t.c.fingerprint).create(conn)
+    sa.Index("ix_findings_scan_resource", findings_t.c.scan_id, findings_t.c.resource_id).create(conn)
+
+
+# Applied in order, each in its own transaction with its row in schema_migrations. Append only:
+# never edit a released migration.
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "scans, assets, findings", _migration_001_tables),
+    (2, "indexes", _migration_002_indexes),
+]
+assert [m[0] for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _parse_iso(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def default_store_url(config: Config | None = None) -> str:
+    """The store URL when none is given: ``$PDGUARD_STORE``, else ``store:`` of pdguard.yaml, else
+    the per-user SQLite file ``platformdirs.user_data_dir("pdguard")/inventory.sqlite``."""
+    env = os.environ.get("PDGUARD_STORE")
+    if env:
+        return normalize_url(env)
+    if config is not None and config.store:
+        return normalize_url(config.store)
+    import platformdirs
+
+    path = Path(platformdirs.user_data_dir("pdguard")) / "inventory.sqlite"
+    return f"sqlite:///{path}"
+
+
+def normalize_url(url: str) -> str:
+    """A bare path becomes a SQLite URL; ``postgresql://`` uses psycopg 3 when psycopg2 is absent."""
+    url = url.strip()
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        rest = url.split("://", 1)[1]
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            return f"postgresql+psycopg://{rest}"
+        return f"postgresql://{rest}"
+    return url
+
+
+def asset_id(asset_type: str, obj: dict[str, Any]) -> str | None:
+    """The id an object is stored under (service dependencies without an id get a synthetic one)."""
+    oid = obj.get("id")
+    if oid:
+        return str(oid)
+    if asset_type == "service_dependency":
+        sup = (obj.get("supporting_service") or {}).get("id")
+        dep = (obj.get("dependent_service") or {}).get("id")
+        if sup or dep:
+            return f"{sup}->{dep}"
+    return None
+
+
+def asset_name(asset_type: str, obj: dict[str, Any]) -> str | None:
+    for key in ("name", "summary", "email", "title"):
+        value = obj.get(key)
+        if isinstance(value, str) and value:
+            return value
+    if asset_type == "service_dependency":
+        sup = obj.get("supporting_service") or {}
+        dep = obj.get("dependent_service") or {}
+        return f"{sup.get('summary') or sup.get('id')} -> {dep.get('summary') or dep.get('id')}"
+    return None
+
+
+def iter_assets(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(type, id, object) for every stored asset of a snapshot document (integrations included)."""
+    for collection, asset_type in ASSET_COLLECTIONS.items():
+        for obj in doc.get(collection) or []:
+            if not isinstance(obj, dict):
+                continue
+            oid = asset_id(asset_type, obj)
+            if oid is None:
+                continue
+            yield asset_type, oid, obj
+            if asset_type == "service":
+                for integ in obj.get("integrations") or []:
+                    if isinstance(integ, dict) and integ.get("id"):
+                        if not integ.get("service"):
+                            integ = {**integ, "service": {"id": oid, "type": "service_reference"}}
+                        yield "integration", str(integ["id"]), integ
+
+
+_ASSET_COLS = ("type", "id", "name", "config", "content_hash")
+_FINDING_COLS = (
+    "fingerprint", "policy_id", "severity", "resource_type", "resource_id", "resource_name", "msg", "waived", "data",
+)
+
+
+def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+                 chunk: int = 5000) -> None:
+    """executemany of pre-encoded rows straight to the DB-API cursor (``exec_driver_sql``).
+
+    Values are already plain str/int/bool (JSON columns pre-encoded), so the per-row parameter
+    processing of a Core ``insert()`` would only add time: it is ~3x slower for 30,000 rows.
+    """
+    if not rows:
+        return
+    style = conn.dialect.paramstyle
+    if style == "qmark":
+        marks = ", ".join("?" for _ in columns)
+    elif style in ("format", "pyformat"):
+        marks = ", ".join("%s" for _ in columns)
+    elif style == "numeric":
+        marks = ", ".join(f":{i + 1}" for i in range(len(columns)))
+    else:  # named / numeric_dollar etc.: use Core
+        tbl = METADATA.tables[table]
+        for start in range(0, len(rows), chunk):
+            conn.execute(tbl.insert(), [dict(zip(columns, r, strict=True)) for r in rows[start : start + chunk]])
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    for start in range(0, len(rows), chunk):
+        conn.exec_driver_sql(sql, rows[start : start + chunk])
+
+
+# --------------------------------------------------------------------------------------------- lock
+
+
+class _FileLock:
+    """An exclusive advisory lock on a file (flock; msvcrt on Windows), polled so it can time out."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: Any = None
+
+    def try_acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except ImportError:  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            fh.close()
+            return False
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
+        except OSError:
+            pass
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            except ImportError:  # pragma: no cover - Windows
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        finally:
+            fh.close()
+
+
+def _pg_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+# -------------------------------------------------------------------------------------------- store
+
+
+class Store:
+    """Scan history. ``Store(None)`` opens the default store (``store:`` in pdguard.yaml or the
+    per-user SQLite file); migrations are applied on open."""
+
+    LOCK_NAME = "pdguard.inventory.watch"
+
+    def __init__(self, url: str | None = None, *, config: Config | None = None, echo: bool = False) -> None:
+        if url is None:
+            if config is None:
+                from pdguard.config import load_config
+
+                config = load_config(None)
+            url = default_store_url(config)
+        self.url = normalize_url(url)
+        try:
+            sa_url = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError:
+            raise StoreError(f"invalid store URL: {self._safe_url(self.url)}") from None
+        self.dialect = sa_url.get_backend_name()
+        self._lock_path: Path | None = None
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            db = sa_url.database
+            if db and db != ":memory:" and not db.startswith("file:"):
+                path = Path(db)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create store directory {path.parent}: {exc.strerror}") from None
+                self._lock_path = path.with_name(path.name + ".lock")
+            else:
+                kwargs["poolclass"] = StaticPool
+                kwargs["connect_args"] = {"check_same_thread": False}
+                digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
+                self._lock_path = Path(tempfile.gettempdir()) / f"pdguard-store-{digest}.lock"
+        elif self.dialect != "postgresql":
+            raise StoreError(f"unsupported store URL scheme '{sa_url.drivername}' (use sqlite:/// or postgresql://)")
+        try:
+            self.engine: Engine = sa.create_engine(self.url, **kwargs)
+        except (ImportError, sa.exc.ArgumentError) as exc:
+            raise StoreError(f"cannot open store {self._safe_url(self.url)}: {exc}") from None
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @staticmethod
+    def _safe_url(url: str) -> str:
+        try:
+            return sa.engine.make_url(url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001
+            return "<store url>"
+
+    def __repr__(self) -> str:
+        return f"Store({self._safe_url(self.url)!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return self._current_version(conn)
+
+    @staticmethod
+    def _current_version(conn: Connection) -> int:
+        if not sa.inspect(conn).has_table("schema_migrations"):
+            return 0
+        v = conn.execute(sa.select(sa.func.max(schema_migrations_t.c.version))).scalar()
+        return int(v or 0)
+
+    def _migrate(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                if self._current_version(conn) >= SCHEMA_VERSION:
+                    return
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open store {self._safe_url(self.url)}: {exc.orig}") from None
+        # Serialise concurrent first opens: a file lock beside the SQLite DB, a transaction-level
+        # advisory lock on Postgres.
+        file_lock = _FileLock(self._lock_path.with_suffix(".migrate")) if self._lock_path else None
+        if file_lock is not None:
+            deadline = time.monotonic() + 60
+            while not file_lock.try_acquire():
+                if time.monotonic() > deadline:
+                    raise StoreLockedError(f"timed out waiting for the store migration lock {file_lock.path}")
+                time.sleep(0.05)
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _pg_key("pdguard.migrate")})
+                schema_migrations_t.create(conn, checkfirst=True)
+            for version, name, fn in MIGRATIONS:
+                with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _pg_key("pdguard.migrate")}
+                        )
+                    if self._current_version(conn) >= version:
+                        continue
+                    fn(conn)
+                    conn.execute(
+                        schema_migrations_t.insert().values(version=version, name=name, applied_at=_now_iso())
+                    )
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"store migration failed: {getattr(exc, 'orig', exc)}") from None
+        finally:
+            if file_lock is not None:
+                file_lock.release()
+
+    # ----------------------------------------------------------------------- lock
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float | None = None, poll: float = 0.2) -> Iterator[None]:
+        """Hold the store's exclusive inter-process lock (one ``watch`` per store).
+
+        ``timeout=None`` waits until the lock is free; otherwise :class:`StoreLockedError` is raised
+        after ``timeout`` seconds (``0``: fail at once if another process holds it). SQLite: ``flock``
+        on ``<db>.lock``; Postgres: ``pg_advisory_lock`` on a dedicated connection. Not re-entrant.
+        """
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+
+        def wait_or_fail() -> None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise StoreLockedError(
+                    f"store {self._safe_url(self.url)} is locked by another pdguard process "
+                    "(is another `pdguard watch` running on it?)"
+                )
+            time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
+
+        if self.dialect == "postgresql":
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            key = _pg_key(self.LOCK_NAME)
+            try:
+                while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                    wait_or_fail()
+                try:
+                    yield
+                finally:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            finally:
+                conn.close()
+            return
+
+        assert self._lock_path is not None
+        flock = _FileLock(self._lock_path)
+        while not flock.try_acquire():
+            wait_or_fail()
+        try:
+            yield
+        finally:
+            flock.release()
+
+    # ---------------------------------------------------------------------- write
+
+    def save_scan(self, doc: dict[str, Any], report: Report | None = None) -> int:
+        """Store a snapshot document (and its report's findings) in one transaction; return the scan id."""
+        meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+        complete = meta.get("complete") is not False
+        counts = meta.get("counts") or {k: len(doc.get(k) or []) for k in COLLECTIONS}
+        scanned_at = meta.get("scanned_at")
+        started_at = meta.get("started_at")
+        if started_at is None:
+            ts = _parse_iso(scanned_at)
+            dur = meta.get("duration_seconds")
+            if ts is not None and isinstance(dur, int | float):
+                from datetime import timedelta
+
+                started_at = (
+                    (ts - timedelta(seconds=float(dur)))
+                    .astimezone(UTC)
+                    .replace(microsecond=0)
+                    .isoformat()
+                    .replace("+00:00", "Z")
+                )
+            else:
+                started_at = scanned_at
+        error = meta.get("error")
+        if error is None and not complete:
+            error = "; ".join(str(w) for w in meta.get("warnings") or []) or "scan incomplete"
+
+        # Rows as tuples in _ASSET_COLS / _FINDING_COLS order (bulk-inserted with executemany).
+        asset_rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for asset_type, oid, obj in iter_assets(doc):
+            encoded, digest = encode_asset(asset_type, obj)
+            asset_rows[(asset_type, oid)] = (asset_type, oid, asset_name(asset_type, obj), encoded, digest)
+        finding_rows: list[tuple[Any, ...]] = []
+        if report is not None:
+            for waived, items in ((False, report.findings), (True, report.waived)):
+                for f in items:
+                    data = canonical_json(f.model_dump(mode="json"))
+                    finding_rows.append(
+                        (f.fingerprint, f.policy_id, f.severity, f.resource.type, f.resource.id,
+                         f.resource.name, f.msg, bool(waived or f.waived), data)
+                    )
+        scan_meta = {k: v for k, v in meta.items() if k != "counts"}
+        scan_meta.setdefault("schema_version", doc.get("schema_version"))
+        if doc.get("iac") is not None:
+            scan_meta["iac_sources"] = (doc.get("iac") or {}).get("sources")
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    scans_t.insert().values(
+                        started_at=started_at,
+                        scanned_at=scanned_at,
+                        stored_at=_now_iso(),
+                        account=meta.get("account_subdomain"),
+                        region=meta.get("region"),
+                        complete=complete,
+                        meta=scan_meta,
+                        counts=counts,
+                        error=error,
+                    )
+                )
+                scan_id = int(result.inserted_primary_key[0])
+                _bulk_insert(conn, "assets", ("scan_id", *_ASSET_COLS),
+                             [(scan_id, *r) for r in asset_rows.values()])
+                _bulk_insert(conn, "findings", ("scan_id", *_FINDING_COLS),
+                             [(scan_id, *r) for r in finding_rows])
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot save scan to {self._safe_url(self.url)}: {getattr(exc, 'orig', exc)}") from None
+        return scan_id
+
+    def delete_scan(self, scan_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(findings_t.delete().where(findings_t.c.scan_id == scan_id))
+            conn.execute(assets_t.delete().where(assets_t.c.scan_id == scan_id))
+            conn.execute(scans_t.delete().where(scans_t.c.id == scan_id))
+
+    def prune(self, keep: int) -> list[int]:
+        """Delete all but the newest `keep` scans; return the deleted ids."""
+        with self.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(sa.select(scans_t.c.id).order_by(scans_t.c.id.desc()))]
+        doomed = ids[max(0, keep) :]
+        for sid in doomed:
+            self.delete_scan(sid)
+        return doomed
+
+    # ----------------------------------------------------------------------- read
+
+    @staticmethod
+    def _scan_dict(row: sa.Row[Any]) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "started_at": row.started_at,
+            "scanned_at": row.scanned_at,
+            "stored_at": row.stored_at,
+            "account": row.account,
+            "region": row.region,
+            "complete": bool(row.complete),
+            "meta": row.meta or {},
+            "counts": row.counts or {},
+            "error": row.error,
+        }
+
+    def latest(self) -> dict[str, Any] | None:
+        """The newest complete scan (incomplete scans never are), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(scans_t).where(scans_t.c.complete.is_(True)).order_by(scans_t.c.id.desc()).limit(1)
+            ).first()
+        return self._scan_dict(row) if row else None
+
+    def previous(self, scan_id: int) -> dict[str, Any] | None:
+        """The newest complete scan older than `scan_id`."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(scans_t)
+                .where(scans_t.c.complete.is_(True), scans_t.c.id < scan_id)
+                .order_by(scans_t.c.id.desc())
+                .limit(1)
+            ).first()
+        return self._scan_dict(row) if row else None
+
+    def get_scan(self, scan_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(scans_t).where(scans_t.c.id == scan_id)).first()
+        return self._scan_dict(row) if row else None
+
+    def require_scan(self, scan_id: int | None) -> dict[str, Any]:
+        """`get_scan(scan_id)`, or `latest()` when None; :class:`StoreError` when there is none."""
+        if scan_id is None:
+            scan = self.latest()
+            if scan is None:
+                raise StoreError(f"the store {self._safe_url(self.url)} holds no complete scan yet")
+            return scan
+        scan = self.get_scan(int(scan_id))
+        if scan is None:
+            raise StoreError(f"no scan {scan_id} in the store")
+        return scan
+
+    def list_scans(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """All scans, newest first, with their asset and finding numbers."""
+        n_assets = (
+            sa.select(sa.func.count()).where(assets_t.c.scan_id == scans_t.c.id).scalar_subquery().label("n_assets")
+        )
+        n_findings = (
+            sa.select(sa.func.count())
+            .where(findings_t.c.scan_id == scans_t.c.id, findings_t.c.waived.is_(False))
+            .scalar_subquery()
+            .label("n_findings")
+        )
+        q = sa.select(scans_t, n_assets, n_findings).order_by(scans_t.c.id.desc())
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            out = []
+            for row in conn.execute(q):
+                d = self._scan_dict(row)
+                d["assets"] = int(row.n_assets)
+                d["findings"] = int(row.n_findings)
+                out.append(d)
+        return out
+
+    def _resolve_scan_id(self, scan_id: int | None) -> int | None:
+        if scan_id is not None:
+            return int(scan_id)
+        latest = self.latest()
+        return latest["id"] if latest else None
+
+    def assets(
+        self, scan_id: int | None = None, type: str | None = None, *, with_config: bool = False
+    ) -> list[dict[str, Any]]:
+        """Assets of a scan (default: latest complete), ordered by type then name:
+        ``{scan_id, type, id, name, content_hash[, config]}``."""
+        sid = self._resolve_scan_id(scan_id)
+        if sid is None:
+            return []
+        cols = [assets_t.c.scan_id, assets_t.c.type, assets_t.c.id, assets_t.c.name, assets_t.c.content_hash]
+        if with_config:
+            cols.append(assets_t.c.config)
+        q = sa.select(*cols).where(assets_t.c.scan_id == sid)
+        if type:
+            q = q.where(assets_t.c.type == type)
+        q = q.order_by(assets_t.c.type, assets_t.c.name, assets_t.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def asset(self, asset_id: str, scan_id: int | None = None, type: str | None = None) -> dict[str, Any] | None:
+        """One asset of a scan (default: latest complete) with its config and its findings, or None."""
+        sid = self._resolve_scan_id(scan_id)
+        if sid is None:
+            return None
+        q = sa.select(assets_t).where(assets_t.c.scan_id == sid, assets_t.c.id == asset_id)
+        if type:
+            q = q.where(assets_t.c.type == type)
+        with self.engine.connect() as conn:
+            row = conn.execute(q.order_by(assets_t.c.type).limit(1)).first()
+            if row is None:
+                return None
+            frows = conn.execute(
+                sa.select(findings_t)
+                .where(findings_t.c.scan_id == sid, findings_t.c.resource_id == asset_id)
+                .order_by(findings_t.c.row_id)
+            ).all()
+        out = dict(row._mapping)
+        out["findings"] = [self._finding_dict(r) for r in frows if r.resource_type in (None, row.type)]
+        return out
+
+    @staticmethod
+    def _finding_dict(row: sa.Row[Any]) -> dict[str, Any]:
+        data = dict(row.data or {})
+        data.update(
+            {
+                "fingerprint": row.fingerprint,
+                "policy_id": row.policy_id,
+                "severity": row.severity,
+                "msg": row.msg,
+                "waived": bool(row.waived),
+                "resource": {"type": row.resource_type, "id": row.resource_id, "name": row.resource_name},
+            }
+        )
+        return data
+
+    def findings(self, scan_id: int | None = None, *, include_waived: bool = True) -> list[dict[str, Any]]:
+        """Findings of a scan (default: latest complete), each the stored Finding as a dict (+ `waived`)."""
+        sid = self._resolve_scan_id(scan_id)
+        if sid is None:
+            return []
+        q = sa.select(findings_t).where(findings_t.c.scan_id == sid)
+        if not include_waived:
+            q = q.where(findings_t.c.waived.is_(False))
+        with self.engine.connect() as conn:
+            return [self._finding_dict(r) for r in conn.execute(q.order_by(findings_t.c.row_id))]
+
+    def asset_configs(self, scan_id: int, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Configs of the given (type, id) assets of one scan (batched lookups)."""
+        out: dict[tuple[str, str], Any] = {}
+        by_type: dict[str, list[str]] = {}
+        for t, i in keys:
+            by_type.setdefault(t, []).append(i)
+        with self.engine.connect() as conn:
+            for t, ids in by_type.items():
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    q = sa.select(assets_t.c.id, assets_t.c.config).where(
+                        assets_t.c.scan_id == scan_id, assets_t.c.type == t, assets_t.c.id.in_(chunk)
+                    )
+                    for r in conn.execute(q):
+                        out[(t, r.id)] = r.config
+        return out
+
+    def load_document(self, scan_id: int | None = None) -> dict[str, Any]:
+        """Rebuild a snapshot document from a stored scan (stored collections only; no incidents)."""
+        from pdguard.snapshot import SCHEMA_VERSION as DOC_VERSION
+
+        scan = self.require_scan(scan_id)
+        meta = dict(scan["meta"])
+        meta.pop("schema_version", None)
+        meta.pop("iac_sources", None)
+        meta["counts"] = scan["counts"]
+        meta.setdefault("complete", scan["complete"])
+        doc: dict[str, Any] = {"schema_version": scan["meta"].get("schema_version") or DOC_VERSION, "meta": meta}
+        for collection in COLLECTIONS:
+            doc[collection] = []
+        type_to_collection = {v: k for k, v in ASSET_COLLECTIONS.items()}
+        q = (
+            sa.select(assets_t.c.type, assets_t.c.config)
+            .where(assets_t.c.scan_id == scan["id"])
+            .order_by(assets_t.c.type, assets_t.c.id)
+        )
+        with self.engine.connect() as conn:
+            for r in conn.execute(q):
+                collection = type_to_collection.get(r.type)
+                if collection is not None:
+                    doc[collection].append(r.config)
+        doc["iac"] = None
+        return doc
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()
+

@@ -1,0 +1,280 @@
+"""Inventory store: schema/migrations, save_scan, latest/incomplete scans, queries, the lock."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pdguard.findings import Finding, Report, Resource, fingerprint
+from pdguard.inventory.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    StoreLockedError,
+    default_store_url,
+    normalize_url,
+)
+
+
+def make_doc(scanned_at: str = "2026-11-26T09:00:00Z", complete: bool = True, **collections: list) -> dict:
+    doc = {
+        "schema_version": "1.0",
+        "meta": {"scanned_at": scanned_at, "region": "us", "account_subdomain": "acme", "counts": {},
+                 "warnings": [] if complete else ["services: HTTP 500"], "complete": complete,
+                 "duration_seconds": 2.0},
+    }
+    for key in ("services", "escalation_policies", "schedules", "incidents", "teams", "users",
+                "business_services", "service_dependencies", "addons", "extensions", "oncalls", "standards",
+                "standards_scores"):
+        doc[key] = collections.get(key, [])
+    doc["iac"] = None
+    return doc
+
+
+def finding(policy: str, rtype: str, rid: str, name: str = "", severity: str = "high", waived: bool = False) -> Finding:
+    return Finding(policy_id=policy, title=f"title {policy}", severity=severity, msg=f"{policy} on {rid}",
+                   resource=Resource(type=rtype, id=rid, name=name or rid),
+                   fingerprint=fingerprint(policy, rtype, rid, {}), waived=waived)
+
+
+def report(*findings: Finding, waived: tuple[Finding, ...] = ()) -> Report:
+    return Report(findings=list(findings), waived=list(waived))
+
+
+SERVICES = [
+    {"id": "PS1", "type": "service", "name": "api", "description": "API",
+     "escalation_policy": {"id": "PE1", "type": "escalation_policy_reference"},
+     "integrations": [{"id": "PI1", "type": "generic_events_api_inbound_integration", "name": "events"}],
+     "last_incident_timestamp": "2026-11-25T00:00:00Z"},
+    {"id": "PS2", "type": "service", "name": "web", "escalation_policy": None, "integrations": []},
+]
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'inv.sqlite'}")
+    yield s
+    s.close()
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'inv.sqlite'}"
+    s = Store(url)
+    assert s.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
+    s.close()
+    s2 = Store(url)  # re-open: nothing re-applied
+    with s2.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT version, name FROM schema_migrations ORDER BY version")).all()
+        tables = set(sa.inspect(conn).get_table_names())
+    assert [r[0] for r in rows] == [1, 2]
+    assert {"scans", "assets", "findings", "schema_migrations"} <= tables
+    s2.close()
+
+
+def test_save_scan_stores_assets_and_findings(store: Store) -> None:
+    doc = make_doc(services=SERVICES, users=[{"id": "PU1", "name": "Ann", "email": "ann@x"}],
+                   incidents=[{"id": "Q1", "title": "boom"}], oncalls=[{"escalation_level": 1}],
+                   standards_scores=[{"resource_id": "PS1", "score": {}}],
+                   service_dependencies=[{"supporting_service": {"id": "PS1", "type": "service"},
+                                          "dependent_service": {"id": "PB1", "type": "business_service"}}])
+    rep = report(finding("PDG-SVC-002", "service", "PS2", "web"),
+                 waived=(finding("PDG-SVC-001", "service", "PS1", "api", waived=True),))
+    sid = store.save_scan(doc, rep)
+    assert isinstance(sid, int)
+
+    scan = store.get_scan(sid)
+    assert scan["complete"] is True and scan["account"] == "acme" and scan["region"] == "us"
+    assert scan["scanned_at"] == "2026-11-26T09:00:00Z"
+    assert scan["started_at"] == "2026-11-26T08:59:58Z"  # scanned_at - duration_seconds
+    assert scan["counts"]["incidents"] == 1
+    assert store.latest()["id"] == sid
+
+    listing = store.assets()
+    keys = {(a["type"], a["id"]) for a in listing}
+    # integrations are stored as their own assets; incidents, oncalls, standards scores are not
+    assert keys == {("service", "PS1"), ("service", "PS2"), ("integration", "PI1"), ("user", "PU1"),
+                    ("service_dependency", "PS1->PB1")}
+    assert [a["id"] for a in store.assets(type="service")] == ["PS1", "PS2"]
+
+    svc = store.asset("PS2")
+    assert svc["config"]["name"] == "web"
+    assert [f["policy_id"] for f in svc["findings"]] == ["PDG-SVC-002"]
+    api = store.asset("PS1")
+    assert api["findings"][0]["waived"] is True
+    assert store.asset("PI1")["config"]["service"]["id"] == "PS1"
+    assert store.asset("NOPE") is None
+
+    fs = store.findings(sid)
+    assert {(f["policy_id"], f["waived"]) for f in fs} == {("PDG-SVC-002", False), ("PDG-SVC-001", True)}
+    assert fs[0]["title"].startswith("title ")  # the whole Finding is kept
+    scans = store.list_scans()
+    assert scans[0]["assets"] == 5 and scans[0]["findings"] == 1
+
+
+def test_incomplete_scan_is_flagged_and_never_latest(store: Store) -> None:
+    first = store.save_scan(make_doc("2026-11-26T09:00:00Z", services=SERVICES))
+    broken = store.save_scan(make_doc("2026-11-26T17:00:00Z", complete=False, services=SERVICES[:1]))
+    scan = store.get_scan(broken)
+    assert scan["complete"] is False
+    assert "HTTP 500" in scan["error"]
+    assert store.latest()["id"] == first
+    assert store.previous(broken + 1)["id"] == first
+    # default reads go to the latest complete scan
+    assert {a["id"] for a in store.assets(type="service")} == {"PS1", "PS2"}
+    assert [s["id"] for s in store.list_scans()] == [broken, first]
+
+
+def test_empty_store_and_missing_scan(store: Store) -> None:
+    assert store.latest() is None
+    assert store.assets() == [] and store.findings() == []
+    with pytest.raises(StoreError, match="no complete scan"):
+        store.require_scan(None)
+    with pytest.raises(StoreError, match="no scan 42"):
+        store.require_scan(42)
+
+
+def test_content_hash_ignores_volatile_fields(store: Store) -> None:
+    a = store.save_scan(make_doc(services=SERVICES))
+    moved = [dict(SERVICES[0], last_incident_timestamp="2026-11-26T10:00:00Z"), SERVICES[1]]
+    b = store.save_scan(make_doc(services=moved))
+    ha = {x["id"]: x["content_hash"] for x in store.assets(a)}
+    hb = {x["id"]: x["content_hash"] for x in store.assets(b)}
+    assert ha == hb
+
+
+def test_load_document_round_trip(store: Store) -> None:
+    store.save_scan(make_doc(services=SERVICES, users=[{"id": "PU1", "name": "Ann"}]))
+    doc = store.load_document()
+    assert doc["schema_version"] == "1.0"
+    assert {s["id"] for s in doc["services"]} == {"PS1", "PS2"}
+    assert doc["users"] == [{"id": "PU1", "name": "Ann"}]
+    assert doc["meta"]["account_subdomain"] == "acme"
+
+
+def test_save_is_one_transaction(store: Store) -> None:
+    # a database error while inserting findings rolls back the scan row and its assets too
+    bad = make_doc(services=SERVICES)
+    rep = report(finding("PDG-X", "service", "PS1"))
+    rep.findings[0].policy_id = None  # type: ignore[assignment]  # NOT NULL violation
+    with pytest.raises(StoreError, match="cannot save scan"):
+        store.save_scan(bad, rep)
+    assert store.list_scans() == []
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM assets")).scalar() == 0
+
+
+def test_url_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pdguard.config import Config
+
+    monkeypatch.delenv("PDGUARD_STORE", raising=False)
+
+    assert normalize_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
+    assert default_store_url(Config(store=str(tmp_path / "y.db"))) == f"sqlite:///{tmp_path / 'y.db'}"
+    assert default_store_url(Config()).endswith("inventory.sqlite")
+    s = Store(None, config=Config(store=str(tmp_path / "z.db")))
+    assert (tmp_path / "z.db").exists()
+    s.close()
+    monkeypatch.setenv("PDGUARD_STORE", str(tmp_path / "env.db"))
+    assert default_store_url(Config(store="ignored.db")) == f"sqlite:///{tmp_path / 'env.db'}"
+    with pytest.raises(StoreError):
+        Store("mysql://nope/db")
+
+
+def test_lock_blocks_a_second_holder_thread(store: Store) -> None:
+    other = Store(store.url)
+    entered = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with store.lock():
+            entered.set()
+            release.wait(5)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert entered.wait(5)
+    started = time.monotonic()
+    with pytest.raises(StoreLockedError, match="locked by another pdguard process"):
+        with other.lock(timeout=0.3):
+            pass
+    assert time.monotonic() - started >= 0.25
+    release.set()
+    t.join(5)
+    with other.lock(timeout=1):  # free again
+        pass
+    other.close()
+
+
+def _hold_lock(url: str, ready: multiprocessing.Event, done: multiprocessing.Event) -> None:  # type: ignore[valid-type]
+    s = Store(url)
+    with s.lock():
+        ready.set()
+        done.wait(10)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="fork-based process test")
+def test_lock_blocks_another_process(store: Store) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold_lock, args=(store.url, ready, done))
+    p.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(StoreLockedError):
+            with store.lock(timeout=0.2):
+                pass
+    finally:
+        done.set()
+        p.join(10)
+    with store.lock(timeout=2):
+        pass
+
+
+def test_lock_waits_until_released(store: Store) -> None:
+    other = Store(store.url)
+    got: list[float] = []
+
+    def waiter() -> None:
+        with other.lock(timeout=5):
+            got.append(time.monotonic())
+
+    with store.lock():
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.3)
+        assert got == []  # still waiting
+        released = time.monotonic()
+    t.join(5)
+    assert len(got) == 1 and got[0] >= released
+    other.close()
+
+
+POSTGRES_URL = os.environ.get("PDGUARD_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PDGUARD_TEST_POSTGRES_URL is not set (no Postgres to test against)")
+def test_postgres_round_trip_and_lock() -> None:
+    s = Store(POSTGRES_URL)
+    try:
+        with s.engine.begin() as conn:  # fresh tables for the test run
+            conn.execute(sa.text("TRUNCATE findings, assets, scans RESTART IDENTITY CASCADE"))
+        a = s.save_scan(make_doc(services=SERVICES), report(finding("PDG-SVC-002", "service", "PS2")))
+        b = s.save_scan(make_doc(complete=False, services=SERVICES[:1]))
+        assert s.latest()["id"] == a and s.get_scan(b)["complete"] is False
+        assert {x["id"] for x in s.assets(type="service")} == {"PS1", "PS2"}
+        assert s.asset("PS2")["findings"][0]["policy_id"] == "PDG-SVC-002"
+        other = Store(POSTGRES_URL)
+        with s.lock():
+            with pytest.raises(StoreLockedError):
+                with other.lock(timeout=0.2):
+                    pass
+        other.close()
+    finally:
+        s.close()
