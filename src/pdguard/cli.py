@@ -242,6 +242,86 @@ def demo(sarif_path: str, snapshot_out: str | None, fmt: str, fail_on: str) -> N
     sys.exit(gate(report))
 
 
+@cli.command(epilog=EXIT_HELP)
+@click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …).")
+@click.option("--once", is_flag=True, help="One tick (for cron): exit 2 if it failed, else 0/1 like check.")
+@click.option("--max-ticks", type=click.IntRange(1), hidden=True, help="Stop after N ticks (tests).")
+@click.option("--store", "store_url", metavar="URL", envvar="PDGUARD_STORE",
+              help="Inventory store: sqlite:///PATH or postgresql://… (default: per-user SQLite).")
+@click.option("--on-new-findings", metavar="TARGET",
+              help="When a scan has new findings: write FILE.json / FILE.sarif, or POST JSON to an http(s) URL.")
+@scan_options_decorator
+@_check_options
+@click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), help="Severity that counts as failing.")
+@click.option("--tfstate", multiple=True, metavar="PATH", help="Terraform state for IaC status.")
+@click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources, for file/line locations.")
+@click.pass_obj
+def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url: str | None,
+          on_new_findings: str | None, fail_on: str | None, tfstate: tuple[str, ...], tf_dir: tuple[str, ...],
+          **kw: Any) -> None:
+    """Continuous governance: scan → evaluate → store → diff on every tick (default every 8 hours).
+
+    Every scan is kept in the inventory store. A failed scan is logged and retried at the next
+    tick; an incomplete one is stored as incomplete and never becomes the latest. SIGTERM/SIGINT
+    let the current tick finish (a second one abandons it).
+    """
+    from pdguard.engine.base import InputRef
+    from pdguard.evaluate import make_engine
+    from pdguard.inventory.diff import diff_scans
+    from pdguard.inventory.store import Store
+    from pdguard.inventory.watch import check_notify_target, notify_new_findings, parse_interval
+    from pdguard.inventory.watch import watch as watch_loop
+    from pdguard.pipeline import check_document, gate, run_scan
+
+    cfg = _apply_engine_flags(obj.cfg, kw)
+    seconds = parse_interval(interval)
+    if on_new_findings:
+        check_notify_target(on_new_findings)
+    scan_opts = _scan_opts(cfg, kw)  # validates the key and options before the first tick
+    engine = make_engine(cfg, kw["engine"], kw["opa_url"])  # kept across ticks: compiled once
+    store = Store(store_url, config=cfg)
+    log = logging.getLogger("pdguard.watch")
+
+    def tick() -> int:
+        with store.lock():
+            doc = run_scan(scan_opts, quiet=True).document
+            if tfstate or tf_dir:
+                from pdguard.inventory.iac import apply_iac, classify
+
+                apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
+            report = check_document(InputRef(doc=doc), cfg, engine=engine, policy_paths=list(kw["policies"]),
+                                    builtin=not kw["no_builtin"], fail_on=fail_on)
+            scan_id = store.save_scan(doc, report)
+            meta = doc["meta"]
+            line = (f"scan {scan_id}: {sum(meta['counts'].values())} objects, {report.summary.total} findings "
+                    f"({report.summary.failing} failing)")
+            if not meta.get("complete", True):
+                click.echo(f"pdguard watch: {line}; INCOMPLETE, not made latest: {'; '.join(meta['warnings'])}", err=True)
+                return EXIT_ERROR
+            previous = store.previous(scan_id)
+            if previous is not None:
+                d = diff_scans(store, previous["id"], scan_id)
+                s = d["summary"]
+                line += (f"; since scan {previous['id']}: +{s['added']} -{s['removed']} ~{s['changed']} assets, "
+                         f"{s['new_findings']} new / {s['fixed_findings']} fixed findings")
+                if on_new_findings and notify_new_findings(d, on_new_findings):
+                    line += f"; new findings sent to {on_new_findings.split('?')[0]}"
+            click.echo(f"pdguard watch: {line}", err=True)
+            return gate(report)
+
+    def on_error(exc: Exception) -> None:
+        msg = str(exc) if isinstance(exc, PdguardError) else f"{type(exc).__name__}: {exc}"
+        log.warning("tick failed (retrying at the next tick): %s", " ".join(msg.split()))
+        click.echo(f"pdguard watch: tick failed, retrying at the next tick: {' '.join(msg.split())}", err=True)
+
+    try:
+        result = watch_loop(tick, seconds, once=once, on_error=on_error, max_ticks=max_ticks)
+    finally:
+        store.close()
+    if once:
+        sys.exit(EXIT_ERROR if result.failures else (result.last_result or EXIT_OK))
+
+
 @cli.group()
 def policy() -> None:
     """Work with policies: test, document, list."""

@@ -1,8 +1,9 @@
 """What changed between two stored scans: assets added / removed / changed, findings new / fixed.
 
 Assets are matched by (type, id). Only assets whose ``content_hash`` differs have their configs
-loaded and compared field by field (top-level fields; volatile fields such as a service's
-``last_incident_timestamp`` are ignored, see :data:`pdguard.inventory.store.VOLATILE_FIELDS`).
+loaded and compared field by field on their :func:`~pdguard.inventory.store.stable_view`
+(top-level fields; volatile fields such as a service's ``last_incident_timestamp`` are ignored,
+and embedded copies of other assets are compared as references).
 For scalar fields (string, number, bool, null on both sides) the old and new values are given.
 
 Findings are matched by fingerprint. ``new``: active (not waived) in B, not active in A.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pdguard.inventory.store import VOLATILE_FIELDS, Store, StoreError
+from pdguard.inventory.store import Store, StoreError, stable_view
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -37,12 +38,10 @@ def resolve_pair(store: Store, a: int | None = None, b: int | None = None) -> tu
 
 def changed_fields(asset_type: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """Top-level field names whose values differ, and {field: {old, new}} for scalar ones."""
-    volatile = VOLATILE_FIELDS.get(asset_type, frozenset())
+    old, new = stable_view(asset_type, old), stable_view(asset_type, new)
     fields: list[str] = []
     values: dict[str, Any] = {}
     for key in sorted(set(old) | set(new)):
-        if key in volatile:
-            continue
         o, n = old.get(key), new.get(key)
         if o == n:
             continue

@@ -98,21 +98,49 @@ def content_hash(asset_type: str, obj: dict[str, Any]) -> str:
     return encode_asset(asset_type, obj)[1]
 
 
-def encode_asset(asset_type: str, obj: dict[str, Any]) -> tuple[str, str]:
-    """(config JSON text, content hash) with one encoding of the (large) stable part of `obj`.
+# Asset type -> fields holding (expanded, via include[]) copies of OTHER assets. For hashing and
+# diffing they are reduced to references: the embedded asset is compared on its own, so a change
+# inside it (say, a service's last_incident_timestamp inside an escalation policy's `services`)
+# does not make every asset that embeds it look changed.
+EMBEDDED_FIELDS: dict[str, frozenset[str]] = {
+    "service": frozenset({"escalation_policy", "teams", "integrations"}),
+    "escalation_policy": frozenset({"services", "teams"}),
+    "user": frozenset({"teams"}),
+    "schedule": frozenset({"escalation_policies", "users", "teams"}),
+    "business_service": frozenset({"team"}),
+}
 
-    The stable part is encoded canonically and hashed; the (small) volatile part is encoded on its
-    own and spliced into the same JSON object for storage.
-    """
-    volatile = VOLATILE_FIELDS.get(asset_type)
-    if not volatile or not any(k in obj for k in volatile):
-        encoded = canonical_json(obj)
+
+def _ref(value: Any) -> Any:
+    if isinstance(value, dict) and "id" in value:
+        return {"id": value.get("id"), "type": value.get("type")}
+    if isinstance(value, list):
+        return [_ref(v) for v in value]
+    return value
+
+
+def stable_view(asset_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """What identifies a change of this asset: volatile fields dropped, embedded assets as references."""
+    volatile = VOLATILE_FIELDS.get(asset_type, frozenset())
+    embedded = EMBEDDED_FIELDS.get(asset_type, frozenset())
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        if k in volatile:
+            continue
+        out[k] = _ref(v) if k in embedded else v
+    if asset_type == "escalation_policy" and isinstance(out.get("escalation_rules"), list):
+        out["escalation_rules"] = [
+            {**r, "targets": _ref(r.get("targets") or [])} if isinstance(r, dict) else r for r in out["escalation_rules"]
+        ]
+    return out
+
+
+def encode_asset(asset_type: str, obj: dict[str, Any]) -> tuple[str, str]:
+    """(config JSON text, content hash): the whole object is stored, its stable view is hashed."""
+    encoded = canonical_json(obj)
+    if asset_type not in VOLATILE_FIELDS and asset_type not in EMBEDDED_FIELDS:
         return encoded, _sha(encoded)
-    stable = canonical_json({k: v for k, v in obj.items() if k not in volatile})
-    extra = canonical_json({k: v for k, v in obj.items() if k in volatile})
-    if stable == "{}":
-        return extra, _sha(stable)
-    return stable[:-1] + "," + extra[1:], _sha(stable)
+    return encoded, _sha(canonical_json(stable_view(asset_type, obj)))
 
 
 class JSONText(TypeDecorator[Any]):
