@@ -75,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for scale in scales:
             path = Path(tmp) / f"snapshot-{scale}.json"
-            path.write_text(dump_document(snapshot_document(scale, now)))
+            path.write_bytes(dump_document(snapshot_document(scale, now)))
             size_mb = path.stat().st_size / 1e6
             engine_times = []
             findings = 0

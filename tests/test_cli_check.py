@@ -31,7 +31,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with serve(sample_account(), tokens={TOKEN}) as server:
         doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url)).document
     path = tmp_path_factory.mktemp("snap") / "snapshot.json"
-    path.write_text(dump_document(doc))
+    path.write_bytes(dump_document(doc))
     return path
 
 

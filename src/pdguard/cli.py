@@ -104,7 +104,8 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
     result = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"])
     doc = result.document
     if output == "-":
-        click.echo(dump_document(doc))
+        sys.stdout.buffer.write(dump_document(doc) + b"\n")
+        sys.stdout.flush()
     else:
         save_snapshot(doc, output)
     meta = doc["meta"]

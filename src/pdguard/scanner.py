@@ -70,13 +70,17 @@ class ScanOptions:
     now: datetime | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class ScanResult:
     document: dict[str, Any]
     requests: int
     retries: int
     rate_limited: int
     by_collection: dict[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio may repr the task result, and the document can be 100+ MB.
+        return f"ScanResult(requests={self.requests}, counts={self.document.get('meta', {}).get('counts')})"
 
 
 Progress = Callable[[str, int, int | None], None]  # (collection, items so far, total or None)
@@ -148,19 +152,24 @@ class Scanner:
         return out
 
     async def _list(
-        self, client: PagerDutyClient, collection: str, path: str, key: str, params: list[tuple[str, Any]]
+        self, client: PagerDutyClient, collection: str, path: str, key: str, params: list[tuple[str, Any]],
+        on_page: Callable[[list[Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        items = await client.paginate(
-            path, key, params, collection=collection, warn=self.lost, note=self.warn,
-            on_page=lambda n: self._tick(collection, n),
-        )
+        def page(items: list[Any]) -> None:
+            self._tick(collection, len(items))
+            if on_page:
+                on_page(items)
+
+        items = await client.paginate(path, key, params, collection=collection, warn=self.lost, note=self.warn,
+                                      on_page=page)
         return self._clean(collection, items)
 
     # -- collectors ------------------------------------------------------------------------
 
-    async def services(self, c: PagerDutyClient) -> list[dict[str, Any]]:
+    async def services(self, c: PagerDutyClient, on_page: Callable[[list[Any]], None] | None = None
+                       ) -> list[dict[str, Any]]:
         inc = [("include[]", x) for x in ("escalation_policies", "teams", "integrations")]
-        return await self._list(c, "services", "/services", "services", inc)
+        return await self._list(c, "services", "/services", "services", inc, on_page)
 
     async def escalation_policies(self, c: PagerDutyClient) -> list[dict[str, Any]]:
         inc = [("include[]", x) for x in ("services", "teams", "targets")]
@@ -180,33 +189,29 @@ class Scanner:
 
     async def oncalls(self, c: PagerDutyClient) -> list[dict[str, Any]]:
         items = await c.paginate("/oncalls", "oncalls", [], collection="oncalls", warn=self.lost,
-                                 on_page=lambda n: self._tick("oncalls", n))
+                                 on_page=lambda page: self._tick("oncalls", len(page)))
         return self._clean("oncalls", items)
 
-    async def standards(self, c: PagerDutyClient, service_ids: list[str]) -> tuple[list[Any], list[Any]]:
+    async def standards(self, c: PagerDutyClient) -> list[dict[str, Any]]:
         body = await c.get("/standards", [("resource_type", "technical_service")], collection="standards", priority=0)
         standards = body.get("standards")
         if not isinstance(standards, list):
             raise ScanError("standards: response from /standards has no 'standards' list")
         standards = self._clean("standards", standards)
         self._tick("standards", len(standards))
-        if not standards or not service_ids:
-            return standards, []
+        return standards
 
-        async def batch(ids: list[str]) -> list[Any]:
-            resp = await c.get("/standards/scores/technical_services", [("ids", ",".join(ids))],
-                               collection="standards_scores")
-            got = resp.get("resources")
-            if not isinstance(got, list):
-                raise ScanError("standards_scores: response has no 'resources' list")
-            self._tick("standards_scores", len(got))
-            return got
-
-        batches = [service_ids[i:i + 100] for i in range(0, len(service_ids), 100)]
-        scores: list[Any] = []
-        for chunk in await asyncio.gather(*(batch(b) for b in batches)):
-            scores.extend(chunk)
-        return standards, self._clean("standards_scores", scores)
+    async def scores(self, c: PagerDutyClient, standards: asyncio.Future[Any], ids: list[str]) -> list[Any]:
+        """Scores of up to 100 services: one request per page of services, started as the page arrives."""
+        if not ids or not await standards:
+            return []
+        resp = await c.get("/standards/scores/technical_services", [("ids", ",".join(ids))],
+                           collection="standards_scores")
+        got = resp.get("resources")
+        if not isinstance(got, list):
+            raise ScanError("standards_scores: response has no 'resources' list")
+        self._tick("standards_scores", len(got))
+        return self._clean("standards_scores", got)
 
     async def dependencies(
         self, c: PagerDutyClient, business_ids: list[str], service_ids: list[str]
@@ -244,7 +249,7 @@ class Scanner:
             params = [("date_range", "all"), ("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
                       ("sort_by", "created_at:asc")]
             items = await c.paginate("/incidents", "incidents", params, collection="incidents", warn=self.lost,
-                                     on_page=lambda n: self._tick("incidents", n))
+                                     on_page=lambda page: self._tick("incidents", len(page)))
             add(items)
 
         async def resolved_window(start: datetime, end: datetime) -> None:
@@ -340,8 +345,19 @@ class Scanner:
             def start(name: str, coro: Any) -> None:
                 tasks[name] = asyncio.ensure_future(coro)
 
+            score_tasks: list[asyncio.Future[Any]] = []
+            standards_list: asyncio.Future[Any] | None = None
+            if "standards" in want:
+                standards_list = asyncio.ensure_future(self.standards(client))
+
+            def services_page(items: list[Any]) -> None:
+                if standards_list is not None:
+                    ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id")]
+                    for k in range(0, len(ids), 100):
+                        score_tasks.append(asyncio.ensure_future(self.scores(client, standards_list, ids[k:k + 100])))
+
             if "services" in want or "standards" in want or o.service_dependencies == "all":
-                start("services", self.services(client))
+                start("services", self.services(client, services_page))
             if "escalation_policies" in want:
                 start("escalation_policies", self.escalation_policies(client))
             if "schedules" in want:
@@ -359,10 +375,10 @@ class Scanner:
                     start(name, self.oncalls(client) if name == "oncalls" else self.simple(client, name))
 
             async def after_services() -> None:
-                services = await tasks["services"]
-                ids = [s["id"] for s in services]
-                if "standards" in want:
-                    doc["standards"], doc["standards_scores"] = await self.standards(client, ids)
+                assert standards_list is not None
+                await tasks["services"]  # every page's score batch has been started by now
+                doc["standards"] = await standards_list
+                doc["standards_scores"] = [s for batch in await asyncio.gather(*score_tasks) for s in batch]
 
             async def after_business() -> None:
                 bs = await tasks["business_services"]
@@ -380,9 +396,10 @@ class Scanner:
             try:
                 await asyncio.gather(*everything)
             except BaseException:
-                for t in everything:
+                pending = everything + score_tasks + ([standards_list] if standards_list else [])
+                for t in pending:
                     t.cancel()
-                await asyncio.gather(*everything, return_exceptions=True)
+                await asyncio.gather(*pending, return_exceptions=True)
                 raise
             for name, task in tasks.items():
                 if name in want:

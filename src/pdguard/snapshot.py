@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdguard import __version__
@@ -318,8 +319,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
         raise
 
 
-def dump_document(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+def dump_document(doc: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON (orjson: a 150 MB snapshot is written in a fraction of a second)."""
+    try:
+        return orjson.dumps(doc)
+    except TypeError:  # e.g. an int beyond 64 bits from an exotic API field: the stdlib copes
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:

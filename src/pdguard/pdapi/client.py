@@ -278,7 +278,7 @@ class PagerDutyClient:
         collection: str,
         warn: Callable[[str], None],
         max_items: int = OFFSET_CAP,
-        on_page: Callable[[int], None] | None = None,
+        on_page: Callable[[list[Any]], None] | None = None,
         first_priority: int = 0,
         note: Callable[[str], None] | None = None,
     ) -> list[Any]:
@@ -297,7 +297,7 @@ class PagerDutyClient:
         )
         items = _page_items(first, key, collection, path)
         if on_page:
-            on_page(len(items))
+            on_page(items)
         if not first.get("more"):
             return items
         limit = _int(first.get("limit")) or PAGE_LIMIT
@@ -311,7 +311,7 @@ class PagerDutyClient:
                 got = _page_items(page, key, collection, path)
                 items.extend(got)
                 if on_page:
-                    on_page(len(got))
+                    on_page(got)
                 if not page.get("more") or not got:
                     return items
                 offset += len(got)
@@ -329,7 +329,7 @@ class PagerDutyClient:
             if off == offsets[-1]:
                 last_more[0] = bool(page.get("more"))
             if on_page:
-                on_page(len(got))
+                on_page(got)
             return got
 
         for chunk in await asyncio.gather(*(fetch(o) for o in offsets)):
