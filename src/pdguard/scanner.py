@@ -19,6 +19,7 @@ de-duplicated by id).
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import time
 from collections.abc import Callable
@@ -456,4 +457,13 @@ def _subdomain(doc: dict[str, Any]) -> str | None:
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
     """Run a whole scan (blocking). Raises ScanError/AuthError; never returns a partial document
     silently: warnings and `meta.complete` say what is missing."""
-    return asyncio.run(Scanner(options, progress).run())
+    # Decoding 100+ MB of JSON allocates millions of containers and none of them form cycles:
+    # with the cyclic GC running, json.loads spends half its time in collections (measured 3.0 s
+    # vs 1.5 s on a 150 MB account). Pause it for the scan, restore it after.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return asyncio.run(Scanner(options, progress).run())
+    finally:
+        if was_enabled:
+            gc.enable()
