@@ -1,0 +1,54 @@
+"""The files around the code: compose, CI examples, README set-up commands, CI script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("schema, path", [
+    ("vendor.compose-spec", "docker-compose.yml"),
+    ("vendor.github-workflows", "examples/github-actions.yml"),
+    ("vendor.gitlab-ci", "examples/gitlab-ci.yml"),
+])
+def test_files_validate_against_their_schemas(schema: str, path: str) -> None:
+    r = check_jsonschema(schema, REPO / path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_compose_runs_opa_sidecar_and_watch() -> None:
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    opa = compose["services"]["opa"]
+    assert opa["image"].startswith("openpolicyagent/opa:")
+    assert "--server" in opa["command"] and "./policies:/policies:ro" in opa["volumes"]
+    assert opa["healthcheck"]["test"]
+    pdguard = compose["services"]["pdguard"]
+    assert pdguard["command"][0] == "watch" and "--engine=opa" in pdguard["command"]
+    assert pdguard["depends_on"]["opa"]["condition"] == "service_healthy"
+    assert (REPO / "opa" / "config.yaml").is_file()
+
+
+def test_readme_opens_with_the_two_setup_commands() -> None:
+    text = (REPO / "README.md").read_text()
+    first_block = text.split("```sh", 1)[1].split("```", 1)[0]
+    lines = [ln.split("#")[0].strip() for ln in first_block.strip().splitlines()]
+    assert lines[0] == "pip install . && pdguard demo"
+    assert lines[1] == "pip install -e '.[test]' && pytest"
+    assert lines[1] in (REPO / ".ci" / "run").read_text()  # CI runs the README's test command
+
+
+def test_ruff_clean() -> None:
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks"], cwd=REPO,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
