@@ -263,3 +263,12 @@ def test_cli_bad_arguments_are_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "ISO 8601" in r.stderr and "Traceback" not in r.stderr
     r = pdguard("scan", env={"PAGERDUTY_API_KEY": "", "PAGERDUTY_OAUTH_TOKEN": ""})
     assert r.returncode == 2 and "PAGERDUTY_API_KEY" in r.stderr
+
+
+def test_lookback_longer_than_six_months_is_split_into_windows(account) -> None:
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, lookback_days=400)).document
+        statuses = dict(server.stats.by_status)
+    assert "400" not in statuses  # every since/until span stayed within the API's 6 months
+    assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, 400)
+    assert doc["meta"]["incidents_since"] == "2025-10-22T09:00:00Z"
