@@ -327,20 +327,24 @@ def dump_document(doc: dict[str, Any]) -> bytes:
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a snapshot file for evaluation: envelope checks only, no per-object validation."""
+def read_json_file(path: str | os.PathLike[str], what: str) -> Any:
+    """Parse a JSON file; a missing, unreadable or invalid file is a one-line InputError naming `what`."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"snapshot file not found: {p}") from None
+        raise InputError(f"{what} file not found: {p}") from None
     except OSError as exc:
-        raise InputError(f"cannot read snapshot {p}: {exc.strerror}") from None
+        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
     try:
-        doc = json.loads(raw)
+        return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"snapshot {p} is not valid JSON: {exc}") from None
-    return check_envelope(doc, str(p))
+        raise InputError(f"{what} {p} is not valid JSON: {exc}") from None
+
+
+def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a snapshot file for evaluation: envelope checks only, no per-object validation."""
+    return check_envelope(read_json_file(path, "snapshot"), str(path))
 
 
 def check_envelope(doc: Any, where: str = "snapshot") -> dict[str, Any]:

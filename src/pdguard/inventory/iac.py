@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pdguard.errors import InputError
+from pdguard.snapshot import read_json_file
 
 # Terraform resource type -> inventory asset type.
 TF_TYPES: dict[str, str] = {
@@ -201,16 +202,7 @@ def _from_show_json(module: dict[str, Any]) -> Iterator[tuple[str, str, dict[str
 
 def read_state(path: str) -> list[tuple[str, str, dict[str, Any]]]:
     """Managed resource instances of one state file (tfstate v4 or `terraform show -json`)."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"Terraform state file not found: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read Terraform state {path}: {exc.strerror}") from None
-    try:
-        state = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"Terraform state {path} is not valid JSON: {exc}") from None
+    state = read_json_file(path, "Terraform state")
     if not isinstance(state, dict):
         raise InputError(f"{path}: not a Terraform state (expected a JSON object)")
     if "format_version" in state and "version" not in state:  # terraform show -json

@@ -27,24 +27,12 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pdguard.snapshot import COLLECTIONS
+
 API = "https://api.pagerduty.com"
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-COLLECTION_NAMES: tuple[str, ...] = (
-    "services",
-    "escalation_policies",
-    "schedules",
-    "incidents",
-    "teams",
-    "users",
-    "business_services",
-    "service_dependencies",
-    "addons",
-    "extensions",
-    "oncalls",
-    "standards",
-    "standards_scores",
-)
+COLLECTION_NAMES: tuple[str, ...] = tuple(COLLECTIONS)  # the snapshot document's collections
 
 # collection -> [(include[] value, field, mode, target collection(s) or None for owned sub-objects)]
 # mode: "one" (object or null), "many" (list of objects), "omit" (field absent unless included),

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pdguard.simulator.account import EXPANSIONS, Account, iso, make_ref, parse_time
+from pdguard.snapshot import COLLECTIONS
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
@@ -51,17 +52,7 @@ LIST_ENDPOINTS = {
     "/extensions": "extensions",
     "/oncalls": "oncalls",
 }
-SINGULAR = {
-    "services": "service",
-    "escalation_policies": "escalation_policy",
-    "schedules": "schedule",
-    "incidents": "incident",
-    "teams": "team",
-    "users": "user",
-    "business_services": "business_service",
-    "addons": "addon",
-    "extensions": "extension",
-}
+SINGULAR = {k: v for k, v in COLLECTIONS.items() if k in LIST_ENDPOINTS.values() and k != "oncalls"}  # GET /x/{id}
 
 
 @dataclass
