@@ -184,3 +184,12 @@ def test_engine_reuses_compiled_policies(tmp_path: Path) -> None:
     r = evaluate(InputRef(doc=tiny_snapshot(services=SERVICES[:1])), Config(), **kw)
     assert eng._engine is first  # same modules + data: not recompiled
     assert [f.resource.id for f in r.findings if f.kind == "deny"] == ["P1"]  # but the new input is used
+
+
+def test_deny_and_warn_on_one_resource_have_distinct_fingerprints(tmp_path: Path) -> None:
+    write(tmp_path, "dw/p.rego", "package pdguard.dw\n\n"
+          'deny contains {"msg": "d", "resource": {"type": "service", "id": "P1"}} if { true }\n'
+          'warn contains {"msg": "w", "resource": {"type": "service", "id": "P1"}} if { true }\n')
+    r = evaluate(InputRef(doc=tiny_snapshot()), Config(), engine=EmbeddedEngine(),
+                 policy_paths=[str(tmp_path / "dw")], builtin=False)
+    assert len({f.fingerprint for f in r.findings}) == 2

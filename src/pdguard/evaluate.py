@@ -206,7 +206,9 @@ def evaluate(
                     kind=kind, msg=item["msg"],
                     resource=Resource(**{**res, "type": rtype, "id": rid,
                                          "name": None if res.get("name") is None else str(res.get("name"))}),
-                    details=details, fingerprint=fingerprint(info.id, rtype, rid, details),
+                    # A warn and a deny of one policy on one resource must not share a fingerprint.
+                    details=details, fingerprint=fingerprint(info.id if kind == "deny" else f"{info.id}/warn",
+                                                             rtype, rid, details),
                     package=m.package, file=m.path, location=locations.get((rtype, rid)),
                 ))
     if severities:
