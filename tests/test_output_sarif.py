@@ -280,3 +280,23 @@ def test_pascal_case():
     assert pascal_case("on-call: 24/7 coverage!") == "OnCall247Coverage"
     assert pascal_case("", "PDG-X-1") == "PDGX1"
     assert pascal_case("2 levels") == "P2Levels"
+
+
+def test_demo_account_sarif_passes_both_validators(tmp_path):
+    """The SARIF `pdguard demo` writes for the sample account: OASIS schema and GitHub's rules, zero errors."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pdguard", "demo"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    path = tmp_path / "pdguard-demo.sarif"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert len(run_of(doc)["results"]) >= 20
+    if SCHEMA_PATH.is_file():
+        import jsonschema
+
+        validator = jsonschema.Draft4Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+        assert not list(validator.iter_errors(doc))
+    errors, others = multitool_problems(find_multitool(), [path], tmp_path / "validation.sarif")
+    assert not errors, "multitool errors:\n" + "\n".join(errors + others)
