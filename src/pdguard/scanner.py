@@ -32,22 +32,10 @@ from pydantic import ValidationError
 from pdguard import __version__
 from pdguard.errors import ScanError
 from pdguard.pdapi.client import OFFSET_CAP, PAGE_LIMIT, AuthType, PagerDutyClient
-from pdguard.snapshot import MODELS, SCHEMA_VERSION
+from pdguard.snapshot import COLLECTIONS, MODELS, SCHEMA_VERSION
 
-ALL_COLLECTIONS = (
-    "services",
-    "escalation_policies",
-    "schedules",
-    "incidents",
-    "teams",
-    "users",
-    "business_services",
-    "service_dependencies",
-    "addons",
-    "extensions",
-    "oncalls",
-    "standards",
-)
+# What `--exclude` can name: every collection of the document; Service Standards scores come with `standards`.
+ALL_COLLECTIONS: tuple[str, ...] = tuple(k for k in COLLECTIONS if k != "standards_scores")
 MAX_WINDOW = timedelta(days=180)  # the API rejects since/until spans longer than 6 months
 SCHEDULE_HORIZON = timedelta(days=7)  # final_schedule rendered over the next 7 days
 ISO = "%Y-%m-%dT%H:%M:%SZ"

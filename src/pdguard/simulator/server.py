@@ -257,18 +257,7 @@ class SimulatorServer:
     def _index(self) -> None:
         self.cols = {
             name: _Collection(name, list(getattr(self.account, name)))
-            for name in (
-                "services",
-                "escalation_policies",
-                "schedules",
-                "incidents",
-                "teams",
-                "users",
-                "business_services",
-                "addons",
-                "extensions",
-                "oncalls",
-            )
+            for name in LIST_ENDPOINTS.values()
         }
         created = []
         for obj in self.cols["incidents"].objects:
