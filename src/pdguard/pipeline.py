@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pdguard.config import Config
@@ -152,6 +151,3 @@ def check_document(
 def gate(report: Report) -> int:
     return EXIT_FINDINGS if report.summary.failing > 0 else EXIT_OK
 
-
-def snapshot_path_ref(path: str) -> InputRef:
-    return InputRef(path=Path(path))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -289,10 +288,6 @@ def json_schema() -> dict[str, Any]:
     schema["title"] = "pdguard inventory snapshot"
     schema["$id"] = f"https://pdguard.dev/schemas/snapshot-{SCHEMA_VERSION}.json"
     return schema
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:

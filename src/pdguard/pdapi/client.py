@@ -99,14 +99,6 @@ class ClientStats:
     by_collection: dict[str, int] = field(default_factory=dict)
 
 
-class Page:
-    __slots__ = ("body", "status")
-
-    def __init__(self, body: dict[str, Any], status: int) -> None:
-        self.body = body
-        self.status = status
-
-
 def _redact(text: str, secret: str | None) -> str:
     if secret and secret in text:
         text = text.replace(secret, "***")
