@@ -150,4 +150,3 @@ def check_document(
 
 def gate(report: Report) -> int:
     return EXIT_FINDINGS if report.summary.failing > 0 else EXIT_OK
-
