@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -796,24 +796,8 @@ def expand_account(base: Account) -> Account:
         o = dict(u)
         o["teams"] = [full("teams", t) for t in u.get("teams", [])]
         users.append(o)
-    return Account(
-        subdomain=base.subdomain,
-        services=services,
-        escalation_policies=eps,
-        schedules=list(base.schedules),
-        incidents=base.incidents,
-        teams=base.teams,
-        users=users,
-        business_services=base.business_services,
-        service_dependencies=base.service_dependencies,
-        addons=base.addons,
-        extensions=base.extensions,
-        oncalls=base.oncalls,
-        standards=base.standards,
-        standards_scores=base.standards_scores,
-        abilities=list(base.abilities),
-        generated_at=base.generated_at,
-    )
+    return replace(base, services=services, escalation_policies=eps, schedules=list(base.schedules), users=users,
+                   abilities=list(base.abilities))
 
 
 # ---------------------------------------------------------------------------------------------
