@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pdguard.config import Config
 from pdguard.engine.base import Engine, InputRef
@@ -16,8 +16,10 @@ from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine
 from pdguard.findings import Report
 from pdguard.output import get_output
-from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, ScanResult, scan
 from pdguard.snapshot import dump_document, write_atomic
+
+if TYPE_CHECKING:  # the scanner (httpx) is imported only when a scan runs: `check --snapshot` starts faster
+    from pdguard.scanner import ScanOptions, ScanResult
 
 API_KEY_ENV = "PAGERDUTY_API_KEY"
 OAUTH_ENV = "PAGERDUTY_OAUTH_TOKEN"
@@ -51,6 +53,8 @@ def scan_options(
     api_url: str | None = None, concurrency: int | None = None, incidents_since: str | None = None,
     lookback_days: int | None = None, exclude: tuple[str, ...] = (), timeout: float | None = None,
 ) -> ScanOptions:
+    from pdguard.scanner import ALL_COLLECTIONS, ScanOptions
+
     key, auth = resolve_api_key(cfg, api_key, oauth)
     bad = set(exclude) - set(ALL_COLLECTIONS)
     if bad:
@@ -89,6 +93,8 @@ def _progress(quiet: bool) -> Iterator[Any]:
 
 
 def run_scan(opts: ScanOptions, *, quiet: bool = False) -> ScanResult:
+    from pdguard.scanner import scan
+
     with _progress(quiet) as progress:
         return scan(opts, progress)
 
