@@ -9,11 +9,13 @@ Reads local state files in either form:
 
 Each live object of a mapped type gets a status:
 
-* ``codified``  - in state, and the compared attributes (:data:`COMPARED`) are equal;
-* ``drifted``   - in state, some compared attributes differ (``drift`` lists their Terraform names);
+* ``codified``  - in state, and the arguments compared by :mod:`pdguard.inventory.tfmap` are equal
+  once what the provider and the API represent differently is normalised away;
+* ``drifted``   - in state, some arguments differ (``drift`` lists their Terraform names);
 * ``unmanaged`` - live but in no state file.
 
-State entries whose object is not live are ``ghosts``. With ``tf_dirs``, ``*.tf`` files are
+State entries whose object is not live are ``ghosts`` (only for collections that were collected:
+an object of a collection the scan left out is unknown, not gone). With ``tf_dirs``, ``*.tf`` files are
 scanned for ``resource "pagerduty_x" "name" {`` lines so that each address gets a ``file``
 (path as given + relative path inside the directory) and ``line`` for SARIF. Module addresses
 are matched on their last ``type.name`` part (a heuristic: the first file declaring it wins).
@@ -24,139 +26,27 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pdguard.errors import InputError
+from pdguard.inventory import tfmap
+from pdguard.inventory.tfmap import RESOURCES, Ctx
 from pdguard.snapshot import read_json_file
 
-# Terraform resource type -> inventory asset type.
-TF_TYPES: dict[str, str] = {
-    "pagerduty_service": "service",
-    "pagerduty_escalation_policy": "escalation_policy",
-    "pagerduty_schedule": "schedule",
-    "pagerduty_team": "team",
-    "pagerduty_user": "user",
-    "pagerduty_business_service": "business_service",
-    "pagerduty_service_dependency": "service_dependency",
-    "pagerduty_service_integration": "integration",
-}
+# Terraform resource type -> inventory asset type (the mapping itself lives in tfmap).
+TF_TYPES: dict[str, str] = {t: r.asset_type for t, r in RESOURCES.items()}
 ASSET_TO_TF: dict[str, str] = {v: k for k, v in TF_TYPES.items()}
-# Asset type -> snapshot collection (integrations are nested in services).
-ASSET_COLLECTION: dict[str, str] = {
-    "service": "services",
-    "escalation_policy": "escalation_policies",
-    "schedule": "schedules",
-    "team": "teams",
-    "user": "users",
-    "business_service": "business_services",
-    "service_dependency": "service_dependencies",
-}
+# Asset type -> snapshot collection (integrations are nested in services, memberships in teams).
+ASSET_COLLECTION: dict[str, str] = {r.asset_type: r.collection for r in RESOURCES.values() if r.collection}
+# Where the objects of the types without a collection of their own come from.
+_PARENT_COLLECTION = {"integration": "services", "team_membership": "teams"}
 
 
-# ------------------------------------------------------------------------------------ normalisers
-
-
-def _text(v: Any) -> Any:
-    """Strings compare as is; None and "" are the same (unset)."""
-    if v is None or v == "":
-        return None
-    return v
-
-
-def _ref_id(v: Any) -> Any:
-    """A reference object {id, type, ...}, a list of one (Terraform blocks) or an id string -> id."""
-    if isinstance(v, list):
-        v = v[0] if v else None
-    if isinstance(v, dict):
-        v = v.get("id")
-    return _text(v)
-
-
-def _timeout(v: Any) -> Any:
-    """acknowledgement_timeout / auto_resolve_timeout: Terraform keeps a string ("null", "1800")."""
-    if v is None or v == "" or v == "null":
-        return None
-    try:
-        return int(float(v))
-    except (TypeError, ValueError):
-        return v
-
-
-def _int(v: Any) -> Any:
-    if v is None or v == "":
-        return None
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return v
-
-
-def _count(v: Any) -> int:
-    return len(v) if isinstance(v, list) else 0
-
-
-def _dep_side(side: str) -> Callable[[dict[str, Any]], Any]:
-    """Service dependency: Terraform `dependency[0].<side>[0].id` vs live `<side>.id`."""
-
-    def tf(attrs: dict[str, Any]) -> Any:
-        dep = attrs.get("dependency")
-        if isinstance(dep, list):
-            dep = dep[0] if dep else None
-        return _ref_id((dep or {}).get(side)) if isinstance(dep, dict) else None
-
-    return tf
-
-
-Getter = Callable[[dict[str, Any]], Any]
-
-
-def _f(tf_key: str, live_key: str | None = None, norm: Callable[[Any], Any] = _text) -> tuple[str, Getter, Getter]:
-    live_key = live_key or tf_key
-    return tf_key, (lambda a: norm(a.get(tf_key))), (lambda o: norm(o.get(live_key)))
-
-
-# Asset type -> [(drift field name = Terraform attribute, getter on state attributes, getter on live object)].
-COMPARED: dict[str, list[tuple[str, Getter, Getter]]] = {
-    "service": [
-        _f("name"),
-        _f("description"),
-        _f("escalation_policy", norm=_ref_id),
-        _f("acknowledgement_timeout", norm=_timeout),
-        _f("auto_resolve_timeout", norm=_timeout),
-        _f("alert_creation"),
-    ],
-    "escalation_policy": [
-        _f("name"),
-        _f("description"),
-        _f("num_loops", norm=_int),
-        ("rule", lambda a: _count(a.get("rule")), lambda o: _count(o.get("escalation_rules"))),
-    ],
-    "schedule": [_f("name"), _f("time_zone"), _f("description")],
-    "team": [_f("name"), _f("description")],
-    "user": [_f("name"), _f("email"), _f("role")],
-    "business_service": [_f("name"), _f("description"), _f("point_of_contact")],
-    "service_dependency": [
-        ("supporting_service", _dep_side("supporting_service"), lambda o: _ref_id(o.get("supporting_service"))),
-        ("dependent_service", _dep_side("dependent_service"), lambda o: _ref_id(o.get("dependent_service"))),
-    ],
-    "integration": [_f("name"), _f("service", norm=_ref_id)],
-}
-# Attributes Terraform leaves unset/"computed" when the configuration does not set them: a
-# state value of None for these is not drift.
-_OPTIONAL_IN_STATE = {"alert_creation", "description", "point_of_contact", "role", "time_zone"}
-
-
-def drift_fields(asset_type: str, attrs: dict[str, Any], live: dict[str, Any]) -> list[str]:
-    out = []
-    for name, tf_get, live_get in COMPARED.get(asset_type, []):
-        tv, lv = tf_get(attrs), live_get(live)
-        if tv is None and name in _OPTIONAL_IN_STATE:
-            continue
-        if tv != lv:
-            out.append(name)
-    return out
+def drift_fields(asset_type: str, attrs: dict[str, Any], live: dict[str, Any], ctx: Ctx | None = None) -> list[str]:
+    """Terraform arguments of `attrs` (state) that differ from the live object, noise removed."""
+    return tfmap.drift_fields(ASSET_TO_TF[asset_type], attrs, live, ctx or Ctx())
 
 
 # ----------------------------------------------------------------------------------- state reading
@@ -226,6 +116,11 @@ def _state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
     return oid
 
 
+def state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
+    """The id of the PagerDuty object a state entry manages (the inventory's id for it)."""
+    return _state_id(tf_type, attrs)
+
+
 # ------------------------------------------------------------------------------------ .tf scanning
 
 _RESOURCE_RE = re.compile(r'^\s*resource\s+"(pagerduty_[A-Za-z0-9_]+)"\s+"([^"]+)"\s*\{')
@@ -269,6 +164,34 @@ def _location(address: str, locations: dict[str, tuple[str, int]]) -> tuple[str 
 # ------------------------------------------------------------------------------------------- live
 
 
+def collected(doc: dict[str, Any], collection: str) -> bool:
+    """Was `collection` collected? (`meta.collections` when the snapshot says, else the key is there.)"""
+    names = (doc.get("meta") or {}).get("collections")
+    if isinstance(names, list):
+        return collection in names
+    return isinstance(doc.get(collection), list)
+
+
+def asset_collected(doc: dict[str, Any], asset_type: str) -> bool:
+    if asset_type == "team_membership":  # members are derived: a team without the key says nothing
+        teams = [t for t in doc.get("teams") or [] if isinstance(t, dict)]
+        return collected(doc, "teams") and all("members" in t for t in teams)
+    return collected(doc, ASSET_COLLECTION.get(asset_type) or _PARENT_COLLECTION[asset_type])
+
+
+def memberships(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Team memberships as objects {id: "USER:TEAM", user, team, role} from `teams[].members`."""
+    for team in doc.get("teams") or []:
+        if not isinstance(team, dict) or not team.get("id"):
+            continue
+        for m in team.get("members") or []:
+            uid = tfmap.ref_id((m or {}).get("user")) if isinstance(m, dict) else None
+            if uid:
+                yield {"id": f"{uid}:{team['id']}", "type": "team_membership", "user": m.get("user"),
+                       "team": {"id": team["id"], "type": "team_reference", "summary": team.get("name")},
+                       "role": m.get("role")}
+
+
 def live_objects(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """{asset type: {id: object}} for every type Terraform can manage (integrations from services)."""
     from pdguard.inventory.store import asset_id
@@ -289,15 +212,25 @@ def live_objects(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
                 if not integ.get("service"):
                     integ = {**integ, "service": {"id": svc.get("id"), "type": "service_reference"}}
                 out["integration"][str(integ["id"])] = integ
+    for m in memberships(doc):
+        out["team_membership"][m["id"]] = m
     return out
 
 
-def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] | None = None) -> dict[str, Any]:
-    """The ``input.iac`` document: status of each live object against the Terraform state files."""
+StateEntry = tuple[str, str, dict[str, Any]]  # (address, Terraform type, attributes)
+
+
+def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] | None = None, *,
+             extra_state: Iterable[StateEntry] = (), sources: list[str] | None = None) -> dict[str, Any]:
+    """The ``input.iac`` document: status of each live object against the Terraform state files.
+
+    `extra_state` entries (a plan's post-apply state) come before the files' and win over them.
+    """
     locations = scan_tf_dirs(list(tf_dirs or []))
     managed: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-    for path in tfstate_paths:
-        for address, tf_type, attrs in read_state(path):
+    entries: list[Iterable[StateEntry]] = [extra_state, *(read_state(p) for p in tfstate_paths)]
+    for batch in entries:
+        for address, tf_type, attrs in batch:
             asset_type = TF_TYPES.get(tf_type)
             if asset_type is None:
                 continue
@@ -306,6 +239,7 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
                 continue
             managed.setdefault((asset_type, oid), (address, attrs))
 
+    ctx = Ctx.of(doc)
     live = live_objects(doc)
     resources: dict[str, dict[str, dict[str, Any]]] = {}
     for asset_type, objs in live.items():
@@ -316,7 +250,7 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
                 entries[oid] = {"status": "unmanaged", "address": None, "drift": [], "file": None, "line": None}
                 continue
             address, attrs = hit
-            drift = drift_fields(asset_type, attrs, obj)
+            drift = drift_fields(asset_type, attrs, obj, ctx)
             file, line = _location(address, locations)
             entries[oid] = {
                 "status": "drifted" if drift else "codified",
@@ -330,11 +264,11 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
 
     ghosts = []
     for (asset_type, oid), (address, _attrs) in managed.items():
-        if oid not in live.get(asset_type, {}):
+        if oid not in live.get(asset_type, {}) and asset_collected(doc, asset_type):
             file, line = _location(address, locations)
             ghosts.append({"type": asset_type, "id": oid, "address": address, "file": file, "line": line})
     ghosts.sort(key=lambda g: (g["type"], g["address"]))
-    return {"sources": list(tfstate_paths), "resources": resources, "ghosts": ghosts}
+    return {"sources": list(sources if sources is not None else tfstate_paths), "resources": resources, "ghosts": ghosts}
 
 
 def apply_iac(doc: dict[str, Any], iac: dict[str, Any] | None) -> dict[str, Any]:
