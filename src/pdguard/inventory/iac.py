@@ -111,6 +111,8 @@ def _state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
     if not oid:
         return None
     oid = str(oid)
+    if oid.startswith("tf:"):  # a planned object's placeholder (pdguard.inventory.plan)
+        return oid
     if tf_type == "pagerduty_service_integration" and "." in oid:  # imported as SERVICE.INTEGRATION
         oid = oid.rsplit(".", 1)[1]
     return oid

@@ -234,7 +234,7 @@ class _Resolver:
                     rid = self._id_of(refs[i][0]) if refs[i][1] else None
                     value[i], m = (rid, []) if rid else (None, [f"{path}[{i}]"])
                 elif u is True:
-                    value[i], m = None, [f"{path}[{i}]"]
+                    value[i], m = None, ([f"{path}[{i}]"] if refs else [])
                 else:
                     value[i], m = self._walk(value[i], u, None, module, f"{path}[{i}]")
                 missing += m
@@ -242,6 +242,8 @@ class _Resolver:
         return value, []
 
     def _from_expr(self, value: Any, expr: Any, module: str, path: str) -> tuple[Any, list[str]]:
+        if not (isinstance(expr, dict) and expr.get("references")):
+            return None, []  # computed by the provider or the API, nothing configured: known after apply
         refs = [(a, is_id) for a, is_id in _referenced(expr, module) if is_id]
         ids = [self._id_of(a) for a, _ in refs]
         if refs and all(ids):
