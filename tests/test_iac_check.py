@@ -74,3 +74,49 @@ def test_check_with_terraform_state(tmp_path: Path) -> None:
     assert locs["PDG-IAC-002:tf/main.tf"] == 7
     assert locs["PDG-IAC-003:tf/main.tf"] == 12
     assert f"PDG-SVC-004:pagerduty/services/{next(s['id'] for s in doc['services'] if not s.get('description'))}.json" in locs
+
+
+def _check(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pdguard", "check", "--snapshot", "snap.json", *args,
+                           "--fail-on", "none"], capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_check_with_terraform_plan(tmp_path: Path) -> None:
+    from terraform_fixtures import PLAN_CHANGES, PLAN_NOOP, TF_MAIN, live_doc
+
+    (tmp_path / "snap.json").write_bytes(dump_document(live_doc()))
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(TF_MAIN)
+    r = _check(tmp_path, "--tfplan", str(PLAN_CHANGES), "--tf-dir", "infra",
+               "--format", "json=plan.json", "--format", "sarif=plan.sarif")
+    assert r.returncode == 0, r.stderr
+    findings = json.loads((tmp_path / "plan.json").read_text())["findings"]
+    ids = {f["resource"]["id"] for f in findings}
+    assert "PSOLD" not in ids  # deleted by the plan: its findings are gone
+    api = [f for f in findings if f["resource"]["id"] == "tf:pagerduty_service.api"]
+    assert api, "a governance rule applies to the service before it exists"
+    assert all(f["resource"]["address"] == "pagerduty_service.api" for f in api)
+    assert all(f["location"] == {"path": "infra/main.tf", "line": 11} for f in api)
+    sarif = json.loads((tmp_path / "plan.sarif").read_text())
+    uris = {(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             res["locations"][0]["physicalLocation"]["region"]["startLine"]) for res in sarif["runs"][0]["results"]}
+    assert ("infra/main.tf", 11) in uris
+
+    # a no-op plan: the same findings as the account itself
+    assert _check(tmp_path, "--tfplan", str(PLAN_NOOP), "--format", "json=noop.json").returncode == 0
+    assert _check(tmp_path, "--format", "json=live.json").returncode == 0
+
+    def key(path: str) -> list[tuple[str, str]]:
+        return sorted((f["policy_id"], f["resource"]["id"]) for f in json.loads((tmp_path / path).read_text())["findings"])
+
+    assert key("noop.json") == key("live.json")
+
+
+def test_check_with_a_bad_plan_file(tmp_path: Path) -> None:
+    from terraform_fixtures import live_doc
+
+    (tmp_path / "snap.json").write_bytes(dump_document(live_doc()))
+    r = _check(tmp_path, "--tfplan", "snap.json")
+    assert r.returncode == 3 and "not a Terraform plan" in r.stderr and "Traceback" not in r.stderr
+    r = _check(tmp_path, "--tfplan", "missing.json")
+    assert r.returncode == 3 and "not found" in r.stderr

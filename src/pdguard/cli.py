@@ -169,11 +169,13 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
 @click.option("--save-snapshot", metavar="FILE", help="Also write the scanned snapshot here.")
 @click.option("--tfstate", multiple=True, metavar="PATH", help="Terraform state (or `terraform show -json`) for IaC status.")
 @click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources, for file/line locations.")
+@click.option("--tfplan", metavar="FILE",
+              help="`terraform show -json PLANFILE` output: evaluate the account as it will be after the apply.")
 @click.option("--sarif-category", metavar="NAME", help="SARIF runAutomationDetails category (default: account).")
 @click.pass_obj
 def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str | None, fail_on: str | None,
           severities: tuple[str, ...], baseline: str | None, save_snapshot: str | None, tfstate: tuple[str, ...],
-          tf_dir: tuple[str, ...], sarif_category: str | None, **kw: Any) -> None:
+          tf_dir: tuple[str, ...], tfplan: str | None, sarif_category: str | None, **kw: Any) -> None:
     """Scan (or read --snapshot), evaluate the policies, report, and gate on severity."""
     from pdguard.engine.base import InputRef
     from pdguard.pipeline import check_document, gate, parse_formats, render_outputs, run_scan
@@ -181,7 +183,11 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
 
     cfg = _apply_engine_flags(obj.cfg, kw)
     specs = parse_formats(formats, output)
-    if snapshot and not (tfstate or tf_dir):
+    if tfplan:  # a bad plan file fails before a scan
+        from pdguard.inventory.plan import apply_plan, read_plan
+
+        plan = read_plan(tfplan)
+    if snapshot and not (tfstate or tf_dir or tfplan):
         ref = InputRef(path=Path(snapshot))
         if not ref.path.is_file():  # type: ignore[union-attr]
             from pdguard.errors import InputError
@@ -194,12 +200,14 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
             doc = load_document(snapshot)
         else:
             doc = run_scan(_scan_opts(cfg, kw), quiet=kw["quiet"]).document
-        if tfstate or tf_dir:
+        if (tfstate or tf_dir) and not tfplan:
             from pdguard.inventory.iac import apply_iac, classify
 
             apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
-        if save_snapshot:
+        if save_snapshot:  # the account as scanned, not as planned
             write_snapshot(doc, save_snapshot)
+        if tfplan:
+            doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
         ref = InputRef(doc=doc)
     report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"], policy_paths=list(kw["policies"]),
                             builtin=not kw["no_builtin"], fail_on=fail_on, severities=list(severities) or None,

@@ -101,18 +101,30 @@ def _items(m: Module, kind: str, value: Any) -> list[dict[str, Any]]:
     return value
 
 
-def _iac_locations(iac: Any) -> dict[tuple[str, str], Location]:
-    out: dict[tuple[str, str], Location] = {}
-    if not isinstance(iac, dict):
-        return out
-    for rtype, by_id in (iac.get("resources") or {}).items():
-        if isinstance(by_id, dict):
-            for rid, entry in by_id.items():
-                if isinstance(entry, dict) and entry.get("file"):
-                    out[(rtype, str(rid))] = Location(path=str(entry["file"]), line=int(entry.get("line") or 1))
-    for g in iac.get("ghosts") or []:
-        if isinstance(g, dict) and g.get("file"):
-            out[(str(g.get("type")), str(g.get("id")))] = Location(path=str(g["file"]), line=int(g.get("line") or 1))
+def _iac_locations(iac: Any, plan: Any = None) -> dict[tuple[str, str], tuple[Location | None, str | None]]:
+    """{(type, id): (Terraform source location, resource address)} from input.iac and input.plan."""
+    out: dict[tuple[str, str], tuple[Location | None, str | None]] = {}
+
+    def add(rtype: Any, rid: Any, entry: dict[str, Any]) -> None:
+        loc = Location(path=str(entry["file"]), line=int(entry.get("line") or 1)) if entry.get("file") else None
+        address = entry.get("address") if isinstance(entry.get("address"), str) else None
+        if loc is not None or address is not None:
+            out.setdefault((str(rtype), str(rid)), (loc, address))
+
+    if isinstance(iac, dict):
+        for rtype, by_id in (iac.get("resources") or {}).items():
+            if isinstance(by_id, dict):
+                for rid, entry in by_id.items():
+                    if isinstance(entry, dict):
+                        add(rtype, rid, entry)
+        for g in iac.get("ghosts") or []:
+            if isinstance(g, dict):
+                add(g.get("type"), g.get("id"), g)
+    # A planned change names its address even when the object is gone after the apply (delete).
+    for ch in (plan or {}).get("changes") or [] if isinstance(plan, dict) else []:
+        res = ch.get("resource") if isinstance(ch, dict) else None
+        if isinstance(res, dict) and res.get("id") is not None:
+            add(res.get("type"), res.get("id"), ch)
     return out
 
 
@@ -181,7 +193,8 @@ def evaluate(
     results = result.get("results")
     if not isinstance(results, dict):
         raise EngineError("the engine returned no policy results")
-    locations = _iac_locations(result.get("iac"))
+    plan = input_ref.doc.get("plan") if input_ref.doc is not None else None  # plans are merged in memory
+    locations = _iac_locations(result.get("iac"), plan)
     overrides = {pid: s.severity for pid, s in cfg.policies.items() if s.severity}
     findings: list[Finding] = []
     infos: list[PolicyInfo] = []
@@ -200,6 +213,9 @@ def evaluate(
                 res = item["resource"]
                 rtype, rid = str(res["type"]), str(res["id"])
                 details = item.get("details") or {}
+                location, address = locations.get((rtype, rid), (None, None))
+                if address and "address" not in res:  # the Terraform resource, for IaC-managed objects
+                    res = {**res, "address": address}
                 findings.append(Finding(
                     policy_id=info.id, title=info.title, severity=severity if kind == "deny" else "info",
                     description=info.description, remediation=info.remediation, docs_url=info.docs_url,
@@ -209,7 +225,7 @@ def evaluate(
                     # A warn and a deny of one policy on one resource must not share a fingerprint.
                     details=details, fingerprint=fingerprint(info.id if kind == "deny" else f"{info.id}/warn",
                                                              rtype, rid, details),
-                    package=m.package, file=m.path, location=locations.get((rtype, rid)),
+                    package=m.package, file=m.path, location=location,
                 ))
     if severities:
         findings = [f for f in findings if f.severity in severities]
