@@ -895,16 +895,16 @@ def drift_fields(tf_type: str, attrs: dict[str, Any], live: dict[str, Any], ctx:
     """Arguments whose Terraform value differs from the live object's, after normalisation.
 
     An argument missing from `attrs` is not compared (a hand-written or partial state); an
-    Optional+Computed argument without a value is not managed by the configuration.
+    Optional+Computed argument without a value (null, "", []) is not managed by the configuration.
     """
     rmap = RESOURCES[tf_type]
     out = []
     for a in rmap.args:
         if a.name not in attrs:
             continue
+        if a.computed and clean(attrs[a.name]) is None:
+            continue  # null / "" / []: the configuration leaves it to the API
         tv = a.norm(attrs[a.name], ctx)
-        if tv is None and a.computed:
-            continue
         lv = a.norm(a.read(live, ctx), ctx)
         if lv is None and a.live_may_lack:
             continue
