@@ -132,3 +132,119 @@ def test_type_filter_and_nothing_to_do(tmp_path) -> None:
     text = codify(only_managed, iac)
     assert "Nothing to codify" in text
     hcl2.loads(text)
+
+
+# ------------------------------------------------------------------------------- round trip
+# The generated HCL is parsed (python-hcl2) and each resource block's arguments, as Terraform would
+# see the configuration (provider defaults for what it leaves out), must equal the live object's
+# through the same normalisation as drift: `terraform plan` after the import would be empty.
+
+import json as _json  # noqa: E402
+import re as _re  # noqa: E402
+
+from pdguard.inventory import tfmap  # noqa: E402
+from pdguard.inventory.iac import TF_TYPES, live_objects  # noqa: E402
+
+_REF = _re.compile(r"^\$\{(pagerduty_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.id\}$")
+
+
+def _decode_string(raw: str) -> str:
+    """An HCL quoted string → its value (independent of codify's encoder)."""
+    assert raw.startswith('"') and raw.endswith('"'), raw
+    return _json.loads(raw).replace("$${", "${").replace("%%{", "%{")
+
+
+def _inventory_id(tf_type: str, import_id: str) -> str:
+    if tf_type == "pagerduty_service_integration":
+        return import_id.split(".")[1]
+    if tf_type == "pagerduty_service_dependency":
+        return import_id.split(".")[2]
+    return import_id
+
+
+def _value(v: object, ids: dict[str, str]) -> object:
+    if isinstance(v, str):
+        m = _REF.match(v)
+        if m:
+            return ids[m.group(1)]
+        assert not v.startswith("${"), f"unexpected expression {v}"
+        return _decode_string(v)
+    if isinstance(v, list):
+        return [_value(x, ids) for x in v]
+    if isinstance(v, dict):
+        return {k: _value(x, ids) for k, x in v.items() if k != "__is_block__"}
+    return v
+
+
+def round_trip(text: str, doc: dict) -> dict[str, list[str]]:
+    """{address: drift} of every generated resource block against its live object."""
+    parsed = hcl2.loads(text)
+    ids = {}
+    for imp in parsed.get("import", []):
+        addr = imp["to"][2:-1]
+        ids[addr] = _inventory_id(addr.split(".")[0], _decode_string(imp["id"]))
+    live = live_objects(doc)
+    ctx = tfmap.Ctx.of(doc)
+    out = {}
+    for block in parsed.get("resource", []):
+        for rtype, named in block.items():
+            tf_type = rtype.strip('"')
+            for name, body in named.items():
+                addr = f"{tf_type}.{name.strip(chr(34))}"
+                config = _value(body, ids)
+                assert isinstance(config, dict)
+                unknown = set(config) - tfmap.RESOURCES[tf_type].arg_names
+                assert not unknown, f"{addr}: not arguments of {tf_type}: {unknown}"
+                if "description" in tfmap.RESOURCES[tf_type].arg_names and \
+                        tfmap.RESOURCES[tf_type].arg("description").default is not tfmap.NO_DEFAULT:  # type: ignore[union-attr]
+                    # never leave it to the provider's "Managed by Terraform" placeholder
+                    assert "description" in config, f"{addr}: description left to the provider default"
+                obj = live[TF_TYPES[tf_type]][ids[addr]]
+                out[addr] = tfmap.drift_fields(tf_type, tfmap.as_configured(tf_type, config), obj, ctx)
+    return out
+
+
+def _sample_doc() -> dict:
+    from pdguard.scanner import ScanOptions, scan
+    from pdguard.simulator import sample_account, serve
+
+    with serve(sample_account(), tokens={"t"}) as server:
+        return scan(ScanOptions(api_key="t", api_url=server.url)).document
+
+
+def test_codify_round_trips_the_sample_account() -> None:
+    d = _sample_doc()
+    text = codify(d)
+    drift = round_trip(text, d)
+    live = live_objects(d)
+    assert len(drift) == sum(len(v) for v in live.values())  # every object emitted
+    assert {a: f for a, f in drift.items() if f} == {}
+
+
+def test_codify_round_trips_every_mapped_type() -> None:
+    from test_inventory_drift_noise import live as noise_live
+
+    d = noise_live()
+    drift = round_trip(codify(d), d)
+    assert {a.split(".")[0] for a in drift} == set(tfmap.RESOURCES)  # all ten resource types
+    assert {a: f for a, f in drift.items() if f} == {}
+    d2 = doc()
+    drift2 = round_trip(codify(d2), d2)
+    assert {a: f for a, f in drift2.items() if f} == {}
+
+
+@pytest.mark.parametrize(("pattern", "address", "field"), [
+    (r"\n  escalation_policy += [^\n]+", "pagerduty_service.api", "escalation_policy"),
+    (r"\n  support_hours \{.*?\n  \}", "pagerduty_service.api", "support_hours"),
+    (r"\n    restriction \{.*?\n    \}", "pagerduty_schedule.rota", "layer"),
+    (r"\n      id   = pagerduty_user\.ann_adams\.id", "pagerduty_escalation_policy.primary", "rule"),
+    (r'\n  acknowledgement_timeout = "null"', "pagerduty_service.api", "acknowledgement_timeout"),
+])
+def test_round_trip_catches_a_missing_argument(pattern: str, address: str, field: str) -> None:
+    from test_inventory_drift_noise import live as noise_live
+
+    d = noise_live()
+    text = codify(d)
+    broken, n = _re.subn(pattern, "", text, count=1, flags=_re.S)
+    assert n == 1, pattern
+    assert round_trip(broken, d)[address] == [field]

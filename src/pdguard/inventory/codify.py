@@ -1,4 +1,4 @@
-"""Terraform for unmanaged objects: ``import`` blocks (Terraform >= 1.5) + resource skeletons.
+"""Terraform for unmanaged objects: ``import`` blocks (Terraform >= 1.5) + complete resource blocks.
 
 ``codify(doc, iac)`` emits, for each live object whose IaC status is ``unmanaged``::
 
@@ -9,33 +9,48 @@
 
     resource "pagerduty_service" "checkout_api" {
       name              = "checkout-api"
+      description       = "Checkout REST API"
       escalation_policy = pagerduty_escalation_policy.payments.id   # or "PEP1234" when not emitted here
       ...
+      incident_urgency_rule {
+        type    = "constant"
+        urgency = "high"
+      }
     }
 
-The skeletons carry the main attributes (names, referenced objects, timeouts, rules, layers) so
-that ``terraform plan`` after the import shows little or no change; review them before applying.
+Every argument the live object sets is written, with the values the provider's Read would put in
+state (:mod:`pdguard.inventory.tfmap`, the same table drift compares through), so that
+``terraform plan`` after the import is empty: arguments whose provider default differs from the
+live value are written explicitly (``description = ""``, ``acknowledgement_timeout = "null"``),
+Optional+Computed arguments the object leaves unset and read-only attributes are left out.
+Nested objects are blocks (``rule``/``target``, ``layer``/``restriction``, ``rotation``/``event``,
+``incident_urgency_rule``, ``support_hours``, ``alert_grouping_parameters``...).
 References to objects emitted in the same output or in state at root level are expressions
 (``pagerduty_user.ann.id``), other references are literal ids.
 Identifiers are derived from names (``[a-z0-9_]``, starting with a letter, unique per resource type
 and not colliding with addresses already in state). Strings are escaped for HCL (quotes,
-backslashes, control characters, ``${`` and ``%{`` template sequences).
+backslashes, control characters, ``${`` and ``%{`` template sequences): names are untrusted text.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pdguard import __version__
+from pdguard.inventory import tfmap
 from pdguard.inventory.iac import ASSET_TO_TF, TF_TYPES, classify, live_objects
+from pdguard.inventory.tfmap import Ctx, ref_id
 
 # Emission order: referenced objects first.
 ORDER: tuple[str, ...] = (
     "user",
     "team",
+    "team_membership",
     "schedule",
+    "flexible_schedule",
     "escalation_policy",
     "service",
     "integration",
@@ -129,14 +144,8 @@ class _Block:
         return lines
 
 
-def _ref_id(v: Any) -> str | None:
-    if isinstance(v, dict):
-        v = v.get("id")
-    return str(v) if v else None
-
-
-def _timeout(v: Any) -> str:
-    return "null" if v in (None, "", 0) else str(int(v))
+    def empty(self) -> bool:
+        return not self.attrs and not self.blocks
 
 
 class _Namer:
@@ -153,8 +162,115 @@ class _Namer:
         return ident
 
 
+# Which values are references to other objects: (Terraform type, path of block names + argument) ->
+# the referenced asset type, or a function of the enclosing block (targets and dependency sides).
+Kind = str | Callable[[dict[str, Any]], str | None]
+
+
+def _target_kind(block: dict[str, Any]) -> str | None:
+    t = str(block.get("type") or "user_reference")
+    if t.startswith("schedule_v3"):
+        return "flexible_schedule"
+    return "schedule" if t.startswith("schedule") else "user"
+
+
+def _side_kind(block: dict[str, Any]) -> str | None:
+    return "business_service" if block.get("type") == "business_service" else "service"
+
+
+REFERENCES: dict[tuple[str, str], Kind] = {
+    ("pagerduty_service", "escalation_policy"): "escalation_policy",
+    ("pagerduty_escalation_policy", "teams"): "team",
+    ("pagerduty_escalation_policy", "rule.target.id"): _target_kind,
+    ("pagerduty_schedule", "teams"): "team",
+    ("pagerduty_schedule", "layer.users"): "user",
+    ("pagerduty_schedulev2", "teams"): "team",
+    ("pagerduty_schedulev2", "rotation.event.assignment_strategy.member.user_id"): "user",
+    ("pagerduty_team", "parent"): "team",
+    ("pagerduty_team_membership", "user_id"): "user",
+    ("pagerduty_team_membership", "team_id"): "team",
+    ("pagerduty_business_service", "team"): "team",
+    ("pagerduty_service_dependency", "dependency.supporting_service.id"): _side_kind,
+    ("pagerduty_service_dependency", "dependency.dependent_service.id"): _side_kind,
+    ("pagerduty_service_integration", "service"): "service",
+}
+# Computed attributes inside blocks: read back by the provider, never configured.
+_READ_ONLY_IN_BLOCKS = {"rule.id", "layer.id", "layer.rendered_coverage_percentage", "rotation.id", "rotation.event.id"}
+
+
+def _import_id(asset_type: str, oid: str, obj: dict[str, Any]) -> str:
+    if asset_type == "integration":  # SERVICE_ID.INTEGRATION_ID
+        return f"{ref_id(obj.get('service'))}.{oid}"
+    if asset_type == "service_dependency":  # supporting id . supporting type . dependency id
+        sup = obj.get("supporting_service") or {}
+        stype = str(sup.get("type") or "service").removesuffix("_reference")
+        stype = "service" if stype in ("technical_service", "service") else stype
+        return f"{sup.get('id')}.{stype}.{oid}"
+    return oid  # team memberships: USER_ID:TEAM_ID, the inventory id
+
+
+def _display_name(asset_type: str, obj: dict[str, Any], live: dict[str, dict[str, dict[str, Any]]]) -> str | None:
+    def nm(kinds: tuple[str, ...], i: str | None) -> str:
+        for t in kinds:
+            o = live.get(t, {}).get(i or "")
+            if o:
+                return str(o.get("name") or o.get("summary") or i)
+        return str(i)
+
+    if asset_type == "service_dependency":
+        both = ("service", "business_service")
+        return f"{nm(both, ref_id(obj.get('dependent_service')))}_on_{nm(both, ref_id(obj.get('supporting_service')))}"
+    if asset_type == "integration":
+        return f"{nm(('service',), ref_id(obj.get('service')))}_{obj.get('name') or obj.get('summary') or ''}"
+    if asset_type == "team_membership":
+        return f"{nm(('user',), ref_id(obj.get('user')))}_{nm(('team',), ref_id(obj.get('team')))}"
+    return obj.get("name") or obj.get("summary") or obj.get("email")
+
+
+def _explicit(tf_type: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The arguments to write: what the object sets, plus explicit "unset" values where leaving the
+    argument out would apply a provider default the live object does not have."""
+    rmap = tfmap.RESOURCES[tf_type]
+    out: dict[str, Any] = {}
+    for a in rmap.args:
+        v = view.get(a.name)
+        if tf_type == "pagerduty_service" and a.name == "alert_creation":
+            continue  # deprecated; the provider hides its diff (PR 836)
+        if tf_type == "pagerduty_service_integration" and a.name == "type" and view.get("vendor"):
+            continue  # conflicts with vendor
+        if tfmap.clean(v) is None:
+            if a.default is not tfmap.NO_DEFAULT and a.name == "description":
+                out[a.name] = ""  # no description: not the provider's "Managed by Terraform"
+            continue
+        out[a.name] = v
+    return out
+
+
+def _fill(block: _Block, tf_type: str, values: dict[str, Any], path: str, ref: Callable[[str | None, Any], Any]) -> None:
+    for key, v in values.items():
+        full = f"{path}.{key}" if path else key
+        if full in _READ_ONLY_IN_BLOCKS:
+            continue
+        kind = REFERENCES.get((tf_type, full))
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            for item in v:
+                sub = _Block(key)
+                _fill(sub, tf_type, item, full, ref)
+                if not sub.empty():
+                    block.blocks.append(sub)
+            continue
+        if isinstance(v, list) and not v:
+            continue
+        if kind is not None:
+            k = kind(values) if callable(kind) else kind
+            v = [ref(k, x) for x in v] if isinstance(v, list) else ref(k, v)
+        if v is None or v == []:
+            continue
+        block.set(key, v)
+
+
 def codify(doc: dict[str, Any], iac: dict[str, Any] | None = None, types: list[str] | None = None) -> str:
-    """Terraform import blocks + resource skeletons for the unmanaged objects of `doc`.
+    """Terraform import blocks + complete resource blocks for the unmanaged objects of `doc`.
 
     `iac` is a :func:`pdguard.inventory.iac.classify` result (``None``: everything is unmanaged);
     `types` limits the output to asset types (``service``) or Terraform types (``pagerduty_service``).
@@ -166,6 +282,7 @@ def codify(doc: dict[str, Any], iac: dict[str, Any] | None = None, types: list[s
         wanted_types = {TF_TYPES.get(t, t) for t in types}
     live = live_objects(doc)
     resources = iac.get("resources") or {}
+    ctx = Ctx.of(doc)
 
     # Names already used in state (root-module addresses), so that generated ones do not collide.
     taken: dict[str, set[str]] = {}
@@ -190,7 +307,7 @@ def codify(doc: dict[str, Any], iac: dict[str, Any] | None = None, types: list[s
         tf_type = ASSET_TO_TF[asset_type]
         entries = resources.get(asset_type) or {}
         objs = live.get(asset_type) or {}
-        for oid in sorted(objs, key=lambda i: (str(objs[i].get("name") or objs[i].get("summary") or ""), i)):
+        for oid in sorted(objs, key=lambda i: (str(_display_name(asset_type, objs[i], live) or ""), i)):
             status = (entries.get(oid) or {}).get("status", "unmanaged")
             if status != "unmanaged":
                 continue
@@ -199,18 +316,18 @@ def codify(doc: dict[str, Any], iac: dict[str, Any] | None = None, types: list[s
             addresses[(asset_type, oid)] = f"{tf_type}.{ident}"
             todo.append((asset_type, oid, obj, ident))
 
-    def ref(asset_type: str, oid: str | None) -> Any:
+    def ref(asset_type: str | None, oid: Any) -> Any:
         """`<address>.id` when that object is in state at root level or emitted here, else the id."""
-        if not oid:
-            return None
-        addr = addresses.get((asset_type, oid))
+        if oid is None or asset_type is None:
+            return oid
+        addr = addresses.get((asset_type, str(oid)))
         if addr and not addr.startswith("module."):
             return _Ref(f"{addr}.id")
         return oid
 
     out = [
         f"# Generated by pdguard {__version__} codify: unmanaged PagerDuty objects.",
-        "# Review before `terraform plan`: skeletons hold the main attributes only.",
+        "# Review before `terraform apply`: `terraform plan` after the import should show no change.",
         "",
     ]
     if not todo:
@@ -222,152 +339,9 @@ def codify(doc: dict[str, Any], iac: dict[str, Any] | None = None, types: list[s
         imp.set("to", _Ref(f"{tf_type}.{ident}"))
         imp.set("id", _import_id(asset_type, oid, obj))
         res = _Block("resource", (tf_type, ident))
-        _SKELETONS[asset_type](res, obj, ref)
+        _fill(res, tf_type, _explicit(tf_type, tfmap.to_tf(asset_type, obj, ctx)), "", ref)
         out += imp.render()
         out.append("")
         out += res.render()
         out.append("")
     return "\n".join(out)
-
-
-def _display_name(asset_type: str, obj: dict[str, Any], live: dict[str, dict[str, dict[str, Any]]]) -> str | None:
-    if asset_type == "service_dependency":
-        sup = _ref_id(obj.get("supporting_service"))
-        dep = _ref_id(obj.get("dependent_service"))
-
-        def nm(i: str | None) -> str:
-            for t in ("service", "business_service"):
-                o = live.get(t, {}).get(i or "")
-                if o:
-                    return str(o.get("name") or i)
-            return str(i)
-
-        return f"{nm(dep)}_on_{nm(sup)}"
-    if asset_type == "integration":
-        svc = live.get("service", {}).get(_ref_id(obj.get("service")) or "") or {}
-        return f"{svc.get('name') or ''}_{obj.get('name') or obj.get('summary') or ''}"
-    return obj.get("name") or obj.get("summary") or obj.get("email")
-
-
-def _import_id(asset_type: str, oid: str, obj: dict[str, Any]) -> str:
-    if asset_type == "integration":  # SERVICE_ID.INTEGRATION_ID
-        return f"{_ref_id(obj.get('service'))}.{oid}"
-    if asset_type == "service_dependency":  # supporting id . supporting type . dependency id
-        sup = obj.get("supporting_service") or {}
-        stype = str(sup.get("type") or "service").removesuffix("_reference")
-        return f"{sup.get('id')}.{stype}.{oid}"
-    return oid
-
-
-def _service(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name"))
-    res.set("description", o.get("description"))
-    res.set("escalation_policy", ref("escalation_policy", _ref_id(o.get("escalation_policy"))))
-    res.set("acknowledgement_timeout", _timeout(o.get("acknowledgement_timeout")))
-    res.set("auto_resolve_timeout", _timeout(o.get("auto_resolve_timeout")))
-    res.set("alert_creation", o.get("alert_creation"))
-
-
-def _escalation_policy(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name"))
-    res.set("description", o.get("description"))
-    res.set("num_loops", o.get("num_loops"))
-    teams = [ref("team", _ref_id(t)) for t in o.get("teams") or [] if _ref_id(t)]
-    if teams:
-        res.set("teams", teams)
-    for rule in o.get("escalation_rules") or []:
-        r = res.block("rule")
-        r.set("escalation_delay_in_minutes", rule.get("escalation_delay_in_minutes"))
-        for t in rule.get("targets") or []:
-            ttype = str(t.get("type") or "user_reference")
-            if not ttype.endswith("_reference"):
-                ttype += "_reference"
-            tb = r.block("target")
-            tb.set("type", ttype)
-            kind = "schedule" if ttype.startswith("schedule") else "user"
-            tb.set("id", ref(kind, _ref_id(t)))
-
-
-def _schedule(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name"))
-    res.set("time_zone", o.get("time_zone"))
-    res.set("description", o.get("description"))
-    for layer in o.get("schedule_layers") or []:
-        lb = res.block("layer")
-        lb.set("name", layer.get("name"))
-        lb.set("start", layer.get("start"))
-        lb.set("end", layer.get("end"))
-        lb.set("rotation_virtual_start", layer.get("rotation_virtual_start"))
-        lb.set("rotation_turn_length_seconds", layer.get("rotation_turn_length_seconds"))
-        users = []
-        for u in layer.get("users") or []:
-            uid = _ref_id(u.get("user") if isinstance(u, dict) and "user" in u else u)
-            if uid:
-                users.append(ref("user", uid))
-        lb.set("users", users)
-        for r in layer.get("restrictions") or []:
-            rb = lb.block("restriction")
-            rb.set("type", r.get("type"))
-            rb.set("start_time_of_day", r.get("start_time_of_day"))
-            rb.set("start_day_of_week", r.get("start_day_of_week"))
-            rb.set("duration_seconds", r.get("duration_seconds"))
-
-
-def _team(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name"))
-    res.set("description", o.get("description"))
-    parent = _ref_id(o.get("parent"))
-    if parent:
-        res.set("parent", ref("team", parent))
-
-
-def _user(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name"))
-    res.set("email", o.get("email"))
-    res.set("role", o.get("role"))
-    res.set("time_zone", o.get("time_zone"))
-    res.set("job_title", o.get("job_title"))
-
-
-def _business_service(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name"))
-    res.set("description", o.get("description"))
-    res.set("point_of_contact", o.get("point_of_contact"))
-    team = _ref_id(o.get("team"))
-    if team:
-        res.set("team", ref("team", team))
-
-
-def _service_dependency(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    dep = res.block("dependency")
-    for side in ("dependent_service", "supporting_service"):
-        s = o.get(side) or {}
-        stype = str(s.get("type") or "service").removesuffix("_reference")
-        kind = "business_service" if stype == "business_service" else "service"
-        sb = dep.block(side)
-        sb.set("id", ref(kind, _ref_id(s)))
-        sb.set("type", stype)
-
-
-def _integration(res: _Block, o: dict[str, Any], ref: Any) -> None:
-    res.set("name", o.get("name") or o.get("summary"))
-    res.set("service", ref("service", _ref_id(o.get("service"))))
-    vendor = _ref_id(o.get("vendor"))
-    if vendor:
-        res.set("vendor", vendor)
-    else:
-        itype = o.get("type")
-        if itype and not str(itype).endswith("_reference"):
-            res.set("type", itype)
-
-
-_SKELETONS = {
-    "service": _service,
-    "escalation_policy": _escalation_policy,
-    "schedule": _schedule,
-    "team": _team,
-    "user": _user,
-    "business_service": _business_service,
-    "service_dependency": _service_dependency,
-    "integration": _integration,
-}

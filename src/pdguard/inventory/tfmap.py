@@ -877,12 +877,15 @@ def to_api(tf_type: str, attrs: dict[str, Any], only: set[str] | None = None) ->
     return out
 
 
-def with_defaults(tf_type: str, config: dict[str, Any]) -> dict[str, Any]:
-    """A configuration's arguments plus the provider's defaults for the ones it leaves out."""
-    out = dict(config)
+def as_configured(tf_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """What Terraform compares for a configuration: every argument, the provider's default where the
+    configuration leaves one out, else null (a left-out Optional+Computed argument is not compared)."""
+    out: dict[str, Any] = {}
     for a in RESOURCES[tf_type].args:
-        if a.name not in out and a.default is not NO_DEFAULT:
-            out[a.name] = a.default
+        if a.name in config:
+            out[a.name] = config[a.name]
+        else:
+            out[a.name] = None if a.default is NO_DEFAULT else a.default
     return out
 
 
