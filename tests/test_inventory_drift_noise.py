@@ -206,3 +206,21 @@ def test_an_uncollected_collection_has_no_ghosts(tmp_path: Path) -> None:
     doc2["flexible_schedules"] = []
     iac2 = classify(doc2, [NOISE_STATE])
     assert [(g["type"], g["id"]) for g in iac2["ghosts"]] == [("flexible_schedule", "PFLX1")]
+
+
+def test_timeouts_in_any_of_terraform_s_forms(tmp_path: Path) -> None:
+    """`"null"`, `""` and numbers (a hand-written or older state, a plan's values) are the provider's
+    string forms of the same timeouts (terraform-provider-pagerduty PR 52, issue 415)."""
+    import json
+
+    state = json.loads(Path(NOISE_STATE).read_text())
+    svc = next(r for r in state["resources"] if r["type"] == "pagerduty_service")["instances"][0]["attributes"]
+    svc.update(acknowledgement_timeout="", auto_resolve_timeout=14400)
+    p = tmp_path / "terraform.tfstate"
+    p.write_text(json.dumps(state))
+    iac = classify(live(), [str(p)])
+    assert iac["resources"]["service"]["PSAPI"]["status"] == "codified"
+    svc.update(acknowledgement_timeout="300")
+    p.write_text(json.dumps(state))
+    iac = classify(live(), [str(p)])
+    assert iac["resources"]["service"]["PSAPI"]["drift"] == ["acknowledgement_timeout"]

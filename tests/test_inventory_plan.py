@@ -216,3 +216,18 @@ def test_bad_plan_files(tmp_path: Path, content: str, message: str) -> None:
         read_plan(str(p))
     with pytest.raises(InputError, match="not found"):
         read_plan(str(tmp_path / "missing.json"))
+
+
+def test_findings_on_deleted_objects_get_their_block_and_address() -> None:
+    """A blast-radius finding about an object the plan deletes still names its address and block."""
+    from pdguard.evaluate import _iac_locations
+
+    plan = {"changes": [{"address": "pagerduty_schedule.old", "resource": {"type": "schedule", "id": "PSOLD"},
+                         "file": "infra/old.tf", "line": 3}]}
+    iac = {"resources": {"service": {"PS1": {"status": "codified", "address": "pagerduty_service.a",
+                                             "file": "infra/a.tf", "line": 7}}}, "ghosts": []}
+    locs = _iac_locations(iac, plan)
+    loc, addr = locs[("schedule", "PSOLD")]
+    assert (loc.path, loc.line, addr) == ("infra/old.tf", 3, "pagerduty_schedule.old")  # type: ignore[union-attr]
+    loc, addr = locs[("service", "PS1")]
+    assert (loc.path, loc.line, addr) == ("infra/a.tf", 7, "pagerduty_service.a")  # type: ignore[union-attr]
