@@ -41,6 +41,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from pdguard.errors import InputError
 from pdguard.inventory import iac as iacmod
 from pdguard.inventory import tfmap
@@ -400,9 +402,8 @@ class _Applied:
 
 
 def _merge(doc: dict[str, Any], plan: Plan) -> _Applied:
-    doc = copy.deepcopy(doc)
-    ctx_live = _index(doc)
-    before_objs = {t: {i: copy.deepcopy(o) for i, o in objs.items()} for t, objs in ctx_live.items()}
+    before_objs = _index(doc)  # the input document is never modified: these stay as they were
+    doc = orjson.loads(orjson.dumps(doc))  # a deep copy, fast on a large snapshot
 
     # Every object the plan creates gets its placeholder first, so references resolve in any order.
     new_ids = {ch.address: placeholder_id(ch.address) for ch in plan.changes
@@ -431,9 +432,9 @@ def _merge(doc: dict[str, Any], plan: Plan) -> _Applied:
         old_id = iacmod.state_id(ch.tf_type, ch.before) if ch.before else None
         live_before = before_objs[asset_type].get(old_id or "")
         if ch.before is not None:
-            entry["before"] = live_before or _new_object(asset_type, old_id or "", tfmap.to_api(ch.tf_type, ch.before),
-                                                         ch.before)
-        removing = "delete" in ch.actions or "create" in ch.actions and old_id is not None
+            entry["before"] = (copy.deepcopy(live_before) if live_before else
+                               _new_object(asset_type, old_id or "", tfmap.to_api(ch.tf_type, ch.before), ch.before))
+        removing = "delete" in ch.actions  # delete, and both orders of replace
         if ch.action == "forget":
             post.pop(ch.address, None)
             entry["resource"] = {"type": asset_type, "id": old_id, "name": _name(live_before)}
@@ -487,7 +488,19 @@ def _merge(doc: dict[str, Any], plan: Plan) -> _Applied:
 
 
 def _find(doc: dict[str, Any], asset_type: str, oid: str) -> dict[str, Any] | None:
-    return _index(doc)[asset_type].get(oid)
+    rmap = tfmap.BY_ASSET[asset_type]
+    if rmap.collection:
+        for o in doc.get(rmap.collection) or []:
+            if isinstance(o, dict) and str(o.get("id")) == oid:
+                return o
+        return None
+    if asset_type == "integration":
+        for svc in doc.get("services") or []:
+            for i in (svc or {}).get("integrations") or [] if isinstance(svc, dict) else []:
+                if isinstance(i, dict) and str(i.get("id")) == oid:
+                    return i
+        return None
+    return next((m for m in iacmod.memberships(doc) if m["id"] == oid), None)
 
 
 def apply_plan(doc: dict[str, Any], plan: Plan, *, tfstate_paths: list[str] | None = None,
