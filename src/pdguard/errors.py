@@ -29,7 +29,22 @@ class ScanError(PdguardError):
 
 
 class AuthError(ScanError):
-    """401/403 from the PagerDuty API."""
+    """401/403 from the PagerDuty API (``status``; ``collection`` that was being read, when known)."""
+
+    def __init__(self, message: str, *, status: int | None = None, collection: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.collection = collection
+
+
+class ForbiddenError(AuthError):
+    """403 on one collection: the key lacks that scope. Fatal for a core collection; an optional
+    collection is skipped instead (see ``pdguard.scanner.OPTIONAL_COLLECTIONS``)."""
+
+
+class IncompleteScanError(ScanError):
+    """The scan finished but not every object is accounted for (``meta.complete`` is false) and
+    the command was not given ``--allow-incomplete``."""
 
 
 class ConfigError(PdguardError):

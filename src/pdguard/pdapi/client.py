@@ -8,9 +8,19 @@
   go first).
 - Rate limits: every response's ``ratelimit-remaining``/``ratelimit-reset`` is honoured (when
   the budget is spent, all requests wait for the reset); a 429 waits ``ratelimit-reset`` seconds
-  (exponential backoff with jitter when the header is absent) and is retried.
+  (exponential backoff with jitter when the header is absent or invalid) and is retried. A reset
+  that is not a finite number ≥ 0 is ignored; one above ``max_rate_wait`` (60 s) is capped. 429s
+  never spend the fault budget. A wait longer than a few seconds is logged once (warning).
+- Timeouts: ``timeout`` bounds a whole request (connect, headers and the whole body), not one read.
 - Faults: 5xx, timeouts, connection errors and unparseable bodies are retried with backoff,
-  within a per-request limit and a per-scan budget; 401/403 raise :class:`AuthError` at once.
+  within a per-request limit and a per-scan budget; 401 raises :class:`AuthError`, 403
+  :class:`ForbiddenError` (naming the collection and its OAuth scope) at once.
+- Pagination (:meth:`PagerDutyClient.paginate`, :meth:`PagerDutyClient.read_query`): every
+  object is accounted for. Objects are de-duplicated by id; repeated pages, an ignored
+  ``offset``, pages that shrink or go empty before ``total`` and objects that vanish between
+  pages are detected, the suspicious pages re-read once, and whatever is still missing is
+  reported through ``warn`` (data lost: the snapshot is incomplete). Without ``total`` the list
+  is read page by page on ``more`` (stopping on an empty or repeated page and at the offset cap).
 """
 
 from __future__ import annotations
@@ -20,16 +30,19 @@ import heapq
 import itertools
 import json
 import logging
+import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from pdguard import __version__
-from pdguard.errors import AuthError, ScanError
+from pdguard.errors import AuthError, ConfigError, ForbiddenError, ScanError
 
 log = logging.getLogger("pdguard.api")
 
@@ -40,6 +53,8 @@ REGIONS: dict[str, str] = {
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000  # the API rejects offset + limit > 10,000
+MAX_RATE_WAIT = 60.0  # PagerDuty's rate-limit window is a minute: a longer ratelimit-reset is capped
+LONG_WAIT = 5.0  # waits longer than this are logged (once per scan at warning level)
 
 # Scope an OAuth token needs per collection (for the 401/403 message).
 SCOPES: dict[str, str] = {
@@ -96,7 +111,110 @@ class ClientStats:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
+    rate_wait_seconds: float = 0.0  # time requests spent waiting for the rate limit
     by_collection: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Tally:
+    """What the queries of one collection announced and returned (``meta.collections_status``).
+
+    ``expected`` counts each object once: the sum of what every query announced, less the objects
+    that two queries both returned (an incident window continued at its boundary second, an
+    incident resolved between the unresolved and the resolved query). It is None as soon as one
+    query announced no total.
+    """
+
+    announced: int | None = 0
+    read: int = 0  # unique objects per query, summed over the queries
+    keys: set[Hashable] = field(default_factory=set)
+
+    def add(self, announced: int | None, keys: Iterable[Hashable]) -> None:
+        mine = set(keys)
+        self.read += len(mine)
+        self.keys |= mine
+        self.announced = None if announced is None or self.announced is None else self.announced + announced
+
+    @property
+    def expected(self) -> int | None:
+        if self.announced is None:
+            return None
+        return self.announced - (self.read - len(self.keys))
+
+
+@dataclass
+class Query:
+    """One list query read to its end (:meth:`PagerDutyClient.read_query`)."""
+
+    items: list[Any]  # each object once (first occurrence), in offset order; non-objects as returned
+    total: int | None  # what the server announced; None when it gave no total
+    at_cap: bool = False  # objects remain past the offset cap (reported only with ``continues``)
+    last_page: list[Any] = field(default_factory=list)  # the page at the highest offset read
+
+
+@dataclass
+class _Page:
+    offset: int
+    raw: list[Any]
+    echo: int | None  # the offset the server says it answered
+    more: bool
+    keys: list[Hashable | None]
+    total: int | None = None
+    limit: int | None = None
+
+
+def item_key(item: Any) -> Hashable | None:
+    """What makes an object unique in a list: its id, or its content when it has none (on-call
+    entries). None for a non-object (``null``), which the scanner reports."""
+    if not isinstance(item, dict):
+        return None
+    oid = item.get("id")
+    if isinstance(oid, str) and oid:
+        return oid
+    if isinstance(oid, int) and not isinstance(oid, bool):
+        return str(oid)
+    try:
+        return orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(item, sort_keys=True, default=str)
+
+
+def check_api_key(key: str) -> None:
+    """Reject a key that no HTTP header can carry, before any request. The key is never shown."""
+    if not key:
+        raise AuthError("no PagerDuty API key: set PAGERDUTY_API_KEY or pass --api-key")
+    if key != key.strip():
+        if key.endswith(("\n", "\r")):
+            what = "a trailing newline"
+        elif key.startswith(("\n", "\r")):
+            what = "a leading newline"
+        else:
+            what = "leading or trailing whitespace"
+        raise ConfigError(f"the PagerDuty API key has {what} (read from a file or `echo`?): remove it")
+    for pos, ch in enumerate(key, 1):
+        code = ord(ch)
+        if code > 0x7E:
+            raise ConfigError(f"the PagerDuty API key contains a non-ASCII character (position {pos}); "
+                              "keys are plain ASCII: copy it again")
+        if ch.isspace():
+            raise ConfigError(f"the PagerDuty API key contains whitespace (position {pos}): copy it again")
+        if code < 0x20 or code == 0x7F:
+            raise ConfigError(f"the PagerDuty API key contains a control character (position {pos}): copy it again")
+
+
+def check_api_url(url: str) -> str:
+    """An API base URL must be http(s)://host[:port][/path]; return it without a trailing slash."""
+    shown = url.rsplit("@", 1)[-1]  # never echo credentials embedded in a URL
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:
+        raise ConfigError(f"--api-url '{shown}' is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        hint = f": did you mean https://{shown}?" if "://" not in url else ""
+        raise ConfigError(f"--api-url '{shown}' needs an http:// or https:// scheme and a host{hint}")
+    return url.strip().rstrip("/")
 
 
 def _redact(text: str, secret: str | None) -> str:
@@ -119,14 +237,16 @@ class PagerDutyClient:
         retry_budget: int = 200,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
+        max_rate_wait: float = MAX_RATE_WAIT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if not api_key:
-            raise AuthError("no PagerDuty API key: set PAGERDUTY_API_KEY or pass --api-key")
+        check_api_key(api_key)
         if region not in REGIONS:
             raise ScanError(f"unknown region '{region}' (choose us or eu)")
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout}")
         self.region = region
-        self.base_url = (api_url or REGIONS[region]).rstrip("/")
+        self.base_url = check_api_url(api_url) if api_url else REGIONS[region]
         self._key = api_key
         self._auth = f"Bearer {api_key}" if auth_type == "bearer" else f"Token token={api_key}"
         self.concurrency = concurrency
@@ -135,9 +255,11 @@ class PagerDutyClient:
         self.retry_budget = retry_budget
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.max_rate_wait = max_rate_wait
         self._sleep = sleep
         self._limiter = PriorityLimiter(concurrency)
         self._paused_until = 0.0
+        self._logged: set[str] = set()
         self._http: httpx.AsyncClient | None = None
         self.stats = ClientStats()
 
@@ -169,21 +291,59 @@ class PagerDutyClient:
         cap = min(self.backoff_max, self.backoff_base * (2**attempt))
         return random.uniform(cap / 2, cap)
 
-    async def _wait_rate_window(self) -> None:
+    def _log_once(self, key: str, msg: str, *args: Any) -> None:
+        """A warning the first time (per client, i.e. per scan), debug-level detail after that."""
+        if key in self._logged:
+            log.info(msg, *args)
+        else:
+            self._logged.add(key)
+            log.warning(msg, *args)
+
+    async def _wait(self, delay: float, collection: str, why: str) -> None:
+        if delay > LONG_WAIT:
+            self._log_once("long-wait", "%s: waiting %.0f s for %s (further long waits are logged with -v)",
+                           collection, delay, why)
+        await self._sleep(delay)
+
+    async def _wait_rate_window(self, collection: str) -> None:
         delay = self._paused_until - time.monotonic()
         if delay > 0:
-            await self._sleep(delay)
+            self.stats.rate_wait_seconds += delay
+            await self._wait(delay, collection, "the API rate limit to reset")
 
-    def _note_ratelimit(self, headers: httpx.Headers) -> None:
+    def _reset_seconds(self, raw: str | None, collection: str) -> float | None:
+        """``ratelimit-reset`` in seconds, capped at ``max_rate_wait``; None when absent or not a
+        finite number ≥ 0 (the header is untrusted: ``inf``, ``NaN``, ``-5`` or text are ignored)."""
+        if raw is None:
+            return None
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            self._log_once("bad-reset", "%s: ignoring an invalid ratelimit-reset header (%r)", collection, raw[:40])
+            return None
+        if value > self.max_rate_wait:
+            self._log_once("huge-reset", "%s: ratelimit-reset of %s s is beyond the %g s cap; waiting %g s at most",
+                           collection, raw[:40], self.max_rate_wait, self.max_rate_wait)
+            return self.max_rate_wait
+        return value
+
+    def _pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def _note_ratelimit(self, headers: httpx.Headers, collection: str) -> None:
         remaining = headers.get("ratelimit-remaining")
-        reset = headers.get("ratelimit-reset")
-        if remaining is None or reset is None:
+        if remaining is None:
             return
         try:
-            if int(float(remaining)) <= 0:
-                self._paused_until = max(self._paused_until, time.monotonic() + float(reset))
+            spent = float(remaining) <= 0  # NaN compares False: not spent
         except ValueError:
             return
+        if spent:
+            reset = self._reset_seconds(headers.get("ratelimit-reset"), collection)
+            if reset is not None:  # without a valid reset, do not guess: a 429 will say when
+                self._pause(reset)
 
     def _spend_retry(self, collection: str, what: str) -> None:
         self.stats.retries += 1
@@ -200,14 +360,16 @@ class PagerDutyClient:
         while True:
             await self._limiter.acquire(priority)
             try:
-                await self._wait_rate_window()
+                await self._wait_rate_window(collection)
                 self.stats.requests += 1
                 self.stats.by_collection[collection] = self.stats.by_collection.get(collection, 0) + 1
                 try:
-                    resp = await self._http.get(path, params=params)
-                except httpx.TimeoutException:
+                    # The whole request (connect, headers, every chunk of the body) within `timeout`:
+                    # httpx's own timeout bounds each read, so a dripping body would outlive it.
+                    resp = await asyncio.wait_for(self._http.get(path, params=params), self.timeout)
+                except (TimeoutError, httpx.TimeoutException):
                     resp = None
-                    problem = "timeout"
+                    problem = f"timeout ({self.timeout:g} s for the whole request)"
                 except httpx.TransportError as exc:
                     resp = None
                     problem = f"connection error ({type(exc).__name__})"
@@ -215,7 +377,7 @@ class PagerDutyClient:
                 self._limiter.release()
 
             if resp is not None:
-                self._note_ratelimit(resp.headers)
+                self._note_ratelimit(resp.headers, collection)
                 status = resp.status_code
                 if status == 200:
                     try:
@@ -226,26 +388,25 @@ class PagerDutyClient:
                         if isinstance(body, dict):
                             return body
                         problem = f"expected a JSON object, got {type(body).__name__}"
-                elif status in (401, 403):
-                    reason = "authentication failed (401)" if status == 401 else "access denied (403)"
+                elif status == 401:
                     raise AuthError(
-                        f"{collection}: {reason} at {path}; the API key needs read access"
-                        f" (OAuth scope {SCOPES.get(collection, 'read')})"
-                    )
+                        "authentication failed (401): PagerDuty did not accept the API key (wrong, revoked, "
+                        "or for the other service region: --region us|eu)", status=401, collection=collection)
+                elif status == 403:
+                    raise ForbiddenError(
+                        f"{collection}: access denied (403) at {path}: the API key cannot read {collection}"
+                        f" (OAuth scope {SCOPES.get(collection, 'read')})", status=403, collection=collection)
                 elif status == 429:
                     self.stats.rate_limited += 1
                     rate_waits += 1
                     if rate_waits > 50:
                         raise ScanError(f"{collection}: still rate limited after {rate_waits - 1} waits at {path}")
-                    reset = resp.headers.get("ratelimit-reset")
-                    try:
-                        wait = float(reset) if reset is not None else self._backoff(min(rate_waits, 6))
-                    except ValueError:
+                    wait = self._reset_seconds(resp.headers.get("ratelimit-reset"), collection)
+                    if wait is None:
                         wait = self._backoff(min(rate_waits, 6))
-                    wait = max(wait, 0.0) + random.uniform(0, 0.05)
-                    self._paused_until = max(self._paused_until, time.monotonic() + wait)
+                    self._pause(wait + random.uniform(0, 0.05))
                     log.info("%s: 429 from %s, waiting %.2fs", collection, path, wait)
-                    continue  # 429s do not spend the fault budget
+                    continue  # 429s never spend the fault budget (attempts, retry budget)
                 elif 500 <= status < 600:
                     problem = f"HTTP {status}"
                 else:
@@ -257,7 +418,7 @@ class PagerDutyClient:
             self._spend_retry(collection, problem)
             delay = self._backoff(attempt - 1)
             log.info("%s: %s at %s, retry %d in %.2fs", collection, problem, path, attempt, delay)
-            await self._sleep(delay)
+            await self._wait(delay, collection, f"a retry after {problem}")
 
     # -- pagination ------------------------------------------------------------------------
 
@@ -273,64 +434,215 @@ class PagerDutyClient:
         on_page: Callable[[list[Any]], None] | None = None,
         first_priority: int = 0,
         note: Callable[[str], None] | None = None,
+        tally: Tally | None = None,
     ) -> list[Any]:
-        """Fetch every page of a classic offset-paginated list with the fewest requests.
+        """Every object of a classic offset-paginated list, each once (see :meth:`read_query`)."""
+        q = await self.read_query(path, key, params, collection=collection, warn=warn, note=note, on_page=on_page,
+                                  first_priority=first_priority, tally=tally, cap=max_items)
+        return q.items
 
-        The first page asks for ``total=true``; the remaining pages (their offsets are then
-        known) are fetched concurrently. A list longer than the 10,000-offset cap is cut there
-        with a warning (``warn``: data is missing); a server that keeps answering ``more: true``
-        cannot make this loop: the number of pages is fixed by ``total`` (or by the cap when no
-        total is given), and ``note`` records the oddity.
+    async def read_query(
+        self,
+        path: str,
+        key: str,
+        params: list[tuple[str, Any]] | None = None,
+        *,
+        collection: str,
+        warn: Callable[[str], None],
+        note: Callable[[str], None] | None = None,
+        on_page: Callable[[list[Any]], None] | None = None,
+        first_priority: int = 0,
+        tally: Tally | None = None,
+        cap: int = OFFSET_CAP,
+        continues: bool = False,
+    ) -> Query:
+        """Read one list query with the fewest requests, accounting for every object.
+
+        The first page asks ``total=true``. With a total, the remaining pages (their offsets are
+        then known) are fetched concurrently, the page at the highest offset first when the list
+        goes past the cap and ``continues`` (the caller reads on from there: incident windows).
+        Without a total, pages are read one by one while ``more`` is true, stopping on an empty
+        or repeated page and at the offset cap.
+
+        ``warn`` receives what means data is missing (the snapshot is then incomplete): fewer
+        unique objects than announced (after re-reading every suspicious page once: repeated,
+        empty, short, overlapping, or answering another offset), a page that repeats objects
+        already read when there is no total to check against, the offset cap (unless
+        ``continues``). ``note`` receives oddities that lost nothing (``more: true`` after the
+        announced total). ``on_page`` sees each page's objects not seen before, as it arrives.
         """
         base = list(params or [])
-        first = await self.get(
-            path, base + [("limit", PAGE_LIMIT), ("offset", 0), ("total", "true")],
-            collection=collection, priority=first_priority,
-        )
-        items = _page_items(first, key, collection, path)
-        if on_page:
-            on_page(items)
-        if not first.get("more"):
-            return items
-        limit = _int(first.get("limit")) or PAGE_LIMIT
-        total = _int(first.get("total"))
-        cap = min(max_items, OFFSET_CAP)
+        cap = min(cap, OFFSET_CAP)
+        note_ = note or (lambda m: log.warning("%s", m))
+        emitted: set[Hashable] = set()
+        limit = PAGE_LIMIT
+
+        async def fetch(off: int, prio: int = 10, *, first: bool = False) -> _Page:
+            lim = PAGE_LIMIT if first else max(1, min(limit, cap - off))
+            query = base + [("limit", lim), ("offset", off)] + ([("total", "true")] if first else [])
+            body = await self.get(path, query, collection=collection, priority=prio)
+            raw = _page_items(body, key, collection, path)
+            page = _Page(off, raw, _int(body.get("offset")), bool(body.get("more")), [item_key(i) for i in raw],
+                         _int(body.get("total")), _int(body.get("limit")))
+            if on_page is not None:
+                fresh = []
+                for item, k in zip(raw, page.keys, strict=True):
+                    if k is None:
+                        fresh.append(item)
+                    elif k not in emitted:
+                        emitted.add(k)
+                        fresh.append(item)
+                on_page(fresh)
+            return page
+
+        first = await fetch(0, first_priority, first=True)
+        if first.limit is not None and first.limit >= 1:
+            limit = first.limit
+        total = first.total if first.total is not None and first.total >= 0 else None
         if total is None:
-            # No total from the server: walk sequentially, bounded by the cap.
-            offset = len(items)
-            while offset + limit <= cap:
-                page = await self.get(path, base + [("limit", limit), ("offset", offset)], collection=collection)
-                got = _page_items(page, key, collection, path)
-                items.extend(got)
-                if on_page:
-                    on_page(got)
-                if not page.get("more") or not got:
-                    return items
-                offset += len(got)
-            warn(f"{collection}: stopped at the {cap:,}-item offset cap of the API; the list may be incomplete")
-            return items
+            pages, at_cap, more = await self._sequential(first, fetch, cap, collection, path, warn, note_)
+            if at_cap and more and not continues:
+                warn(f"{collection}: stopped at the API's {cap:,}-object offset cap while the server still "
+                     f"answered more=true (it gave no total): the list may be incomplete")
+            items, keys = _assemble(pages)
+            if tally is not None:
+                tally.add(None, keys)
+            return Query(items, None, at_cap and more, pages[-1][0].raw)
+
         want = min(total, cap)
-        if total > cap:
-            warn(f"{collection}: {total:,} items but the API pages only {cap:,}; the rest were not collected")
-        offsets = list(range(len(items), want, limit))
-        last_more = [bool(first.get("more"))]
+        at_cap = total > cap
+        if at_cap and not continues:
+            warn(f"{collection}: {total:,} objects but the API pages only {cap:,}; the rest were not collected")
+        offsets = list(range(limit, want, limit))
+        tasks = [fetch(o, 0 if (at_cap and continues and o == offsets[-1]) else 10) for o in offsets]
+        pages = [[first]] + [[p] for p in await asyncio.gather(*tasks)]
+        items, keys = _assemble(pages)
+        if len(keys) < want:
+            # Re-read every suspicious page once before concluding anything.
+            odd = [i for i, flags in enumerate(_flags(pages, want, limit)) if flags]
+            again = await asyncio.gather(*(fetch(pages[i][0].offset) for i in odd))
+            for i, page in zip(odd, again, strict=True):
+                pages[i].append(page)
+            items, keys = _assemble(pages)
+        flags = _flags(pages, want, limit)
+        if len(keys) < want:
+            warn(_shortfall(collection, path, len(keys), want, flags, pages))
+        elif any("overlap" in f or "repeated" in f for f in flags):
+            note_(f"{collection}: pages of {path} overlapped (the list changed while it was read); "
+                  f"all {want:,} announced objects were collected")
+        if pages[-1][-1].more and not at_cap and len(keys) >= want:
+            note_(f"{collection}: the server still answered more=true after all {total:,} items; stopped at its total")
+        if tally is not None:
+            tally.add(want if (at_cap and continues) else total, keys)
+        return Query(items, total, at_cap, pages[-1][-1].raw)
 
-        async def fetch(off: int) -> list[Any]:
-            page = await self.get(path, base + [("limit", limit), ("offset", off)], collection=collection)
-            got = _page_items(page, key, collection, path)
-            if off == offsets[-1]:
-                last_more[0] = bool(page.get("more"))
-            if on_page:
-                on_page(got)
-            return got
+    async def _sequential(
+        self, first: _Page, fetch: Callable[..., Awaitable[_Page]], cap: int, collection: str, path: str,
+        warn: Callable[[str], None], note: Callable[[str], None],
+    ) -> tuple[list[list[_Page]], bool, bool]:
+        """Pages on ``more`` one by one (no total). Returns (pages, reached the cap, last more)."""
+        pages = [[first]]
+        seen = {k for k in first.keys if k is not None}
+        more = first.more
+        off = len(first.raw)
+        while more:
+            if off >= cap:
+                return pages, True, more
+            page = await fetch(off)
+            problem = _odd(page, seen)
+            if problem:
+                retry = await fetch(off)  # once, before concluding
+                if _odd(retry, seen) is None:
+                    page = retry
+                elif problem == "empty":
+                    note(f"{collection}: the server answered more=true but an empty page at offset {off:,} of "
+                         f"{path} (also on a retry); stopped there")
+                    return pages, False, False
+                else:
+                    warn(f"{collection}: the page at offset {off:,} of {path} repeated objects already read, also "
+                         f"on a retry (the server ignores `offset`, or a proxy repeats pages), and the server gave "
+                         f"no total to check against: stopped there; the list may be incomplete")
+                    return pages, False, False
+            pages.append([page])
+            seen.update(k for k in page.keys if k is not None)
+            off += len(page.raw)
+            more = page.more
+        return pages, False, more
 
-        for chunk in await asyncio.gather(*(fetch(o) for o in offsets)):
-            items.extend(chunk)
-        if len(items) < want:
-            warn(f"{collection}: server announced {total:,} items but returned {len(items):,}")
-        elif last_more[0] and total <= cap and note is not None:
-            note(f"{collection}: the server still answered more=true after all {total:,} items; stopped at its total")
-        return items
+
+def _odd(page: _Page, seen: set[Hashable]) -> str | None:
+    """Why a page read without a total cannot be trusted: empty, or nothing in it is new."""
+    if not page.raw:
+        return "empty"
+    keys = [k for k in page.keys if k is not None]
+    if keys and all(k in seen for k in keys):
+        return "repeated"
+    return None
+
+
+def _assemble(pages: list[list[_Page]]) -> tuple[list[Any], set[Hashable]]:
+    """Objects in offset order, each once; a non-object item is kept (from the last read of its page)."""
+    items: list[Any] = []
+    seen: set[Hashable] = set()
+    for reads in pages:
+        for n, page in enumerate(reads):
+            last = n == len(reads) - 1
+            for item, k in zip(page.raw, page.keys, strict=True):
+                if k is None:
+                    if last:
+                        items.append(item)
+                elif k not in seen:
+                    seen.add(k)
+                    items.append(item)
+    return items, seen
+
+
+def _flags(pages: list[list[_Page]], want: int, limit: int) -> list[set[str]]:
+    """What is wrong with each page (its latest read), in offset order."""
+    out: list[set[str]] = []
+    before: set[Hashable] = set()
+    for reads in pages:
+        page = reads[-1]
+        flags: set[str] = set()
+        keys = {k for k in page.keys if k is not None}
+        expect = max(0, min(limit, want - page.offset))
+        if page.echo is not None and page.echo != page.offset:
+            flags.add("offset")
+        if not page.raw and expect:
+            flags.add("empty")
+        elif len(page.raw) < expect:
+            flags.add("short")
+        if keys and keys <= before:
+            flags.add("repeated")
+        elif keys & before:
+            flags.add("overlap")
+        before |= keys
+        out.append(flags)
+    return out
+
+
+def _shortfall(collection: str, path: str, got: int, want: int, flags: list[set[str]],
+               pages: list[list[_Page]]) -> str:
+    def where(flag: str) -> str:
+        offs = [pages[i][-1].offset for i, f in enumerate(flags) if flag in f]
+        shown = ", ".join(f"{o:,}" for o in offs[:3]) + (", …" if len(offs) > 3 else "")
+        return f"offset {shown}"
+
+    retried = " (suspicious pages re-read once)" if any(len(r) > 1 for r in pages) else ""
+    if any("repeated" in f or "offset" in f for f in flags):
+        flag = "repeated" if any("repeated" in f for f in flags) else "offset"
+        cause = (f"the server ignored `offset` or repeated pages (page at {where(flag)} repeated objects "
+                 f"already read)")
+    elif any("empty" in f or "short" in f for f in flags):
+        flag = "empty" if any("empty" in f for f in flags) else "short"
+        cause = (f"pages shrank or came back empty before the announced total (page at {where(flag)}): "
+                 f"objects vanished while the list was read")
+    elif any("overlap" in f for f in flags):
+        cause = "pages overlapped: the list changed while it was read"
+    else:
+        cause = "objects vanished between pages"
+    return (f"{collection}: {got:,} unique objects of {want:,} announced at {path}: {cause}{retried}; "
+            f"{want - got:,} missing")
 
 
 def _int(value: Any) -> int | None:
