@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -184,10 +185,16 @@ def test_401_and_403_name_collection_and_scope(account) -> None:
         with pytest.raises(AuthError, match=r"authentication failed \(401\)"):
             scan(opts(server, api_key="wrong"))
     with serve(account, tokens={TOKEN}, forbidden_tokens={TOKEN}, now=NOW) as server:
-        with pytest.raises(AuthError, match=r"standards: access denied \(403\).*standards\.read"):
-            scan(opts(server))
+        # standards is optional: skipped with a warning naming the scope and --exclude (incomplete)
+        doc = scan(opts(server)).document
+        assert doc["meta"]["complete"] is False and doc["meta"]["collections_status"]["standards"]["status"] == "forbidden"
+        assert any(re.search(r"standards: skipped: access denied \(403\).*standards\.read.*--exclude standards", w)
+                   for w in doc["meta"]["warnings"])
         doc = scan(opts(server, collections=tuple(c for c in ScanOptions.collections if c != "standards"))).document
-        assert doc["standards"] == [] and len(doc["services"]) == 230
+        assert doc["standards"] == [] and len(doc["services"]) == 230 and doc["meta"]["complete"]
+    with serve(account, tokens={TOKEN}, forbidden_tokens={TOKEN: ["/services"]}, now=NOW) as server:
+        with pytest.raises(AuthError, match=r"services: access denied \(403\).*services\.read"):
+            scan(opts(server))
 
 
 def test_auth_header_forms_and_regions() -> None:

@@ -13,7 +13,17 @@ resolved incidents of the lookback window (default 90 days). The window is cut i
 of at most 6 months; a window holding more than the API's 10,000-offset cap is read up to the
 cap (sorted by ``created_at``) and continued from the last incident's timestamp, so every page
 is full and only the few incidents sharing the boundary second are read twice (then
-de-duplicated by id).
+de-duplicated by id). A window whose server gives no ``total`` is read on ``more`` and, when it
+reaches the cap, halved in time (each half read on its own).
+
+Accounting (``meta.collections_status``): every list query counts its unique objects against
+the ``total`` it announced (see :meth:`PagerDutyClient.read_query`); anything unaccounted for
+is a warning naming the collection and makes the snapshot incomplete. Core collections
+(:data:`CORE_COLLECTIONS`) are required: a 401/403 there fails the scan. An optional one
+(:data:`OPTIONAL_COLLECTIONS`) answering 403 is skipped with a warning naming its OAuth scope
+and ``--exclude``: it is then not in ``meta.collections`` and the snapshot is incomplete. A scan
+that reaches ``max_duration`` stops: what was not finished is not collected, the snapshot is
+incomplete.
 """
 
 from __future__ import annotations
@@ -30,12 +40,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from pdguard import __version__
-from pdguard.errors import ScanError
-from pdguard.pdapi.client import OFFSET_CAP, PAGE_LIMIT, AuthType, PagerDutyClient
+from pdguard.errors import ForbiddenError, ScanError
+from pdguard.pdapi.client import MAX_RATE_WAIT, OFFSET_CAP, AuthType, PagerDutyClient, Tally
 from pdguard.snapshot import COLLECTIONS, MODELS, SCHEMA_VERSION
 
 # What `--exclude` can name: every collection of the document; Service Standards scores come with `standards`.
 ALL_COLLECTIONS: tuple[str, ...] = tuple(k for k in COLLECTIONS if k != "standards_scores")
+# Required: a 401/403 on one of these fails the scan (exit 2).
+CORE_COLLECTIONS: frozenset[str] = frozenset({"services", "escalation_policies", "schedules", "users", "teams"})
+# Optional: a 403 skips the collection with a warning (scope, --exclude); the snapshot is incomplete.
+OPTIONAL_COLLECTIONS: frozenset[str] = frozenset({
+    "incidents", "business_services", "service_dependencies", "addons", "extensions", "oncalls", "standards",
+})
+DEFAULT_MAX_DURATION = 1800.0  # seconds: a whole scan stops (incomplete) past this
 MAX_WINDOW = timedelta(days=180)  # the API rejects since/until spans longer than 6 months
 SCHEDULE_HORIZON = timedelta(days=7)  # final_schedule rendered over the next 7 days
 ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -57,6 +74,8 @@ class ScanOptions:
     retry_budget: int = 200
     backoff_base: float = 0.5
     now: datetime | None = None
+    max_duration: float | None = DEFAULT_MAX_DURATION  # seconds for the whole scan; None = unbounded
+    max_rate_wait: float = MAX_RATE_WAIT  # cap on one ratelimit-reset wait
 
 
 @dataclass(repr=False)
@@ -96,15 +115,28 @@ class Scanner:
         self.complete = True  # False once anything the account holds was not collected
         self._progress = progress
         self._counts: dict[str, int] = {}
+        self._tallies: dict[str, Tally] = {}
+        self._notes: dict[str, list[str]] = {}  # collection -> its warnings
+        self._lost_in: set[str] = set()  # collections missing data
+        self.forbidden: dict[str, str] = {}  # optional collections skipped on a 403 -> why
 
     def warn(self, msg: str) -> None:
         if msg not in self.warnings:
             self.warnings.append(msg)
+            name = _collection_of(msg)
+            if name:
+                self._notes.setdefault(name, []).append(msg)
 
     def lost(self, msg: str) -> None:
         """A warning that means data is missing from the snapshot: it is marked incomplete."""
         self.complete = False
+        name = _collection_of(msg)
+        if name:
+            self._lost_in.add(name)
         self.warn(msg)
+
+    def _tally(self, collection: str) -> Tally:
+        return self._tallies.setdefault(collection, Tally())
 
     def _tick(self, collection: str, n: int, total: int | None = None) -> None:
         self._counts[collection] = self._counts.get(collection, 0) + n
@@ -150,7 +182,7 @@ class Scanner:
                 on_page(items)
 
         items = await client.paginate(path, key, params, collection=collection, warn=self.lost, note=self.warn,
-                                      on_page=page)
+                                      on_page=page, tally=self._tally(collection))
         return self._clean(collection, items)
 
     # -- collectors ------------------------------------------------------------------------
@@ -177,8 +209,8 @@ class Scanner:
         return await self._list(c, collection, f"/{collection}", collection, [])
 
     async def oncalls(self, c: PagerDutyClient) -> list[dict[str, Any]]:
-        items = await c.paginate("/oncalls", "oncalls", [], collection="oncalls", warn=self.lost,
-                                 on_page=lambda page: self._tick("oncalls", len(page)))
+        items = await c.paginate("/oncalls", "oncalls", [], collection="oncalls", warn=self.lost, note=self.warn,
+                                 on_page=lambda page: self._tick("oncalls", len(page)), tally=self._tally("oncalls"))
         return self._clean("oncalls", items)
 
     async def standards(self, c: PagerDutyClient) -> list[dict[str, Any]]:
@@ -238,7 +270,8 @@ class Scanner:
             params = [("date_range", "all"), ("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
                       ("sort_by", "created_at:asc")]
             items = await c.paginate("/incidents", "incidents", params, collection="incidents", warn=self.lost,
-                                     on_page=lambda page: self._tick("incidents", len(page)))
+                                     note=self.warn, on_page=lambda page: self._tick("incidents", len(page)),
+                                     tally=self._tally("incidents"))
             add(items)
 
         async def resolved_window(start: datetime, end: datetime) -> None:
@@ -261,61 +294,120 @@ class Scanner:
         self, c: PagerDutyClient, start: datetime, stop: datetime, add: Callable[[list[Any]], None]
     ) -> datetime:
         """Read resolved incidents in [start, stop). Returns where the next request must start
-        (``stop`` when the window is done, the boundary timestamp when the offset cap was hit)."""
+        (``stop`` when the window is done, the boundary second when the offset cap was hit)."""
         params = [("since", _iso(start)), ("until", _iso(stop)), ("statuses[]", "resolved"),
                   ("sort_by", "created_at:asc")]
-        first = await c.get("/incidents", params + [("limit", PAGE_LIMIT), ("offset", 0), ("total", "true")],
-                            collection="incidents", priority=0)
-        items = first.get("incidents")
-        if not isinstance(items, list):
-            raise ScanError("incidents: response has no 'incidents' list")
-        self._tick("incidents", len(items))
-        add(items)
-        total = first.get("total")
-        if not first.get("more"):
+        q = await c.read_query("/incidents", "incidents", params, collection="incidents", warn=self.lost,
+                               note=self.warn, on_page=lambda page: self._tick("incidents", len(page)),
+                               tally=self._tally("incidents"), continues=True)
+        add(q.items)
+        if not q.at_cap:
             return stop
-        if not isinstance(total, int) or isinstance(total, bool):
-            raise ScanError("incidents: the server gave no total for a paginated window (total=true)")
-        limit = first.get("limit") if isinstance(first.get("limit"), int) else PAGE_LIMIT
-        want = min(total, OFFSET_CAP)
-        offsets = list(range(len(items), want, limit))
-        if not offsets:
+        if q.total is None:
+            # No total: nothing says how many lie past the cap. Halve the window; read each half.
+            if stop - start <= timedelta(seconds=1):
+                self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created in the second {_iso(start)} "
+                          "and no total from the server; some were skipped")
+                return stop
+            mid = max(start + timedelta(seconds=1), (start + (stop - start) / 2).replace(microsecond=0))
+
+            async def half(a: datetime, b: datetime) -> None:
+                while a < b:
+                    a = await self._window(c, a, b, add)
+
+            await asyncio.gather(half(start, mid), half(mid, stop))
             return stop
-        capped = total > OFFSET_CAP
-        last_off = offsets[-1]
-
-        async def fetch(off: int, prio: int) -> list[Any]:
-            page = await c.get("/incidents", params + [("limit", limit), ("offset", off)],
-                               collection="incidents", priority=prio)
-            got = page.get("incidents")
-            if not isinstance(got, list):
-                raise ScanError("incidents: response has no 'incidents' list")
-            self._tick("incidents", len(got))
-            return got
-
-        # The last page first when capped: it tells where the next window starts.
-        last_task = asyncio.ensure_future(fetch(last_off, 0 if capped else 10))
-        rest = [asyncio.ensure_future(fetch(o, 10)) for o in offsets[:-1]]
-        last = await last_task
-        next_start = stop
-        if capped:
-            boundary = None
-            for it in reversed(last):
-                if isinstance(it, dict):
-                    boundary = _parse_ts(it.get("created_at"))
-                    if boundary:
-                        break
-            if boundary is None or boundary <= start:
-                # More than 10,000 incidents share one timestamp: step past it, say so.
-                boundary = start + timedelta(seconds=1)
-                self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(start)}; some were skipped")
-            next_start = boundary.astimezone(UTC).replace(microsecond=0)
-        add(last)
-        for chunk in await asyncio.gather(*rest):
-            add(chunk)
-        return next_start
+        # Sorted by created_at: continue from the last incident's second. The incidents sharing that
+        # second are read again (de-duplicated by id); starting one second later would lose them.
+        stamps = [t for t in (_parse_ts(it.get("created_at")) for it in q.last_page if isinstance(it, dict)) if t]
+        boundary = max(stamps) if stamps else None
+        if boundary is None or boundary <= start:
+            # More than 10,000 incidents share one second: step past it, say so.
+            self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(start)}; some were skipped")
+            return start + timedelta(seconds=1)
+        return boundary.astimezone(UTC).replace(microsecond=0)
 
     # -- orchestration ---------------------------------------------------------------------
+
+    async def _guarded(self, name: str, coro: Any) -> Any:
+        """Run one collection's task; a 403 on an optional collection skips it (warning, incomplete)."""
+        try:
+            return await coro
+        except ForbiddenError as exc:
+            coll = _status_name(exc.collection or name)
+            if coll not in OPTIONAL_COLLECTIONS:
+                raise
+            if coll not in self.forbidden:
+                self.forbidden[coll] = str(exc)
+                self.lost(f"{coll}: skipped: {str(exc).removeprefix(f'{exc.collection}: ')}; the snapshot is "
+                          f"incomplete: grant that scope, or pass --exclude {coll} to scan without it")
+            return []
+
+    async def _await_all(
+        self, tasks: dict[str, asyncio.Future[Any]], helpers: list[Any], started: float
+    ) -> set[str]:
+        """Wait for every collection task until the scan's deadline. The first failure cancels the
+        rest and is raised; at the deadline what is left is cancelled and its names returned."""
+        if not tasks:
+            return set()
+        limit = self.o.max_duration
+        timeout = None if limit is None else max(0.0, limit - (time.monotonic() - started))
+        pending: set[asyncio.Future[Any]] = set()
+        try:
+            done, pending = await asyncio.wait(tasks.values(), timeout=timeout, return_when=asyncio.FIRST_EXCEPTION)
+        except BaseException:  # cancelled from outside (Ctrl-C): stop every request
+            done = set()
+            pending = set(tasks.values())
+            raise
+        finally:
+            failed = next((t for t in done if not t.cancelled() and t.exception() is not None), None)
+            if failed is not None or pending:
+                rest = [*pending, *(h for h in helpers if isinstance(h, asyncio.Future)),
+                        *(t for h in helpers if isinstance(h, list) for t in h)]
+                for t in rest:
+                    t.cancel()
+                await asyncio.gather(*rest, return_exceptions=True)
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]
+        unfinished = {name for name, t in tasks.items() if t in pending}
+        if unfinished:
+            want = set(self.o.collections)
+            if "users" in unfinished and "teams" in want:
+                unfinished.add("teams")  # members come from users
+            names = sorted(unfinished & want)
+            took = _duration(limit or 0)
+            self.lost(f"scan stopped at its --max-duration of {took}: {', '.join(names)} not finished; the "
+                      "inventory is incomplete (raise --max-duration, or --exclude what is slow)")
+            for name in names:
+                self.lost(f"{name}: not finished within --max-duration ({took}); not collected")
+        return unfinished
+
+    def _settle(self, doc: dict[str, Any], want: set[str], unfinished: set[str]) -> dict[str, dict[str, Any]]:
+        """``meta.collections_status``; empties what was not collected (forbidden, unfinished)."""
+        status: dict[str, dict[str, Any]] = {}
+        if "service_dependencies" in want and "business_services" in self.forbidden:
+            self.forbidden.setdefault("service_dependencies", "read through business_services")
+            self.lost("service_dependencies: not collected: they are read through business_services, which this "
+                      "key cannot read (403)")
+        for name in ALL_COLLECTIONS:
+            tally = self._tallies.get(name)
+            expected = tally.expected if tally is not None and name in want else None
+            if name not in want:
+                state = "excluded"
+            elif name in self.forbidden or name in unfinished:
+                state = "forbidden" if name in self.forbidden else "incomplete"
+                doc[name] = []
+                if name == "standards":
+                    doc["standards_scores"] = []
+            else:
+                got = len(doc[name])
+                if expected is not None and got < expected and name not in self._lost_in:
+                    self.lost(f"{name}: {got:,} of {expected:,} announced objects collected")
+                state = "incomplete" if name in self._lost_in else "complete"
+            status[name] = {"status": state, "expected": expected, "got": len(doc[name]),
+                            "warnings": list(self._notes.get(name, []))}
+        return status
+
 
     async def run(self) -> ScanResult:
         o = self.o
@@ -328,16 +420,17 @@ class Scanner:
         async with PagerDutyClient(
             o.api_key, region=o.region, api_url=o.api_url, auth_type=o.auth_type, concurrency=o.concurrency,
             timeout=o.timeout, max_retries=o.max_retries, retry_budget=o.retry_budget, backoff_base=o.backoff_base,
+            max_rate_wait=o.max_rate_wait,
         ) as client:
             tasks: dict[str, asyncio.Future[Any]] = {}
 
             def start(name: str, coro: Any) -> None:
-                tasks[name] = asyncio.ensure_future(coro)
+                tasks[name] = asyncio.ensure_future(self._guarded(name, coro))
 
             score_tasks: list[asyncio.Future[Any]] = []
             standards_list: asyncio.Future[Any] | None = None
             if "standards" in want:
-                standards_list = asyncio.ensure_future(self.standards(client))
+                standards_list = asyncio.ensure_future(self._guarded("standards", self.standards(client)))
 
             def services_page(items: list[Any]) -> None:
                 if standards_list is not None:
@@ -366,8 +459,14 @@ class Scanner:
             async def after_services() -> None:
                 assert standards_list is not None
                 await tasks["services"]  # every page's score batch has been started by now
-                doc["standards"] = await standards_list
-                doc["standards_scores"] = [s for batch in await asyncio.gather(*score_tasks) for s in batch]
+                try:
+                    doc["standards"] = await standards_list
+                finally:  # every batch awaited, whatever happened (no exception left unretrieved)
+                    batches = await asyncio.gather(*score_tasks, return_exceptions=True)
+                for batch in batches:
+                    if isinstance(batch, BaseException):
+                        raise batch
+                doc["standards_scores"] = [s for batch in batches for s in batch]
 
             async def after_business() -> None:
                 bs = await tasks["business_services"]
@@ -376,26 +475,22 @@ class Scanner:
                     svc_ids = [s["id"] for s in await tasks["services"]]
                 doc["service_dependencies"] = await self.dependencies(client, [b["id"] for b in bs], svc_ids)
 
-            extra = []
+            extra: dict[str, asyncio.Future[Any]] = {}
             if "standards" in want:
-                extra.append(asyncio.ensure_future(after_services()))
+                extra["standards"] = asyncio.ensure_future(self._guarded("standards", after_services()))
             if "service_dependencies" in want:
-                extra.append(asyncio.ensure_future(after_business()))
-            everything = list(tasks.values()) + extra
-            try:
-                await asyncio.gather(*everything)
-            except BaseException:
-                pending = everything + score_tasks + ([standards_list] if standards_list else [])
-                for t in pending:
-                    t.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                raise
+                extra["service_dependencies"] = asyncio.ensure_future(
+                    self._guarded("service_dependencies", after_business()))
+            helpers = [*([standards_list] if standards_list else []), score_tasks]
+            unfinished = await self._await_all({**tasks, **extra}, helpers, started)
             for name, task in tasks.items():
-                if name in want:
+                if name in want and name not in unfinished:
                     doc[name] = task.result()
-            if "teams" in want:
+            if "teams" in want and not {"users", "teams"} & unfinished:
                 _derive_members(doc["teams"], tasks["users"].result())
             stats = client.stats
+
+        status = self._settle(doc, want, unfinished)
 
         counts = {k: len(v) for k, v in doc.items() if isinstance(v, list)}
         scanned_at = _iso(self.now)
@@ -407,14 +502,33 @@ class Scanner:
             "pdguard_version": __version__,
             "counts": counts,
             "warnings": list(self.warnings),
-            "complete": self.complete,
+            "complete": self.complete and all(v["status"] in ("complete", "excluded") for v in status.values()),
             "incidents_since": _iso(o.incidents_since or (self.now - timedelta(days=o.lookback_days))),
-            "collections": sorted(want),
+            # The truth: what was read. Excluded, forbidden (403) and unfinished collections are not listed.
+            "collections": sorted(k for k in want if k not in self.forbidden and k not in unfinished),
+            "collections_status": status,
             "requests": stats.requests,
             "duration_seconds": round(time.monotonic() - started, 3),
         }
         document = {"schema_version": SCHEMA_VERSION, "meta": meta, **doc, "iac": None}
         return ScanResult(document, stats.requests, stats.retries, stats.rate_limited, dict(stats.by_collection))
+
+
+def _status_name(collection: str) -> str:
+    return "standards" if collection == "standards_scores" else collection
+
+
+def _collection_of(msg: str) -> str | None:
+    """The collection a warning is about: its ``name:`` prefix."""
+    name = _status_name(msg.split(":", 1)[0])
+    return name if name in ALL_COLLECTIONS else None
+
+
+def _duration(seconds: float) -> str:
+    whole = int(round(seconds))
+    if whole >= 60 and whole % 60 == 0:
+        return f"{whole // 60}m" if whole < 3600 or whole % 3600 else f"{whole // 3600}h"
+    return f"{seconds:g}s"
 
 
 def _derive_members(teams: list[dict[str, Any]], users: list[dict[str, Any]]) -> None:
