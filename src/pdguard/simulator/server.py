@@ -38,6 +38,7 @@ OFFSET_MESSAGE = (
     "the returned set of records below this number, like adding a date range."
 )
 JSON = "application/json; charset=utf-8"
+_DRIP = "X-Pdguard-Sim-Drip"  # internal: the handler sends this response's body slowly (never sent)
 
 # path -> collection, for paginated list endpoints
 LIST_ENDPOINTS = {
@@ -78,6 +79,19 @@ class FaultConfig:
     always_more: bool = False  # broken server: `more: true` forever, offset ignored
     paths: Collection[str] | None = None  # path prefixes faults apply to
     seed: int = 0
+    # --- Scan-integrity faults (issue 8): how real servers and proxies lose objects. The first
+    # four take their own path prefixes; the others hit the faultable paths (`paths`).
+    ignore_offset: Collection[str] = ()  # `offset` ignored: page 1 served, the asked offset echoed, `more` from it
+    repeat_first_page: Collection[str] = ()  # a caching proxy keyed without `offset`: later pages = the query's page 1
+    no_total: Collection[str] = ()  # `total` stays null even with `total=true`
+    vanish: Mapping[str, int] = field(default_factory=dict)  # path -> n: once page 1 of it is served, its first n
+    #   objects are deleted (offsets shift under a client that is paging)
+    forbid: Collection[str] = ()  # path prefixes answered 403 (code 2010) whatever the key: a missing OAuth scope
+    burst_429: int = 0  # the next N faultable requests answer 429
+    ratelimit_headers: Mapping[str, str] = field(default_factory=dict)  # replace rate-limit headers of faultable
+    #   responses (429s included), e.g. {"ratelimit-reset": "inf"} or {"ratelimit-remaining": "0", ...: "3600"}
+    burst_drip: int = 0  # the next N faultable 200s send their body in small chunks over `drip_seconds`
+    drip_seconds: float = 10.0
 
     def applies_to(self, path: str) -> bool:
         return self.paths is None or any(path.startswith(p) for p in self.paths)
@@ -245,6 +259,11 @@ class SimulatorServer:
         self._rng = random.Random(self.faults.seed)
         self._fault_lock = threading.Lock()
         self._burst_left = self.faults.burst_5xx
+        self._burst_429_left = self.faults.burst_429
+        self._drip_left = self.faults.burst_drip
+        self._gone: dict[str, set[int]] = {}  # collection -> indices deleted by the `vanish` fault
+        self._vanished: set[str] = set()  # paths whose `vanish` fault has fired
+        self._proxy_cache: dict[tuple, bytes] = {}  # `repeat_first_page`: first pages by query without offset
         self._window_start = time.monotonic()
         self._window_count = 0
         self._stop_event = threading.Event()
@@ -411,6 +430,9 @@ class SimulatorServer:
             if self._burst_left > 0:
                 self._burst_left -= 1
                 return "burst_5xx"
+            if self._burst_429_left > 0:
+                self._burst_429_left -= 1
+                return "429"
             roll = self._rng.random
             if f.rate_429_probability and roll() < f.rate_429_probability:
                 return "429"
@@ -440,7 +462,15 @@ class SimulatorServer:
             _, rl = self._rate_headers(consume=True)
             return err.status, rl, _dump(err.body)
 
+        if any(path.startswith(p) for p in self.faults.forbid):
+            _, rl = self._rate_headers(consume=True)
+            with stats.lock:
+                stats.faults["forbid"] += 1
+            return 403, rl, _dump({"error": {"message": "Access Denied", "code": 2010}})
+
         exceeded, rl = self._rate_headers(consume=True)
+        override = self.faults.ratelimit_headers if self.faults.applies_to(path) else {}
+        rl.update(override)
         if exceeded:
             with stats.lock:
                 stats.rate_limited += 1
@@ -456,6 +486,7 @@ class SimulatorServer:
                 hdrs = {"ratelimit-limit": rl["ratelimit-limit"], "ratelimit-remaining": "0"}
                 if self.faults.rate_429_reset_header:
                     hdrs["ratelimit-reset"] = str(self.faults.rate_429_reset_seconds)
+                hdrs.update(override)
                 return 429, hdrs, _dump({"error": {"message": "Rate Limit Exceeded", "code": 2020}})
             if fault in ("500",):
                 return 500, rl, _dump({"error": {"message": "Internal Server Error", "code": 2000}})
@@ -475,6 +506,14 @@ class SimulatorServer:
             return err.status, rl, _dump(err.body)
         if fault == "truncated":
             body = body[: max(1, len(body) // 2)]
+        if self.faults.burst_drip and self.faults.applies_to(path):
+            with self._fault_lock:
+                drip = self._drip_left > 0
+                self._drip_left -= int(drip)
+            if drip:
+                with stats.lock:
+                    stats.faults["drip"] += 1
+                rl[_DRIP] = str(self.faults.drip_seconds)  # read (and removed) by the handler
         return 200, rl, body
 
     def _authenticate(self, path: str, headers: Mapping[str, str]) -> None:
@@ -540,7 +579,7 @@ class SimulatorServer:
         if len(segs) == 3 and "/" + segs[1] in LIST_ENDPOINTS:
             coll = LIST_ENDPOINTS["/" + segs[1]]
             idx = self.cols[coll].by_id.get(segs[2])
-            if idx is not None and coll in SINGULAR:
+            if idx is not None and coll in SINGULAR and idx not in self._gone.get(coll, ()):
                 return b'{"' + SINGULAR[coll].encode() + b'":' + self._render_json(coll, idx, _includes(q), q) + b"}"
         raise ApiError(404, "Not Found", 2100)
 
@@ -594,13 +633,41 @@ class SimulatorServer:
         indices = self._select(coll, q)
         f = self.faults
         faulty = f.applies_to(path)
+        proxy_key: tuple | None = None
+        if any(path.startswith(p) for p in f.repeat_first_page):
+            proxy_key = (path, tuple(sorted((k, tuple(v)) for k, v in q.items() if k not in ("offset", "total"))))
+            cached = self._proxy_cache.get(proxy_key) if offset > 0 else None
+            if cached is not None:
+                with self.stats.lock:
+                    self.stats.faults["repeat_first_page"] += 1
+                return cached
+        if any(path.startswith(p) for p in f.no_total):
+            want_total = False
+        gone = self._gone.get(coll)
+        if gone:
+            indices = [i for i in indices if i not in gone]
         broken_more = f.always_more and faulty
-        if broken_more:
+        ignored = any(path.startswith(p) for p in f.ignore_offset)
+        if broken_more or ignored:
             offset_used = 0
         else:
             offset_used = offset
         page = indices[offset_used : offset_used + limit]
-        more = True if broken_more else offset_used + len(page) < len(indices)
+        if broken_more:
+            more = True
+        elif ignored:
+            more = offset + len(page) < len(indices)
+        else:
+            more = offset_used + len(page) < len(indices)
+        n_vanish = f.vanish.get(path, 0)
+        if n_vanish and offset == 0 and page:
+            with self._fault_lock:
+                fire = path not in self._vanished
+                self._vanished.add(path)
+            if fire:  # deleted right after this page is served: later offsets shift by n
+                self._gone.setdefault(coll, set()).update(page[:n_vanish])
+                with self.stats.lock:
+                    self.stats.faults["vanish"] += len(page[:n_vanish])
         col = self.cols[coll]
         extra: tuple = ()
         if coll == "schedules" and "final_schedule" in includes:
@@ -621,9 +688,12 @@ class SimulatorServer:
             with self.stats.lock:
                 self.stats.faults["always_more"] += 1
         tail = {"limit": limit, "offset": offset, "more": more, "total": len(indices) if want_total else None}
-        return b"".join(
+        body = b"".join(
             (b'{"', coll.encode(), b'":[', b",".join(frags), b"],", _dump(tail)[1:])
         )
+        if proxy_key is not None and offset == 0:
+            self._proxy_cache.setdefault(proxy_key, body)
+        return body
 
     def _select(self, coll: str, q: dict[str, list[str]]) -> list[int]:
         """Indices of the objects matching the query's filters, in response order (cached)."""
@@ -824,12 +894,22 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 self.send_response(status)
                 ctype = headers.pop("Content-Type", JSON) if "Content-Type" in headers else JSON
+                drip = float(headers.pop(_DRIP, 0) or 0)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.end_headers()
-                if method != "HEAD":
+                if method != "HEAD" and drip > 0 and body:
+                    # Slow drip: small chunks spread over `drip` seconds (each read is quick, the whole is not).
+                    step = -(-len(body) // min(len(body), 50))
+                    chunks = range(0, len(body), step)
+                    for k in chunks:
+                        self.wfile.write(body[k : k + step])
+                        self.wfile.flush()
+                        if sim._stop_event.wait(drip / len(chunks)):
+                            break
+                elif method != "HEAD":
                     self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
