@@ -75,7 +75,13 @@ def scan_options_decorator(f: Any) -> Any:
         click.option("--incidents-since", metavar="DATE", help="Scan incidents created since DATE (ISO 8601)."),
         click.option("--lookback-days", type=click.IntRange(0, 3650), help="Incident lookback (default 90 days)."),
         click.option("--exclude", multiple=True, metavar="COLLECTION", help="Skip a collection (repeatable)."),
-        click.option("--timeout", type=float, help="Per-request timeout in seconds (default 30)."),
+        click.option("--timeout", type=float,
+                     help="Timeout of one whole request (connect + the whole body), in seconds (default 30)."),
+        click.option("--max-duration", metavar="DURATION",
+                     help="Deadline of a whole scan, e.g. 30m (default), 2h, 900s: past it the scan stops, incomplete."),
+        click.option("--allow-incomplete", is_flag=True,
+                     help="Accept an incomplete scan (403 on an optional collection, objects unaccounted for, "
+                          "deadline): evaluate/write what was collected instead of failing (exit 2)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress display."),
     ]
     for o in reversed(opts):
@@ -88,7 +94,8 @@ def _scan_opts(cfg: Config, kw: dict[str, Any]) -> Any:
 
     return scan_options(cfg, api_key=kw["api_key"], oauth=kw["oauth"], region=kw["region"], api_url=kw["api_url"],
                         concurrency=kw["concurrency"], incidents_since=kw["incidents_since"],
-                        lookback_days=kw["lookback_days"], exclude=kw["exclude"], timeout=kw["timeout"])
+                        lookback_days=kw["lookback_days"], exclude=kw["exclude"], timeout=kw["timeout"],
+                        max_duration=kw["max_duration"])
 
 
 @cli.command()
@@ -97,8 +104,12 @@ def _scan_opts(cfg: Config, kw: dict[str, Any]) -> Any:
               help="Snapshot file (written atomically; '-' for stdout).")
 @click.pass_obj
 def scan(obj: Ctx, output: str, **kw: Any) -> None:
-    """Scan a PagerDuty account into an inventory snapshot (JSON)."""
-    from pdguard.pipeline import run_scan, save_snapshot
+    """Scan a PagerDuty account into an inventory snapshot (JSON).
+
+    An incomplete scan (meta.complete false) exits 2 and never replaces FILE: it is written to
+    FILE's name + .incomplete (snapshot.incomplete.json), unless --allow-incomplete accepts it.
+    """
+    from pdguard.pipeline import require_complete, run_scan, save_scanned
     from pdguard.snapshot import dump_document
 
     result = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"])
@@ -106,16 +117,18 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
     if output == "-":
         sys.stdout.buffer.write(dump_document(doc) + b"\n")
         sys.stdout.flush()
+        where = "stdout"
     else:
-        save_snapshot(doc, output)
+        where = save_scanned(doc, output, kw["allow_incomplete"])
     meta = doc["meta"]
     for w in meta["warnings"]:
         click.echo(f"pdguard: warning: {w}", err=True)
     if not kw["quiet"]:
         counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
         state = "complete" if meta["complete"] else "INCOMPLETE"
-        where = "stdout" if output == "-" else output
         click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {where}", err=True)
+    require_complete(doc, kw["allow_incomplete"],
+                     written=None if output == "-" else f"{where}, {output} left unchanged")
 
 
 @cli.command()
@@ -178,7 +191,15 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
           tf_dir: tuple[str, ...], tfplan: str | None, sarif_category: str | None, **kw: Any) -> None:
     """Scan (or read --snapshot), evaluate the policies, report, and gate on severity."""
     from pdguard.engine.base import InputRef
-    from pdguard.pipeline import check_document, gate, parse_formats, render_outputs, run_scan
+    from pdguard.pipeline import (
+        check_document,
+        gate,
+        parse_formats,
+        render_outputs,
+        require_complete,
+        run_scan,
+        save_scanned,
+    )
     from pdguard.pipeline import save_snapshot as write_snapshot
 
     cfg = _apply_engine_flags(obj.cfg, kw)
@@ -194,6 +215,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
 
             raise InputError(f"snapshot file not found: {snapshot}")
     else:
+        scanned = not snapshot
         if snapshot:
             from pdguard.snapshot import load_document
 
@@ -204,8 +226,14 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
             from pdguard.inventory.iac import apply_iac, classify
 
             apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
+        written = None
         if save_snapshot:  # the account as scanned, not as planned
-            write_snapshot(doc, save_snapshot)
+            if scanned:
+                written = save_scanned(doc, save_snapshot, kw["allow_incomplete"])
+            else:
+                write_snapshot(doc, save_snapshot)
+        if scanned:  # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+            require_complete(doc, kw["allow_incomplete"], written=written)
         if tfplan:
             doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
         ref = InputRef(doc=doc)
@@ -306,7 +334,8 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
                     f"({report.summary.failing} failing)")
             if not meta.get("complete", True):
                 click.echo(f"pdguard watch: {line}; INCOMPLETE, not made latest: {'; '.join(meta['warnings'])}", err=True)
-                return EXIT_ERROR
+                # Like `check`: an incomplete inventory is an error unless --allow-incomplete accepts it.
+                return gate(report) if kw["allow_incomplete"] else EXIT_ERROR
             previous = store.previous(scan_id)
             if previous is not None:
                 d = diff_scans(store, previous["id"], scan_id)

@@ -95,6 +95,7 @@ class ScanSettings(BaseModel):
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
     incidents_lookback_days: int = Field(default=DEFAULT_LOOKBACK_DAYS, ge=0, le=3650)
     service_dependencies: Literal["business", "all"] = "business"
+    max_duration: str | float | None = None  # whole-scan deadline, e.g. "30m" (the default)
 
 
 class WaiverEntry(BaseModel):

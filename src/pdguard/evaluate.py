@@ -234,6 +234,9 @@ def evaluate(
     waived.sort(key=_sort_key)
     fail = fail_on or cfg.fail_on
     warnings = list(meta.get("warnings") or [])
+    if meta.get("complete") is False:
+        warnings.insert(0, "the inventory is incomplete (meta.complete is false): findings cover only what was "
+                           "collected, and a collection that was not collected can hide problems")
     for w in expired:
         warnings.append(f"waiver for {w.policy} {w.resource or '*'} expired on {w.expires}: it no longer waives anything")
     return Report(

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdguard.config import Config
 from pdguard.engine.base import Engine, InputRef
-from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
+from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
 from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine
 from pdguard.findings import Report
 from pdguard.output import get_output
@@ -52,24 +53,80 @@ def scan_options(
     cfg: Config, *, api_key: str | None = None, oauth: bool = False, region: str | None = None,
     api_url: str | None = None, concurrency: int | None = None, incidents_since: str | None = None,
     lookback_days: int | None = None, exclude: tuple[str, ...] = (), timeout: float | None = None,
+    max_duration: str | float | None = None,
 ) -> ScanOptions:
-    from pdguard.scanner import ALL_COLLECTIONS, ScanOptions
+    """Scan options from flags and pdguard.yaml, checked before any request: a key no HTTP header
+    can carry (trailing newline, non-ASCII…) or a scheme-less --api-url is one clear error here."""
+    from pdguard.pdapi.client import check_api_key, check_api_url
+    from pdguard.scanner import ALL_COLLECTIONS, DEFAULT_MAX_DURATION, ScanOptions
 
     key, auth = resolve_api_key(cfg, api_key, oauth)
+    check_api_key(key)
+    url = api_url or cfg.scan.api_url
+    if url:
+        check_api_url(url)
     bad = set(exclude) - set(ALL_COLLECTIONS)
     if bad:
         raise ConfigError(f"--exclude: unknown collection(s) {', '.join(sorted(bad))} (known: {', '.join(ALL_COLLECTIONS)})")
+    if timeout is not None and not (0 < timeout < float("inf")):
+        raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
+    limit = max_duration if max_duration is not None else cfg.scan.max_duration
     return ScanOptions(
         api_key=key, auth_type=auth,  # type: ignore[arg-type]
         region=region or cfg.scan.region,
-        api_url=api_url or cfg.scan.api_url,
+        api_url=url,
         concurrency=concurrency or cfg.scan.concurrency,
         incidents_since=parse_since(incidents_since),
         lookback_days=lookback_days if lookback_days is not None else cfg.scan.incidents_lookback_days,
         collections=tuple(c for c in ALL_COLLECTIONS if c not in exclude),
         service_dependencies=cfg.scan.service_dependencies,
         timeout=timeout or 30.0,
+        max_duration=parse_duration(limit, "--max-duration") if limit is not None else DEFAULT_MAX_DURATION,
     )
+
+
+def parse_duration(value: str | float, what: str) -> float:
+    """"30m", "90s", "1h30m", "90" (seconds) -> seconds > 0."""
+    from pdguard.inventory.watch import parse_interval
+
+    try:
+        return parse_interval(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+
+
+def is_complete(doc: dict[str, Any]) -> bool:
+    return (doc.get("meta") or {}).get("complete", True) is not False
+
+
+def require_complete(doc: dict[str, Any], allow_incomplete: bool, *, written: str | None = None) -> None:
+    """An incomplete scan (``meta.complete`` false) is an error (exit 2) unless the user accepts it
+    with ``--allow-incomplete``. ``written``: where the incomplete snapshot was kept, if anywhere."""
+    if allow_incomplete or is_complete(doc):
+        return
+    warnings = [str(w) for w in (doc.get("meta") or {}).get("warnings") or []]
+    shown = "; ".join(warnings[:3]) + (f"; and {len(warnings) - 3} more" if len(warnings) > 3 else "")
+    kept = f"; the incomplete snapshot is in {written}" if written else ""
+    raise IncompleteScanError(
+        f"the scan is incomplete: {shown or 'not every object was accounted for'}{kept} "
+        "(pass --allow-incomplete to use what was collected)")
+
+
+def incomplete_path(path: str) -> str:
+    """Where an incomplete snapshot goes instead of `path`: snapshot.json -> snapshot.incomplete.json."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.incomplete{p.suffix}" if p.suffix else f"{p.name}.incomplete"))
+
+
+def save_scanned(doc: dict[str, Any], path: str, allow_incomplete: bool) -> str:
+    """Write a scanned snapshot; returns the file written.
+
+    An incomplete snapshot never replaces `path` (the last good snapshot stays as it was): it is
+    written beside it as ``<name>.incomplete.json``, unless ``--allow-incomplete`` accepts it.
+    """
+    target = path if allow_incomplete or is_complete(doc) else incomplete_path(path)
+    save_snapshot(doc, target)
+    return target
 
 
 @contextmanager
