@@ -3,7 +3,8 @@
 Exit codes:
   0  no failing finding (or the command succeeded)
   1  failing findings at or above --fail-on (default: high); failing policy tests
-  2  error: scan failed, authentication, engine or OPA error, bad config, invalid policy, usage
+  2  error: scan failed or incomplete (unless --allow-incomplete), authentication, engine or OPA
+     error, bad config, invalid policy, usage
   3  an input file (snapshot, baseline, state) that cannot be read
 """
 
@@ -27,7 +28,8 @@ EXIT_HELP = """\b
 Exit codes:
   0  no failing finding
   1  failing findings at or above --fail-on (default high; 'none' never fails)
-  2  error: scan failed, auth, engine/OPA error, bad config, invalid policy
+  2  error: scan failed or incomplete (see --allow-incomplete), auth, engine/OPA error,
+     bad config, invalid policy
   3  an input file (snapshot, baseline, tfstate) that cannot be read
 """
 

@@ -16,7 +16,7 @@ waivers:
     expires: 2027-01-31
 engine: embedded                # or opa
 opa: {url: http://localhost:8181, token: null, preloaded: false, timeout: 60, ca_cert: null, insecure: false}
-scan: {region: us, concurrency: 8, incidents_lookback_days: 90, api_url: null}
+scan: {region: us, concurrency: 8, incidents_lookback_days: 90, api_url: null, max_duration: 30m}
 fail_on: high
 ```
 """
