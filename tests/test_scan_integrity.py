@@ -231,9 +231,9 @@ def test_objects_vanishing_between_pages(account, n: int, pattern: str) -> None:
     assert requests > 3  # the short/empty page was re-read once before concluding
 
 
-def test_vanishing_users_without_total_is_not_called_complete(account) -> None:
-    # Without a total nothing counts the loss: the scan cannot tell, it must not claim more than it
-    # knows — collections_status says `expected: null` (unknown) for that collection.
+def test_vanishing_users_without_total_leaves_expected_unknown(account) -> None:
+    # Without a total nothing counts a shifted list: collections_status must not invent a count
+    # it was never given — `expected: null` (unknown), `got` what was read.
     faults = FaultConfig(vanish={"/users": 5}, no_total=["/users"])
     with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
         doc = timed_scan(server)

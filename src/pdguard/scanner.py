@@ -396,6 +396,7 @@ class Scanner:
                 state = "excluded"
             elif name in self.forbidden or name in unfinished:
                 state = "forbidden" if name in self.forbidden else "incomplete"
+                expected = None if name in self.forbidden else expected
                 doc[name] = []
                 if name == "standards":
                     doc["standards_scores"] = []
@@ -407,7 +408,6 @@ class Scanner:
             status[name] = {"status": state, "expected": expected, "got": len(doc[name]),
                             "warnings": list(self._notes.get(name, []))}
         return status
-
 
     async def run(self) -> ScanResult:
         o = self.o
