@@ -480,6 +480,7 @@ def test_cli_scan_incomplete_never_replaces_the_last_good_snapshot(tmp_path: Pat
         assert r.returncode == 2
         line = one_error_line(r)
         assert "incomplete" in line and "--allow-incomplete" in line and "snapshot.incomplete.json" in line
+        assert "snapshot.json left unchanged" in line
         assert "--exclude standards" in r.stderr
         assert out.read_bytes() == good  # the last good snapshot stays
         kept = json.loads((tmp_path / "snapshot.incomplete.json").read_text())

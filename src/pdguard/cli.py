@@ -116,6 +116,7 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
 
     result = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"])
     doc = result.document
+    had = output != "-" and Path(output).exists()
     if output == "-":
         sys.stdout.buffer.write(dump_document(doc) + b"\n")
         sys.stdout.flush()
@@ -130,7 +131,7 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
         state = "complete" if meta["complete"] else "INCOMPLETE"
         click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {where}", err=True)
     require_complete(doc, kw["allow_incomplete"],
-                     written=None if output == "-" else f"{where}, {output} left unchanged")
+                     written=None if output == "-" else f"{where} ({output} {'left unchanged' if had else 'not written'})")
 
 
 @cli.command()
