@@ -407,8 +407,8 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
 def policy_doc(paths: tuple[str, ...], output: str | None, check_file: str | None) -> None:
     """Markdown catalogue of policies from their METADATA (policies/README.md)."""
     from pdguard.engine.loader import load_policies
+    from pdguard.fileout import write_output
     from pdguard.policydoc import render_catalogue
-    from pdguard.snapshot import write_atomic
 
     ps = load_policies(list(paths), builtin=not paths)
     text = render_catalogue(ps.infos())
@@ -423,7 +423,7 @@ def policy_doc(paths: tuple[str, ...], output: str | None, check_file: str | Non
         click.echo(f"pdguard: {check_file} is up to date", err=True)
         return
     if output:
-        write_atomic(output, text)
+        write_output(output, text, what="policy catalogue")
     else:
         click.echo(text, nl=False)
 

@@ -15,9 +15,10 @@ from pdguard.config import Config
 from pdguard.engine.base import Engine, InputRef
 from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
 from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine
+from pdguard.fileout import write_output
 from pdguard.findings import Report
 from pdguard.output import get_output
-from pdguard.snapshot import dump_document, write_atomic
+from pdguard.snapshot import dump_document
 
 if TYPE_CHECKING:  # the scanner (httpx) is imported only when a scan runs: `check --snapshot` starts faster
     from pdguard.scanner import ScanOptions, ScanResult
@@ -157,7 +158,7 @@ def run_scan(opts: ScanOptions, *, quiet: bool = False) -> ScanResult:
 
 
 def save_snapshot(doc: dict[str, Any], path: str) -> None:
-    write_atomic(path, dump_document(doc))
+    write_output(path, dump_document(doc), what="snapshot")
 
 
 @dataclass
@@ -194,7 +195,7 @@ def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: s
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
         else:
-            write_atomic(spec.path, text)
+            write_output(spec.path, text, what=f"{spec.name} report")
 
 
 def check_document(

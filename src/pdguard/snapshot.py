@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -291,27 +290,11 @@ def json_schema() -> dict[str, Any]:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename.
+    """Deprecated name of :func:`pdguard.fileout.write_output` (kept for callers): atomic for regular
+    files, writes through symlinks and to devices, respects the umask; raises ``OutputError``."""
+    from pdguard.fileout import write_output
 
-    Either the old file stays as it was or the new one is complete: a crash or an error
-    never leaves a half-written snapshot/report behind.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_output(path, data)
 
 
 def dump_document(doc: dict[str, Any]) -> bytes:

@@ -13,8 +13,6 @@ from typing import Any
 
 import click
 
-from pdguard.errors import PdguardError
-
 
 def _config(ctx: click.Context) -> Any:
     obj = ctx.find_root().obj
@@ -207,12 +205,9 @@ def codify_cmd(
     iac = classify(doc, list(tfstate), list(tf_dir))
     text = codify(doc, iac, list(types) or None)
     if output:
-        from pdguard.snapshot import write_atomic
+        from pdguard.fileout import write_output
 
-        try:
-            write_atomic(output, text)
-        except OSError as exc:
-            raise PdguardError(f"cannot write {output}: {exc.strerror}") from None
+        write_output(output, text, what="Terraform")
         n = text.count("\nimport {") + text.startswith("import {")
         click.echo(f"pdguard: {n} import block(s) written to {output}", err=True)
     else:

@@ -255,13 +255,14 @@ def notify_new_findings(diff_result: dict[str, Any], target: str, *, timeout: fl
             log.error("could not notify %s of %d new finding(s): HTTP %d", _redact(target), len(new), resp.status_code)
             return False
         return True
-    from pdguard.snapshot import write_atomic
+    from pdguard.errors import PdguardError
+    from pdguard.fileout import write_output
 
     doc = new_findings_sarif(diff_result) if target.lower().endswith(".sarif") else new_findings_summary(diff_result)
     try:
-        write_atomic(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        log.error("could not write new findings to %s: %s", target, exc.strerror or exc)
+        write_output(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", what="new findings")
+    except PdguardError as exc:
+        log.error("could not write new findings: %s", exc)
         return False
     return True
 

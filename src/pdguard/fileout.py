@@ -1,0 +1,140 @@
+"""Safe file output: the one helper every command uses to write a file (`pdguard.fileout.write_output`).
+
+What it does with the path it is given:
+
+* ``-``: standard output.
+* A symlink (or a chain of them): the write goes **through** it to the final target, which is
+  updated in place of being replaced, so the link stays a link and its target is fresh. A
+  dangling link creates its target.
+* A character/block device, a FIFO or a socket (``/dev/null``, ``/dev/stdout``, a named pipe):
+  written directly, never replaced by a regular file.
+* A directory: a one-line :class:`OutputError`.
+* A regular file, or nothing yet: written **atomically** — a temporary file in the same directory,
+  fsync, rename — so readers see the old content or the complete new one, never half a file, and
+  a failure (full disk, interrupted run) leaves the old file as it was. A new file gets the usual
+  mode ``0666 & ~umask``; an existing file keeps its mode (and, when run as root, its owner).
+
+Every ``OSError`` (permission, full disk, missing parent that cannot be created) becomes an
+:class:`OutputError` (exit 2) naming the file: never a traceback, never a partial file.
+
+    from pdguard.fileout import write_output
+    write_output("report.sarif", text)            # str (UTF-8) or bytes
+    write_output("-", text)                        # stdout
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from pdguard.errors import PdguardError
+
+_umask_lock = threading.Lock()
+
+
+class OutputError(PdguardError):
+    """A file output that cannot be written (exit 2)."""
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it for other threads (Linux: /proc), else briefly set."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _umask_lock:  # pragma: no cover - non-Linux
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
+
+
+def _encode(data: bytes | str) -> bytes:
+    # A lone surrogate (possible in JSON from the API: "\ud800") must not crash the write.
+    return data.encode("utf-8", errors="replace") if isinstance(data, str) else data
+
+
+def _describe(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    return exc.strerror or type(exc).__name__
+
+
+def resolve_target(path: str | os.PathLike[str]) -> Path:
+    """The path the bytes will end up at: symlinks followed to their final target (even dangling)."""
+    return Path(os.path.realpath(os.fspath(path)))
+
+
+def write_output(path: str | os.PathLike[str], data: bytes | str, *, what: str = "output") -> None:
+    """Write `data` to `path` safely (see the module docstring). `what` names the file in errors."""
+    raw = _encode(data)
+    if os.fspath(path) == "-":
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # a text-only stream (tests)
+            sys.stdout.write(raw.decode("utf-8"))
+        else:
+            sys.stdout.flush()
+            out.write(raw)
+        sys.stdout.flush()
+        return
+    shown = os.fspath(path)
+    target = resolve_target(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {shown}: {_describe(exc)}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"cannot write {what} {shown}: it is a directory")
+    try:
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            _write_in_place(target, raw)
+        else:
+            _write_atomic(target, raw, st)
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {shown}: {_describe(exc)}") from None
+
+
+def _write_in_place(target: Path, raw: bytes) -> None:
+    """A device, FIFO or socket: open it and write; no temporary file, no rename, no chmod."""
+    fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(raw)
+        fh.flush()
+
+
+def _write_atomic(target: Path, raw: bytes, st: os.stat_result | None) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if st is not None:
+                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
+                if hasattr(os, "geteuid") and os.geteuid() == 0:
+                    with contextlib.suppress(OSError):
+                        os.fchown(fh.fileno(), st.st_uid, st.st_gid)
+            else:
+                os.fchmod(fh.fileno(), 0o666 & ~current_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable (best effort)
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
