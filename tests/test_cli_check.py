@@ -42,9 +42,28 @@ def test_exit_1_on_high_findings_and_0_below_threshold(snapshot: Path) -> None:
     assert pdguard("check", "--snapshot", str(snapshot), "--fail-on", "none").returncode == 0
     assert pdguard("check", "--snapshot", str(snapshot), "--fail-on", "critical").returncode == 0
     assert pdguard("check", "--snapshot", str(snapshot), "--fail-on", "medium").returncode == 1
-    low_only = pdguard("check", "--snapshot", str(snapshot), "--severity", "low", "--format", "json")
-    assert low_only.returncode == 0
-    assert {f["severity"] for f in json.loads(low_only.stdout)["findings"]} == {"low"}
+
+
+
+def test_severity_filters_what_is_shown_never_what_gates(snapshot: Path) -> None:
+    """Issue 12: `--severity medium --severity low` hid the 9 highs from the gate (exit 0)."""
+    full = json.loads(pdguard("check", "--snapshot", str(snapshot), "--format", "json").stdout)
+    highs = [f for f in full["findings"] if f["severity"] == "high"]
+    assert highs
+    r = pdguard("check", "--snapshot", str(snapshot), "--severity", "medium", "--severity", "low", "--format", "json")
+    assert r.returncode == 1, r.stderr  # the highs still fail the gate
+    doc = json.loads(r.stdout)
+    assert {f["severity"] for f in doc["findings"]} == {"medium", "low"}
+    assert doc["summary"]["failing"] == len(highs) == full["summary"]["failing"]
+    assert doc["summary"]["total"] == full["summary"]["total"]
+    assert doc["summary"]["hidden"] == len(highs) and doc["summary"]["shown_severities"] == ["medium", "low"]
+    table = pdguard("check", "--snapshot", str(snapshot), "--severity", "low")
+    assert table.returncode == 1
+    assert f"{len(highs)} failing (>= high)" in table.stdout
+    assert "showing only low (--severity)" in table.stdout
+    assert "the gate still counts every finding" in table.stdout
+    # Nothing at the gate's severity is shown, nothing fails: exit 0 with --fail-on none only.
+    assert pdguard("check", "--snapshot", str(snapshot), "--severity", "low", "--fail-on", "none").returncode == 0
 
 
 def test_config_disables_and_waives(snapshot: Path, tmp_path: Path) -> None:
@@ -142,6 +161,13 @@ def test_fingerprints_stable_across_runs_and_baseline_gate(snapshot: Path, tmp_p
     assert c.returncode == 0, c.stderr
     summary = json.loads(c.stdout)["summary"]
     assert summary["new"] == 0 and summary["unchanged"] == len(fa) and summary["fixed"] == 0
+    assert summary["failing"] == 0 and summary["failing_total"] > 0
+    # The table says what gates: 0 new failing of N failing (it used to say "failing 9" and exit 0).
+    t = pdguard("check", "--snapshot", str(snapshot), "--baseline", f"{tmp_path}/a.json")
+    assert t.returncode == 0
+    assert f"0 new failing (>= high) of {summary['failing_total']} failing" in t.stdout
+    md = pdguard("check", "--snapshot", str(snapshot), "--baseline", f"{tmp_path}/a.json", "--format", "markdown")
+    assert f"No new finding at or above `high` ({summary['failing_total']} known failing" in md.stdout
     # A changed resource: its findings are new and different.
     doc = json.loads(snapshot.read_text())
     victim = next(s for s in doc["services"] if s.get("escalation_policy") is None)
@@ -151,6 +177,10 @@ def test_fingerprints_stable_across_runs_and_baseline_gate(snapshot: Path, tmp_p
     d = pdguard("check", "--snapshot", str(changed), "--baseline", f"{tmp_path}/a.json", "--format", "json")
     out = json.loads(d.stdout)
     assert d.returncode == 1
+    assert 0 < out["summary"]["failing"] < out["summary"]["failing_total"]
+    t = pdguard("check", "--snapshot", str(changed), "--baseline", f"{tmp_path}/a.json", "--format", "markdown")
+    assert (f"**{out['summary']['failing']} new failing finding" in t.stdout
+            and f"of {out['summary']['failing_total']} failing" in t.stdout)
     new = [f for f in out["findings"] if f["baseline"] == "new"]
     assert new and all(f["resource"]["id"] == "PNEWSVC" for f in new)
     assert out["summary"]["fixed"] == len(new)

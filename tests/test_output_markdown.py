@@ -7,7 +7,8 @@ import re
 from report_fixtures import big_report, sample_report
 
 from pdguard.output import get_output
-from pdguard.output.markdown import MarkdownOutput, cell
+from pdguard.output._common import sorted_findings
+from pdguard.output.markdown import MarkdownOutput, cell, md_length
 
 ROW = re.compile(r"^\|.*\|$")
 
@@ -85,10 +86,65 @@ def test_baseline_new_fixed():
 def test_cap_long_lists():
     report = big_report(1000, waived=80)
     text = MarkdownOutput().render(report)
-    assert len(finding_rows(text)) == MarkdownOutput.max_rows
-    assert "… and 800 more findings" in text
+    shown = len(finding_rows(text))
+    assert 100 < shown < 1000
+    assert f"… {1000 - shown} more findings not shown (" in text
     assert "… and 30 more waived findings" in text
-    assert len(text) < 65_536  # fits a GitHub PR comment
+    assert md_length(text) < 65_536  # fits a GitHub PR comment
+
+
+def test_2000_findings_stay_under_githubs_limit_by_severity():
+    report = big_report(2000, waived=10)
+    for i, f in enumerate(report.findings):  # long messages, non-ASCII (emoji count 2 in UTF-16)
+        f.msg = f"problem {i} 🚨 " + "é" * 120
+    text = MarkdownOutput(full_report="pdguard-report.html").render(report)
+    assert len(text) < 65_536 and md_length(text) < 65_536
+    rows = finding_rows(text)
+    assert rows
+    # Truncated by severity: the rows shown are the first ones in severity order (critical first).
+    ordered = sorted_findings(report.findings)
+    assert all(f"(`{f.resource.id}`)" in text for f in ordered[: len(rows)])
+    assert not any(f"(`{f.resource.id}`)" in text for f in ordered[len(rows):])
+    more = re.search(r"_… ([\d,]+) more findings not shown \(([^)]*)\)", text)
+    assert more, text[-600:]
+    assert int(more.group(1).replace(",", "")) == 2000 - len(rows)
+    assert "info" in more.group(2) and "critical" in more.group(2)  # 2,000 long rows: criticals cut too
+    assert "the full report: `pdguard-report.html`" in text
+    assert text.rstrip().endswith("._") or "### Waived" in text
+
+
+def _padded(report, pad: int):
+    report.findings[0].msg = "m" + "x" * pad
+    return MarkdownOutput().render(report)
+
+
+def test_cap_exactly_at_the_limit():
+    """65,535 characters is kept whole; 65,536 is cut (GitHub accepts at most 65,536)."""
+    report = big_report(120)
+    report.findings[0].msg = "m"
+    base = md_length(MarkdownOutput(max_chars=10**9).render(report))
+    assert base < 65_535
+    exact = _padded(report, 65_535 - base)
+    assert md_length(exact) == 65_535 and "more finding" not in exact
+    over = _padded(report, 65_536 - base)
+    assert md_length(over) <= 65_535
+    assert re.search(r"_… [\d,]+ more findings? not shown", over)
+
+
+def test_pointer_to_the_ci_run(monkeypatch):
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/ops")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    text = MarkdownOutput(max_chars=3000).render(big_report(200))
+    assert "artifacts of [this CI run](https://github.com/acme/ops/actions/runs/42)" in text
+    assert md_length(text) <= 3000
+
+
+def test_huge_warnings_still_fit():
+    report = big_report(10)
+    report.warnings = ["w" * 3000 + str(i) for i in range(500)]
+    text = MarkdownOutput().render(report)
+    assert md_length(text) < 65_536
 
 
 def test_cell_escaping():

@@ -163,10 +163,11 @@ def summarize(findings: list[Finding], waived: list[Finding], fail_on: str, *, b
     by_sev = {s: 0 for s in SEVERITIES}
     for f in findings:
         by_sev[f.severity] = by_sev.get(f.severity, 0) + 1
-    gating = [f for f in findings if not baseline or f.baseline == "new"]
+    failing = [f for f in findings if f.kind == "deny" and severity_at_least(f.severity, fail_on)]
     return Summary(
         total=len(findings),
-        failing=sum(1 for f in gating if f.kind == "deny" and severity_at_least(f.severity, fail_on)),
+        failing=sum(1 for f in failing if not baseline or f.baseline == "new"),
+        failing_total=len(failing),
         waived=len(waived),
         by_severity=by_sev,
         fail_on=fail_on,
@@ -227,8 +228,6 @@ def evaluate(
                                                              rtype, rid, details),
                     package=m.package, file=m.path, location=location,
                 ))
-    if severities:
-        findings = [f for f in findings if f.severity in severities]
     active, waived, expired = apply_waivers(findings, cfg.waiver_list(), today or dt.date.today())
     active.sort(key=_sort_key)
     waived.sort(key=_sort_key)
@@ -239,11 +238,29 @@ def evaluate(
                            "collected, and a collection that was not collected can hide problems")
     for w in expired:
         warnings.append(f"waiver for {w.policy} {w.resource or '*'} expired on {w.expires}: it no longer waives anything")
-    return Report(
+    report = Report(
         tool={"name": "pdguard", "version": __version__, "informationUri": INFORMATION_URI, "engine": engine.name},
         meta=meta, policies=infos, findings=active, waived=waived, expired_waivers=expired,
         summary=summarize(active, waived, fail), warnings=warnings,
     )
+    return show_only(report, severities) if severities else report
+
+
+def show_only(report: Report, severities: list[str] | tuple[str, ...] | None) -> Report:
+    """`--severity`: list only findings of these severities. Display only: the summary (counts,
+    `failing`, and so the gate) still covers every finding; `summary.hidden` says how many are
+    not listed. Apply it last (after a baseline)."""
+    if not severities:
+        return report
+    keep = set(severities)
+    shown = [f for f in report.findings if f.severity in keep]
+    summary = report.summary.model_copy(update={
+        "shown_severities": [s for s in SEVERITIES if s in keep],
+        "hidden": report.summary.hidden + len(report.findings) - len(shown),
+    })
+    return report.model_copy(update={
+        "findings": shown, "waived": [f for f in report.waived if f.severity in keep], "summary": summary,
+    })
 
 
 def load_baseline(path: str) -> dict[str, Any]:
@@ -272,6 +289,7 @@ def apply_baseline(report: Report, baseline: dict[str, Any]) -> Report:
         for f in base_findings if f.get("fingerprint") not in current
     ]
     summary = summarize(findings, report.waived, report.summary.fail_on, baseline=True)
+    summary.shown_severities, summary.hidden = report.summary.shown_severities, report.summary.hidden
     summary.new = sum(1 for f in findings if f.baseline == "new")
     summary.unchanged = sum(1 for f in findings if f.baseline == "unchanged")
     summary.fixed = len(fixed)

@@ -96,14 +96,24 @@ class PolicyInfo(BaseModel):
 
 
 class Summary(BaseModel):
+    """Counts over ALL active findings, whatever `--severity` shows: the gate reads `failing`.
+
+    `failing`: findings that fail the gate (deny at or above `fail_on`; with a baseline only the
+    new ones). `failing_total`: deny findings at or above `fail_on`, new or not. `shown_severities`
+    and `hidden`: set when `--severity` limited what the report lists (display only).
+    """
+
     total: int = 0
     failing: int = 0
+    failing_total: int = 0
     waived: int = 0
     by_severity: dict[str, int] = Field(default_factory=dict)
     fail_on: str = "high"
     new: int | None = None
     unchanged: int | None = None
     fixed: int | None = None
+    shown_severities: list[str] | None = None
+    hidden: int = 0
 
 
 class Report(BaseModel):

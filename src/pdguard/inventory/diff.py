@@ -130,12 +130,18 @@ def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict
 def _short(value: Any, limit: int = 60) -> str:
     import json
 
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    from pdguard.textsafe import safe_text
+
+    text = safe_text(json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_text(result: dict[str, Any]) -> str:
-    """Human-readable rendering of a :func:`diff_scans` result."""
+    """Human-readable rendering of a :func:`diff_scans` result (untrusted names, ids, messages
+    and values neutralised: control and bidi characters become visible escapes)."""
+    from pdguard.textsafe import safe_data
+
+    result = safe_data(result)
     a, b, s = result["a"], result["b"], result["summary"]
     lines = [
         f"scan {a['id']} ({a.get('scanned_at')}) -> scan {b['id']} ({b.get('scanned_at')})",

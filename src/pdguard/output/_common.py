@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from pdguard.findings import SEVERITIES, Finding, PolicyInfo, Report, Resource
+from pdguard.findings import SEVERITIES, Finding, PolicyInfo, Report, Resource, Summary, severity_at_least
+from pdguard.textsafe import safe_text
 
 SEVERITY_INDEX: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical=0 … info=4
 
@@ -92,3 +93,53 @@ def policy_titles(report: Report) -> dict[str, str]:
     for f in [*report.findings, *report.waived]:
         titles.setdefault(f.policy_id, f.title)
     return titles
+
+
+def count(n: int, singular: str, plural_form: str | None = None) -> str:
+    """`1 finding`, `2 findings`, `1 policy`, `3 policies`."""
+    if n == 1:
+        return f"{n} {singular}"
+    if plural_form is None:
+        plural_form = singular[:-1] + "ies" if singular.endswith("y") and singular[-2:-1] not in "aeiou" else singular + "s"
+    return f"{n:,} {plural_form}"
+
+
+def report_summary(report: Report) -> Summary:
+    """The report's summary: what the gate decided over every finding (not only those shown).
+
+    A report assembled by hand (no summary: total 0 but findings) gets one derived from its lists.
+    """
+    s = report.summary
+    if s.total == 0 and report.findings and not s.hidden:
+        failing = [f for f in report.findings if f.kind == "deny" and severity_at_least(f.severity, s.fail_on)]
+        by_sev = severity_counts(report.findings)
+        return s.model_copy(update={
+            "total": len(report.findings), "by_severity": by_sev, "waived": len(report.waived),
+            "failing": sum(1 for f in failing if s.new is None or f.baseline == "new"),
+            "failing_total": len(failing),
+        })
+    if s.failing_total < s.failing:  # older reports (no failing_total)
+        s = s.model_copy(update={"failing_total": s.failing})
+    return s
+
+
+def gate_line(s: Summary) -> str:
+    """`9 failing (>= high)`; with a baseline `2 new failing (>= high) of 9`; `--fail-on none`: ''."""
+    if s.fail_on == "none":
+        return "gate off (--fail-on none)"
+    if s.new is not None:
+        return f"{s.failing} new failing (>= {s.fail_on}) of {s.failing_total} failing"
+    return f"{s.failing} failing (>= {s.fail_on})"
+
+
+def shown_note(s: Summary) -> str | None:
+    """`showing only medium, low (--severity): 12 findings not listed; the gate counts them`."""
+    if not s.shown_severities:
+        return None
+    return (f"showing only {', '.join(s.shown_severities)} (--severity): {count(s.hidden, 'finding')} not "
+            "listed; the gate still counts every finding")
+
+
+def safe_resource_label(resource: Resource) -> str:
+    """:func:`resource_label` with untrusted text neutralised (for human-readable outputs)."""
+    return safe_text(resource_label(resource))

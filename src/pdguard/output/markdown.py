@@ -1,22 +1,41 @@
 """GitHub-flavoured Markdown summary for PR comments and ``$GITHUB_STEP_SUMMARY``.
 
-Sections: a heading with the verdict (failing findings at/above ``summary.fail_on``), a counts
-table by severity, with a baseline a new / unchanged / fixed line, one findings table per severity
-(critical first; columns policy · resource · message · fix; new findings marked **new**), waived
-findings, expired waivers, warnings. Lists are capped (:attr:`MarkdownOutput.max_rows` finding rows
-in total, :attr:`MarkdownOutput.max_waived_rows` waived rows) with an "… and N more" line, so the
-document stays within GitHub's comment (65,536 characters) and step-summary (1 MiB) limits for
-typical reports. Cell text is escaped: ``|``, backslashes, HTML-significant ``< > &``, Markdown
-emphasis/link characters, and newlines (collapsed to spaces).
+Sections: a heading with the verdict (failing findings at/above ``summary.fail_on``; with a
+baseline the new failing ones out of all failing), a counts table by severity, with a baseline a
+new / unchanged / fixed line, one findings table per severity (critical first; columns policy ·
+resource · message · fix; new findings marked **new**), waived findings, fixed findings, expired
+waivers, warnings.
+
+Size: the whole document always stays **under 65,536 characters** (GitHub's limit for a comment
+body; counted in UTF-16 code units, the strictest count, so it holds whichever way GitHub counts).
+When everything does not fit, finding rows are dropped from the end of the severity order (info
+first, critical last) and replaced by one line: "… N more findings not shown (by severity) — the
+full report: …" pointing at the complete report (:attr:`MarkdownOutput.full_report`, e.g. the
+JSON/HTML file written by the same run, or the CI run holding it). Waived, fixed and expired lists
+are capped at :attr:`MarkdownOutput.max_list_rows` rows with an "… and N more" line.
+
+Cell text is neutralised (control and bidi characters, :func:`pdguard.textsafe.safe_text`) and
+escaped: ``|``, backslashes, HTML-significant ``< > &``, Markdown emphasis/link characters, and
+newlines (collapsed to spaces).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import ClassVar
 
-from pdguard.findings import SEVERITIES, Finding, Report, severity_at_least
-from pdguard.output._common import first_sentence, severity_counts, sorted_findings
+from pdguard.findings import SEVERITIES, Finding, Report
+from pdguard.output._common import (
+    count,
+    first_sentence,
+    gate_line,
+    report_summary,
+    severity_counts,
+    shown_note,
+    sorted_findings,
+)
+from pdguard.textsafe import safe_text
 
 SEVERITY_ICONS: dict[str, str] = {
     "critical": "🟥",
@@ -25,142 +44,212 @@ SEVERITY_ICONS: dict[str, str] = {
     "low": "🟦",
     "info": "⬜",
 }
+GITHUB_COMMENT_LIMIT = 65_536  # characters a GitHub comment body may hold: we stay strictly under
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
 
 def cell(text: object) -> str:
     """Escape `text` for one GitHub Markdown table cell (single line, no HTML, no table breaks)."""
-    s = " ".join(str(text if text is not None else "").split())  # newlines/tabs → spaces
+    s = safe_text(text)  # control/bidi characters neutralised, newlines/tabs → spaces
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def md_length(text: str) -> int:
+    """Length in UTF-16 code units (an emoji counts 2): never less than the code-point count."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _code(text: object) -> str:
+    return "`" + safe_text(text).replace("`", "") + "`"
 
 
 def _resource(f: Finding) -> str:
     r = f.resource
     name = f"{cell(r.name)} " if r.name else ""
-    return f"{cell(r.type)} {name}(`{r.id.replace('`', '')}`)"
+    return f"{cell(r.type)} {name}({_code(r.id)})"
 
 
 def _policy(f: Finding) -> str:
     label = f"**{cell(f.policy_id)}** {cell(f.title)}"
-    if f.docs_url and f.docs_url.startswith(("https://", "http://")):
-        return f"[{label}]({f.docs_url.replace(')', '%29').replace(' ', '%20')})"
+    url = safe_text(f.docs_url)
+    if url.startswith(("https://", "http://")):
+        return f"[{label}]({url.replace(')', '%29').replace(' ', '%20').replace('<', '%3C').replace('>', '%3E')})"
     return label
+
+
+def ci_run_url() -> str | None:
+    """The CI run holding this run's artifacts (GitHub Actions), when known."""
+    server, repo, run = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+    if server and repo and run and server.startswith("https://"):
+        return f"{server}/{repo}/actions/runs/{run}"
+    return None
 
 
 class MarkdownOutput:
     name: ClassVar[str] = "markdown"
-    max_rows: ClassVar[int] = 200
-    max_waived_rows: ClassVar[int] = 50
+    max_chars: ClassVar[int] = GITHUB_COMMENT_LIMIT - 1
+    max_list_rows: ClassVar[int] = 50
 
-    def render(self, report: Report, *, color: bool = False) -> str:
-        findings = sorted_findings(report.findings)
-        waived = sorted_findings(report.waived)
-        s = report.summary
-        failing = [f for f in findings if severity_at_least(f.severity, s.fail_on)]
-        counts = severity_counts(findings)
+    def __init__(self, *, full_report: str | None = None, max_chars: int | None = None) -> None:
+        #: where the complete report is (a file name written by the same run, or a URL)
+        self.full_report = full_report
+        if max_chars is not None:
+            self.max_chars = max_chars
+
+    # -- pieces --------------------------------------------------------------------------------
+    def _pointer(self) -> str:
+        run = ci_run_url()
+        if self.full_report:
+            where = safe_text(self.full_report)
+            target = f"[{cell(where)}]({where})" if where.startswith(("https://", "http://")) else _code(where)
+            return f"the full report: {target}" + (f" (artifacts of [this CI run]({run}))" if run else "")
+        if run:
+            return f"the full report: artifacts of [this CI run]({run})"
+        return "the full report: `pdguard check --format json=report.json` (or `html=report.html`)"
+
+    def _head(self, report: Report, findings: list[Finding], waived: list[Finding]) -> list[str]:
+        s = report_summary(report)
+        counts = severity_counts(findings) if not s.shown_severities else {
+            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
         waived_counts = severity_counts(waived)
-
         account = report.meta.get("account_subdomain")
-        out: list[str] = []
-        title = "## pdguard"
-        if account:
-            title += f": PagerDuty account `{str(account).replace('`', '')}`"
-        out.append(title)
-        out.append("")
-        if failing:
-            out.append(f"❌ **{len(failing)} failing finding{'s' if len(failing) != 1 else ''}** "
-                       f"(severity ≥ {s.fail_on}), {len(findings)} in total.")
-        elif findings:
-            out.append(f"✅ No finding at or above `{s.fail_on}`; {len(findings)} lower-severity finding"
-                       f"{'s' if len(findings) != 1 else ''}.")
+        out = ["## pdguard" + (f": PagerDuty account {_code(account)}" if account else ""), ""]
+        if s.fail_on != "none" and s.failing:
+            what = "new failing finding" if s.new is not None else "failing finding"
+            line = f"❌ **{count(s.failing, what)}** (severity ≥ {s.fail_on})"
+            if s.new is not None:
+                line += f" of {s.failing_total} failing"
+            out.append(f"{line}, {s.total} in total.")
+        elif s.fail_on != "none" and s.failing_total:
+            out.append(f"✅ No new finding at or above `{s.fail_on}` ({s.failing_total} known failing, in the "
+                       f"baseline); {s.total} in total.")
+        elif s.total:
+            below = f"at or above `{s.fail_on}`" if s.fail_on != "none" else "fails the gate (`--fail-on none`)"
+            out.append(f"✅ No finding {below}; {count(s.total, 'finding')} in total.")
         else:
             out.append("✅ No findings.")
         scanned = report.meta.get("scanned_at")
-        out.append("")
-        out.append(f"{len(report.policies)} policies evaluated" + (f" · scanned {cell(scanned)}" if scanned else ""))
-        out.append("")
-
+        out += ["", f"{count(len(report.policies), 'policy')} evaluated" + (f" · scanned {cell(scanned)}" if scanned else ""),
+                ""]
         out.append("| severity | findings | waived |")
         out.append("|---|---:|---:|")
         for sev in SEVERITIES:
             out.append(f"| {SEVERITY_ICONS[sev]} {sev} | {counts.get(sev, 0)} | {waived_counts.get(sev, 0)} |")
-        others = {k: v for k, v in counts.items() if k not in SEVERITIES}
-        for sev, n in others.items():
-            out.append(f"| {cell(sev)} | {n} | {waived_counts.get(sev, 0)} |")
-        out.append(f"| **total** | **{len(findings)}** | **{len(waived)}** |")
+        for sev, n in counts.items():
+            if sev not in SEVERITIES:
+                out.append(f"| {cell(sev)} | {n} | {waived_counts.get(sev, 0)} |")
+        out.append(f"| **total** | **{s.total}** | **{len(waived)}** |")
         out.append("")
-
         if s.new is not None:
-            out.append(f"**Baseline:** {s.new} new · {s.unchanged or 0} unchanged · {s.fixed or 0} fixed")
-            out.append("")
+            out += [f"**Baseline:** {s.new} new · {s.unchanged or 0} unchanged · {s.fixed or 0} fixed "
+                    f"(only new findings fail the gate: {gate_line(s)})", ""]
+        note = shown_note(s)
+        if note:
+            out += [f"_{cell(note)}_", ""]
+        return out
 
-        if findings:
-            out.append("### Findings")
-            out.append("")
-            budget = self.max_rows
-            for sev in [*SEVERITIES, *sorted(others)]:
-                group = [f for f in findings if f.severity == sev]
-                if not group or budget <= 0:
-                    continue
-                out.append(f"#### {SEVERITY_ICONS.get(sev, '')} {cell(sev)} ({len(group)})".replace("  ", " "))
-                out.append("")
-                out.append("| policy | resource | message | fix |")
-                out.append("|---|---|---|---|")
-                for f in group[:budget]:
-                    msg = cell(f.msg)
-                    if f.baseline == "new":
-                        msg = f"**new** {msg}"
-                    out.append(f"| {_policy(f)} | {_resource(f)} | {msg} | {cell(first_sentence(f.remediation, 120))} |")
-                budget -= min(len(group), budget)
-                out.append("")
-            shown = min(len(findings), self.max_rows)
-            if shown < len(findings):
-                out.append(f"_… and {len(findings) - shown} more findings (see the JSON or SARIF output)._")
-                out.append("")
+    def _rows(self, f: Finding) -> str:
+        msg = cell(f.msg)
+        if f.baseline == "new":
+            msg = f"**new** {msg}"
+        return f"| {_policy(f)} | {_resource(f)} | {msg} | {cell(first_sentence(safe_text(f.remediation), 120))} |"
 
+    def _capped(self, title: str, items: list[str], more: str) -> list[str]:
+        out = [title, ""] + items[: self.max_list_rows]
+        if len(items) > self.max_list_rows:
+            out += ["", f"_… and {count(len(items) - self.max_list_rows, more)}._"]
+        return out + [""]
+
+    def _tail(self, report: Report, waived: list[Finding]) -> list[str]:
+        out: list[str] = []
         if waived:
-            out.append(f"### Waived ({len(waived)})")
-            out.append("")
-            out.append("| policy | resource | reason | expires |")
-            out.append("|---|---|---|---|")
-            for f in waived[: self.max_waived_rows]:
+            rows = []
+            for f in waived:
                 w = f.waiver
-                out.append(
-                    f"| **{cell(f.policy_id)}** {cell(f.title)} | {_resource(f)} | "
-                    f"{cell(w.reason if w else '')} | {cell((w.expires or 'never') if w else '')} |"
-                )
-            if len(waived) > self.max_waived_rows:
-                out.append("")
-                out.append(f"_… and {len(waived) - self.max_waived_rows} more waived findings._")
+                rows.append(f"| **{cell(f.policy_id)}** {cell(f.title)} | {_resource(f)} | "
+                            f"{cell(w.reason if w else '')} | {cell((w.expires or 'never') if w else '')} |")
+            out += [f"### Waived ({len(waived)})", "", "| policy | resource | reason | expires |", "|---|---|---|---|",
+                    *rows[: self.max_list_rows]]
+            if len(rows) > self.max_list_rows:
+                out += ["", f"_… and {count(len(rows) - self.max_list_rows, 'more waived finding')}._"]
             out.append("")
-
         if report.fixed:
-            out.append(f"### Fixed since baseline ({len(report.fixed)})")
-            out.append("")
-            for item in report.fixed[: self.max_waived_rows]:
+            items = []
+            for item in report.fixed:
                 pid = item.get("policy_id") or item.get("policy") or ""
                 res = item.get("resource") if isinstance(item.get("resource"), dict) else {}
                 label = " ".join(str(x) for x in (res.get("type"), res.get("name"), res.get("id")) if x)
-                fp = item.get("fingerprint", "")
-                out.append(f"- {cell(pid)} {cell(label or fp)}".rstrip())
-            if len(report.fixed) > self.max_waived_rows:
-                out.append(f"- _… and {len(report.fixed) - self.max_waived_rows} more._")
-            out.append("")
-
+                items.append(f"- {cell(pid)} {cell(label or item.get('fingerprint', ''))}".rstrip())
+            out += self._capped(f"### Fixed since baseline ({len(report.fixed)})", items, "more fixed finding")
         if report.expired_waivers:
-            out.append("### Expired waivers")
-            out.append("")
-            for w in report.expired_waivers:
-                out.append(f"- {cell(w.policy)} {cell(w.resource or '*')}: expired {cell(w.expires)} ({cell(w.reason)})")
-            out.append("")
-
+            items = [f"- {cell(w.policy)} {cell(w.resource or '*')}: expired {cell(w.expires)} ({cell(w.reason)})"
+                     for w in report.expired_waivers]
+            out += self._capped("### Expired waivers", items, "more expired waiver")
         if report.warnings:
-            out.append("### Warnings")
-            out.append("")
-            for warning in report.warnings:
-                out.append(f"- {cell(warning)}")
-            out.append("")
+            items = [f"- {cell(first_sentence(w, 500) if len(w) > 500 else w)}" for w in report.warnings]
+            out += self._capped("### Warnings", items, "more warning")
+        return out
 
-        return "\n".join(out).rstrip("\n") + "\n"
+    # -- render --------------------------------------------------------------------------------
+    def render(self, report: Report, *, color: bool = False) -> str:
+        findings = sorted_findings(report.findings)
+        waived = sorted_findings(report.waived)
+        head = self._head(report, findings, waived)
+        tail = self._tail(report, waived)
+        rows = {id(f): self._rows(f) for f in findings}
+        groups: list[tuple[str, list[Finding]]] = []
+        for sev in [*SEVERITIES, *sorted({f.severity for f in findings} - set(SEVERITIES))]:
+            group = [f for f in findings if f.severity == sev]
+            if group:
+                groups.append((sev, group))
+        findings = [f for _, group in groups for f in group]  # the order rows are shown (and dropped) in
+
+        def assemble(keep: int) -> str:
+            """The document with the first `keep` finding rows (severity order) and a note for the rest."""
+            out = list(head)
+            if findings:
+                out += ["### Findings", ""]
+                left = keep
+                for sev, group in groups:
+                    if left <= 0:
+                        break
+                    out += [f"#### {SEVERITY_ICONS[sev] + ' ' if sev in SEVERITY_ICONS else ''}{cell(sev)} ({len(group)})",
+                            "", "| policy | resource | message | fix |", "|---|---|---|---|"]
+                    out += [rows[id(f)] for f in group[:left]]
+                    out.append("")
+                    left -= min(left, len(group))
+                if keep < len(findings):
+                    rest = severity_counts(findings[keep:])
+                    by = ", ".join(f"{n} {sev}" for sev, n in rest.items() if n)
+                    out += [f"_… {count(len(findings) - keep, 'more finding')} not shown ({by}) to stay within "
+                            f"GitHub's comment size; {self._pointer()}._", ""]
+            out += tail
+            return "\n".join(out).rstrip("\n") + "\n"
+
+        text = assemble(len(findings))
+        if md_length(text) <= self.max_chars:
+            return text
+        # Binary search the largest number of rows that fits (the length grows with the rows kept).
+        lo, hi = 0, len(findings) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if md_length(assemble(mid)) <= self.max_chars:
+                lo = mid
+            else:
+                hi = mid - 1
+        text = assemble(lo)
+        if md_length(text) <= self.max_chars:
+            return text
+        # Still too long without a single finding row (huge warning/waiver lists): cut at a line.
+        note = f"\n_… cut to stay within GitHub's comment size; {self._pointer()}._\n"
+        budget = self.max_chars - md_length(note)
+        out, used = [], 0
+        for line in text.splitlines():
+            n = md_length(line) + 1
+            if used + n > budget:
+                break
+            out.append(line)
+            used += n
+        return "\n".join(out) + note

@@ -15,6 +15,7 @@ ANSI escape codes are written and the width is a fixed 160 columns (deterministi
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter
 from io import StringIO
@@ -25,14 +26,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pdguard.findings import SEVERITIES, Finding, Report, severity_at_least
+from pdguard.findings import SEVERITIES, Finding, Report
 from pdguard.output._common import (
+    count,
     first_sentence,
+    gate_line,
     policy_titles,
+    report_summary,
     severity_counts,
     severity_index,
+    shown_note,
     sorted_findings,
 )
+from pdguard.textsafe import safe_text
 
 SEVERITY_STYLES: dict[str, str] = {
     "critical": "bold white on red",
@@ -41,15 +47,31 @@ SEVERITY_STYLES: dict[str, str] = {
     "low": "cyan",
     "info": "dim",
 }
+DEFAULT_WIDTH = 160
+
+
+def _t(value: object, style: str = "") -> Text:
+    """Untrusted data as rich Text: never markup, control/bidi characters neutralised."""
+    return Text(safe_text(value), style=style)
 
 
 def _resource_cell(f: Finding) -> Text:
     r = f.resource
-    text = Text(r.type, style="dim")
+    text = _t(r.type, "dim")
     if r.name:
-        text.append(f" {r.name}")
-    text.append(f" ({r.id})", style="dim")
+        text.append(f" {safe_text(r.name)}")
+    text.append(f" ({safe_text(r.id)})", style="dim")
     return text
+
+
+def output_width(color: bool) -> int:
+    """`COLUMNS` when set (pipes, CI logs), else the terminal's width on a terminal, else 160."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) >= 40:
+        return int(env)
+    if color:
+        return max(80, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return DEFAULT_WIDTH
 
 
 class TableOutput:
@@ -67,7 +89,7 @@ class TableOutput:
             force_terminal=color,
             no_color=not color,
             color_system="auto" if color else None,
-            width=self.width or (max(80, shutil.get_terminal_size((160, 24)).columns) if color else 160),
+            width=self.width or output_width(color),
             highlight=False,
             emoji=False,
             markup=False,
@@ -75,55 +97,58 @@ class TableOutput:
         )
 
     def _findings_table(self, title: str, findings: list[Finding]) -> Table:
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False)
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False,
+                      pad_edge=False)
         table.add_column("severity", no_wrap=True)
         table.add_column("policy", ratio=2)
         table.add_column("resource", ratio=2)
         table.add_column("message", ratio=3)
-        table.add_column("fix", ratio=2)
+        table.add_column("fix", ratio=3)
         for f in findings:
-            policy = Text(f.policy_id, style="bold")
-            policy.append(f" {f.title}")
-            msg = Text(f.msg)
+            policy = _t(f.policy_id, "bold")
+            policy.append(f" {safe_text(f.title)}")
+            msg = _t(f.msg)
             if f.baseline == "new":
                 msg = Text("[new] ", style="bold magenta") + msg
             table.add_row(
-                Text(f.severity, style=SEVERITY_STYLES.get(f.severity, "")),
+                _t(f.severity, SEVERITY_STYLES.get(f.severity, "")),
                 policy,
                 _resource_cell(f),
                 msg,
-                Text(first_sentence(f.remediation, 80)),
+                _t(first_sentence(safe_text(f.remediation), 400)),
             )
         return table
 
     def _policy_summary(self, report: Report, findings: list[Finding]) -> Table:
         titles = policy_titles(report)
         per_policy: Counter[tuple[str, str]] = Counter((f.severity, f.policy_id) for f in findings)
-        table = Table(title="findings per policy", title_justify="left", box=box.SIMPLE_HEAD)
+        table = Table(title="findings per policy", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("severity", no_wrap=True)
         table.add_column("policy")
         table.add_column("findings", justify="right")
         for (sev, pid), n in sorted(per_policy.items(), key=lambda kv: (severity_index(kv[0][0]), -kv[1], kv[0][1])):
-            label = Text(pid, style="bold")
-            label.append(f" {titles.get(pid, '')}")
-            table.add_row(Text(sev, style=SEVERITY_STYLES.get(sev, "")), label, str(n))
+            label = _t(pid, "bold")
+            label.append(f" {safe_text(titles.get(pid, ''))}")
+            table.add_row(_t(sev, SEVERITY_STYLES.get(sev, "")), label, str(n))
         return table
 
     def render(self, report: Report, *, color: bool = False) -> str:
         buf = StringIO()
         console = self._console(buf, color)
         meta = report.meta
+        s = report_summary(report)
         header = Text("pdguard", style="bold")
         if meta.get("account_subdomain"):
-            header.append(f" · account {meta['account_subdomain']}")
+            header.append(f" · account {safe_text(meta['account_subdomain'])}")
         if meta.get("scanned_at"):
-            header.append(f" · scanned {meta['scanned_at']}")
-        header.append(f" · {len(report.policies)} policies evaluated")
+            header.append(f" · scanned {safe_text(meta['scanned_at'])}")
+        header.append(f" · {count(len(report.policies), 'policy')} evaluated")
         console.print(header)
 
         findings = sorted_findings(report.findings)
         if not findings:
-            console.print(Text("No findings.", style="green"))
+            console.print(Text("No findings." if not s.hidden else "No findings at the severities shown.",
+                               style="green"))
         else:
             shown = findings
             if len(findings) > self.max_rows:
@@ -146,7 +171,7 @@ class TableOutput:
 
         if report.waived:
             waived = sorted_findings(report.waived)
-            table = Table(title=f"waived ({len(waived)})", title_justify="left", box=box.SIMPLE_HEAD)
+            table = Table(title=f"waived ({len(waived)})", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
             table.add_column("policy", no_wrap=True)
             table.add_column("resource")
             table.add_column("reason")
@@ -154,34 +179,36 @@ class TableOutput:
             for f in waived[: self.waived_rows]:
                 w = f.waiver
                 table.add_row(
-                    Text(f.policy_id),
+                    _t(f.policy_id),
                     _resource_cell(f),
-                    Text(first_sentence(w.reason, 80) if w else ""),
-                    Text((w.expires or "never") if w else ""),
+                    _t(first_sentence(safe_text(w.reason), 200) if w else ""),
+                    _t((w.expires or "never") if w else ""),
                 )
             console.print(table)
             if len(waived) > self.waived_rows:
-                console.print(Text(f"… and {len(waived) - self.waived_rows} more waived findings", style="italic"))
+                console.print(Text(f"… and {count(len(waived) - self.waived_rows, 'more waived finding')}",
+                                   style="italic"))
 
         for w in report.expired_waivers:
-            console.print(
-                Text(f"expired waiver: {w.policy} {w.resource or '*'} (expired {w.expires}): {w.reason}", style="yellow")
-            )
+            console.print(_t(f"expired waiver: {w.policy} {w.resource or '*'} (expired {w.expires}): {w.reason}",
+                             "yellow"))
         for warning in report.warnings:
-            console.print(Text(f"warning: {warning}", style="yellow"))
+            console.print(_t(f"warning: {warning}", "yellow"))
 
-        counts = severity_counts(findings)
+        counts = severity_counts(findings) if not s.shown_severities else {
+            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
         line = Text("findings: ", style="bold")
         for i, (sev, n) in enumerate(counts.items()):
             if i:
                 line.append(" · ")
-            line.append(f"{sev} {n}", style=SEVERITY_STYLES.get(sev, "") if n else "dim")
-        s = report.summary
-        failing = sum(1 for f in findings if severity_at_least(f.severity, s.fail_on))
-        line.append(f" · total {len(findings)} · waived {len(report.waived)}")
-        if s.fail_on != "none":
-            line.append(f" · failing (>= {s.fail_on}) {failing}")
+            line.append(f"{safe_text(sev)} {n}", style=SEVERITY_STYLES.get(sev, "") if n else "dim")
+        line.append(f" · total {s.total} · waived {s.waived or len(report.waived)} · {gate_line(s)}")
         console.print(line)
+        note = shown_note(s)
+        if note:
+            console.print(Text(note, style="italic"))
         if s.new is not None:
-            console.print(Text(f"baseline: new {s.new} · unchanged {s.unchanged or 0} · fixed {s.fixed or 0}"))
-        return buf.getvalue()
+            console.print(Text(f"baseline: new {s.new} · unchanged {s.unchanged or 0} · fixed {s.fixed or 0}"
+                               " (only new findings fail the gate)"))
+        # No trailing spaces (rich pads cells and titles to the table width).
+        return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
