@@ -141,19 +141,22 @@ def test_cli_diff_inventory_and_codify(store: Store, tmp_path: Path) -> None:
     register(main)
     runner = CliRunner()
     url = store.url
-    r = runner.invoke(main, ["diff", "--store", url, "--json"])
+    r = runner.invoke(main, ["diff", "--store", url, "--format", "json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["summary"]["added"] == 1
+    r = runner.invoke(main, ["diff", "--store", url, "--json"])  # the old spelling still works, with a note
+    assert r.exit_code == 0 and json.loads(r.stdout)["summary"]["added"] == 1
+    assert "--json is deprecated; use --format json" in r.stderr
     r = runner.invoke(main, ["diff", "1", "2", "--store", url])
     assert r.exit_code == 0 and "+ service PS4 billing" in r.output
 
     r = runner.invoke(main, ["inventory", "list", "--store", url, "--type", "service"])
     assert r.exit_code == 0 and "PS4" in r.output and "PS3" not in r.output
-    r = runner.invoke(main, ["inventory", "list", "--store", url, "--scan", "1", "--json"])
+    r = runner.invoke(main, ["inventory", "list", "--store", url, "--scan", "1", "--format", "json"])
     assert {a["id"] for a in json.loads(r.output)["assets"]} == {"PS1", "PS2", "PS3", "PU1"}
     r = runner.invoke(main, ["inventory", "show", "PS4", "--store", url])
     assert r.exit_code == 0 and "PDG-SVC-002" in r.output and '"name": "billing"' in r.output
-    r = runner.invoke(main, ["inventory", "show", "PS4", "--store", url, "--json"])
+    r = runner.invoke(main, ["inventory", "show", "PS4", "--store", url, "--format", "json"])
     assert json.loads(r.output)["findings"][0]["policy_id"] == "PDG-SVC-002"
     r = runner.invoke(main, ["inventory", "show", "NOPE", "--store", url])
     assert r.exit_code != 0 and isinstance(r.exception, StoreError)

@@ -4,8 +4,11 @@ Exit codes:
   0  no failing finding (or the command succeeded)
   1  failing findings at or above --fail-on (default: high); failing policy tests
   2  error: scan failed or incomplete (unless --allow-incomplete), authentication, engine or OPA
-     error, bad config, invalid policy, usage
+     error, bad config, invalid policy, usage, an output that cannot be written
   3  an input file (snapshot, baseline, state) that cannot be read
+
+Grammar shared by every subcommand (see pdguard.cligrammar): --format KIND[=FILE], -o/--output,
+--snapshot reads / --save-snapshot writes, --config and -v also after the subcommand.
 """
 
 from __future__ import annotations
@@ -20,16 +23,26 @@ from typing import Any
 import click
 
 from pdguard import __version__
+from pdguard.cligrammar import (
+    configure_logging,
+    deprecated,
+    echo_warning,
+    emit,
+    format_options,
+    install_global_options,
+    parse_formats,
+)
 from pdguard.config import DEFAULT_SETTINGS, Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, PdguardError
 from pdguard.findings import SEVERITIES
+from pdguard.textsafe import safe_text
 
 EXIT_HELP = """\b
 Exit codes:
   0  no failing finding
   1  failing findings at or above --fail-on (default high; 'none' never fails)
   2  error: scan failed or incomplete (see --allow-incomplete), auth, engine/OPA error,
-     bad config, invalid policy
+     bad config, invalid policy, usage, unwritable output
   3  an input file (snapshot, baseline, tfstate) that cannot be read
 """
 
@@ -50,26 +63,26 @@ class Ctx:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=EXIT_HELP)
 @click.version_option(__version__, prog_name="pdguard")
-@click.option("--config", "config_path", metavar="FILE", help="pdguard.yaml (default: ./pdguard.yaml or $PDGUARD_CONFIG).")
-@click.option("-v", "--verbose", count=True, help="Log API retries and rate-limit waits to stderr.")
+@click.option("--config", "config_path", metavar="FILE",
+              help="pdguard.yaml (default: ./pdguard.yaml or $PDGUARD_CONFIG). Also accepted after the subcommand.")
+@click.option("-v", "--verbose", count=True,
+              help="-v: log API retries and rate-limit waits; -vv: also every HTTP request. Also after the subcommand.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """pdguard: policy-as-code guardrails for PagerDuty.
 
     Scan an account into an inventory snapshot, evaluate Rego governance policies over it, and
-    report findings as a table, JSON, SARIF, JUnit or Markdown.
+    report findings as a table, JSON, SARIF, JUnit, Markdown or HTML.
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="pdguard: %(message)s")
-    if not verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(verbose)
     ctx.obj = Ctx(config_path, verbose)
 
 
 def scan_options_decorator(f: Any) -> Any:
     opts = [
-        click.option("--api-key", envvar="PAGERDUTY_API_KEY", show_envvar=True, metavar="KEY",
-                     help="REST API key (account or user token). Never printed or stored."),
+        click.option("--api-key", metavar="KEY",
+                     help="REST API key (account or user token). Never printed or stored. Order: --api-key, "
+                          "$PAGERDUTY_OAUTH_TOKEN, $PAGERDUTY_API_KEY, scan.api_key in pdguard.yaml."),
         click.option("--oauth", is_flag=True, help="The key is an OAuth access token (sent as Bearer)."),
         click.option("--region", type=click.Choice(["us", "eu"]), help="PagerDuty service region (default us)."),
         click.option("--api-url", metavar="URL", help="API base URL (proxies, the simulator)."),
@@ -125,21 +138,25 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
         where = save_scanned(doc, output, kw["allow_incomplete"])
     meta = doc["meta"]
     for w in meta["warnings"]:
-        click.echo(f"pdguard: warning: {w}", err=True)
+        echo_warning(w)
     if not kw["quiet"]:
         counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
         state = "complete" if meta["complete"] else "INCOMPLETE"
-        click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {where}", err=True)
+        click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {safe_text(where)}", err=True)
     require_complete(doc, kw["allow_incomplete"],
                      written=None if output == "-" else f"{where} ({output} {'left unchanged' if had else 'not written'})")
+    if not kw["quiet"] and output != "-":
+        click.echo(f"pdguard: evaluate it offline with: pdguard check --snapshot {safe_text(output)}", err=True)
 
 
 @cli.command()
-def schema() -> None:
+@click.option("-o", "--output", metavar="FILE", help="Write the schema to FILE instead of stdout.")
+def schema(output: str | None) -> None:
     """Print the JSON Schema of the snapshot document."""
     from pdguard.snapshot import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2))
+    emit(parse_formats(None, output, kinds=("json",), default="json"),
+         {"json": lambda: json.dumps(json_schema(), indent=2)}, what="schema")
 
 
 def _check_options(f: Any) -> Any:
@@ -171,16 +188,29 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
     return cfg.model_copy(update={"opa": opa})
 
 
+REPORT_KINDS = ("table", "json", "sarif", "junit", "markdown", "html")
+
+
+def _report_summary_line(report: Any, written: list[str]) -> str:
+    """`pdguard: 48 findings (9 high, 20 medium, 19 low), 9 failing (>= high) -> r.json, r.sarif`."""
+    from pdguard.output._common import count, gate_line, report_summary
+
+    s = report_summary(report)
+    by = ", ".join(f"{n} {sev}" for sev, n in s.by_severity.items() if n)
+    line = f"pdguard: {count(s.total, 'finding')}" + (f" ({by})" if by else "") + f", {gate_line(s)}"
+    if s.waived:
+        line += f", {s.waived} waived"
+    return line + (f" -> {', '.join(safe_text(w) for w in written)}" if written else "")
+
+
 @cli.command(epilog=EXIT_HELP)
-@click.option("--snapshot", metavar="FILE", help="Evaluate a saved snapshot instead of scanning.")
+@click.option("--snapshot", metavar="FILE", help="Evaluate this saved snapshot (read) instead of scanning.")
 @scan_options_decorator
 @_check_options
-@click.option("--format", "formats", multiple=True, metavar="FORMAT[=FILE]",
-              help="table|json|sarif|junit|markdown, repeatable; '=FILE' writes to a file.")
-@click.option("--output", metavar="FILE", help="File for the one --format given without '=FILE'.")
+@format_options(REPORT_KINDS, default="table")
 @click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), help="Fail (exit 1) at or above this severity (default high).")
 @click.option("--severity", "severities", multiple=True, type=click.Choice(list(SEVERITIES)),
-              help="Only report these severities (repeatable).")
+              help="Only list these severities (repeatable). Display only: the gate still counts every finding.")
 @click.option("--baseline", metavar="FILE", help="Earlier JSON report: only new findings fail the gate.")
 @click.option("--save-snapshot", metavar="FILE", help="Also write the scanned snapshot here.")
 @click.option("--tfstate", multiple=True, metavar="PATH", help="Terraform state (or `terraform show -json`) for IaC status.")
@@ -188,16 +218,22 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
 @click.option("--tfplan", metavar="FILE",
               help="`terraform show -json PLANFILE` output: evaluate the account as it will be after the apply.")
 @click.option("--sarif-category", metavar="NAME", help="SARIF runAutomationDetails category (default: account).")
+@click.option("--store", "store_url", metavar="URL", envvar="PDGUARD_STORE",
+              help="Inventory store to read the findings trend from (HTML report). Read only.")
 @click.pass_obj
 def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str | None, fail_on: str | None,
           severities: tuple[str, ...], baseline: str | None, save_snapshot: str | None, tfstate: tuple[str, ...],
-          tf_dir: tuple[str, ...], tfplan: str | None, sarif_category: str | None, **kw: Any) -> None:
-    """Scan (or read --snapshot), evaluate the policies, report, and gate on severity."""
+          tf_dir: tuple[str, ...], tfplan: str | None, sarif_category: str | None, store_url: str | None,
+          **kw: Any) -> None:
+    """Scan (or read --snapshot), evaluate the policies, report, and gate on severity.
+
+    --severity chooses what is listed, never what gates: the exit code always counts every
+    finding at or above --fail-on (only the new ones with --baseline).
+    """
     from pdguard.engine.base import InputRef
     from pdguard.pipeline import (
         check_document,
         gate,
-        parse_formats,
         render_outputs,
         require_complete,
         run_scan,
@@ -206,7 +242,8 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     from pdguard.pipeline import save_snapshot as write_snapshot
 
     cfg = _apply_engine_flags(obj.cfg, kw)
-    specs = parse_formats(formats, output)
+    specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    doc: dict[str, Any] | None = None
     if tfplan:  # a bad plan file fails before a scan
         from pdguard.inventory.plan import apply_plan, read_plan
 
@@ -243,28 +280,46 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"], policy_paths=list(kw["policies"]),
                             builtin=not kw["no_builtin"], fail_on=fail_on, severities=list(severities) or None,
                             baseline=baseline)
-    render_outputs(report, specs, sarif_category=sarif_category)
+    written = render_outputs(report, specs, sarif_category=sarif_category, document=doc, snapshot_path=snapshot,
+                             store_url=store_url, cfg=cfg)
     for w in report.warnings:
-        click.echo(f"pdguard: warning: {w}", err=True)
+        echo_warning(w)
+    if all(s.path not in (None, "-") for s in specs):  # nothing on stdout: say what happened
+        click.echo(_report_summary_line(report, written), err=True)
     sys.exit(gate(report))
 
 
 @cli.command()
-@click.option("--sarif", "sarif_path", default="pdguard-demo.sarif", show_default=True, metavar="FILE",
-              help="Where to write the SARIF report.")
-@click.option("--snapshot", "snapshot_out", metavar="FILE", help="Also keep the scanned snapshot.")
-@click.option("--format", "fmt", default="table", type=click.Choice(["table", "json", "markdown"]), show_default=True)
+@format_options(REPORT_KINDS, default="table")
+@click.option("--save-snapshot", metavar="FILE", help="Also write the scanned snapshot here.")
 @click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), default="high", show_default=True)
-def demo(sarif_path: str, snapshot_out: str | None, fmt: str, fail_on: str) -> None:
-    """Scan the bundled sample account (local simulator over HTTP), evaluate, report. No key or network."""
+@click.option("--sarif", "sarif_path", metavar="FILE", hidden=True, help="Deprecated: --format sarif=FILE.")
+@click.option("--snapshot", "snapshot_out", metavar="FILE", hidden=True, help="Deprecated: --save-snapshot FILE.")
+def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None, fail_on: str,
+         sarif_path: str | None, snapshot_out: str | None) -> None:
+    """Scan the bundled sample account (local simulator over HTTP), evaluate, report. No key or network.
+
+    Prints the table and writes pdguard-demo.sarif unless a sarif format is given
+    (e.g. --format html=demo.html --format sarif=demo.sarif).
+    """
     import secrets
 
+    from pdguard.cligrammar import FormatSpec
     from pdguard.engine.base import InputRef
-    from pdguard.pipeline import FormatSpec, check_document, gate, render_outputs, run_scan
+    from pdguard.pipeline import check_document, gate, render_outputs, run_scan
     from pdguard.pipeline import save_snapshot as write_snapshot
     from pdguard.scanner import ScanOptions
     from pdguard.simulator import sample_account, serve
 
+    if sarif_path:
+        deprecated("demo --sarif FILE", f"--format sarif={sarif_path}")
+        formats = (*formats, f"sarif={sarif_path}")
+    if snapshot_out:
+        deprecated("demo --snapshot FILE (it writes)", "--save-snapshot FILE (--snapshot always reads)")
+        save_snapshot = save_snapshot or snapshot_out
+    specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    if not any(s.name == "sarif" for s in specs):
+        specs.append(FormatSpec("sarif", "pdguard-demo.sarif"))
     token = secrets.token_hex(16)
     cfg = Config()
     with serve(sample_account(), tokens={token}) as server:
@@ -274,11 +329,12 @@ def demo(sarif_path: str, snapshot_out: str | None, fmt: str, fail_on: str) -> N
     meta = doc["meta"]
     counts = ", ".join(f"{v} {k}" for k, v in meta["counts"].items() if v)
     click.echo(f"pdguard demo: scanned {counts} in {result.requests} requests", err=True)
-    if snapshot_out:
-        write_snapshot(doc, snapshot_out)
+    if save_snapshot:
+        write_snapshot(doc, save_snapshot)
     report = check_document(InputRef(doc=doc), cfg, fail_on=fail_on)
-    render_outputs(report, [FormatSpec(fmt), FormatSpec("sarif", sarif_path)])
-    click.echo(f"pdguard demo: SARIF written to {sarif_path}", err=True)
+    written = render_outputs(report, specs, document=doc)
+    if written:
+        click.echo(f"pdguard demo: written {', '.join(safe_text(w) for w in written)}", err=True)
     sys.exit(gate(report))
 
 
@@ -372,12 +428,16 @@ def policy() -> None:
 @click.argument("paths", nargs=-1)
 @click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True)
 @click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL")
-@click.option("-v", "--verbose", is_flag=True, help="List every test, not only failures.")
 @click.pass_obj
-def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | None, verbose: bool) -> None:
-    """Run the test_* rules of *_test.rego files (default: the built-in library), like `opa test`."""
+def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | None) -> None:
+    """Run the test_* rules of *_test.rego files (default: the built-in library), like `opa test`.
+
+    -v (the global verbosity, before or after `test`) lists every test, not only failures.
+    """
     from pdguard.engine.loader import load_policies
     from pdguard.evaluate import make_engine
+
+    verbose = obj.verbose > 0
 
     ps = load_policies(list(paths), builtin=not paths, tests=True)
     eng = make_engine(obj.cfg, engine, opa_url)
@@ -391,10 +451,10 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
     for r in results:
         if verbose or not r.passed:
             if r.file != current:
-                click.echo(f"{r.file}:")
+                click.echo(f"{safe_text(r.file)}:")
                 current = r.file
             status = "PASS" if r.passed else "FAIL"
-            click.echo(f"  data.{r.package}.{r.name}: {status}" + (f" ({r.error})" if r.error else ""))
+            click.echo(safe_text(f"  data.{r.package}.{r.name}: {status}" + (f" ({r.error})" if r.error else "")))
     click.echo("-" * 60)
     click.echo(f"PASS: {len(results) - len(failed)}/{len(results)}" + (f"\nFAIL: {len(failed)}/{len(results)}" if failed else ""))
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
@@ -429,21 +489,45 @@ def policy_doc(paths: tuple[str, ...], output: str | None, check_file: str | Non
 
 
 @policy.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--policy", "policies", multiple=True, metavar="PATH", help="Also list the policies under PATH (repeatable).")
+@click.option("--no-builtin", is_flag=True, help="Do not list the built-in library.")
+@format_options(("table", "json"), default="table")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Deprecated: --format json.")
 @click.pass_obj
-def policy_list(obj: Ctx, as_json: bool) -> None:
-    """List the built-in policies with their id, severity and whether they are enabled."""
+def policy_list(obj: Ctx, policies: tuple[str, ...], no_builtin: bool, formats: tuple[str, ...],
+                output: str | None, as_json: bool) -> None:
+    """List policies (built-in and --policy PATH) with their id, effective severity and whether they are
+    enabled, as pdguard.yaml sets them (severity overrides, enabled switches)."""
     from pdguard.engine.loader import load_policies
     from pdguard.evaluate import enabled_policies
 
-    ps = load_policies([], builtin=True)
-    enabled = {m.info.id for m in enabled_policies(ps, obj.cfg) if m.info}
-    infos = sorted(ps.infos(), key=lambda i: i.id)
     if as_json:
-        click.echo(json.dumps([{**i.model_dump(), "enabled": i.id in enabled} for i in infos], indent=2))
-        return
-    for i in infos:
-        click.echo(f"{i.id:<14} {i.severity:<8} {'on ' if i.id in enabled else 'off'}  {i.title}")
+        deprecated("--json", "--format json")
+        formats = (*formats, "json")
+    specs = parse_formats(formats, output, kinds=("table", "json"))
+    ps = load_policies(list(policies), builtin=not no_builtin)
+    builtin_files = {m.path for m in load_policies([], builtin=True).policies} if not no_builtin else set()
+    cfg = obj.cfg
+    enabled = {m.info.id for m in enabled_policies(ps, cfg) if m.info}
+    rows = []
+    for i in sorted(ps.infos(), key=lambda i: i.id):
+        switch = cfg.policies.get(i.id)
+        effective = (switch.severity if switch and switch.severity else None) or i.severity
+        rows.append({**i.model_dump(), "severity": effective, "default_severity": i.severity,
+                     "enabled": i.id in enabled, "builtin": i.file in builtin_files})
+
+    def table() -> str:
+        width = max([len(r["id"]) for r in rows] + [2])
+        lines = []
+        for r in rows:
+            sev = r["severity"] + ("*" if r["severity"] != r["default_severity"] else "")
+            lines.append(safe_text(f"{r['id']:<{width}}  {sev:<9} {'on ' if r['enabled'] else 'off'}  {r['title']}")
+                         + ("" if r["builtin"] else f"  ({safe_text(r['file'])})"))
+        if any(r["severity"] != r["default_severity"] for r in rows):
+            lines.append("* severity overridden in pdguard.yaml")
+        return "\n".join(lines) if lines else "no policies"
+
+    emit(specs, {"table": table, "json": lambda: json.dumps(rows, indent=2, ensure_ascii=False)}, what="policy list")
 
 
 @cli.group("config")
@@ -487,6 +571,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+install_global_options(cli)  # --config and -v after any subcommand (keep this after every add_command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -494,7 +579,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="pdguard", standalone_mode=False)
     except PdguardError as exc:
-        click.echo(f"pdguard: error: {exc}", err=True)
+        click.echo(f"pdguard: error: {safe_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("pdguard: aborted", err=True)
@@ -507,9 +592,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
+    except OSError as exc:  # e.g. a full disk or a permission problem outside the file helpers
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"pdguard: error: {safe_text(where)}{safe_text(exc.strerror or exc)}", err=True)
+        sys.exit(EXIT_ERROR)
     except Exception as exc:  # a bug: still one line, unless debugging
         if os.environ.get("PDGUARD_DEBUG"):
             raise
-        click.echo(f"pdguard: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", err=True)
+        click.echo(f"pdguard: internal error: {type(exc).__name__}: {safe_text(exc)[:300]}", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK)

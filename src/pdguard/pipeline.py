@@ -6,15 +6,16 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pdguard.cligrammar import FormatSpec
+from pdguard.cligrammar import parse_formats as _parse_formats
 from pdguard.config import Config
 from pdguard.engine.base import Engine, InputRef
 from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
-from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine
+from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine, show_only
 from pdguard.fileout import write_output
 from pdguard.findings import Report
 from pdguard.output import get_output
@@ -28,7 +29,9 @@ OAUTH_ENV = "PAGERDUTY_OAUTH_TOKEN"
 
 
 def resolve_api_key(cfg: Config, flag: str | None, oauth: bool) -> tuple[str, str]:
-    """(key, auth type): flag > PAGERDUTY_OAUTH_TOKEN / PAGERDUTY_API_KEY > pdguard.yaml."""
+    """(key, auth type), first found: --api-key > $PAGERDUTY_OAUTH_TOKEN (Bearer) > $PAGERDUTY_API_KEY >
+    `scan.api_key` in pdguard.yaml. `--oauth` sends a key from the flag, $PAGERDUTY_API_KEY or the file as
+    an OAuth Bearer token. (The README documents this order.)"""
     if flag:
         return flag, "bearer" if oauth else "token"
     if os.environ.get(OAUTH_ENV):
@@ -138,14 +141,16 @@ def _progress(quiet: bool) -> Iterator[Any]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description:<22}"), TextColumn("{task.fields[n]:>8} items"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
+    # transient: the spinner lines are cleared when the scan ends (nothing left above the table)
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description:<22}"), TextColumn("{task.fields[n]:>14}"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
         tasks: dict[str, Any] = {}
 
         def update(collection: str, n: int, total: int | None) -> None:
+            label = f"{n:,} item" + ("" if n == 1 else "s")
             if collection not in tasks:
-                tasks[collection] = progress.add_task(collection, total=None, n=0)
-            progress.update(tasks[collection], n=n)
+                tasks[collection] = progress.add_task(collection, total=None, n=label)
+            progress.update(tasks[collection], n=label)
 
         yield update
 
@@ -161,41 +166,51 @@ def save_snapshot(doc: dict[str, Any], path: str) -> None:
     write_output(path, dump_document(doc), what="snapshot")
 
 
-@dataclass
-class FormatSpec:
-    name: str
-    path: str | None = None
-
-
 def parse_formats(values: tuple[str, ...], output: str | None) -> list[FormatSpec]:
-    specs = []
-    for v in values or ("table",):
-        name, _, path = v.partition("=")
-        get_output(name)  # validates the name
-        specs.append(FormatSpec(name, path or None))
-    if output:
-        open_specs = [s for s in specs if s.path is None]
-        if len(open_specs) != 1:
-            raise ConfigError("--output applies to exactly one --format without '=FILE'")
-        open_specs[0].path = output
-    stdout = [s for s in specs if s.path is None]
-    if len(stdout) > 1:
-        raise ConfigError("only one --format can go to standard output; give the others a file: --format sarif=out.sarif")
-    return specs
+    """`check`'s `--format KIND[=FILE]` / `-o FILE` (see :func:`pdguard.cligrammar.parse_formats`)."""
+    from pdguard.output.base import FORMATS
+
+    return _parse_formats(values, output, kinds=tuple(FORMATS), default="table")
 
 
-def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: str | None = None) -> None:
+def _full_report_pointer(specs: list[FormatSpec]) -> str | None:
+    """The file a truncated Markdown report points at: the HTML, JSON or SARIF file of the same run."""
+    for kind in ("html", "json", "sarif"):
+        for s in specs:
+            if s.name == kind and s.path not in (None, "-"):
+                return s.path
+    return None
+
+
+def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: str | None = None,
+                   document: dict[str, Any] | None = None, snapshot_path: str | None = None,
+                   store_url: str | None = None, cfg: Config | None = None) -> list[str]:
+    """Render every spec to stdout or its file (:func:`pdguard.fileout.write_output`); returns the files.
+
+    The HTML report also reads the snapshot (`document`, else `snapshot_path`) for teams and links,
+    and with `store_url` the findings trend of the stored scans."""
+    written: list[str] = []
     for spec in specs:
         out = get_output(spec.name)
         if spec.name == "sarif" and sarif_category:
             out.category = sarif_category  # type: ignore[attr-defined]
-        color = spec.path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        if spec.name == "markdown":
+            out.full_report = _full_report_pointer(specs)  # type: ignore[attr-defined]
+        if spec.name == "html":
+            from pdguard.output.html import html_context
+
+            out.context = html_context(document=document, snapshot_path=snapshot_path,  # type: ignore[attr-defined]
+                                       store_url=store_url, cfg=cfg, report=report)
+        to_stdout = spec.path is None or spec.path == "-"
+        color = to_stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         text = out.render(report, color=color)
-        if spec.path is None:
+        if to_stdout:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
         else:
             write_output(spec.path, text, what=f"{spec.name} report")
+            written.append(spec.path)
+    return written
 
 
 def check_document(
@@ -205,11 +220,11 @@ def check_document(
 ) -> Report:
     eng = engine or make_engine(cfg, engine_name, opa_url)
     base = load_baseline(baseline) if baseline else None  # read before evaluating: fail fast
-    report = evaluate(input_ref, cfg, engine=eng, policy_paths=policy_paths, builtin=builtin,
-                      fail_on=fail_on, severities=severities)
+    report = evaluate(input_ref, cfg, engine=eng, policy_paths=policy_paths, builtin=builtin, fail_on=fail_on)
     if base is not None:
         report = apply_baseline(report, base)
-    return report
+    # --severity filters what is shown, never what gates: applied last, the summary keeps every finding.
+    return show_only(report, severities)
 
 
 def gate(report: Report) -> int:

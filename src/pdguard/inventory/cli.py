@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from pdguard.cligrammar import deprecated, emit, format_options, parse_formats
+
 
 def _config(ctx: click.Context) -> Any:
     obj = ctx.find_root().obj
@@ -45,11 +47,29 @@ store_option = click.option(
 )
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def _specs(formats: tuple[str, ...], output: str | None, as_json: bool, kinds: tuple[str, ...] = ("table", "json"),
+           default: str = "table") -> Any:
+    """`--format KIND[=FILE]` / `-o`, with the deprecated `--json` as `--format json`."""
+    if as_json:
+        deprecated("--json", "--format json")
+        formats = (*formats, "json")
+    return parse_formats(formats, output, kinds=kinds, default=default)
+
+
+scan_id_option = click.option("--scan", "scan_id", type=click.IntRange(1, 2**63 - 1), metavar="ID",
+                              help="Scan id (default: latest complete scan).")
+json_flag = click.option("--json", "as_json", is_flag=True, hidden=True, help="Deprecated: --format json.")
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
+    """Aligned columns; cells are untrusted (names from PagerDuty): control/bidi characters neutralised."""
+    from pdguard.textsafe import safe_text
+
+    rows = [[safe_text(c) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in rows:
         for i, c in enumerate(r):
@@ -67,19 +87,22 @@ def inventory() -> None:
 
 @inventory.command("scans")
 @store_option
-@click.option("--limit", type=click.IntRange(1), default=None, help="Newest N scans only.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.option("--limit", type=click.IntRange(1, 2**31 - 1), default=None, help="Newest N scans only.")
+@format_options(("table", "json"))
+@json_flag
 @click.pass_context
-def scans_cmd(ctx: click.Context, store_url: str | None, limit: int | None, as_json: bool) -> None:
+def scans_cmd(ctx: click.Context, store_url: str | None, limit: int | None, formats: tuple[str, ...],
+              output: str | None, as_json: bool) -> None:
     """List stored scans, newest first."""
+    specs = _specs(formats, output, as_json)
     with _open_store(ctx, store_url) as store:
         scans = store.list_scans(limit=limit)
-    if as_json:
-        _echo_json(scans)
-        return
+    emit(specs, {"table": lambda: _scans_table(scans), "json": lambda: _json(scans)}, what="scan list")
+
+
+def _scans_table(scans: list[dict[str, Any]]) -> str:
     if not scans:
-        click.echo("no scans stored yet")
-        return
+        return "no scans stored yet"
     rows = [
         [
             str(s["id"]),
@@ -91,79 +114,94 @@ def scans_cmd(ctx: click.Context, store_url: str | None, limit: int | None, as_j
         ]
         for s in scans
     ]
-    click.echo(_table(rows, ["SCAN", "SCANNED AT", "ACCOUNT", "COMPLETE", "ASSETS", "FINDINGS"]))
+    return _table(rows, ["SCAN", "SCANNED AT", "ACCOUNT", "COMPLETE", "ASSETS", "FINDINGS"])
 
 
 @inventory.command("list")
 @store_option
 @click.option("--type", "asset_type", metavar="TYPE", help="Only this asset type (service, user, …).")
-@click.option("--scan", "scan_id", type=int, metavar="ID", help="Scan id (default: latest complete scan).")
-@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@scan_id_option
+@format_options(("table", "json"))
+@json_flag
 @click.pass_context
-def list_cmd(ctx: click.Context, store_url: str | None, asset_type: str | None, scan_id: int | None, as_json: bool) -> None:
+def list_cmd(ctx: click.Context, store_url: str | None, asset_type: str | None, scan_id: int | None,
+             formats: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """List the assets of a stored scan."""
+    specs = _specs(formats, output, as_json)
     with _open_store(ctx, store_url) as store:
         scan = store.require_scan(scan_id)
         assets = store.assets(scan["id"], type=asset_type)
-    if as_json:
-        _echo_json({"scan": {k: scan[k] for k in ("id", "scanned_at", "account", "complete")}, "assets": assets})
-        return
-    click.echo(f"scan {scan['id']} ({scan['scanned_at']}): {len(assets)} asset(s)")
-    if assets:
-        click.echo(_table([[a["type"], a["id"], a["name"] or ""] for a in assets], ["TYPE", "ID", "NAME"]))
+
+    def table() -> str:
+        from pdguard.output._common import count
+        from pdguard.textsafe import safe_text
+
+        head = safe_text(f"scan {scan['id']} ({scan['scanned_at']}): {count(len(assets), 'asset')}")
+        if not assets:
+            return head
+        return head + "\n" + _table([[a["type"], a["id"], a["name"] or ""] for a in assets], ["TYPE", "ID", "NAME"])
+
+    doc = {"scan": {k: scan[k] for k in ("id", "scanned_at", "account", "complete")}, "assets": assets}
+    emit(specs, {"table": table, "json": lambda: _json(doc)}, what="asset list")
 
 
 @inventory.command("show")
 @store_option
 @click.argument("asset_id")
-@click.option("--scan", "scan_id", type=int, metavar="ID", help="Scan id (default: latest complete scan).")
+@scan_id_option
 @click.option("--type", "asset_type", metavar="TYPE", help="Asset type, when an id is ambiguous.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@format_options(("table", "json"))
+@json_flag
 @click.pass_context
 def show_cmd(
-    ctx: click.Context, store_url: str | None, asset_id: str, scan_id: int | None, asset_type: str | None, as_json: bool
+    ctx: click.Context, store_url: str | None, asset_id: str, scan_id: int | None, asset_type: str | None,
+    formats: tuple[str, ...], output: str | None, as_json: bool,
 ) -> None:
     """Show one asset: its stored configuration and its findings."""
     from pdguard.inventory.store import StoreError
+    from pdguard.textsafe import safe_text
 
+    specs = _specs(formats, output, as_json)
     with _open_store(ctx, store_url) as store:
         scan = store.require_scan(scan_id)
         asset = store.asset(asset_id, scan["id"], type=asset_type)
     if asset is None:
-        raise StoreError(f"no asset {asset_id} in scan {scan['id']}")
-    if as_json:
-        _echo_json(asset)
-        return
-    click.echo(f"{asset['type']} {asset['id']}  {asset['name'] or ''}".rstrip())
-    click.echo(f"scan {asset['scan_id']} ({scan['scanned_at']}), content hash {asset['content_hash']}")
-    findings = asset["findings"]
-    click.echo(f"findings: {len(findings)}")
-    for f in findings:
-        waived = " (waived)" if f.get("waived") else ""
-        click.echo(f"  [{f.get('severity')}] {f.get('policy_id')}: {f.get('msg')}{waived}")
-    click.echo("config:")
-    click.echo(json.dumps(asset["config"], indent=2, ensure_ascii=False, sort_keys=True))
+        raise StoreError(f"no asset {safe_text(asset_id)} in scan {scan['id']}")
+
+    def table() -> str:
+        lines = [safe_text(f"{asset['type']} {asset['id']}  {asset['name'] or ''}"),
+                 safe_text(f"scan {asset['scan_id']} ({scan['scanned_at']}), content hash {asset['content_hash']}")]
+        findings = asset["findings"]
+        lines.append(f"findings: {len(findings)}")
+        for f in findings:
+            waived = " (waived)" if f.get("waived") else ""
+            lines.append("  " + safe_text(f"[{f.get('severity')}] {f.get('policy_id')}: {f.get('msg')}{waived}"))
+        lines.append("config:")
+        lines.append(safe_text(json.dumps(asset["config"], indent=2, ensure_ascii=False, sort_keys=True), multiline=True))
+        return "\n".join(lines)
+
+    emit(specs, {"table": table, "json": lambda: _json(asset)}, what="asset")
 
 
 @click.command("diff")
 @store_option
-@click.argument("scan_a", type=int, required=False)
-@click.argument("scan_b", type=int, required=False)
-@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.argument("scan_a", type=click.IntRange(1, 2**63 - 1), required=False)
+@click.argument("scan_b", type=click.IntRange(1, 2**63 - 1), required=False)
+@format_options(("text", "json"), default="text")
+@json_flag
 @click.pass_context
-def diff_cmd(ctx: click.Context, store_url: str | None, scan_a: int | None, scan_b: int | None, as_json: bool) -> None:
+def diff_cmd(ctx: click.Context, store_url: str | None, scan_a: int | None, scan_b: int | None,
+             formats: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """What changed between two stored scans (default: the previous complete scan vs the latest).
 
     With one id, compares that scan with the latest complete scan.
     """
     from pdguard.inventory.diff import diff_scans, render_text
 
+    specs = _specs(formats, output, as_json, kinds=("text", "json"), default="text")
     with _open_store(ctx, store_url) as store:
         result = diff_scans(store, scan_a, scan_b)
-    if as_json:
-        _echo_json(result)
-    else:
-        click.echo(render_text(result), nl=False)
+    emit(specs, {"text": lambda: render_text(result), "json": lambda: _json(result)}, what="diff")
 
 
 @click.command("codify")
@@ -208,8 +246,11 @@ def codify_cmd(
         from pdguard.fileout import write_output
 
         write_output(output, text, what="Terraform")
+        from pdguard.output._common import count
+        from pdguard.textsafe import safe_text
+
         n = text.count("\nimport {") + text.startswith("import {")
-        click.echo(f"pdguard: {n} import block(s) written to {output}", err=True)
+        click.echo(f"pdguard: {count(n, 'import block')} written to {safe_text(output)}", err=True)
     else:
         click.echo(text, nl=False)
 

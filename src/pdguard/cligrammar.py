@@ -1,0 +1,174 @@
+"""The CLI grammar every subcommand shares (`pdguard.cligrammar`): one way to say things.
+
+* ``--format KIND[=FILE]`` (repeatable) wherever the output can be chosen; ``-o/--output FILE``
+  for the one format given without ``=FILE``; at most one format goes to standard output.
+  :func:`format_options` adds both; :func:`parse_formats` turns them into :class:`FormatSpec`\\s;
+  :func:`emit` renders each to stdout or (through :func:`pdguard.fileout.write_output`) a file.
+* ``--snapshot FILE`` always *reads* a snapshot; ``--save-snapshot FILE`` writes one.
+* Global options (``--config FILE``, ``-v/--verbose``) are accepted before or after the
+  subcommand: :func:`install_global_options` adds them to every subcommand of a group.
+  ``-v``: retries and rate-limit waits (and warnings, always shown); ``-vv``: every HTTP request.
+* Old spellings keep working and print a one-line note on stderr: :func:`deprecated`.
+
+Usage in a command::
+
+    @click.command()
+    @format_options(("table", "json"), default="table")
+    def cmd(formats, output): ...
+        specs = parse_formats(formats, output, kinds=("table", "json"), default="table")
+        emit(specs, {"table": lambda: text, "json": lambda: json_text})
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from pdguard.errors import ConfigError
+from pdguard.textsafe import SafeFormatter, safe_text
+
+_warned: set[str] = set()
+
+
+@dataclass
+class FormatSpec:
+    """One requested output: a format name and a file (None: standard output)."""
+
+    name: str
+    path: str | None = None
+
+
+def parse_formats(values: Sequence[str] | None, output: str | None, *, kinds: Iterable[str],
+                  default: str | Sequence[str] = "table", option: str = "--format") -> list[FormatSpec]:
+    """``--format KIND[=FILE]`` values (+ ``-o FILE`` for the one without a file) → specs.
+
+    Unknown kinds, an empty ``=``, several formats on stdout, or ``-o`` with no (or several)
+    file-less formats are one-line :class:`ConfigError`\\s (exit 2).
+    """
+    known = list(kinds)
+    defaults = [default] if isinstance(default, str) else list(default)
+    specs: list[FormatSpec] = []
+    for v in values or defaults:
+        name, eq, path = v.partition("=")
+        name = name.strip().lower()
+        if name not in known:
+            raise ConfigError(f"{option}: unknown output format '{safe_text(name)}' (choose from {', '.join(known)})")
+        if eq and not path:
+            raise ConfigError(f"{option} {name}=: the file name is missing (use {name}=FILE, or {name} for stdout)")
+        specs.append(FormatSpec(name, path or None))
+    if output:
+        open_specs = [s for s in specs if s.path is None]
+        if len(open_specs) != 1:
+            raise ConfigError("-o/--output applies to exactly one --format given without '=FILE'")
+        open_specs[0].path = output
+    stdout = [s for s in specs if s.path is None or s.path == "-"]
+    if len(stdout) > 1:
+        raise ConfigError(f"only one {option} can go to standard output; give the others a file: "
+                          f"{option} {stdout[-1].name}=FILE")
+    return specs
+
+
+def format_options(kinds: Sequence[str], *, default: str = "table", output_help: str | None = None) -> Callable[[Any], Any]:
+    """Add ``--format KIND[=FILE]`` (repeatable, param ``formats``) and ``-o/--output FILE``."""
+
+    def deco(f: Any) -> Any:
+        f = click.option("-o", "--output", "output", metavar="FILE",
+                         help=output_help or "Write the format given without '=FILE' to FILE (atomically).")(f)
+        f = click.option("--format", "formats", multiple=True, metavar="KIND[=FILE]",
+                         help=f"{'|'.join(kinds)} (default {default}); repeatable; '=FILE' writes that one to a "
+                              "file.")(f)
+        return f
+
+    return deco
+
+
+def emit(specs: list[FormatSpec], renderers: dict[str, Callable[[], str]], *, what: str = "output") -> list[str]:
+    """Render each spec (once per kind) to stdout or its file; returns the files written."""
+    from pdguard.fileout import write_output
+
+    cache: dict[str, str] = {}
+    written: list[str] = []
+    for spec in specs:
+        if spec.name not in cache:
+            cache[spec.name] = renderers[spec.name]()
+        text = cache[spec.name]
+        if not text.endswith("\n"):
+            text += "\n"
+        if spec.path is None or spec.path == "-":
+            click.echo(text, nl=False)
+        else:
+            write_output(spec.path, text, what=f"{spec.name} {what}")
+            written.append(spec.path)
+    return written
+
+
+def deprecated(old: str, new: str) -> None:
+    """One note per old spelling (per invocation) on stderr; the old spelling still works."""
+    ctx = click.get_current_context(silent=True)
+    seen = ctx.find_root().meta.setdefault("pdguard.deprecated", set()) if ctx else _warned
+    if old in seen:
+        return
+    seen.add(old)
+    click.echo(f"pdguard: note: {old} is deprecated; use {new}", err=True)
+
+
+def echo_warning(message: str) -> None:
+    click.echo(f"pdguard: warning: {safe_text(message)}", err=True)
+
+
+# ------------------------------------------------------------------------------ verbosity / logging
+
+def configure_logging(verbose: int) -> None:
+    """0: warnings and errors; 1 (-v): + API retries and rate-limit waits; 2 (-vv): + every HTTP request.
+
+    Log lines go to stderr with the message neutralised (one line, no control/bidi characters)."""
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if getattr(h, "_pdguard", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler._pdguard = True  # type: ignore[attr-defined]
+        handler.setFormatter(SafeFormatter("pdguard: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("pdguard").setLevel(logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if verbose >= 2:
+        logging.getLogger("httpx").setLevel(logging.INFO)  # one line per request
+
+
+def _root_obj(ctx: click.Context) -> Any:
+    return ctx.find_root().obj
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    obj = _root_obj(ctx)
+    if value is not None and obj is not None:
+        obj.config_path = value
+        obj._cfg = None
+
+
+def _add_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    obj = _root_obj(ctx)
+    if value and obj is not None:
+        obj.verbose += value
+        configure_logging(obj.verbose)
+
+
+def install_global_options(group: click.Group) -> None:
+    """Accept the group's ``--config`` and ``-v`` after every subcommand too (``pdguard check -v``)."""
+    for cmd in group.commands.values():
+        names = {n for p in cmd.params for n in getattr(p, "opts", [])}
+        if "--config" not in names:
+            cmd.params.append(click.Option(["--config"], metavar="FILE", expose_value=False, callback=_set_config,
+                                           help="pdguard.yaml (also accepted before the subcommand)."))
+        if "-v" not in names and "--verbose" not in names:
+            cmd.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_add_verbose,
+                                           help="-v: API retries and waits; -vv: every request."))
+        if isinstance(cmd, click.Group):
+            install_global_options(cmd)
