@@ -743,6 +743,25 @@ class Store:
                 out.append(d)
         return out
 
+    def finding_trend(self, limit: int = 60) -> list[dict[str, Any]]:
+        """The newest `limit` scans, oldest first, with their active (not waived) findings by severity:
+        ``[{id, scanned_at, complete, total, by_severity: {severity: n}}]`` (the HTML report's chart)."""
+        with self.engine.connect() as conn:
+            scans = conn.execute(
+                sa.select(scans_t.c.id, scans_t.c.scanned_at, scans_t.c.complete)
+                .order_by(scans_t.c.id.desc()).limit(limit)
+            ).all()
+            ids = [r.id for r in scans]
+            counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+            if ids:
+                q = (sa.select(findings_t.c.scan_id, findings_t.c.severity, sa.func.count())
+                     .where(findings_t.c.scan_id.in_(ids), findings_t.c.waived.is_(False))
+                     .group_by(findings_t.c.scan_id, findings_t.c.severity))
+                for scan_id, severity, n in conn.execute(q):
+                    counts[scan_id][str(severity)] = int(n)
+        return [{"id": r.id, "scanned_at": r.scanned_at, "complete": bool(r.complete),
+                 "total": sum(counts[r.id].values()), "by_severity": counts[r.id]} for r in reversed(scans)]
+
     def _resolve_scan_id(self, scan_id: int | None) -> int | None:
         if scan_id is not None:
             return int(scan_id)

@@ -20,6 +20,7 @@ FORMATS: dict[str, str] = {
     "sarif": "pdguard.output.sarif:SarifOutput",
     "junit": "pdguard.output.junit:JUnitOutput",
     "markdown": "pdguard.output.markdown:MarkdownOutput",
+    "html": "pdguard.output.html:HTMLOutput",
 }
 
 

@@ -1,0 +1,231 @@
+"""HTML report: self-contained, escaped, grouped by policy and team, trend from the store — and it
+works in a real browser (Debian's chromium + chromium-driver, driven by selenium; never downloaded).
+
+The browser test skips with a reason when chromium, chromedriver or selenium is missing, unless
+PDGUARD_REQUIRE_BROWSER=1 (set by .ci/run after it installed them): then it must run.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from report_fixtures import make_finding, sample_report
+
+from pdguard.findings import Report
+from pdguard.inventory.store import Store
+from pdguard.output import get_output
+from pdguard.output.html import HTMLContext, HTMLOutput, index_document
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+TOKEN = "pd-html-T0KEN-never-shown"
+
+
+def test_registered() -> None:
+    assert isinstance(get_output("html"), HTMLOutput)
+
+
+def test_self_contained_and_escaped() -> None:
+    report = sample_report(baseline=True)
+    report.findings.append(make_finding("PDG-SVC-001", "service", "PXSS001", "<script>alert(1)</script>\x1b[2J",
+                                        'msg "</td><img src=x onerror=alert(2)>'))
+    ctx = HTMLContext(links={("service", "PXSS001"): "javascript:alert(3)",
+                             ("service", "PSVC003"): "https://acme.pagerduty.com/service-directory/PSVC003"},
+                      teams={("service", "PSVC003"): ["Payments"]})
+    text = HTMLOutput(context=ctx).render(report)
+    assert text.startswith("<!doctype html>")
+    assert "default-src 'none'" in text  # CSP: nothing may be fetched
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", text, re.I)  # no external resource
+    assert "<script>alert(1)" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\\x1b[2J" in text
+    assert "javascript:" not in text
+    assert 'href="https://acme.pagerduty.com/service-directory/PSVC003"' in text
+    assert "\x1b" not in text
+    assert "Baseline: 3 new · 4 unchanged · 1 fixed" in text
+    assert "Fixed since the baseline (1)" in text and "Waived findings" in text and "Expired waivers" in text
+
+
+def test_teams_from_a_snapshot() -> None:
+    doc = {"teams": [{"id": "PT1", "name": "Payments"}, {"id": "PT2", "name": "Search"}],
+           "services": [{"id": "PS1", "teams": [{"id": "PT1", "type": "team_reference", "summary": "Payments"}],
+                         "html_url": "https://acme.pagerduty.com/service-directory/PS1"}],
+           "escalation_policies": [{"id": "PE1", "teams": [{"id": "PT2", "type": "team_reference"}]}],
+           "incidents": [{"id": "Q1", "service": {"id": "PS1", "type": "service_reference"}}],
+           "business_services": [{"id": "PB1", "team": {"id": "PT2", "type": "team_reference"}}]}
+    ctx = index_document(doc)
+    assert ctx.teams[("service", "PS1")] == ["Payments"]
+    assert ctx.teams[("escalation_policy", "PE1")] == ["Search"]
+    assert ctx.teams[("incident", "Q1")] == ["Payments"]  # through its service
+    assert ctx.teams[("business_service", "PB1")] == ["Search"]
+    assert ctx.teams[("team", "PT1")] == ["Payments"]
+    assert ctx.links[("service", "PS1")].endswith("/PS1")
+
+
+def test_incomplete_inventory_is_prominent() -> None:
+    report = Report(meta={"complete": False, "collections_status": {
+        "users": {"status": "incomplete", "expected": 120, "got": 100, "warnings": []}}},
+        warnings=["users: stopped at the offset cap"])
+    text = HTMLOutput().render(report)
+    assert "Incomplete inventory" in text and "100 of 120 collected" in text and "offset cap" in text
+
+
+# ------------------------------------------------------------------------------ through the CLI + browser
+
+def _pdguard(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
+    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=180)
+
+
+@pytest.fixture(scope="module")
+def html_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Scan the simulator with a key, store 4 earlier scans, and write the HTML + JSON reports."""
+    from pdguard.scanner import ScanOptions, scan
+    from pdguard.simulator import sample_account, serve
+    from pdguard.snapshot import dump_document
+
+    tmp = tmp_path_factory.mktemp("html")
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url)).document
+    doc["services"][0]["name"] = "edge\x1b]0;pwned\x07 <b>proxy</b> \u202eexe"
+    snap = tmp / "snapshot.json"
+    snap.write_bytes(dump_document(doc))
+    store = Store(f"sqlite:///{tmp / 'inv.sqlite'}")
+    from pdguard.findings import Finding
+
+    base = json.loads(_pdguard("check", "--snapshot", str(snap), "--format", "json").stdout)
+    findings = [Finding(**f) for f in base["findings"]]
+    for i in range(4):
+        d = copy.deepcopy(doc)
+        d["meta"]["scanned_at"] = f"2026-11-{10 + i:02d}T09:00:00Z"
+        store.save_scan(d, Report(findings=findings[: len(findings) - 3 * (3 - i)] if i < 3 else findings))
+    store.close()
+    r = _pdguard("check", "--snapshot", str(snap), "--format", f"html={tmp / 'report.html'}",
+                 "--format", f"json={tmp / 'report.json'}", "--store", f"sqlite:///{tmp / 'inv.sqlite'}")
+    assert r.returncode == 1, r.stderr
+    assert "report.html" in r.stderr  # one summary line: every format went to a file
+    return tmp / "report.html", json.loads((tmp / "report.json").read_text())
+
+
+def test_html_from_the_cli(html_report: tuple[Path, dict]) -> None:
+    path, report = html_report
+    text = path.read_text()
+    assert TOKEN not in text
+    assert "<svg" in text and "Trend" in text and "5 scans" in text  # 4 stored + this report
+    for f in report["findings"]:
+        assert f["fingerprint"] and f["policy_id"] in text
+    assert "\x1b" not in text and "\u202e" not in text
+    assert 'target="_blank" rel="noopener noreferrer"' in text  # html_url links to PagerDuty
+
+
+def _browser():
+    require = os.environ.get("PDGUARD_REQUIRE_BROWSER") == "1"
+    missing = [n for n, p in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not p]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("selenium (pip install -e '.[test]')")
+    if missing:
+        msg = f"no headless browser: {', '.join(missing)} missing (apt-get install chromium chromium-driver)"
+        if require:
+            pytest.fail(msg + " but PDGUARD_REQUIRE_BROWSER=1")
+        pytest.skip(msg)
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager must never download anything
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+              f"--user-data-dir={tempfile.mkdtemp(prefix='pdguard-chromium-')}", "--window-size=1280,1800"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    path, report = html_report
+    findings = report["findings"]
+    driver = _browser()
+    try:
+        driver.get(path.as_uri())
+
+        def visible_rows(view: str = "policy") -> list:
+            return driver.execute_script(
+                f"return Array.from(document.querySelectorAll('#view-{view} tr.f')).filter(r => !r.hidden)"
+                ".map(r => [r.dataset.sev, r.dataset.policy, r.dataset.teams, r.dataset.text]);")
+
+        assert driver.title.startswith("pdguard report")
+        assert len(visible_rows()) == len(findings)
+        assert driver.find_element(By.ID, "shown").text == f"All {len(findings)} findings"
+        cards = {c.get_attribute("data-sev"): int(c.find_element(By.CLASS_NAME, "n").text)
+                 for c in driver.find_elements(By.CSS_SELECTOR, "button.scard")}
+        assert cards["high"] == sum(f["severity"] == "high" for f in findings)
+
+        # Severity chip: hide the highs.
+        driver.find_element(By.CSS_SELECTOR, 'input[name="sev"][value="high"]').click()
+        rows = visible_rows()
+        assert rows and all(r[0] != "high" for r in rows)
+        assert len(rows) == len(findings) - cards["high"]
+        driver.find_element(By.ID, "reset").click()
+        assert len(visible_rows()) == len(findings)
+
+        # A summary card filters to its severity.
+        driver.find_element(By.CSS_SELECTOR, 'button.scard[data-sev="medium"]').click()
+        assert {r[0] for r in visible_rows()} == {"medium"}
+        driver.find_element(By.ID, "reset").click()
+
+        # Policy filter.
+        pid = findings[-1]["policy_id"]
+        Select(driver.find_element(By.ID, "policy")).select_by_value(pid)
+        rows = visible_rows()
+        assert rows and {r[1] for r in rows} == {pid}
+        assert len(rows) == sum(f["policy_id"] == pid for f in findings)
+        driver.find_element(By.ID, "reset").click()
+
+        # Team filter, in the by-team view.
+        driver.find_element(By.CSS_SELECTOR, '.tab[data-view="team"]').click()
+        assert driver.find_element(By.ID, "view-team").is_displayed()
+        assert not driver.find_element(By.ID, "view-policy").is_displayed()
+        teams = [o.get_attribute("value") for o in Select(driver.find_element(By.ID, "team")).options][1:]
+        assert teams
+        Select(driver.find_element(By.ID, "team")).select_by_value(teams[0])
+        rows = visible_rows("team")
+        assert rows and all(f"|{teams[0]}|" in r[2] for r in rows)
+        driver.find_element(By.ID, "reset").click()
+
+        # Free text: a resource id finds its findings only.
+        target = findings[0]["resource"]["id"]
+        box = driver.find_element(By.ID, "q")
+        box.send_keys(target.lower())
+        rows = visible_rows("team")
+        assert rows and all(target.lower() in r[3] for r in rows)
+        box.clear()
+        box.send_keys("no-such-thing-anywhere")
+        assert not visible_rows("team")
+        assert driver.find_element(By.ID, "empty").is_displayed()
+        driver.find_element(By.ID, "reset").click()
+
+        # Dark/light switch, nothing fetched, no console error.
+        driver.find_element(By.ID, "theme").click()
+        assert driver.execute_script("return document.documentElement.dataset.theme") in ("dark", "light")
+        assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert not errors, errors
+        shot = tmp_path / "pdguard-report.png"
+        driver.execute_script("document.documentElement.dataset.theme = 'light'; window.scrollTo(0, 0)")
+        assert driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        driver.quit()
