@@ -136,7 +136,24 @@ def test_notify_json_and_sarif_files(tmp_path: Path) -> None:
     assert sarif["version"] == "2.1.0"
     result = sarif["runs"][0]["results"][0]
     assert result["ruleId"] == "PDG-SVC-002" and result["level"] == "error"
-    assert result["partialFingerprints"]["pdguard/v1"] == "f" * 32
+    # One SARIF module: the same fingerprint key as `check --format sarif`, and the physical
+    # location GitHub requires (the pseudo path of the resource).
+    from pdguard.output.sarif import FINGERPRINT_KEY, SarifOutput
+
+    assert result["partialFingerprints"] == {FINGERPRINT_KEY: "f" * 32}
+    loc = result["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "pagerduty/services/PS2.json" and loc["region"]["startLine"] == 1
+    # With the tick's report, the SARIF is exactly what `check` writes for those findings.
+    from report_fixtures import sample_report
+
+    report = sample_report()
+    f = report.findings[1]  # has a Terraform location
+    diff = dict(DIFF, findings={"new": [{"fingerprint": f.fingerprint, "policy_id": f.policy_id}], "fixed": []})
+    assert notify_new_findings(diff, str(s), report=report) is True
+    got = json.loads(s.read_text())["runs"][0]
+    want = json.loads(SarifOutput().render(report.model_copy(update={"findings": [f], "waived": []})))["runs"][0]
+    assert got["results"] == want["results"]
+    assert got["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "terraform/services.tf"
     # nothing new: nothing written
     empty = dict(DIFF, findings={"new": [], "fixed": []})
     assert notify_new_findings(empty, str(tmp_path / "none.json")) is False

@@ -392,7 +392,8 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
             line = (f"scan {scan_id}: {sum(meta['counts'].values())} objects, {report.summary.total} findings "
                     f"({report.summary.failing} failing)")
             if not meta.get("complete", True):
-                click.echo(f"pdguard watch: {line}; INCOMPLETE, not made latest: {'; '.join(meta['warnings'])}", err=True)
+                click.echo(safe_text(f"pdguard watch: {line}; INCOMPLETE, not made latest: {'; '.join(meta['warnings'])}"),
+                           err=True)
                 # Like `check`: an incomplete inventory is an error unless --allow-incomplete accepts it.
                 return gate(report) if kw["allow_incomplete"] else EXIT_ERROR
             previous = store.previous(scan_id)
@@ -401,7 +402,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
                 s = d["summary"]
                 line += (f"; since scan {previous['id']}: +{s['added']} -{s['removed']} ~{s['changed']} assets, "
                          f"{s['new_findings']} new / {s['fixed_findings']} fixed findings")
-                if on_new_findings and notify_new_findings(d, on_new_findings):
+                if on_new_findings and notify_new_findings(d, on_new_findings, report=report):
                     line += f"; new findings sent to {on_new_findings.split('?')[0]}"
             click.echo(f"pdguard watch: {line}", err=True)
             return gate(report)
@@ -409,7 +410,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
     def on_error(exc: Exception) -> None:
         msg = str(exc) if isinstance(exc, PdguardError) else f"{type(exc).__name__}: {exc}"
         log.warning("tick failed (retrying at the next tick): %s", " ".join(msg.split()))
-        click.echo(f"pdguard watch: tick failed, retrying at the next tick: {' '.join(msg.split())}", err=True)
+        click.echo(f"pdguard watch: tick failed, retrying at the next tick: {safe_text(msg)}", err=True)
 
     try:
         result = watch_loop(tick, seconds, once=once, on_error=on_error, max_ticks=max_ticks)

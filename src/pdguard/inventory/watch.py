@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pdguard import INFORMATION_URI, __version__
+from pdguard import __version__
 from pdguard.errors import ConfigError
 
 log = logging.getLogger("pdguard.watch")
@@ -167,65 +167,40 @@ def new_findings_summary(diff_result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+def new_findings_report(diff_result: dict[str, Any], report: Any = None) -> Any:
+    """A :class:`~pdguard.findings.Report` of only the new findings of a diff: taken from the tick's
+    full `report` (with Terraform locations) when given, else rebuilt from the diff's summaries."""
+    from pdguard.findings import Finding, Report, Resource
 
-
-def new_findings_sarif(diff_result: dict[str, Any]) -> dict[str, Any]:
     new = diff_result.get("findings", {}).get("new", [])
-    rules: dict[str, dict[str, Any]] = {}
-    results = []
+    prints = {f["fingerprint"] for f in new}
+    if report is not None:
+        kept = [f for f in report.findings if f.fingerprint in prints]
+        if len(kept) == len(prints):
+            return report.model_copy(update={"findings": kept, "waived": [], "fixed": [], "expired_waivers": []})
+    findings = []
     for f in new:
-        rid = f["policy_id"]
-        rules.setdefault(
-            rid,
-            {
-                "id": rid,
-                "shortDescription": {"text": f.get("title") or rid},
-                "properties": {"severity": f.get("severity")},
-            },
-        )
         res = f.get("resource") or {}
-        results.append(
-            {
-                "ruleId": rid,
-                "level": _SARIF_LEVEL.get(str(f.get("severity")), "warning"),
-                "message": {"text": f.get("msg") or rid},
-                "partialFingerprints": {"pdguard/v1": f["fingerprint"]},
-                "locations": [
-                    {
-                        "logicalLocations": [
-                            {
-                                "name": res.get("name") or res.get("id"),
-                                "fullyQualifiedName": f"{res.get('type')}/{res.get('id')}",
-                                "kind": "resource",
-                            }
-                        ]
-                    }
-                ],
-                "properties": {"resource": res, "severity": f.get("severity")},
-            }
-        )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "pdguard",
-                        "version": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-                "properties": {"from_scan": diff_result.get("a"), "to_scan": diff_result.get("b")},
-            }
-        ],
-    }
+        findings.append(Finding(
+            policy_id=f["policy_id"], title=f.get("title") or f["policy_id"], severity=f.get("severity") or "medium",
+            msg=f.get("msg") or f["policy_id"], fingerprint=f["fingerprint"],
+            resource=Resource(**{**res, "type": str(res.get("type") or "resource"), "id": str(res.get("id") or "")}),
+        ))
+    meta = dict(report.meta) if report is not None else {}
+    return Report(tool={"name": "pdguard", "version": __version__}, meta=meta,
+                  policies=list(report.policies) if report is not None else [], findings=findings)
 
 
-def notify_new_findings(diff_result: dict[str, Any], target: str, *, timeout: float = 5.0) -> bool:
+def new_findings_sarif(diff_result: dict[str, Any], report: Any = None) -> str:
+    """SARIF of the new findings, written by the one SARIF module (:mod:`pdguard.output.sarif`):
+    physical locations and the same fingerprint key as `check --format sarif`, so GitHub accepts it
+    and tracks the same alerts."""
+    from pdguard.output.sarif import SarifOutput
+
+    return SarifOutput().render(new_findings_report(diff_result, report))
+
+
+def notify_new_findings(diff_result: dict[str, Any], target: str, *, timeout: float = 5.0, report: Any = None) -> bool:
     """Deliver the new findings of a :func:`pdguard.inventory.diff.diff_scans` result.
 
     Nothing is done (returns False) when there is no new finding. A ``.json`` path gets the JSON
@@ -258,9 +233,12 @@ def notify_new_findings(diff_result: dict[str, Any], target: str, *, timeout: fl
     from pdguard.errors import PdguardError
     from pdguard.fileout import write_output
 
-    doc = new_findings_sarif(diff_result) if target.lower().endswith(".sarif") else new_findings_summary(diff_result)
+    if target.lower().endswith(".sarif"):
+        text = new_findings_sarif(diff_result, report)
+    else:
+        text = json.dumps(new_findings_summary(diff_result), indent=2, ensure_ascii=False) + "\n"
     try:
-        write_output(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", what="new findings")
+        write_output(target, text, what="new findings")
     except PdguardError as exc:
         log.error("could not write new findings: %s", exc)
         return False

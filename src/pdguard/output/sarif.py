@@ -129,9 +129,13 @@ class SarifOutput:
         description = (info.description if info else None) or sample.description or title
         remediation = (info.remediation if info else None) or sample.remediation
         docs_url = (info.docs_url if info else None) or sample.docs_url
-        help_uri = docs_url or f"{pdguard.INFORMATION_URI}/blob/main/policies/README.md#{policy_id.lower()}"
+        # Only a real page: built-in policies carry their catalogue anchor, custom ones their own
+        # `docs_url`; without one there is no helpUri (it would point at a page that does not exist).
+        help_uri = docs_url if docs_url and docs_url.startswith(("https://", "http://")) else None
         help_text = remediation or description
-        help_md = f"**{md_cell(title)}** ({md_cell(policy_id)})\n\n{help_text}\n\nSee [{md_cell(policy_id)}]({help_uri})."
+        help_md = f"**{md_cell(title)}** ({md_cell(policy_id)})\n\n{help_text}"
+        if help_uri:
+            help_md += f"\n\nSee [{md_cell(policy_id)}]({help_uri})."
 
         # GitHub only shows `security-severity` for rules tagged "security".
         tags = ["pagerduty", "governance", "security"]
@@ -139,13 +143,12 @@ class SarifOutput:
         for tag in [area, *(info.tags if info else [])]:
             if tag and tag not in tags:
                 tags.append(tag)
-        return {
+        rule: dict[str, Any] = {
             "id": policy_id,
             "name": pascal_case(title, policy_id),
             "shortDescription": {"text": _sentence(first_sentence(title, 1000))},
             "fullDescription": {"text": _sentence(description)},
             "help": {"text": help_text, "markdown": help_md},
-            "helpUri": help_uri,
             "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
             "properties": {
                 "tags": tags[:MAX_TAGS],
@@ -154,6 +157,9 @@ class SarifOutput:
                 "severity": severity,
             },
         }
+        if help_uri:
+            rule["helpUri"] = help_uri
+        return rule
 
     @staticmethod
     def _location(f: Finding) -> dict[str, Any]:
