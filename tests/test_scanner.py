@@ -182,8 +182,9 @@ def test_server_that_always_says_more_terminates(account) -> None:
 
 def test_401_and_403_name_collection_and_scope(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
-        with pytest.raises(AuthError, match=r"authentication failed \(401\)"):
+        with pytest.raises(AuthError, match=r"authentication failed \(401\)") as err:
             scan(opts(server, api_key="wrong"))
+        assert "scope" not in str(err.value) and "did not accept the API key" in str(err.value)  # a wrong key is not a scope issue
     with serve(account, tokens={TOKEN}, forbidden_tokens={TOKEN}, now=NOW) as server:
         # standards is optional: skipped with a warning naming the scope and --exclude (incomplete)
         doc = scan(opts(server)).document

@@ -585,9 +585,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("pdguard: aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # one line, like every other error (exit 2)
+        where = exc.ctx.command_path if exc.ctx is not None else "pdguard"
+        click.echo(f"pdguard: error: {safe_text(exc.format_message())} (see '{where} --help')", err=True)
+        sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR if exc.exit_code == 2 else exc.exit_code)
+        click.echo(f"pdguard: error: {safe_text(exc.format_message())}", err=True)
+        sys.exit(EXIT_ERROR if exc.exit_code in (1, 2) else exc.exit_code)
     except KeyboardInterrupt:
         click.echo("pdguard: interrupted", err=True)
         sys.exit(130)

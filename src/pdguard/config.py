@@ -168,6 +168,10 @@ def load_config(explicit: str | None = None) -> Config:
         return Config()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file (a pdguard.yaml is YAML text)") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. `expires: 2027-02-30` (no such day)
+        raise ConfigError(f"{path}: invalid value: {' '.join(str(exc).split())}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

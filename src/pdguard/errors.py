@@ -3,8 +3,10 @@
 Exit codes (documented in the README and `pdguard --help`):
   0  success, no failing finding
   1  failing findings at or above --fail-on (or failing policy tests)
-  2  error: scan failed, authentication/authorisation, engine or OPA error, bad config, invalid policy
-  3  usage error / bad input file (snapshot or report that cannot be read)
+  2  error: scan failed, authentication/authorisation, engine or OPA error, bad config, invalid policy,
+     usage error (unknown option, bad value), an output file that cannot be written
+  3  an input file that cannot be read or is not what it claims to be (snapshot, baseline report,
+     Terraform state): missing, unreadable, not JSON, a JSON array instead of an object …
 """
 
 from __future__ import annotations

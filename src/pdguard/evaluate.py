@@ -68,17 +68,37 @@ def enabled_policies(policyset: PolicySet, cfg: Config) -> list[Module]:
     return out
 
 
-def _check_envelope(result: dict[str, Any]) -> dict[str, Any]:
+def _check_envelope(result: dict[str, Any], where: str = "snapshot") -> dict[str, Any]:
     version = result.get("schema_version")
     meta = result.get("meta")
     if version is None or not isinstance(meta, dict):
-        raise InputError("not a pdguard snapshot (missing schema_version or meta)")
+        raise InputError(f"{where} is not a pdguard snapshot (missing schema_version or meta)")
     if str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise InputError(f"snapshot schema_version {version} is not supported (this pdguard reads {SCHEMA_VERSION})")
+        raise InputError(f"{where}: schema_version {version} is not supported (this pdguard reads {SCHEMA_VERSION})")
     bad = result.get("not_lists") or []
     if bad:
-        raise InputError(f"snapshot: {', '.join(bad)} must be a list")
+        raise InputError(f"{where}: {', '.join(bad)} must be a list")
     return meta
+
+
+_JSON_KINDS = {"[": "an array", '"': "a string", "t": "a boolean", "f": "a boolean", "n": "null"}
+
+
+def check_snapshot_is_object(path: Path) -> None:
+    """A snapshot file must hold a JSON object: a JSON array, string or number is a one-line
+    :class:`InputError` (exit 3) naming the file, like any other unreadable snapshot, before the
+    engine sees it. Reads only the first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise InputError(f"cannot read snapshot {path}: {exc.strerror}") from None
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1].decode("latin-1")
+    if not first:
+        raise InputError(f"snapshot {path} is empty")
+    if first != "{":
+        kind = _JSON_KINDS.get(first, "a number" if first in "-0123456789" else "not JSON")
+        raise InputError(f"snapshot {path} is not a pdguard snapshot: the file holds {kind}, not a JSON object")
 
 
 def _items(m: Module, kind: str, value: Any) -> list[dict[str, Any]]:
@@ -186,11 +206,13 @@ def evaluate(
     today: dt.date | None = None,
     policyset: PolicySet | None = None,
 ) -> Report:
+    if input_ref.path is not None:
+        check_snapshot_is_object(input_ref.path)
     ps = policyset or load_policies(policy_paths, builtin=builtin)
     targets = enabled_policies(ps, cfg)
     data = {"pdguard": {"config": cfg.policy_settings()}}
     result = engine.evaluate(ps.policies, targets, data, input_ref)
-    meta = _check_envelope(result)
+    meta = _check_envelope(result, f"snapshot {input_ref.path}" if input_ref.path is not None else "snapshot")
     results = result.get("results")
     if not isinstance(results, dict):
         raise EngineError("the engine returned no policy results")
@@ -274,6 +296,15 @@ def load_baseline(path: str) -> dict[str, Any]:
         raise InputError(f"baseline {p} is not a pdguard JSON report: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise InputError(f"baseline {p} is not a pdguard JSON report (no 'findings' list)")
+    for key in ("findings", "waived"):
+        items = doc.get(key)
+        if items is None and key == "waived":
+            continue
+        if not isinstance(items, list):
+            raise InputError(f"baseline {p}: '{key}' must be a list of findings")
+        for i, f in enumerate(items):
+            if not isinstance(f, dict) or not isinstance(f.get("fingerprint"), str):
+                raise InputError(f"baseline {p}: {key}[{i}] is not a finding with a string 'fingerprint'")
     return doc
 
 

@@ -1,0 +1,148 @@
+"""Every rough edge of issue 12: one line on stderr, the documented exit code, never "internal error"."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pdguard.simulator import sample_account, serve
+
+TOKEN = "pd-err-T0KEN-0123456789"
+
+
+def pdguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
+    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
+                          env={**base, **(env or {})}, cwd=cwd, timeout=120)
+
+
+def one_line(r: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
+    assert r.returncode == code, (r.returncode, r.stdout[-500:], r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pdguard.scanner import ScanOptions, scan
+    from pdguard.snapshot import dump_document
+
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url)).document
+    path = tmp_path_factory.mktemp("err") / "snapshot.json"
+    path.write_bytes(dump_document(doc))
+    return path
+
+
+def test_impossible_waiver_date(snapshot: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "pdguard.yaml"
+    cfg.write_text("waivers:\n  - {policy: PDG-EP-001, reason: x, expires: 2027-02-30}\n")
+    one_line(pdguard("check", "--config", str(cfg), "--snapshot", str(snapshot)), 2, "pdguard.yaml",
+             "day is out of range")
+
+
+def test_binary_config(snapshot: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "pdguard.yaml"
+    cfg.write_bytes(bytes(range(256)) * 4)
+    one_line(pdguard("--config", str(cfg), "check", "--snapshot", str(snapshot)), 2, "pdguard.yaml")
+
+
+@pytest.mark.parametrize("content", [
+    '{"findings": [{"fingerprint": ["x"]}]}',
+    '{"findings": [], "waived": 5}',
+    '{"findings": [1, 2]}',
+    '{"findings": {}}',
+    "[]",
+])
+def test_malformed_baseline(snapshot: Path, tmp_path: Path, content: str) -> None:
+    base = tmp_path / "baseline.json"
+    base.write_text(content)
+    one_line(pdguard("check", "--snapshot", str(snapshot), "--baseline", str(base)), 3, str(base))
+
+
+@pytest.mark.parametrize("args", [
+    ["inventory", "list", "--scan", "99999999999999999999"],
+    ["inventory", "show", "PX", "--scan", "99999999999999999999"],
+    ["diff", "99999999999999999999"],
+    ["inventory", "scans", "--limit", "99999999999999999999"],
+])
+def test_huge_scan_ids(tmp_path: Path, args: list[str]) -> None:
+    one_line(pdguard(*args, "--store", f"sqlite:///{tmp_path / 's.db'}"), 2, "range")
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("[1, 2]", "holds an array, not a JSON object"),
+    ('"text"', "holds a string"),
+    ("42", "holds a number"),
+    ('{"hello": 1}', "is not a pdguard snapshot"),
+    ("", "is empty"),
+])
+def test_snapshots_that_are_not_snapshots_exit_3_and_name_the_file(tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "thing.json"
+    path.write_text(content)
+    one_line(pdguard("check", "--snapshot", str(path)), 3, str(path), fragment)
+
+
+def test_api_url_without_scheme_fails_at_once(tmp_path: Path) -> None:
+    start = time.monotonic()
+    r = pdguard("scan", "--api-url", "127.0.0.1:8080", "-o", str(tmp_path / "s.json"), env={"PAGERDUTY_API_KEY": "k"})
+    one_line(r, 2, "--api-url", "needs an http:// or https:// scheme")
+    assert time.monotonic() - start < 10  # it used to retry for 21 s
+
+
+def test_wrong_key_does_not_talk_about_scopes(tmp_path: Path) -> None:
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        r = pdguard("check", "--api-url", server.url, "-q", env={"PAGERDUTY_API_KEY": "wrong"})
+    one_line(r, 2, "401", "did not accept the API key")
+    assert "scope" not in r.stderr
+
+
+def test_full_disk_and_unwritable_outputs(snapshot: Path, tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # like /dev/full: every write is ENOSPC
+    except OSError as exc:
+        pytest.skip(f"cannot create a device node ({exc.strerror}): needs root")
+    one_line(pdguard("check", "--snapshot", str(snapshot), "--format", f"json={full}"), 2,
+             "cannot write json report", "no space left on device")
+    one_line(pdguard("check", "--snapshot", str(snapshot), "--format", f"sarif={tmp_path}"), 2, "is a directory")
+    one_line(pdguard("policy", "doc", "-o", str(full)), 2, "no space left on device")
+
+
+def test_api_key_and_oauth_token_precedence(tmp_path: Path) -> None:
+    """Documented order: --api-key > PAGERDUTY_OAUTH_TOKEN > PAGERDUTY_API_KEY > scan.api_key."""
+    from pdguard.config import Config, ScanSettings
+    from pdguard.pipeline import resolve_api_key
+
+    env = {"PAGERDUTY_API_KEY": "the-api-key", "PAGERDUTY_OAUTH_TOKEN": "the-oauth-token"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        cfg = Config(scan=ScanSettings(api_key="from-file"))
+        assert resolve_api_key(cfg, "flag", False) == ("flag", "token")
+        assert resolve_api_key(cfg, None, False) == ("the-oauth-token", "bearer")
+        del os.environ["PAGERDUTY_OAUTH_TOKEN"]
+        assert resolve_api_key(cfg, None, False) == ("the-api-key", "token")
+        del os.environ["PAGERDUTY_API_KEY"]
+        assert resolve_api_key(cfg, None, True) == ("from-file", "bearer")
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    # Through the CLI and the simulator: with both set, the OAuth token is the one sent.
+    with serve(sample_account(), tokens={"the-oauth-token"}) as server:
+        r = pdguard("scan", "--api-url", server.url, "-q", "-o", str(tmp_path / "s.json"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["meta"]["complete"] is True
