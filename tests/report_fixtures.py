@@ -203,3 +203,34 @@ def big_report(n: int, *, waived: int = 0) -> Report:
 
 def all_fingerprints(report: Report) -> set[str]:
     return {f.fingerprint for f in [*report.findings, *report.waived]}
+
+
+SCANNED_KEY = "pdkey-u+REAL-PATH-7f3a9c2e51"
+
+
+def scanned_report(*, baseline: bool = False) -> Report:
+    """The real path a key travels: the simulator accepts only SCANNED_KEY, the scanner sends it over
+    HTTP, the snapshot is evaluated by the embedded engine. Output tests assert the key is absent
+    from what they render (a leak anywhere on that path — meta, warnings, messages — fails them)."""
+    global _SCANNED
+    if _SCANNED is None:
+        from pdguard.config import Config
+        from pdguard.engine.base import InputRef
+        from pdguard.pipeline import check_document
+        from pdguard.scanner import ScanOptions, scan
+        from pdguard.simulator import sample_account, serve
+
+        with serve(sample_account(), tokens={SCANNED_KEY}) as server:
+            doc = scan(ScanOptions(api_key=SCANNED_KEY, api_url=server.url)).document
+        _SCANNED = check_document(InputRef(doc=doc), Config())
+    report = _SCANNED.model_copy(deep=True)
+    if baseline:
+        report.findings = [f.model_copy(update={"baseline": "new" if i % 2 else "unchanged"})
+                           for i, f in enumerate(report.findings)]
+        report.summary.new = sum(f.baseline == "new" for f in report.findings)
+        report.summary.unchanged = len(report.findings) - report.summary.new
+        report.summary.fixed = 0
+    return report
+
+
+_SCANNED: Report | None = None

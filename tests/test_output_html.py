@@ -229,3 +229,13 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
         assert shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_no_token() -> None:
+    """The key goes through the real path (simulator → scanner → engine → report) and never out."""
+    from report_fixtures import SCANNED_KEY, scanned_report
+
+    report = scanned_report(baseline=True)
+    text = HTMLOutput().render(report)
+    assert report.findings[0].policy_id in text
+    assert SCANNED_KEY not in text

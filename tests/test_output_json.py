@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from report_fixtures import all_fingerprints, sample_report
+from report_fixtures import SCANNED_KEY, all_fingerprints, sample_report, scanned_report
 
 from pdguard.findings import SEVERITIES, Report
 from pdguard.output import get_output
@@ -71,4 +71,9 @@ def test_schema_documented_in_docstring():
 
 
 def test_no_token():
-    assert "token=" not in JSONOutput().render(sample_report()).lower()
+    """The key goes through the real path (simulator → scanner → engine → report) and never out."""
+    report = scanned_report()
+    text = JSONOutput().render(report)
+    assert report.findings and report.findings[0].fingerprint[:12] in text or report.findings[0].policy_id in text
+    assert SCANNED_KEY not in text
+    assert "token=" not in text.lower()

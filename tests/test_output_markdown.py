@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from report_fixtures import big_report, sample_report
+from report_fixtures import SCANNED_KEY, big_report, sample_report, scanned_report
 
 from pdguard.output import get_output
 from pdguard.output._common import sorted_findings
@@ -154,4 +154,9 @@ def test_cell_escaping():
 
 
 def test_no_token():
-    assert "token=" not in MarkdownOutput().render(sample_report(baseline=True)).lower()
+    """The key goes through the real path (simulator → scanner → engine → report) and never out."""
+    report = scanned_report(baseline=True)
+    text = MarkdownOutput().render(report)
+    assert report.findings and report.findings[0].fingerprint[:12] in text or report.findings[0].policy_id in text
+    assert SCANNED_KEY not in text
+    assert "token=" not in text.lower()

@@ -300,3 +300,13 @@ def test_demo_account_sarif_passes_both_validators(tmp_path):
         assert not list(validator.iter_errors(doc))
     errors, others = multitool_problems(find_multitool(), [path], tmp_path / "validation.sarif")
     assert not errors, "multitool errors:\n" + "\n".join(errors + others)
+
+
+def test_no_token():
+    """The key goes through the real path (simulator → scanner → engine → report) and never out."""
+    from report_fixtures import SCANNED_KEY, scanned_report
+
+    report = scanned_report()
+    text = SarifOutput().render(report)
+    assert report.findings[0].fingerprint in text
+    assert SCANNED_KEY not in text

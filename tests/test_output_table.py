@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from report_fixtures import big_report, make_finding, sample_report
+from report_fixtures import SCANNED_KEY, big_report, make_finding, sample_report, scanned_report
 
 from pdguard.output import get_output
 from pdguard.output.table import TableOutput
@@ -71,4 +71,9 @@ def test_small_report_has_no_summary():
 
 
 def test_no_token():
-    assert "token=" not in TableOutput().render(sample_report()).lower()
+    """The key goes through the real path (simulator → scanner → engine → report) and never out."""
+    report = scanned_report()
+    text = TableOutput().render(report)
+    assert report.findings and report.findings[0].fingerprint[:12] in text or report.findings[0].policy_id in text
+    assert SCANNED_KEY not in text
+    assert "token=" not in text.lower()
