@@ -73,8 +73,8 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     with s2.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT version, name FROM schema_migrations ORDER BY version")).all()
         tables = set(sa.inspect(conn).get_table_names())
-    assert [r[0] for r in rows] == [1, 2]
-    assert {"scans", "assets", "findings", "schema_migrations"} <= tables
+    assert [r[0] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
+    assert {"scans", "assets", "findings", "schema_migrations", "pdguard_store", "outbox"} <= tables
     s2.close()
 
 
