@@ -46,12 +46,12 @@ def test_redact_text_finds_every_url() -> None:
 def test_log_lines_are_timestamped_utc_and_redacted() -> None:
     buf = io.StringIO()
     root = logging.getLogger()
-    saved = (root.level, list(root.handlers))
+    saved = (root.level, list(root.handlers), logging.getLogger("pdguard").level)
     try:
         logs.setup(0, stream=buf)
         logs.setup(0, stream=buf)  # idempotent: one handler, one line per record
         logging.getLogger("pdguard.watch").warning("posting to https://x:SECRET@hooks.example/a/SECRETb?c=SECRET")
-        logging.getLogger("pdguard.api").error("boom")
+        logging.getLogger("pdguard.api").error("boom \x1b[2J")
         logging.getLogger("pdguard.watch").info("not shown at the default level")
     finally:
         for h in list(root.handlers):
@@ -59,8 +59,9 @@ def test_log_lines_are_timestamped_utc_and_redacted() -> None:
         for h in saved[1]:
             root.addHandler(h)
         root.setLevel(saved[0])
+        logging.getLogger("pdguard").setLevel(saved[2])
     lines = buf.getvalue().splitlines()
     assert len(lines) == 2
     ts = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
     assert re.fullmatch(ts + r" pdguard watch: warning: posting to https://\*\*\*@hooks\.example/a/\*\*\*\?\*\*\*", lines[0])
-    assert re.fullmatch(ts + " pdguard: error: boom", lines[1])
+    assert re.fullmatch(ts + r" pdguard: error: boom \\x1b\[2J", lines[1])  # escapes made inert
