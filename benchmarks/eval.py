@@ -7,6 +7,11 @@ Prints, per size: snapshot size, engine time (embedded regorus: load input + eva
 `pdguard check --snapshot` wall time and peak RSS (a child process), growth ratios between sizes
 (target: 10x data <= 12x time), and — when `opa` is on PATH — `opa eval` wall time and peak RSS on
 the same files and the ratios (targets: engine <= 0.5x opa eval, whole check <= 1.0x, RSS <= opa's).
+
+Evaluation limits (issue 13): `engine s` is the evaluation in process, without limits; `limits s`
+the same evaluation as `check` and `watch` run it, in a forked child under the default limits
+(300 s, 4 GiB), from the file (`check --snapshot`) and from the in-memory document (`watch`,
+`check` after a scan: `doc s` without limits, `doc lim s` with). Target: limits add <= 10 %.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
 from pdguard.engine.embedded import EmbeddedEngine
+from pdguard.engine.limits import EvalLimits
 from pdguard.engine.loader import builtin_policy_dir, load_policies
 from pdguard.evaluate import evaluate
 from pdguard.scanner import _derive_members
@@ -77,19 +83,35 @@ def main() -> None:
             path = Path(tmp) / f"snapshot-{scale}.json"
             path.write_bytes(dump_document(snapshot_document(scale, now)))
             size_mb = path.stat().st_size / 1e6
-            engine_times = []
             findings = 0
-            for _ in range(args.repeat):
-                eng = EmbeddedEngine()
+            limits = EvalLimits.from_settings(Config().limits)
+            times: dict[str, list[float]] = {"file": [], "file_lim": [], "doc": [], "doc_lim": []}
+
+            def measure(label: str, ref: InputRef, lim: EvalLimits | None,
+                        times: dict[str, list[float]] = times) -> int:
+                eng = EmbeddedEngine(lim)
+                evaluate(ref, Config(), engine=eng, policyset=policyset)  # compiled once, kept across ticks
                 t0 = time.perf_counter()
-                report = evaluate(InputRef(path=path), Config(), engine=eng, policyset=policyset)
-                engine_times.append(time.perf_counter() - t0)
-                findings = len(report.findings)
+                report = evaluate(ref, Config(), engine=eng, policyset=policyset)
+                times[label].append(time.perf_counter() - t0)
+                return len(report.findings)
+
+            # `check --snapshot`: the process does not hold the document; `watch`: it does.
+            for _ in range(args.repeat):
+                findings = measure("file", InputRef(path=path), None)
+                measure("file_lim", InputRef(path=path), limits)
+            doc = json.loads(path.read_bytes())
+            for _ in range(args.repeat):
+                measure("doc", InputRef(doc=doc), None)
+                measure("doc_lim", InputRef(doc=doc), limits)
+            engine_times = times["file"]
+            del doc
             check = min((measured([sys.executable, "-m", "pdguard", "check", "--snapshot", str(path),
                                    "--format", f"json={tmp}/report.json", "--fail-on", "none", "--quiet"])
                          for _ in range(args.repeat)), key=lambda r: r[0])
             row = {"scale": scale, "size_mb": size_mb, "engine_s": min(engine_times), "check_s": check[0],
-                   "check_rss_mb": check[1], "findings": findings}
+                   "check_rss_mb": check[1], "findings": findings, "limits_s": min(times["file_lim"]),
+                   "doc_s": min(times["doc"]), "doc_lim_s": min(times["doc_lim"])}
             if opa:
                 opa_run = min((measured([opa, "eval", "--format", "json", "-d", str(builtin_policy_dir()),
                                          "--ignore", "*_test.rego", "-i", str(path), "data.pdguard"])
@@ -98,15 +120,19 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row))
     print()
-    print(f"{'scale':>6} {'MB':>7} {'findings':>9} {'engine s':>9} {'check s':>8} {'check RSS':>10}"
+    print(f"{'scale':>6} {'MB':>7} {'findings':>9} {'engine s':>9} {'limits s':>9} {'doc s':>7} {'doc lim s':>10}"
+          f" {'check s':>8} {'check RSS':>10}"
           + (f" {'opa s':>7} {'opa RSS':>8} {'eng/opa':>8} {'chk/opa':>8} {'rss/opa':>8}" if opa else ""))
     for r in rows:
-        line = (f"{r['scale']:>6} {r['size_mb']:>7.1f} {r['findings']:>9} {r['engine_s']:>9.3f} {r['check_s']:>8.2f}"
-                f" {r['check_rss_mb']:>8.0f}MB")
+        line = (f"{r['scale']:>6} {r['size_mb']:>7.1f} {r['findings']:>9} {r['engine_s']:>9.3f} {r['limits_s']:>9.3f}"
+                f" {r['doc_s']:>7.3f} {r['doc_lim_s']:>10.3f} {r['check_s']:>8.2f} {r['check_rss_mb']:>8.0f}MB")
         if opa:
             line += (f" {r['opa_s']:>7.2f} {r['opa_rss_mb']:>6.0f}MB {r['engine_s'] / r['opa_s']:>8.2f}"
                      f" {r['check_s'] / r['opa_s']:>8.2f} {r['check_rss_mb'] / r['opa_rss_mb']:>8.2f}")
         print(line)
+    for r in rows:
+        print(f"limits overhead at {r['scale']}: file x{r['limits_s'] / r['engine_s']:.2f}, "
+              f"in-memory document x{r['doc_lim_s'] / r['doc_s']:.2f} (target: <= 1.10)")
     for a, b in zip(rows, rows[1:], strict=False):
         print(f"growth {a['scale']} -> {b['scale']}: data x{b['size_mb'] / a['size_mb']:.1f}, "
               f"engine time x{b['engine_s'] / a['engine_s']:.1f}, check wall x{b['check_s'] / a['check_s']:.1f}"

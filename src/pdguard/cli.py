@@ -176,6 +176,12 @@ def _check_options(f: Any) -> Any:
         click.option("--opa-preloaded", is_flag=True, default=None,
                      help="The OPA server already has the policies (started with them); do not upload."),
         click.option("--opa-timeout", type=float, help="OPA request timeout in seconds (default 60)."),
+        click.option("--eval-timeout", metavar="DURATION",
+                     help="Stop a policy evaluation after DURATION (default 300s; 'none': no limit; "
+                          "limits.eval_timeout in pdguard.yaml). Exceeded: exit 2 naming the policy."),
+        click.option("--eval-memory", metavar="SIZE",
+                     help="Memory a policy evaluation may add (default 4GiB; 'none': no limit; "
+                          "limits.eval_memory). Exceeded: exit 2 naming the policy."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -183,6 +189,15 @@ def _check_options(f: Any) -> Any:
 
 
 def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
+    from pdguard.engine.limits import EvalLimits
+
+    limits = cfg.limits.model_copy()
+    if kw.get("eval_timeout") is not None:
+        limits.eval_timeout = kw["eval_timeout"]
+    if kw.get("eval_memory") is not None:
+        limits.eval_memory = kw["eval_memory"]
+    EvalLimits.from_settings(limits)  # validates the flags (ConfigError, exit 2)
+    cfg = cfg.model_copy(update={"limits": limits})
     opa = cfg.opa.model_copy()
     if kw.get("opa_token"):
         opa.token = kw["opa_token"]

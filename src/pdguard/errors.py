@@ -64,6 +64,10 @@ class EngineError(PdguardError):
     """The policy engine (embedded or OPA) failed to evaluate."""
 
 
+class EvalLimitError(EngineError):
+    """Policy evaluation exceeded its time or memory limit (`--eval-timeout`, `--eval-memory`)."""
+
+
 class InputError(PdguardError):
     """A snapshot/report/state file that cannot be read or is not what it claims to be."""
 

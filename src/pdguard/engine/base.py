@@ -20,20 +20,30 @@ ENTRY_PACKAGE = "pdguard_entry"
 ENTRY_RULE = f"data.{ENTRY_PACKAGE}.result"
 
 
+ENVELOPE_RULE = f"data.{ENTRY_PACKAGE}.envelope"
+
+
 def entry_module(targets: list[Module]) -> str:
+    """`result` (envelope + every package's deny/warn: what OPA evaluates in one query) and
+    `envelope` alone (the embedded engine queries it, then each package's rules one at a time)."""
     parts = []
     for m in targets:
         rules = ", ".join(f'"{r}": data.{m.package}.{r}' for r in m.rules)
         parts.append(f'  "{m.package}": {{{rules}}}')
     results = ",\n".join(parts)
     collections = json.dumps(list(COLLECTIONS))
-    return f"""package {ENTRY_PACKAGE}
-
-result := {{
-  "schema_version": object.get(input, "schema_version", null),
+    envelope = f"""  "schema_version": object.get(input, "schema_version", null),
   "meta": object.get(input, "meta", null),
   "iac": object.get(input, "iac", null),
-  "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],
+  "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],"""
+    return f"""package {ENTRY_PACKAGE}
+
+envelope := {{
+{envelope}
+}}
+
+result := {{
+{envelope}
   "results": {{
 {results}
   }},

@@ -1,9 +1,17 @@
 """The embedded engine: regorus (PyPI `gordon-to-regorus`), in process, no server needed.
 
-Facts this relies on (measured): `set_input(dict)` beats `set_input_json`; sets of objects must be
-read with `eval_rule_as_json`; an undefined rule is the string "<undefined>"; the compiled/RVM mode
-is not used (it returned a spurious member and stops at 25,000 instructions). Compiled policies
-are kept across evaluations: `prepare()` is skipped when the same modules and data are given again.
+Facts this relies on (measured): in process, `set_input(dict)` beats `set_input_json`; in a forked
+child, handing the document over as JSON text (`orjson`, parsed by `set_input_json`) beats
+`set_input(dict)`, which would touch, and so copy, every page of the parent's document; sets of
+objects must be read with `eval_rule_as_json`; an undefined rule is the string "<undefined>";
+evaluating the packages' rules one by one costs the same as one query of the entry module (the
+lib's indexes are not shared across packages either way); the compiled/RVM mode is not used (it
+returned a spurious member and stops at 25,000 instructions). Compiled policies are kept across
+evaluations: `prepare()` is skipped when the same modules and data are given again.
+
+With :class:`~pdguard.engine.limits.EvalLimits` (what `make_engine` passes: `--eval-timeout`,
+`--eval-memory`), evaluation runs in a forked child (see :mod:`pdguard.engine.limits`) and a
+limit hit names the policy package that was being evaluated.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ import json
 import re
 from typing import Any
 
-from pdguard.engine.base import ENTRY_PACKAGE, ENTRY_RULE, InputRef, TestResult, entry_module
+from pdguard.engine.base import ENTRY_PACKAGE, ENVELOPE_RULE, InputRef, TestResult, entry_module
+from pdguard.engine.limits import EvalLimits, fork_available, run_limited
 from pdguard.engine.metadata import Module
 from pdguard.errors import EngineError, InputError, PolicyError
 
@@ -49,12 +58,52 @@ def _require() -> Any:
     return regorus
 
 
+_UNDEFINED = '"<undefined>"'
+
+
+def _document_json(doc: dict[str, Any]) -> bytes:
+    try:
+        import orjson
+
+        return orjson.dumps(doc)
+    except (ImportError, TypeError):
+        return json.dumps(doc, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _eval_json(eng: Any, rule: str) -> str:
+    try:
+        raw = eng.eval_rule_as_json(rule)
+    except Exception as exc:
+        raise EngineError(f"policy evaluation failed: {regorus_error(exc)}") from None
+    return raw if isinstance(raw, str) else json.dumps(raw)
+
+
+def evaluate_packages(eng: Any, targets: list[Module], progress: Any) -> bytes:
+    """`{"envelope": …, "results": {package: {rule: value}}}` as JSON text, assembled from the
+    engine's own JSON (no decode/encode round trip); `progress(package)` before each package."""
+    envelope = _eval_json(eng, ENVELOPE_RULE)
+    if envelope == _UNDEFINED:
+        raise EngineError("policy evaluation returned no result (is the input a JSON object?)")
+    parts = []
+    for m in targets:
+        progress(m.package)
+        rules = []
+        for r in m.rules:
+            value = _eval_json(eng, f"data.{m.package}.{r}")
+            if value == _UNDEFINED:
+                raise EngineError(f"{m.path}: {r} is undefined (expected a set of findings)")
+            rules.append(f"{json.dumps(r)}:{value}")
+        parts.append(f"{json.dumps(m.package)}:{{{','.join(rules)}}}")
+    return f'{{"envelope":{envelope},"results":{{{",".join(parts)}}}}}'.encode()
+
+
 class EmbeddedEngine:
     name = "embedded"
 
-    def __init__(self) -> None:
+    def __init__(self, limits: EvalLimits | None = None) -> None:
         self._engine: Any = None
         self._key: str | None = None
+        self.limits = limits or EvalLimits()
 
     def _prepare(self, modules: list[Module], extra: list[tuple[str, str]], data: dict[str, Any]) -> Any:
         rg = _require()
@@ -87,22 +136,42 @@ class EmbeddedEngine:
     def evaluate(self, modules: list[Module], targets: list[Module], data: dict[str, Any],
                  input_ref: InputRef) -> dict[str, Any]:
         eng = self._prepare(modules, [(f"{ENTRY_PACKAGE}.rego", entry_module(targets))], data)
-        try:
-            if input_ref.doc is not None:
-                eng.set_input(input_ref.doc)
-            else:
-                eng.set_input_from_json_file(str(input_ref.path))
-        except Exception as exc:
-            where = input_ref.path or "snapshot"
-            raise InputError(f"{where} is not a readable JSON snapshot: {regorus_error(exc)}") from None
-        try:
-            raw = eng.eval_rule_as_json(ENTRY_RULE)
-        except Exception as exc:
-            raise EngineError(f"policy evaluation failed: {regorus_error(exc)}") from None
-        result = json.loads(raw) if isinstance(raw, str) else raw
-        if not isinstance(result, dict):
+        where = input_ref.path or "snapshot"
+
+        def load(text: bytes | None) -> None:
+            try:
+                if text is not None:
+                    eng.set_input_json(text.decode("utf-8"))
+                elif input_ref.doc is not None:
+                    eng.set_input(input_ref.doc)
+                else:
+                    eng.set_input_from_json_file(str(input_ref.path))
+            except Exception as exc:
+                raise InputError(f"{where} is not a readable JSON snapshot: {regorus_error(exc)}") from None
+
+        if self.limits.enabled and fork_available():
+            text = _document_json(input_ref.doc) if input_ref.doc is not None else None
+            by_package = {m.package: m for m in targets}
+
+            def describe(package: str | None) -> str:
+                m = by_package.get(package or "")
+                if m is None:
+                    return "loading the snapshot"
+                return f"policy {m.info.id} ({m.path})" if m.info else f"policy package {m.package} ({m.path})"
+
+            def work(progress: Any) -> bytes:
+                load(text)
+                return evaluate_packages(eng, targets, progress)
+
+            raw = run_limited(work, self.limits, describe=describe)
+        else:
+            load(None)
+            raw = evaluate_packages(eng, targets, lambda _package: None)
+        parsed = json.loads(raw)
+        envelope = parsed.get("envelope")
+        if not isinstance(envelope, dict):
             raise EngineError("policy evaluation returned no result (is the input a JSON object?)")
-        return result
+        return {**envelope, "results": parsed.get("results")}
 
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         eng = self._prepare(modules, [], data)
