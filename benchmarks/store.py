@@ -5,7 +5,9 @@
 Builds a synthetic snapshot (API-shaped services with integrations, escalation policies,
 schedules, users, teams, incidents) and a report with findings, then a second scan with ~1 %
 of services changed, 50 removed, 50 added and some findings fixed/new. Prints the time to
-store each scan and to diff them, the database size and the peak RSS.
+store each scan and to diff them, the database size (and bytes per stored scan) and the peak
+RSS. The second scan is stored as `watch --on-new-findings` stores it (its new findings go to the
+outbox in the same transaction); then `prune --keep 1` and VACUUM give the size of one scan.
 """
 
 from __future__ import annotations
@@ -150,18 +152,21 @@ def main() -> int:
         id1 = store.save_scan(doc1, rep1)
         save1 = time.perf_counter() - t
         t = time.perf_counter()
-        id2 = store.save_scan(doc2, rep2)
+        id2 = store.save_scan(doc2, rep2, notify=[("bench-target", "https://example.org/***")])
         save2 = time.perf_counter() - t
+        queued = len(store.pending_notifications("bench-target"))
         t = time.perf_counter()
         result = diff_scans(store, id1, id2)
         diff_t = time.perf_counter() - t
-        size = None
-        if store.dialect == "sqlite":
-            db = Path(store.engine.url.database or "")
-            store.close()  # checkpoint the WAL into the main file
-            size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
-        else:
-            store.close()
+        store.close()  # checkpoint the WAL into the main file
+        store = Store(url)
+        size = store.size_bytes()
+        t = time.perf_counter()
+        pruned = store.prune(keep=1)
+        prune_t = time.perf_counter() - t
+        store.vacuum()
+        one_scan = store.size_bytes()
+        store.close()
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rss_mb = rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
@@ -176,8 +181,11 @@ def main() -> int:
     print(f"save scan 2          : {save2:7.2f} s")
     print(f"diff 1 -> 2          : {diff_t:7.2f} s  (added {s['added']}, removed {s['removed']}, changed {s['changed']}, "
           f"new findings {s['new_findings']}, fixed {s['fixed_findings']})")
-    if size is not None:
-        print(f"database size        : {size / 1e6:7.1f} MB")
+    print(f"outbox rows queued   : {queued:7d}     (scan 2's new findings, one target)")
+    if size is not None and one_scan is not None:
+        print(f"database size        : {size / 1e6:7.1f} MB  ({size / 2 / 1e6:.1f} MB per stored scan)")
+        print(f"prune --keep 1       : {prune_t:7.2f} s   (deleted {len(pruned.deleted)} scan; after VACUUM "
+              f"{one_scan / 1e6:.1f} MB for one scan)")
     print(f"peak RSS             : {rss_mb:7.0f} MB")
     print(f"python {sys.version.split()[0]}, pid {os.getpid()}")
     return 0
