@@ -37,6 +37,7 @@ from pdguard.cligrammar import (
 from pdguard.config import DEFAULT_SETTINGS, Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
 from pdguard.findings import SEVERITIES
+from pdguard.redact import redact_text
 from pdguard.textsafe import safe_text
 
 EXIT_HELP = """\b
@@ -661,7 +662,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="pdguard", standalone_mode=False)
     except PdguardError as exc:
-        click.echo(f"pdguard: error: {safe_text(exc)}", err=True)
+        click.echo(f"pdguard: error: {redact_text(safe_text(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("pdguard: aborted", err=True)
@@ -685,6 +686,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, unless debugging
         if os.environ.get("PDGUARD_DEBUG"):
             raise
-        click.echo(f"pdguard: internal error: {type(exc).__name__}: {safe_text(exc)[:300]}", err=True)
+        click.echo(f"pdguard: internal error: {type(exc).__name__}: {redact_text(safe_text(exc))[:300]}", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK)
