@@ -42,7 +42,7 @@ def test_watch_three_ticks_store_three_scans(tmp_path: Path) -> None:
         assert len(store.findings(store.latest()["id"])) > 0
     # one word and one number for what is counted: watch's "N assets" is what `inventory scans` lists
     said = re.findall(r"scan (\d+): (\d+) assets, (\d+) findings", r.stderr)
-    listing = json.loads(pdguard("inventory", "scans", "--json", "--store", db).stdout)
+    listing = json.loads(pdguard("inventory", "scans", "--format", "json", "--store", db).stdout)
     by_id = {s["id"]: s for s in listing}
     assert len(said) == 3
     for sid, n_assets, n_findings in said:

@@ -202,6 +202,7 @@ def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older
     import logging
 
     from pdguard.inventory.store import StoreLockedError
+    from pdguard.textsafe import safe_text
     from pdguard.units import format_duration, parse_duration
 
     if keep is None and older_than is None:
@@ -211,8 +212,8 @@ def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older
         if dry_run:
             plan = store.prune_plan(keep, age)
             for d in plan:
-                click.echo(f"would delete scan {d['id']} ({d['scanned_at']}, {d['account'] or '-'}"
-                           f"{'' if d['complete'] else ', incomplete'})")
+                click.echo(safe_text(f"would delete scan {d['id']} ({d['scanned_at']}, {d['account'] or '-'}"
+                                     f"{'' if d['complete'] else ', incomplete'})"))
             click.echo(f"pdguard: {len(plan)} scan(s) would be deleted (dry run)", err=True)
             return
         with contextlib.ExitStack() as stack:
