@@ -435,6 +435,7 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
 
     -v (the global verbosity, before or after `test`) lists every test, not only failures.
     """
+    from pdguard.engine.bundle import config_data
     from pdguard.engine.loader import load_policies
     from pdguard.evaluate import make_engine
 
@@ -442,7 +443,7 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
 
     ps = load_policies(list(paths), builtin=not paths, tests=True)
     eng = make_engine(obj.cfg, engine, opa_url)
-    data = {"pdguard": {"config": obj.cfg.policy_settings()}}
+    data = config_data(obj.cfg.policy_settings())
     results = eng.run_tests(ps.modules, data)
     if not results:
         click.echo("pdguard: no test_* rules found", err=True)
@@ -459,6 +460,38 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
     click.echo("-" * 60)
     click.echo(f"PASS: {len(results) - len(failed)}/{len(results)}" + (f"\nFAIL: {len(failed)}/{len(results)}" if failed else ""))
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@policy.command("bundle")
+@click.option("-o", "--output", required=True, metavar="FILE", help="Bundle file to write (e.g. pdguard-bundle.tar.gz).")
+@click.option("--policy", "policies", multiple=True, metavar="PATH", help="Extra policy file/dir (repeatable).")
+@click.option("--no-builtin", is_flag=True, help="Leave the built-in policy library out.")
+@click.option("--signing-key", metavar="KEY", envvar="PDGUARD_BUNDLE_SIGNING_KEY", show_envvar=True,
+              help="Sign the bundle: PEM file of an RSA private key (RS256), or the HS256 secret (or a file holding it).")
+@click.option("--signing-alg", type=click.Choice(["RS256", "HS256"]), default="RS256", show_default=True)
+@click.pass_obj
+def policy_bundle(obj: Ctx, output: str, policies: tuple[str, ...], no_builtin: bool, signing_key: str | None,
+                  signing_alg: str) -> None:
+    """Build an OPA bundle of the policies (tests left out), the entry module and pdguard.yaml's settings.
+
+    Serve it with `opa run --server --bundle FILE` and evaluate against it with
+    `pdguard check --engine opa --opa-preloaded`, which only queries OPA and checks that the
+    bundle's revision matches the local policies and settings.
+    """
+    from pdguard.engine.bundle import build_bundle, read_signing_key, write_bundle
+    from pdguard.engine.loader import load_policies
+    from pdguard.evaluate import enabled_policies
+
+    ps = load_policies(list(policies), builtin=not no_builtin)
+    targets = enabled_policies(ps, obj.cfg)
+    bundle = build_bundle(ps.policies, targets, obj.cfg.policy_settings())
+    key = read_signing_key(signing_key) if signing_key is not None else None
+    write_bundle(output, bundle, signing_key=key, signing_alg=signing_alg)
+    signed = f", signed {signing_alg}" if key is not None else ""
+    click.echo(f"pdguard: wrote {output}: revision {bundle.revision}, {len(ps.policies)} modules "
+               f"({len(targets)} policies enabled), roots {', '.join(bundle.roots)}{signed}", err=True)
+    verify = f" --verification-key {'PUBLIC_KEY.pem' if signing_alg == 'RS256' else 'SECRET'} --signing-alg {signing_alg}" if key else ""
+    click.echo(f"pdguard: serve it with: opa run --server --bundle {output}{verify}", err=True)
 
 
 @policy.command("doc")
