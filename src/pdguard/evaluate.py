@@ -15,7 +15,8 @@ from typing import Any
 
 from pdguard import INFORMATION_URI, __version__
 from pdguard.config import Config
-from pdguard.engine.base import Engine, InputRef
+from pdguard.engine.base import Engine, InputRef, entry_module
+from pdguard.engine.bundle import config_data, policy_revision
 from pdguard.engine.loader import PolicySet, load_policies
 from pdguard.engine.metadata import Module
 from pdguard.errors import ConfigError, EngineError, InputError, PolicyError
@@ -210,9 +211,14 @@ def evaluate(
         check_snapshot_is_object(input_ref.path)
     ps = policyset or load_policies(policy_paths, builtin=builtin)
     targets = enabled_policies(ps, cfg)
-    data = {"pdguard": {"config": cfg.policy_settings()}}
+    data = config_data(cfg.policy_settings())
     result = engine.evaluate(ps.policies, targets, data, input_ref)
     meta = _check_envelope(result, f"snapshot {input_ref.path}" if input_ref.path is not None else "snapshot")
+    # Which policies decided (the revision `pdguard policy bundle` would give them) and, on OPA,
+    # the bundle and decision_id that trace these findings to OPA's decision log.
+    meta = {**meta, "evaluation": {"engine": engine.name,
+                                   "policy_revision": policy_revision(ps.policies, entry_module(targets), data),
+                                   **(engine.last_evaluation or {})}}
     results = result.get("results")
     if not isinstance(results, dict):
         raise EngineError("the engine returned no policy results")

@@ -66,6 +66,9 @@ class TestResult:
 
 class Engine(Protocol):
     name: str
+    # What the last evaluate() can tell about itself for the report's meta.evaluation
+    # (OPA: server URL, bundle and revision, decision_id); None when there is nothing to add.
+    last_evaluation: dict[str, Any] | None
 
     def evaluate(self, modules: list[Module], targets: list[Module], data: dict[str, Any],
                  input_ref: InputRef) -> dict[str, Any]:

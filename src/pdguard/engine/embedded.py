@@ -51,6 +51,7 @@ def _require() -> Any:
 
 class EmbeddedEngine:
     name = "embedded"
+    last_evaluation: dict[str, Any] | None = None
 
     def __init__(self) -> None:
         self._engine: Any = None
