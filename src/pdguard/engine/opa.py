@@ -5,7 +5,8 @@ Uses `opa-python-client` with its pitfalls handled:
 - its policy upload defaults to `rego_compat=True`, which silently rewrites policy text on a parse
   error: pdguard always uploads with `rego_compat=False`, so OPA sees exactly the files pdguard read;
 - its query helper takes a dict and serialises it again: the snapshot is posted as the bytes already
-  on disk through the client's own session (same TLS, token and headers).
+  on disk through pdguard's own requests session (same TLS settings and token);
+- it imports aiohttp (~0.15 s): it is only loaded to upload policies, never in --opa-preloaded mode.
 An undefined result, an OPA error, a timeout or an unreachable server is an EngineError (exit 2) —
 never an empty, passing result.
 
@@ -22,6 +23,7 @@ Two ways to give OPA the policies:
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -50,32 +52,51 @@ class OpaEngine:
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 60.0, ca_cert: str | None = None,
                  insecure: bool = False, preloaded: bool = False, ready_timeout: float = 10.0) -> None:
-        from opa_client.opa import OpaClient
-
         parsed = urlparse(url if "://" in url else f"http://{url}")
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise EngineError(f"invalid OPA URL '{url}' (expected http(s)://host:port)")
-        self.url = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or (443 if parsed.scheme == 'https' else 8181)}"
+        self.host, self.ssl = parsed.hostname, parsed.scheme == "https"
+        self.port = parsed.port or (443 if self.ssl else 8181)
+        self.url = f"{parsed.scheme}://{self.host}:{self.port}"
+        self.root_url = f"{self.url}/v1"
         self.preloaded = preloaded
         self.timeout = timeout
         self.ready_timeout = ready_timeout
-        ssl = parsed.scheme == "https"
-        self.client = OpaClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8181), ssl=ssl,
-                                token=token, timeout=timeout, retries=0)
-        if ssl:
-            self.client._session.verify = ca_cert or (not insecure)
+        self.token = token
+        # Health checks and queries: one plain session (token, TLS). The upload client
+        # (opa-python-client, which imports aiohttp: ~0.15 s) is only built when uploading.
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        if self.ssl:
+            self.session.verify = ca_cert or (not insecure)
+        self._client: Any = None
         self._uploaded: dict[str, str] = {}
         self.last_evaluation: dict[str, Any] | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _ready(self) -> None:
-        from opa_client.errors import ConnectionsError
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from opa_client.opa import OpaClient
 
-        try:
-            self.client.wait_for_ready(timeout=self.ready_timeout, interval=0.2)
-        except ConnectionsError:
-            raise EngineError(f"OPA server at {self.url} is unreachable or not healthy") from None
+            self._client = OpaClient(host=self.host, port=self.port, ssl=self.ssl, token=self.token,
+                                     timeout=self.timeout, retries=0)
+            self._client._session.verify = self.session.verify
+        return self._client
+
+    def _ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            try:
+                if self.session.get(f"{self.url}/health", timeout=min(self.timeout, 5)).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() >= deadline:
+                raise EngineError(f"OPA server at {self.url} is unreachable or not healthy")
+            time.sleep(0.2)
 
     def _put_policy(self, policy_id: str, text: str) -> None:
         from opa_client.errors import RegoParseError
@@ -109,9 +130,9 @@ class OpaEngine:
 
     def _query(self, path: str, body: bytes, *, params: str = "") -> dict[str, Any]:
         """POST /v1/data/<path>: OPA's whole answer ({result?, decision_id?, provenance?})."""
-        url = f"{self.client.root_url}/data/{path}{params}"
+        url = f"{self.root_url}/data/{path}{params}"
         try:
-            resp = self.client._session.post(url, data=body, headers={"Content-Type": "application/json"},
+            resp = self.session.post(url, data=body, headers={"Content-Type": "application/json"},
                                              timeout=self.timeout)
         except requests.Timeout:
             raise EngineError(f"OPA query timed out after {self.timeout:g}s (raise --opa-timeout)") from None
