@@ -1,39 +1,56 @@
-"""Evaluation benchmark: the built-in library over generated snapshots at 1/100, 1/10 and full size.
+"""Evaluation benchmark: the same work on every engine, whole process against whole process.
 
-    python benchmarks/eval.py                 # 0.01, 0.1 and 1.0 (10,000 services, 50,000 incidents, ~60 MB)
-    python benchmarks/eval.py --scales 0.1
+    python benchmarks/eval.py                   # 1/100, 1/10 and full size (10,000 services, 50,000 incidents)
+    python benchmarks/eval.py --scales 0.1 --repeat 3
 
-Prints, per size: snapshot size, engine time (embedded regorus: load input + evaluate), whole
-`pdguard check --snapshot` wall time and peak RSS (a child process), growth ratios between sizes
-(target: 10x data <= 12x time), and — when `opa` is on PATH — `opa eval` wall time and peak RSS on
-the same files and the ratios (targets: engine <= 0.5x opa eval, whole check <= 1.0x, RSS <= opa's).
+Per size, on one generated snapshot file and one bundle (`pdguard policy bundle`: the built-in
+policies, the generated entry module, `data.pdguard.config` from the default settings):
+
+- `pdguard check --snapshot FILE` (embedded regorus): wall time and peak RSS of the whole process;
+- `opa eval --bundle BUNDLE --input FILE data.pdguard_entry.result`: the same policies, entry module
+  and config data, whole process, wall and peak RSS;
+- `pdguard check --engine opa --opa-preloaded` against a local `opa run --server --bundle BUNDLE`
+  (started once, before the first size): wall of the pdguard process; the server's peak RSS so far;
+- the findings of all three, which must be the same (count, fingerprints, policy and resource):
+  `opa eval`'s result goes through the same post-processing as an engine's (`pdguard.evaluate`).
+
+Then the ratios against `opa eval` and the growth between sizes. Targets (issue 9, issue 11):
+embedded check <= 0.4x opa eval at 1/10 size and <= 0.15x at full size, peak RSS <= 0.3x, 10x data
+<= 11x time; check --opa-preloaded <= 1.3x opa eval at full size. Needs `opa` on PATH (or
+../shared/tools/opa). Timings are best of --repeat; on a shared machine, say so with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
-from pdguard.engine.embedded import EmbeddedEngine
-from pdguard.engine.loader import builtin_policy_dir, load_policies
 from pdguard.evaluate import evaluate
 from pdguard.scanner import _derive_members
 from pdguard.simulator import generate_account
 from pdguard.snapshot import SCHEMA_VERSION, dump_document
 
+REPO = Path(__file__).resolve().parents[1]
 RSS_WRAPPER = (
-    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+    "import resource, subprocess, sys; out = open(sys.argv[1], 'wb'); "
+    "r = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE); "
+    "sys.stderr.buffer.write(r.stderr[-2000:]); "
     "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
 )
+TARGETS = {0.1: 0.4, 1.0: 0.15}
 
 
 def snapshot_document(scale: float, now: datetime) -> dict:
@@ -53,13 +70,79 @@ def snapshot_document(scale: float, now: datetime) -> dict:
     return doc
 
 
-def measured(cmd: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MB, exit code) of a command run as a grandchild."""
+def measured(cmd: list[str], stdout: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of a command run as a grandchild, its stdout to a file."""
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", RSS_WRAPPER, *cmd], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", RSS_WRAPPER, str(stdout), *cmd], capture_output=True, text=True)
     wall = time.perf_counter() - start
     code, rss = out.stdout.split()
-    return wall, int(rss) / 1024, int(code)
+    if int(code) not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd[:4])}… exited {code}: {out.stderr.strip()}")
+    return wall, int(rss) / 1024
+
+
+def best(cmd: list[str], stdout: Path, repeat: int) -> tuple[float, float]:
+    runs = [measured(cmd, stdout) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+class ResultEngine:
+    """Hands an `opa eval` result to pdguard's post-processing (METADATA join, fingerprints)."""
+
+    name = "opa-eval"
+    last_evaluation = None
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+
+    def evaluate(self, modules: Any, targets: Any, data: Any, input_ref: Any) -> dict[str, Any]:
+        return self.result
+
+    def run_tests(self, modules: Any, data: Any) -> list:  # pragma: no cover - not used
+        return []
+
+
+def findings_key(report_doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return sorted((f["fingerprint"], f["policy_id"], f["resource"]["type"], f["resource"]["id"])
+                  for f in report_doc["findings"] + report_doc["waived"])
+
+
+def opa_eval_findings(path: Path, snapshot: Path) -> list[tuple[str, str, str, str]]:
+    out = json.loads(path.read_bytes())
+    result = out["result"][0]["expressions"][0]["value"]
+    report = evaluate(InputRef(path=snapshot), Config(), engine=ResultEngine(result))
+    return findings_key(report.model_dump(mode="json"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(opa: str, bundle: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([opa, "run", "--server", f"--addr=127.0.0.1:{port}", "--log-level=error",
+                             "--disable-telemetry", "--bundle", str(bundle)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("opa run --server --bundle never became healthy")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -67,52 +150,66 @@ def main() -> None:
     ap.add_argument("--scales", default="0.01,0.1,1.0")
     ap.add_argument("--repeat", type=int, default=2, help="best of N for timings")
     args = ap.parse_args()
-    scales = [float(x) for x in args.scales.split(",")]
+    scales = sorted(float(x) for x in args.scales.split(","))
+    local = REPO.parent / "shared" / "tools" / "opa"
+    opa = shutil.which("opa") or (str(local) if os.access(local, os.X_OK) else None)
+    if not opa:
+        raise SystemExit("needs a real OPA: `opa` on PATH or ../shared/tools/opa")
     now = datetime.now(UTC).replace(microsecond=0)
-    opa = shutil.which("opa")
+    pdguard = [sys.executable, "-m", "pdguard"]
     rows = []
-    policyset = load_policies([], builtin=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        for scale in scales:
-            path = Path(tmp) / f"snapshot-{scale}.json"
-            path.write_bytes(dump_document(snapshot_document(scale, now)))
-            size_mb = path.stat().st_size / 1e6
-            engine_times = []
-            findings = 0
-            for _ in range(args.repeat):
-                eng = EmbeddedEngine()
-                t0 = time.perf_counter()
-                report = evaluate(InputRef(path=path), Config(), engine=eng, policyset=policyset)
-                engine_times.append(time.perf_counter() - t0)
-                findings = len(report.findings)
-            check = min((measured([sys.executable, "-m", "pdguard", "check", "--snapshot", str(path),
-                                   "--format", f"json={tmp}/report.json", "--fail-on", "none", "--quiet"])
-                         for _ in range(args.repeat)), key=lambda r: r[0])
-            row = {"scale": scale, "size_mb": size_mb, "engine_s": min(engine_times), "check_s": check[0],
-                   "check_rss_mb": check[1], "findings": findings}
-            if opa:
-                opa_run = min((measured([opa, "eval", "--format", "json", "-d", str(builtin_policy_dir()),
-                                         "--ignore", "*_test.rego", "-i", str(path), "data.pdguard"])
-                               for _ in range(args.repeat)), key=lambda r: r[0])
-                row.update(opa_s=opa_run[0], opa_rss_mb=opa_run[1])
-            rows.append(row)
-            print(json.dumps(row))
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        bundle = tmp / "pdguard-bundle.tar.gz"
+        subprocess.run([*pdguard, "policy", "bundle", "-o", str(bundle)], check=True, cwd=tmp)
+        server, url = start_server(opa, bundle)
+        try:
+            for scale in scales:
+                snap = tmp / f"snapshot-{scale}.json"
+                snap.write_bytes(dump_document(snapshot_document(scale, now)))
+                size_mb = snap.stat().st_size / 1e6
+                report, preloaded_report, opa_out = tmp / "check.json", tmp / "preloaded.json", tmp / "opa-eval.json"
+                check = best([*pdguard, "check", "--snapshot", str(snap), "--format", f"json={report}",
+                              "--fail-on", "none"], tmp / "check.out", args.repeat)
+                opa_eval = best([opa, "eval", "--bundle", str(bundle), "--input", str(snap), "--format", "json",
+                                 "data.pdguard_entry.result"], opa_out, args.repeat)
+                preloaded = best([*pdguard, "check", "--snapshot", str(snap), "--engine", "opa", "--opa-url", url,
+                                  "--opa-preloaded", "--opa-timeout", "900", "--format", f"json={preloaded_report}",
+                                  "--fail-on", "none"], tmp / "preloaded.out", args.repeat)
+                embedded = findings_key(json.loads(report.read_bytes()))
+                same = (embedded == opa_eval_findings(opa_out, snap)
+                        == findings_key(json.loads(preloaded_report.read_bytes())))
+                row = {"scale": scale, "size_mb": round(size_mb, 1), "findings": len(embedded), "same_findings": same,
+                       "check_s": round(check[0], 3), "check_rss_mb": round(check[1]),
+                       "opa_eval_s": round(opa_eval[0], 3), "opa_eval_rss_mb": round(opa_eval[1]),
+                       "preloaded_s": round(preloaded[0], 3), "preloaded_client_rss_mb": round(preloaded[1]),
+                       "opa_server_peak_rss_mb": round(peak_rss_mb(server.pid))}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                if not same:
+                    raise SystemExit("the engines disagree on the findings: the timings do not compare the same work")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     print()
-    print(f"{'scale':>6} {'MB':>7} {'findings':>9} {'engine s':>9} {'check s':>8} {'check RSS':>10}"
-          + (f" {'opa s':>7} {'opa RSS':>8} {'eng/opa':>8} {'chk/opa':>8} {'rss/opa':>8}" if opa else ""))
+    print(f"{'scale':>6} {'MB':>7} {'findings':>8} {'check s':>8} {'opa eval s':>10} {'chk/opa':>7} "
+          f"{'check RSS':>9} {'opa RSS':>8} {'rss/opa':>7} {'preloaded s':>11} {'pre/opa':>7}")
     for r in rows:
-        line = (f"{r['scale']:>6} {r['size_mb']:>7.1f} {r['findings']:>9} {r['engine_s']:>9.3f} {r['check_s']:>8.2f}"
-                f" {r['check_rss_mb']:>8.0f}MB")
-        if opa:
-            line += (f" {r['opa_s']:>7.2f} {r['opa_rss_mb']:>6.0f}MB {r['engine_s'] / r['opa_s']:>8.2f}"
-                     f" {r['check_s'] / r['opa_s']:>8.2f} {r['check_rss_mb'] / r['opa_rss_mb']:>8.2f}")
-        print(line)
+        print(f"{r['scale']:>6} {r['size_mb']:>7.1f} {r['findings']:>8} {r['check_s']:>8.2f} {r['opa_eval_s']:>10.2f} "
+              f"{r['check_s'] / r['opa_eval_s']:>7.2f} {r['check_rss_mb']:>7}MB {r['opa_eval_rss_mb']:>6}MB "
+              f"{r['check_rss_mb'] / r['opa_eval_rss_mb']:>7.2f} {r['preloaded_s']:>11.2f} "
+              f"{r['preloaded_s'] / r['opa_eval_s']:>7.2f}")
+    for r in rows:
+        if r["scale"] in TARGETS:
+            print(f"scale {r['scale']}: check/opa eval {r['check_s'] / r['opa_eval_s']:.2f} (target <= {TARGETS[r['scale']]}), "
+                  f"RSS {r['check_rss_mb'] / r['opa_eval_rss_mb']:.2f} (target <= 0.3)"
+                  + (f", preloaded/opa eval {r['preloaded_s'] / r['opa_eval_s']:.2f} (target <= 1.3)"
+                     if r["scale"] == 1.0 else ""))
     for a, b in zip(rows, rows[1:], strict=False):
         print(f"growth {a['scale']} -> {b['scale']}: data x{b['size_mb'] / a['size_mb']:.1f}, "
-              f"engine time x{b['engine_s'] / a['engine_s']:.1f}, check wall x{b['check_s'] / a['check_s']:.1f}"
-              " (target: 10x data <= 12x time)")
-    if not opa:
-        print("opa not on PATH: the ratios to `opa eval` were not measured")
+              f"check wall x{b['check_s'] / a['check_s']:.1f}, opa eval x{b['opa_eval_s'] / a['opa_eval_s']:.1f}, "
+              f"preloaded x{b['preloaded_s'] / a['preloaded_s']:.1f} (target: 10x data <= 11x time)")
+    print(f"all engines gave the same findings at every size: {all(r['same_findings'] for r in rows)}")
 
 
 if __name__ == "__main__":
