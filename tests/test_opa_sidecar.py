@@ -147,6 +147,21 @@ def test_server_without_a_bundle_exit_2_with_the_fix(workdir: Path) -> None:
         assert code == 2 and not report and "not loaded from a bundle" in output
 
 
+def test_bundle_with_the_revision_but_no_entry_module_exit_2(workdir: Path, tmp_path: Path) -> None:
+    """An (unsigned) bundle edited after the fact: right manifest, entry module gone. Fail closed."""
+    import tarfile
+
+    broken = tmp_path / "broken.tar.gz"
+    with tarfile.open(workdir / "pdguard-bundle.tar.gz") as tin, tarfile.open(broken, "w:gz") as tout:
+        for m in tin.getmembers():
+            if m.name != "pdguard_entry.rego":
+                tout.addfile(m, tin.extractfile(m))
+    with OpaServer(["--bundle", str(broken)]) as server:
+        code, output, report = check(workdir, "sample.json", "--engine", "opa", "--opa-url", server.url,
+                                     "--opa-preloaded")
+    assert code == 2 and not report and "undefined result" in output
+
+
 def test_server_with_another_revision_exit_2_naming_both(workdir: Path, tmp_path: Path) -> None:
     (tmp_path / "pdguard.yaml").write_text("settings:\n  min_escalation_levels: 4\n")
     other = tmp_path / "other.tar.gz"
