@@ -149,6 +149,12 @@ def test_bad_signing_key_is_one_line_exit_2(tmp_path: Path, args: list[str], mes
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "b.tar.gz").exists()
 
 
+def test_settings_without_a_json_form_are_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "pdguard.yaml").write_text("settings:\n  ratio: .nan\n")
+    r = run_pdguard("--config", str(tmp_path / "pdguard.yaml"), "policy", "bundle", "-o", str(tmp_path / "b.tar.gz"))
+    assert r.returncode == 2 and "NaN" in r.stderr and not (tmp_path / "b.tar.gz").exists()
+
+
 def test_structured_files_are_hashed_in_canonical_form() -> None:
     a = b'{"b": [1.50, {"y": null, "x": true}], "a": "<&>\\u2028\\n\\u0001"}'
     b = b'{"a":"<&>\\u2028\\n\\u0001",\n "b":[1.50,{"x":true,"y":null}]}'

@@ -50,8 +50,9 @@ def config_data(settings: dict[str, Any]) -> dict[str, Any]:
     return {"pdguard": {"config": settings}}
 
 
-def _canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+def _canonical_json(value: Any, *, allow_nan: bool = True) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=allow_nan).encode("utf-8")
 
 
 def policy_revision(policies: list[Module], entry: str, data: dict[str, Any]) -> str:
@@ -98,9 +99,6 @@ class Bundle:
     revision: str
     roots: list[str]
 
-    def file(self, name: str) -> bytes:
-        return next(content for path, content in self.files if path == name)
-
 
 def build_bundle(policies: list[Module], targets: list[Module], settings: dict[str, Any]) -> Bundle:
     entry = entry_module(targets)
@@ -114,8 +112,12 @@ def build_bundle(policies: list[Module], targets: list[Module], settings: dict[s
         "metadata": {"pdguard": {"version": __version__, "entrypoint": ENTRY_RULE,
                                  "policies": sorted(m.info.id for m in targets if m.info)}},
     }
+    try:
+        data_json = _canonical_json(data, allow_nan=False)
+    except ValueError:
+        raise ConfigError("pdguard.yaml settings: NaN and infinite numbers have no JSON form for OPA") from None
     files: list[tuple[str, bytes]] = [(".manifest", _canonical_json(manifest) + b"\n"),
-                                      ("data.json", _canonical_json(data) + b"\n"),
+                                      ("data.json", data_json + b"\n"),
                                       (ENTRY_FILE, entry.encode("utf-8"))]
     taken = {name for name, _ in files}
     for m in policies:

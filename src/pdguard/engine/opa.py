@@ -166,15 +166,15 @@ class OpaEngine:
         path = ENTRY_RULE.removeprefix("data.").replace(".", "/")
         if self.preloaded:  # read-only: one query; the server's bundle must be what we would build
             self._ready()
-            payload = self._query(path, b'{"input":' + input_ref.as_bytes() + b"}", params="?provenance")
-            self.last_evaluation = self._check_bundle(payload, policy_revision(modules, entry, data))
         else:
             self._load(modules, data)
             self._put_policy(f"pdguard/{ENTRY_PACKAGE}.rego", entry)
-            payload = self._query(path, b'{"input":' + input_ref.as_bytes() + b"}")
-            self.last_evaluation = {"decision_id": payload.get("decision_id")}
-            if "result" not in payload:
-                raise EngineError(f"OPA returned an undefined result for data/{path}")
+        payload = self._query(path, b'{"input":' + input_ref.as_bytes() + b"}",
+                              params="?provenance" if self.preloaded else "")
+        self.last_evaluation = (self._check_bundle(payload, policy_revision(modules, entry, data)) if self.preloaded
+                                else {"decision_id": payload.get("decision_id")})
+        if "result" not in payload:
+            raise EngineError(f"OPA returned an undefined result for data/{path}")
         result = payload["result"]
         if not isinstance(result, dict):
             raise EngineError("OPA returned a result of the wrong shape")
@@ -196,8 +196,6 @@ class OpaEngine:
             found = ", ".join(f"{name} revision {rev or '(none)'}" for name, rev in sorted(revisions.items()))
             raise EngineError(f"the OPA server at {self.url} runs {found or 'policies that were not loaded from a bundle'}, "
                               f"not the local policies and settings (bundle revision {expected}): {fix}")
-        if "result" not in payload:
-            raise EngineError(f"OPA returned an undefined result for data.{ENTRY_PACKAGE}.result")
         return {"bundle": match, "bundle_revision": expected, "decision_id": payload.get("decision_id")}
 
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
