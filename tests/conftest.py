@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,6 @@ def tiny_snapshot(**collections: list) -> dict:
 def run_pdguard(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
                 timeout: float = 300) -> subprocess.CompletedProcess:
     """The `pdguard` CLI in a child process, without the caller's PagerDuty/pdguard variables."""
-    import sys
-
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PAGERDUTY_", "PDGUARD_"))}
     return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
                           env={**base, **(env or {})}, cwd=cwd, timeout=timeout)
@@ -88,6 +87,7 @@ class OpaServer:
         self.command = command or ["run", "--server", f"--addr=127.0.0.1:{self.port}", *(args or [])]
         self.env = env
         self.log_path = log_path
+        self._own_log = log_path is None  # a temporary file, removed on exit
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> OpaServer:
@@ -135,6 +135,8 @@ class OpaServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        if self._own_log and self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -36,12 +36,13 @@ def interpolate(value: str, env: dict[str, str]) -> str:
             return "$"
         name, op, arg = m.group("name"), m.group("op") or "", m.group("arg") or ""
         val = env.get(name)
-        if op in (":-", "-"):
-            return val if (val if op == ":-" else val is not None) else arg
-        if op in (":?", "?"):
-            if val is None or (op == ":?" and not val):
+        unset = val is None or (op.startswith(":") and not val)  # `:` also treats empty as unset
+        if op.endswith("-"):
+            return arg if unset else val  # type: ignore[return-value]
+        if op.endswith("?"):
+            if unset:
                 raise AssertionError(f"compose would refuse to start: {name}: {arg}")
-            return val
+            return val  # type: ignore[return-value]
         return val or ""
     return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}", one, value)
 
