@@ -167,7 +167,7 @@ def _check_options(f: Any) -> Any:
         click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL", help="OPA server for --engine opa."),
         click.option("--opa-token", metavar="TOKEN", envvar="PDGUARD_OPA_TOKEN", help="Bearer token for OPA."),
         click.option("--opa-preloaded", is_flag=True, default=None,
-                     help="The OPA server already has the policies (started with them); do not upload."),
+                     help="OPA runs `pdguard policy bundle`'s bundle: only query it (no writes); its revision must match."),
         click.option("--opa-timeout", type=float, help="OPA request timeout in seconds (default 60)."),
     ]
     for o in reversed(opts):
