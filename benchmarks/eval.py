@@ -11,6 +11,8 @@ policies, the generated entry module, `data.pdguard.config` from the default set
   and config data, whole process, wall and peak RSS;
 - `pdguard check --engine opa --opa-preloaded` against a local `opa run --server --bundle BUNDLE`
   (started once, before the first size): wall of the pdguard process; the server's peak RSS so far;
+- CPU seconds (user + system) of each, the server's share included for the preloaded check: less
+  sensitive than wall time to other work on a shared machine;
 - the findings of all three, which must be the same (count, fingerprints, policy and resource):
   `opa eval`'s result goes through the same post-processing as an engine's (`pdguard.evaluate`).
 
@@ -48,7 +50,7 @@ RSS_WRAPPER = (
     "import resource, subprocess, sys; out = open(sys.argv[1], 'wb'); "
     "r = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE); "
     "sys.stderr.buffer.write(r.stderr[-2000:]); "
-    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(r.returncode, u.ru_maxrss, u.ru_utime + u.ru_stime)"
 )
 TARGETS = {0.1: 0.4, 1.0: 0.15}
 
@@ -70,20 +72,29 @@ def snapshot_document(scale: float, now: datetime) -> dict:
     return doc
 
 
-def measured(cmd: list[str], stdout: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of a command run as a grandchild, its stdout to a file."""
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a running process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(cmd: list[str], stdout: Path, server_pid: int | None = None) -> tuple[float, float, float]:
+    """(wall s, peak RSS MB, CPU s) of a command run as a grandchild, its stdout to a file. With
+    `server_pid`, the CPU that server spent meanwhile is added (the work it did for the command)."""
+    server_before = process_cpu_s(server_pid) if server_pid else 0.0
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", RSS_WRAPPER, str(stdout), *cmd], capture_output=True, text=True)
     wall = time.perf_counter() - start
-    code, rss = out.stdout.split()
+    code, rss, cpu = out.stdout.split()
     if int(code) not in (0, 1):
         raise SystemExit(f"{' '.join(cmd[:4])}… exited {code}: {out.stderr.strip()}")
-    return wall, int(rss) / 1024
+    server_cpu = process_cpu_s(server_pid) - server_before if server_pid else 0.0
+    return wall, int(rss) / 1024, float(cpu) + server_cpu
 
 
-def best(cmd: list[str], stdout: Path, repeat: int) -> tuple[float, float]:
-    runs = [measured(cmd, stdout) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs)
+def best(cmd: list[str], stdout: Path, repeat: int, server_pid: int | None = None) -> tuple[float, float, float]:
+    runs = [measured(cmd, stdout, server_pid) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
 
 
 class ResultEngine:
@@ -175,14 +186,16 @@ def main() -> None:
                                  "data.pdguard_entry.result"], opa_out, args.repeat)
                 preloaded = best([*pdguard, "check", "--snapshot", str(snap), "--engine", "opa", "--opa-url", url,
                                   "--opa-preloaded", "--opa-timeout", "900", "--format", f"json={preloaded_report}",
-                                  "--fail-on", "none"], tmp / "preloaded.out", args.repeat)
+                                  "--fail-on", "none"], tmp / "preloaded.out", args.repeat, server.pid)
                 embedded = findings_key(json.loads(report.read_bytes()))
                 same = (embedded == opa_eval_findings(opa_out, snap)
                         == findings_key(json.loads(preloaded_report.read_bytes())))
                 row = {"scale": scale, "size_mb": round(size_mb, 1), "findings": len(embedded), "same_findings": same,
-                       "check_s": round(check[0], 3), "check_rss_mb": round(check[1]),
+                       "check_s": round(check[0], 3), "check_rss_mb": round(check[1]), "check_cpu_s": round(check[2], 2),
                        "opa_eval_s": round(opa_eval[0], 3), "opa_eval_rss_mb": round(opa_eval[1]),
+                       "opa_eval_cpu_s": round(opa_eval[2], 2),
                        "preloaded_s": round(preloaded[0], 3), "preloaded_client_rss_mb": round(preloaded[1]),
+                       "preloaded_cpu_s": round(preloaded[2], 2),
                        "opa_server_peak_rss_mb": round(peak_rss_mb(server.pid))}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
@@ -193,12 +206,14 @@ def main() -> None:
             server.wait(timeout=30)
     print()
     print(f"{'scale':>6} {'MB':>7} {'findings':>8} {'check s':>8} {'opa eval s':>10} {'chk/opa':>7} "
-          f"{'check RSS':>9} {'opa RSS':>8} {'rss/opa':>7} {'preloaded s':>11} {'pre/opa':>7}")
+          f"{'check RSS':>9} {'opa RSS':>8} {'rss/opa':>7} {'preloaded s':>11} {'pre/opa':>7} "
+          f"{'CPU s: check':>12} {'opa eval':>8} {'preloaded':>9}")
     for r in rows:
         print(f"{r['scale']:>6} {r['size_mb']:>7.1f} {r['findings']:>8} {r['check_s']:>8.2f} {r['opa_eval_s']:>10.2f} "
               f"{r['check_s'] / r['opa_eval_s']:>7.2f} {r['check_rss_mb']:>7}MB {r['opa_eval_rss_mb']:>6}MB "
               f"{r['check_rss_mb'] / r['opa_eval_rss_mb']:>7.2f} {r['preloaded_s']:>11.2f} "
-              f"{r['preloaded_s'] / r['opa_eval_s']:>7.2f}")
+              f"{r['preloaded_s'] / r['opa_eval_s']:>7.2f} {r['check_cpu_s']:>12.2f} {r['opa_eval_cpu_s']:>8.2f} "
+              f"{r['preloaded_cpu_s']:>9.2f}")
     for r in rows:
         if r["scale"] in TARGETS:
             print(f"scale {r['scale']}: check/opa eval {r['check_s'] / r['opa_eval_s']:.2f} (target <= {TARGETS[r['scale']]}), "
