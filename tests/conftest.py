@@ -23,15 +23,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tiny_snapshot(**collections: list) -> dict:
+def tiny_snapshot(*, not_collected: tuple[str, ...] = (), **collections: list) -> dict:
+    """A schema 2.0 snapshot holding `collections`; every collection collected except `not_collected`."""
+    from pdguard.snapshot import COLLECTIONS, SCHEMA_VERSION
+
+    listed = [k for k in COLLECTIONS if k != "standards_scores" and k not in not_collected]
     doc = {
-        "schema_version": "1.0",
+        "schema_version": SCHEMA_VERSION,
         "meta": {"scanned_at": "2026-11-26T09:00:00Z", "region": "us", "account_subdomain": "acme",
-                 "pdguard_version": "0.1.0", "counts": {}, "warnings": [], "complete": True},
+                 "pdguard_version": "0.2.0", "counts": {}, "warnings": [], "complete": True,
+                 "collections": listed},
     }
-    for key in ("services", "escalation_policies", "schedules", "incidents", "teams", "users",
-                "business_services", "service_dependencies", "addons", "extensions", "oncalls",
-                "standards", "standards_scores"):
+    for key in COLLECTIONS:
         doc[key] = collections.get(key, [])
     return doc
 

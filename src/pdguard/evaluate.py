@@ -33,7 +33,7 @@ from pdguard.findings import (
     fingerprint,
     severity_at_least,
 )
-from pdguard.snapshot import SCHEMA_VERSION
+from pdguard.snapshot import check_meta, check_version
 
 
 def make_engine(cfg: Config, name: str | None = None, opa_url: str | None = None) -> Engine:
@@ -74,8 +74,8 @@ def _check_envelope(result: dict[str, Any], where: str = "snapshot") -> dict[str
     meta = result.get("meta")
     if version is None or not isinstance(meta, dict):
         raise InputError(f"{where} is not a pdguard snapshot (missing schema_version or meta)")
-    if str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise InputError(f"{where}: schema_version {version} is not supported (this pdguard reads {SCHEMA_VERSION})")
+    check_version(version, where)
+    check_meta(meta, where)
     bad = result.get("not_lists") or []
     if bad:
         raise InputError(f"{where}: {', '.join(bad)} must be a list")
@@ -212,12 +212,12 @@ def evaluate(
     ps = policyset or load_policies(policy_paths, builtin=builtin)
     targets = enabled_policies(ps, cfg)
     data = config_data(cfg.policy_settings())
-    result = engine.evaluate(ps.policies, targets, data, input_ref)
+    result = engine.evaluate(ps.sources, targets, data, input_ref)
     meta = _check_envelope(result, f"snapshot {input_ref.path}" if input_ref.path is not None else "snapshot")
     # Which policies decided (the revision `pdguard policy bundle` would give them) and, on OPA,
     # the bundle and decision_id that trace these findings to OPA's decision log.
     meta = {**meta, "evaluation": {"engine": engine.name,
-                                   "policy_revision": policy_revision(ps.policies, entry_module(targets), data),
+                                   "policy_revision": policy_revision(ps.sources, entry_module(targets), data),
                                    **(engine.last_evaluation or {})}}
     results = result.get("results")
     if not isinstance(results, dict):

@@ -45,7 +45,7 @@ from pdguard.pdapi.client import MAX_RATE_WAIT, OFFSET_CAP, AuthType, PagerDutyC
 from pdguard.snapshot import COLLECTIONS, MODELS, SCHEMA_VERSION
 
 # What `--exclude` can name: every collection of the document; Service Standards scores come with `standards`.
-ALL_COLLECTIONS: tuple[str, ...] = tuple(k for k in COLLECTIONS if k != "standards_scores")
+ALL_COLLECTIONS: tuple[str, ...] = tuple(k for k in COLLECTIONS if k not in ("standards_scores", "flexible_schedules"))
 # Required: a 401/403 on one of these fails the scan (exit 2).
 CORE_COLLECTIONS: frozenset[str] = frozenset({"services", "escalation_policies", "schedules", "users", "teams"})
 # Optional: a 403 skips the collection with a warning (scope, --exclude); the snapshot is incomplete.
@@ -189,12 +189,11 @@ class Scanner:
 
     async def services(self, c: PagerDutyClient, on_page: Callable[[list[Any]], None] | None = None
                        ) -> list[dict[str, Any]]:
-        inc = [("include[]", x) for x in ("escalation_policies", "teams", "integrations")]
+        inc = [("include[]", x) for x in ("integrations", "auto_pause_notifications_parameters")]
         return await self._list(c, "services", "/services", "services", inc, on_page)
 
     async def escalation_policies(self, c: PagerDutyClient) -> list[dict[str, Any]]:
-        inc = [("include[]", x) for x in ("services", "teams", "targets")]
-        return await self._list(c, "escalation_policies", "/escalation_policies", "escalation_policies", inc)
+        return await self._list(c, "escalation_policies", "/escalation_policies", "escalation_policies", [])
 
     async def schedules(self, c: PagerDutyClient) -> list[dict[str, Any]]:
         params = [("include[]", "schedule_layers"), ("include[]", "final_schedule"),
@@ -202,7 +201,7 @@ class Scanner:
         return await self._list(c, "schedules", "/schedules", "schedules", params)
 
     async def users(self, c: PagerDutyClient) -> list[dict[str, Any]]:
-        inc = [("include[]", x) for x in ("contact_methods", "notification_rules", "teams")]
+        inc = [("include[]", x) for x in ("contact_methods", "notification_rules")]
         return await self._list(c, "users", "/users", "users", inc)
 
     async def simple(self, c: PagerDutyClient, collection: str) -> list[dict[str, Any]]:

@@ -9,12 +9,12 @@ so the same policies and input give the same results on either.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pdguard.engine.metadata import Module
-from pdguard.snapshot import COLLECTIONS
+from pdguard.snapshot import COLLECTIONS, SCHEMA_MAJOR
 
 ENTRY_PACKAGE = "pdguard_entry"
 ENTRY_RULE = f"data.{ENTRY_PACKAGE}.result"
@@ -27,6 +27,8 @@ def entry_module(targets: list[Module]) -> str:
         parts.append(f'  "{m.package}": {{{rules}}}')
     results = ",\n".join(parts)
     collections = json.dumps(list(COLLECTIONS))
+    # Policies are evaluated only over a snapshot of the schema they are written for: another
+    # major version gives no results, and Python turns its schema_version into a one-line error.
     return f"""package {ENTRY_PACKAGE}
 
 result := {{
@@ -34,10 +36,17 @@ result := {{
   "meta": object.get(input, "meta", null),
   "iac": object.get(input, "iac", null),
   "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],
-  "results": {{
-{results}
-  }},
+  "results": results,
 }}
+
+supported if {{
+  is_string(input.schema_version)
+  split(input.schema_version, ".")[0] == "{SCHEMA_MAJOR}"
+}}
+
+results := {{
+{results}
+}} if supported else := {{}}
 """
 
 
@@ -62,6 +71,7 @@ class TestResult:
     file: str
     passed: bool
     error: str | None = None
+    output: list[str] = field(default_factory=list)  # print() lines of a failing test
 
 
 class Engine(Protocol):

@@ -138,6 +138,7 @@ class Account:
     services: list[dict[str, Any]] = field(default_factory=list)
     escalation_policies: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
+    flexible_schedules: list[dict[str, Any]] = field(default_factory=list)  # snapshot 2.0 collection (not served yet)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
     users: list[dict[str, Any]] = field(default_factory=list)
