@@ -107,14 +107,29 @@ class EmbeddedEngine:
 
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         eng = self._prepare(modules, [], data)
+        # print() output of a failing test (e.g. data.pdguard.lib.testing's got/want) is shown with it.
+        eng.set_gather_prints(True)
         out: list[TestResult] = []
-        for m in modules:
-            for t in m.tests:
-                try:
-                    value = eng.eval_rule(f"data.{m.package}.{t}")
-                except Exception as exc:
-                    out.append(TestResult(m.package, t, m.path, False, regorus_error(exc)))
-                    continue
-                out.append(TestResult(m.package, t, m.path, value is True,
-                                      None if value is True else ("undefined" if value in (None, "<undefined>") else f"= {value!r}")))
+        try:
+            for m in modules:
+                for t in m.tests:
+                    eng.take_prints()
+                    try:
+                        value = eng.eval_rule(f"data.{m.package}.{t}")
+                    except Exception as exc:
+                        out.append(TestResult(m.package, t, m.path, False, regorus_error(exc), _prints(eng)))
+                        continue
+                    passed = value is True
+                    error = None if passed else ("undefined" if value in (None, "<undefined>") else f"= {value!r}")
+                    out.append(TestResult(m.package, t, m.path, passed, error, [] if passed else _prints(eng)))
+        finally:
+            eng.take_prints()
+            eng.set_gather_prints(False)
         return out
+
+
+def _prints(eng: Any) -> list[str]:
+    try:
+        return [str(line) for line in eng.take_prints()]
+    except Exception:  # pragma: no cover - a regorus without print support
+        return []
