@@ -13,7 +13,7 @@ from pdguard.inventory.iac import apply_iac, classify, iac_locations, read_state
 
 def live_doc() -> dict:
     return {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "meta": {"scanned_at": "2026-11-26T09:00:00Z", "complete": True},
         "services": [
             {"id": "PSAPI", "name": "api", "description": "API", "acknowledgement_timeout": None,

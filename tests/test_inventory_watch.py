@@ -210,7 +210,7 @@ def test_watch_with_store_and_lock(tmp_path: Path) -> None:
     def tick() -> dict | None:
         nonlocal n
         n += 1
-        doc = {"schema_version": "1.0", "meta": {"scanned_at": f"2026-11-26T0{n}:00:00Z", "complete": True},
+        doc = {"schema_version": "2.0", "meta": {"scanned_at": f"2026-11-26T0{n}:00:00Z", "complete": True},
                "services": [{"id": f"PS{i}", "name": f"s{i}"} for i in range(n)]}
         findings = [Finding(policy_id="PDG-SVC-002", title="t", severity="high", msg="m",
                             resource=Resource(type="service", id=f"PS{i}"),

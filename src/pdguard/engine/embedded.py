@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from typing import Any
 
 from pdguard.engine.base import ENTRY_PACKAGE, ENTRY_RULE, InputRef, TestResult, entry_module
@@ -96,10 +97,16 @@ class EmbeddedEngine:
         except Exception as exc:
             where = input_ref.path or "snapshot"
             raise InputError(f"{where} is not a readable JSON snapshot: {regorus_error(exc)}") from None
+        # A policy's print() goes to stderr (regorus would write it to stdout, into a JSON report).
+        eng.set_gather_prints(True)
         try:
             raw = eng.eval_rule_as_json(ENTRY_RULE)
         except Exception as exc:
             raise EngineError(f"policy evaluation failed: {regorus_error(exc)}") from None
+        finally:
+            for line in _prints(eng):
+                print(f"pdguard: print: {line}", file=sys.stderr)
+            eng.set_gather_prints(False)
         result = json.loads(raw) if isinstance(raw, str) else raw
         if not isinstance(result, dict):
             raise EngineError("policy evaluation returned no result (is the input a JSON object?)")

@@ -3,7 +3,9 @@
 Assets are matched by (type, id). Only assets whose ``content_hash`` differs have their configs
 loaded and compared field by field on their :func:`~pdguard.inventory.store.stable_view`
 (top-level fields; volatile fields such as a service's ``last_incident_timestamp`` are ignored,
-and embedded copies of other assets are compared as references).
+and references to other assets are compared on their id and type: renaming a team changes the
+team, not the services that reference it). Both scans must come from snapshots of the same
+schema major.
 For scalar fields (string, number, bool, null on both sides) the old and new values are given.
 
 Findings are matched by fingerprint. ``new``: active (not waived) in B, not active in A.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pdguard.inventory.store import Store, StoreError, stable_view
+from pdguard.inventory.store import Store, StoreError, schema_major, stable_view
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -30,9 +32,14 @@ def resolve_pair(store: Store, a: int | None = None, b: int | None = None) -> tu
     if a is None:
         scan_a = store.previous(scan_b["id"])
         if scan_a is None:
-            raise StoreError(f"no complete scan before scan {scan_b['id']} to diff against")
+            raise StoreError(f"no complete scan before scan {scan_b['id']} (of the same snapshot schema) to diff against")
     else:
         scan_a = store.require_scan(a)
+    if schema_major(scan_a) != schema_major(scan_b):
+        raise StoreError(
+            f"scan {scan_a['id']} (snapshot schema {schema_major(scan_a)}.x) and scan {scan_b['id']} "
+            f"(schema {schema_major(scan_b)}.x) cannot be compared: diff two scans stored by the same pdguard"
+        )
     return scan_a, scan_b
 
 

@@ -9,9 +9,17 @@ Schema (version :data:`SCHEMA_VERSION`, migrations are versioned in code, see :d
     schema_migrations(version PK, name, applied_at)
     scans(id PK, started_at, scanned_at, stored_at, account, region, complete, meta JSON,
           counts JSON, error)
-    assets(scan_id FK, type, id, name, config JSON, content_hash)      PK (scan_id, type, id)
+    assets(scan_id FK, type, id, name, config JSON, content_hash, config_hash, volatile JSON)
+                                                                      PK (scan_id, type, id)
+    configs(hash PK, config JSON)
     findings(row_id PK, scan_id FK, fingerprint, policy_id, severity, resource_type, resource_id,
              resource_name, msg, waived, data JSON)
+
+An asset's configuration is stored once however many scans hold it unchanged: ``configs`` holds
+each distinct object without its volatile fields (keyed by ``config_hash``, the hash of that
+JSON) and the asset row keeps only its volatile fields (``volatile``, e.g. a service's
+``last_incident_timestamp``). Rows stored before schema version 3 keep their whole object in
+``config``. A scan of an unchanged account therefore costs one small row per asset.
 
 JSON columns are JSON text (portable across SQLite and Postgres; written once, pre-encoded).
 Timestamps are ISO-8601 UTC strings as they appear in the snapshot.
@@ -24,9 +32,14 @@ not configuration, are high-volume (tens of thousands per scan) and their lookba
 every scan, so diffing them as added/removed would be noise; on-call entries change with every
 rotation and standards scores are derived data. Their numbers are kept in ``scans.counts``.
 
-``content_hash`` is a hash of the object's canonical JSON without its volatile fields
-(:data:`VOLATILE_FIELDS`: e.g. a service's ``last_incident_timestamp``, a schedule's rendered
-``final_schedule``), so a diff can skip unchanged objects cheaply and does not report churn.
+``content_hash`` is a hash of the object's :func:`stable_view` (no volatile fields of
+:data:`VOLATILE_FIELDS`, e.g. a service's ``last_incident_timestamp`` or a schedule's rendered
+``final_schedule``; references reduced to ``{id, type}``), so a diff can skip unchanged objects
+cheaply and does not report churn.
+
+Only snapshots of schema 2.x are stored, and diffs compare scans of the same schema major: a
+scan stored from a 1.x snapshot (embedded copies where 2.x has references) is kept and listed,
+but never diffed against a 2.x scan nor rebuilt into a document.
 
 A scan whose ``meta.complete`` is ``False`` is stored, flagged incomplete, and never becomes
 :meth:`Store.latest` nor a default side of a diff.
@@ -57,16 +70,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from pdguard.config import Config
     from pdguard.findings import Report
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 EXCLUDED_COLLECTIONS: tuple[str, ...] = ("incidents", "oncalls", "standards_scores")
 ASSET_COLLECTIONS: dict[str, str] = {k: v for k, v in COLLECTIONS.items() if k not in EXCLUDED_COLLECTIONS}
 # Asset type -> top-level fields left out of content_hash and of diffs (still stored in config).
 VOLATILE_FIELDS: dict[str, frozenset[str]] = {
     "service": frozenset({"last_incident_timestamp", "updated_at"}),
-    "schedule": frozenset({"final_schedule", "oncall"}),
-    "escalation_policy": frozenset(),
-    "user": frozenset(),
+    "schedule": frozenset({"final_schedule", "overrides_subschedule", "oncall"}),
+    "flexible_schedule": frozenset({"final_schedule"}),
 }
 
 
@@ -94,53 +106,91 @@ def _sha(text: str) -> str:
 
 
 def content_hash(asset_type: str, obj: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of `obj` without its volatile fields, first 32 hex digits."""
-    return encode_asset(asset_type, obj)[1]
+    """sha256 of the canonical JSON of the object's :func:`stable_view`, first 32 hex digits."""
+    return _sha(canonical_json(stable_view(asset_type, obj)))
 
 
-# Asset type -> fields holding (expanded, via include[]) copies of OTHER assets. For hashing and
-# diffing they are reduced to references: the embedded asset is compared on its own, so a change
-# inside it (say, a service's last_incident_timestamp inside an escalation policy's `services`)
-# does not make every asset that embeds it look changed.
-EMBEDDED_FIELDS: dict[str, frozenset[str]] = {
-    "service": frozenset({"escalation_policy", "teams", "integrations"}),
-    "escalation_policy": frozenset({"services", "teams"}),
-    "user": frozenset({"teams"}),
-    "schedule": frozenset({"escalation_policies", "users", "teams"}),
-    "business_service": frozenset({"team"}),
-}
-
-
-def _ref(value: Any) -> Any:
-    if isinstance(value, dict) and "id" in value:
-        return {"id": value.get("id"), "type": value.get("type")}
+def _reduce_refs(value: Any) -> Any:
+    """References ({id, type: "<x>_reference", summary, ...}) reduced to {id, type}, at any depth."""
+    if isinstance(value, dict):
+        typ = value.get("type")
+        if isinstance(typ, str) and typ.endswith("_reference") and "id" in value:
+            return {"id": value["id"], "type": typ}
+        return {k: _reduce_refs(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_ref(v) for v in value]
+        return [_reduce_refs(v) for v in value]
     return value
 
 
 def stable_view(asset_type: str, obj: dict[str, Any]) -> dict[str, Any]:
-    """What identifies a change of this asset: volatile fields dropped, embedded assets as references."""
+    """What identifies a change of this asset: volatile fields dropped, references as {id, type}.
+
+    In a 2.x snapshot every cross-reference is the API's reference form: a renamed team changes
+    the team (and the `summary` of every reference to it), not every service of the team.
+    """
     volatile = VOLATILE_FIELDS.get(asset_type, frozenset())
-    embedded = EMBEDDED_FIELDS.get(asset_type, frozenset())
-    out: dict[str, Any] = {}
-    for k, v in obj.items():
-        if k in volatile:
-            continue
-        out[k] = _ref(v) if k in embedded else v
-    if asset_type == "escalation_policy" and isinstance(out.get("escalation_rules"), list):
-        out["escalation_rules"] = [
-            {**r, "targets": _ref(r.get("targets") or [])} if isinstance(r, dict) else r for r in out["escalation_rules"]
-        ]
-    return out
+    return {k: _reduce_refs(v) for k, v in obj.items() if k not in volatile}
 
 
-def encode_asset(asset_type: str, obj: dict[str, Any]) -> tuple[str, str]:
-    """(config JSON text, content hash): the whole object is stored, its stable view is hashed."""
-    encoded = canonical_json(obj)
-    if asset_type not in VOLATILE_FIELDS and asset_type not in EMBEDDED_FIELDS:
-        return encoded, _sha(encoded)
-    return encoded, _sha(canonical_json(stable_view(asset_type, obj)))
+_INTEGRATION = "$integration"  # a service's integration stored as its own asset row
+_NO_SERVICE = "$no_service"  # ... which had no `service` reference (the row was given one)
+
+
+def _stored_form(asset_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """What is stored of an object: a service's integrations are integration rows of the same
+    scan, so the service keeps a placeholder per integration instead of a second copy."""
+    integrations = obj.get("integrations") if asset_type == "service" else None
+    if not integrations or not isinstance(integrations, list):
+        return obj
+    if not all(isinstance(i, dict) and i.get("id") for i in integrations):
+        return obj
+    return {**obj, "integrations": [{_INTEGRATION: str(i["id"]), **({} if i.get("service") else {_NO_SERVICE: True})}
+                                    for i in integrations]}
+
+
+def integration_ids(config: Any) -> list[str]:
+    """Ids of the integration rows a stored service config points to (placeholders)."""
+    if not isinstance(config, dict) or not isinstance(config.get("integrations"), list):
+        return []
+    return [i[_INTEGRATION] for i in config["integrations"] if isinstance(i, dict) and _INTEGRATION in i]
+
+
+def inflate_service(config: Any, integrations: dict[str, Any]) -> Any:
+    """A stored service config with its integration placeholders replaced by the integration objects."""
+    ids = integration_ids(config)
+    if not ids:
+        return config
+    out = []
+    for ph in config["integrations"]:
+        integ = integrations.get(ph[_INTEGRATION], {"id": ph[_INTEGRATION]})
+        if ph.get(_NO_SERVICE) and isinstance(integ, dict):
+            integ = {k: v for k, v in integ.items() if k != "service"}
+        out.append(integ)
+    return {**config, "integrations": out}
+
+
+def encode_asset(asset_type: str, obj: dict[str, Any]) -> tuple[str, str, str | None, str]:
+    """(shared config JSON, its config_hash, volatile fields JSON or None, content_hash).
+
+    The shared part is the object without its volatile fields (and a service without copies of
+    its integrations): identical in every scan where the object did not change, it is stored
+    once in ``configs``. The content hash is the hash of the whole object's stable view.
+    """
+    volatile_keys = VOLATILE_FIELDS.get(asset_type, frozenset())
+    stored = _stored_form(asset_type, obj)
+    shared = {k: v for k, v in stored.items() if k not in volatile_keys} if volatile_keys else stored
+    volatile = {k: obj[k] for k in volatile_keys if k in obj}
+    encoded = canonical_json(shared)
+    return encoded, _sha(encoded), canonical_json(volatile) if volatile else None, content_hash(asset_type, obj)
+
+
+def merge_config(shared: Any, volatile: Any) -> Any:
+    """The stored object: its shared config with its volatile fields, keys in canonical order."""
+    if not isinstance(shared, dict):
+        return shared
+    if volatile:
+        shared = {**shared, **volatile}
+    return dict(sorted(shared.items()))
 
 
 class JSONText(TypeDecorator[Any]):
@@ -165,7 +215,7 @@ class JSONText(TypeDecorator[Any]):
 # ------------------------------------------------------------------------------------------- schema
 
 
-def _define_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+def _tables_v1(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
     migrations = sa.Table(
         "schema_migrations",
         md,
@@ -215,15 +265,29 @@ def _define_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Ta
     return migrations, scans, assets, findings
 
 
+def _define_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table, sa.Table]:
+    """The current schema (version 1 tables plus what later migrations add)."""
+    migrations, scans, assets, findings = _tables_v1(md)
+    assets.append_column(sa.Column("config_hash", sa.String(64)))
+    assets.append_column(sa.Column("volatile", JSONText))
+    configs = sa.Table(
+        "configs",
+        md,
+        sa.Column("hash", sa.String(64), primary_key=True),
+        sa.Column("config", JSONText, nullable=False),
+    )
+    return migrations, scans, assets, findings, configs
+
+
 METADATA = sa.MetaData()
-schema_migrations_t, scans_t, assets_t, findings_t = _define_tables(METADATA)
+schema_migrations_t, scans_t, assets_t, findings_t, configs_t = _define_tables(METADATA)
 
 
 def _migration_001_tables(conn: Connection) -> None:
     # Built in a private MetaData so that a later migration changing the current schema does not
     # change what version 1 creates.
     md = sa.MetaData()
-    _, scans, assets, findings = _define_tables(md)
+    _, scans, assets, findings = _tables_v1(md)
     md.create_all(conn, tables=[scans, assets, findings])
 
 
@@ -234,11 +298,26 @@ def _migration_002_indexes(conn: Connection) -> None:
     sa.Index("ix_findings_scan_resource", findings_t.c.scan_id, findings_t.c.resource_id).create(conn)
 
 
+def _migration_003_shared_configs(conn: Connection) -> None:
+    # Configs stored once (content-addressed); existing rows keep their whole `config`.
+    md = sa.MetaData()
+    configs = sa.Table(
+        "configs",
+        md,
+        sa.Column("hash", sa.String(64), primary_key=True),
+        sa.Column("config", sa.Text, nullable=False),
+    )
+    configs.create(conn)
+    conn.execute(sa.text("ALTER TABLE assets ADD COLUMN config_hash VARCHAR(64)"))
+    conn.execute(sa.text("ALTER TABLE assets ADD COLUMN volatile TEXT"))
+
+
 # Applied in order, each in its own transaction with its row in schema_migrations. Append only:
 # never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "scans, assets, findings", _migration_001_tables),
     (2, "indexes", _migration_002_indexes),
+    (3, "configs stored once", _migration_003_shared_configs),
 ]
 assert [m[0] for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
 
@@ -331,20 +410,29 @@ def iter_assets(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
                         yield "integration", str(integ["id"]), integ
 
 
-_ASSET_COLS = ("type", "id", "name", "config", "content_hash")
+_ASSET_COLS = ("type", "id", "name", "content_hash", "config_hash", "volatile")
 _FINDING_COLS = (
     "fingerprint", "policy_id", "severity", "resource_type", "resource_id", "resource_name", "msg", "waived", "data",
 )
 
 
 def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
-                 chunk: int = 5000) -> None:
+                 chunk: int = 5000, *, skip_existing: str | None = None) -> None:
     """executemany of pre-encoded rows straight to the DB-API cursor (``exec_driver_sql``).
 
     Values are already plain str/int/bool (JSON columns pre-encoded), so the per-row parameter
     processing of a Core ``insert()`` would only add time: it is ~3x slower for 30,000 rows.
+    `skip_existing` names a primary-key column: rows whose key is already stored are skipped.
     """
     if not rows:
+        return
+    if skip_existing:
+        verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT"
+        tail = "" if conn.dialect.name == "sqlite" else f" ON CONFLICT ({skip_existing}) DO NOTHING"
+        marks = ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in columns)
+        sql = f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks}){tail}"
+        for start in range(0, len(rows), chunk):
+            conn.exec_driver_sql(sql, rows[start : start + chunk])
         return
     style = conn.dialect.paramstyle
     if style == "qmark":
@@ -586,6 +674,9 @@ class Store:
 
     def save_scan(self, doc: dict[str, Any], report: Report | None = None) -> int:
         """Store a snapshot document (and its report's findings) in one transaction; return the scan id."""
+        from pdguard.snapshot import check_version
+
+        check_version(doc.get("schema_version"), "store")
         meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
         complete = meta.get("complete") is not False
         counts = meta.get("counts") or {k: len(doc.get(k) or []) for k in COLLECTIONS}
@@ -612,9 +703,11 @@ class Store:
 
         # Rows as tuples in _ASSET_COLS / _FINDING_COLS order (bulk-inserted with executemany).
         asset_rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        configs: dict[str, str] = {}
         for asset_type, oid, obj in iter_assets(doc):
-            encoded, digest = encode_asset(asset_type, obj)
-            asset_rows[(asset_type, oid)] = (asset_type, oid, asset_name(asset_type, obj), encoded, digest)
+            shared, config_hash, volatile, digest = encode_asset(asset_type, obj)
+            configs[config_hash] = shared
+            asset_rows[(asset_type, oid)] = (asset_type, oid, asset_name(asset_type, obj), digest, config_hash, volatile)
         finding_rows: list[tuple[Any, ...]] = []
         if report is not None:
             for waived, items in ((False, report.findings), (True, report.waived)):
@@ -644,6 +737,7 @@ class Store:
                     )
                 )
                 scan_id = int(result.inserted_primary_key[0])
+                _bulk_insert(conn, "configs", ("hash", "config"), list(configs.items()), skip_existing="hash")
                 _bulk_insert(conn, "assets", ("scan_id", *_ASSET_COLS),
                              [(scan_id, *r) for r in asset_rows.values()])
                 _bulk_insert(conn, "findings", ("scan_id", *_FINDING_COLS),
@@ -653,18 +747,25 @@ class Store:
         return scan_id
 
     def delete_scan(self, scan_id: int) -> None:
+        self._delete_scans([scan_id])
+
+    def _delete_scans(self, scan_ids: list[int]) -> None:
+        """Delete scans, their assets and findings, and the configs no remaining asset uses."""
         with self.engine.begin() as conn:
-            conn.execute(findings_t.delete().where(findings_t.c.scan_id == scan_id))
-            conn.execute(assets_t.delete().where(assets_t.c.scan_id == scan_id))
-            conn.execute(scans_t.delete().where(scans_t.c.id == scan_id))
+            for scan_id in scan_ids:
+                conn.execute(findings_t.delete().where(findings_t.c.scan_id == scan_id))
+                conn.execute(assets_t.delete().where(assets_t.c.scan_id == scan_id))
+                conn.execute(scans_t.delete().where(scans_t.c.id == scan_id))
+            used = sa.select(assets_t.c.config_hash).where(assets_t.c.config_hash.is_not(None))
+            conn.execute(configs_t.delete().where(configs_t.c.hash.not_in(used)))
 
     def prune(self, keep: int) -> list[int]:
         """Delete all but the newest `keep` scans; return the deleted ids."""
         with self.engine.connect() as conn:
             ids = [r[0] for r in conn.execute(sa.select(scans_t.c.id).order_by(scans_t.c.id.desc()))]
         doomed = ids[max(0, keep) :]
-        for sid in doomed:
-            self.delete_scan(sid)
+        if doomed:
+            self._delete_scans(doomed)
         return doomed
 
     # ----------------------------------------------------------------------- read
@@ -693,15 +794,23 @@ class Store:
         return self._scan_dict(row) if row else None
 
     def previous(self, scan_id: int) -> dict[str, Any] | None:
-        """The newest complete scan older than `scan_id`."""
+        """The newest complete scan older than `scan_id` of the same snapshot schema major (a scan
+        stored from a 1.x snapshot is not comparable with a 2.x one)."""
+        from pdguard.snapshot import SCHEMA_MAJOR
+
+        scan = self.get_scan(scan_id)
+        major = schema_major(scan) if scan else SCHEMA_MAJOR
         with self.engine.connect() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 sa.select(scans_t)
                 .where(scans_t.c.complete.is_(True), scans_t.c.id < scan_id)
                 .order_by(scans_t.c.id.desc())
-                .limit(1)
-            ).first()
-        return self._scan_dict(row) if row else None
+            )
+            for row in rows:
+                d = self._scan_dict(row)
+                if schema_major(d) == major:
+                    return d
+        return None
 
     def get_scan(self, scan_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -778,20 +887,61 @@ class Store:
             return []
         cols = [assets_t.c.scan_id, assets_t.c.type, assets_t.c.id, assets_t.c.name, assets_t.c.content_hash]
         if with_config:
-            cols.append(assets_t.c.config)
+            cols += _CONFIG_COLS
         q = sa.select(*cols).where(assets_t.c.scan_id == sid)
+        if with_config:
+            q = q.select_from(_WITH_CONFIGS)
         if type:
             q = q.where(assets_t.c.type == type)
         q = q.order_by(assets_t.c.type, assets_t.c.name, assets_t.c.id)
+        out = []
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            for r in conn.execute(q):
+                d = {k: r._mapping[k] for k in ("scan_id", "type", "id", "name", "content_hash")}
+                if with_config:
+                    d["config"] = _row_config(r)
+                out.append(d)
+            if with_config:
+                self._inflate(conn, sid, [(d["type"], d["config"]) for d in out], out)
+        return out
+
+    def _integration_configs(self, conn: Connection, scan_id: int, ids: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for start in range(0, len(ids), 500):
+            q = (
+                sa.select(assets_t.c.id, *_CONFIG_COLS)
+                .select_from(_WITH_CONFIGS)
+                .where(assets_t.c.scan_id == scan_id, assets_t.c.type == "integration",
+                       assets_t.c.id.in_(ids[start : start + 500]))
+            )
+            for r in conn.execute(q):
+                out[r.id] = _row_config(r)
+        return out
+
+    def _inflate(self, conn: Connection, scan_id: int, configs: list[tuple[str, Any]],
+                 targets: list[dict[str, Any]], known: dict[str, Any] | None = None) -> None:
+        """Put the integrations back into the service configs of `targets` (same order as `configs`)."""
+        wanted = sorted({i for t, c in configs if t == "service" for i in integration_ids(c)})
+        if not wanted:
+            return
+        found = dict(known or {})
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            found.update(self._integration_configs(conn, scan_id, missing))
+        for (t, c), target in zip(configs, targets, strict=True):
+            if t == "service":
+                target["config"] = inflate_service(c, found)
 
     def asset(self, asset_id: str, scan_id: int | None = None, type: str | None = None) -> dict[str, Any] | None:
         """One asset of a scan (default: latest complete) with its config and its findings, or None."""
         sid = self._resolve_scan_id(scan_id)
         if sid is None:
             return None
-        q = sa.select(assets_t).where(assets_t.c.scan_id == sid, assets_t.c.id == asset_id)
+        q = (
+            sa.select(assets_t, configs_t.c.config.label("shared_config"))
+            .select_from(_WITH_CONFIGS)
+            .where(assets_t.c.scan_id == sid, assets_t.c.id == asset_id)
+        )
         if type:
             q = q.where(assets_t.c.type == type)
         with self.engine.connect() as conn:
@@ -803,7 +953,9 @@ class Store:
                 .where(findings_t.c.scan_id == sid, findings_t.c.resource_id == asset_id)
                 .order_by(findings_t.c.row_id)
             ).all()
-        out = dict(row._mapping)
+            out = {k: row._mapping[k] for k in ("scan_id", "type", "id", "name", "content_hash")}
+            out["config"] = _row_config(row)
+            self._inflate(conn, sid, [(out["type"], out["config"])], [out])
         out["findings"] = [self._finding_dict(r) for r in frows if r.resource_type in (None, row.type)]
         return out
 
@@ -843,44 +995,84 @@ class Store:
             for t, ids in by_type.items():
                 for start in range(0, len(ids), 500):
                     chunk = ids[start : start + 500]
-                    q = sa.select(assets_t.c.id, assets_t.c.config).where(
-                        assets_t.c.scan_id == scan_id, assets_t.c.type == t, assets_t.c.id.in_(chunk)
+                    q = (
+                        sa.select(assets_t.c.id, *_CONFIG_COLS)
+                        .select_from(_WITH_CONFIGS)
+                        .where(assets_t.c.scan_id == scan_id, assets_t.c.type == t, assets_t.c.id.in_(chunk))
                     )
                     for r in conn.execute(q):
-                        out[(t, r.id)] = r.config
+                        out[(t, r.id)] = _row_config(r)
+            services = [(k, v) for k, v in out.items() if k[0] == "service"]
+            holders = [{"config": v} for _, v in services]
+            self._inflate(conn, scan_id, [("service", v) for _, v in services], holders)
+            for (k, _), h in zip(services, holders, strict=True):
+                out[k] = h["config"]
         return out
 
     def load_document(self, scan_id: int | None = None) -> dict[str, Any]:
-        """Rebuild a snapshot document from a stored scan (stored collections only; no incidents)."""
+        """Rebuild a snapshot document from a stored scan (stored collections only; no incidents).
+
+        A scan stored from a 1.x snapshot is refused (InputError, exit 3), like a 1.x file.
+        """
         from pdguard.snapshot import SCHEMA_VERSION as DOC_VERSION
+        from pdguard.snapshot import check_version
 
         scan = self.require_scan(scan_id)
+        version = scan["meta"].get("schema_version") or DOC_VERSION
+        check_version(version, f"stored scan {scan['id']}")
         meta = dict(scan["meta"])
         meta.pop("schema_version", None)
         meta.pop("iac_sources", None)
         meta["counts"] = scan["counts"]
         meta.setdefault("complete", scan["complete"])
-        doc: dict[str, Any] = {"schema_version": scan["meta"].get("schema_version") or DOC_VERSION, "meta": meta}
+        doc: dict[str, Any] = {"schema_version": version, "meta": meta}
         for collection in COLLECTIONS:
             doc[collection] = []
         type_to_collection = {v: k for k, v in ASSET_COLLECTIONS.items()}
         q = (
-            sa.select(assets_t.c.type, assets_t.c.config)
+            sa.select(assets_t.c.type, assets_t.c.id, *_CONFIG_COLS)
+            .select_from(_WITH_CONFIGS)
             .where(assets_t.c.scan_id == scan["id"])
             .order_by(assets_t.c.type, assets_t.c.id)
         )
+        integrations: dict[str, Any] = {}
         with self.engine.connect() as conn:
             for r in conn.execute(q):
+                if r.type == "integration":
+                    integrations[r.id] = _row_config(r)
                 collection = type_to_collection.get(r.type)
                 if collection is not None:
-                    doc[collection].append(r.config)
+                    doc[collection].append(_row_config(r))
+            holders = [{"config": c} for c in doc["services"]]
+            self._inflate(conn, scan["id"], [("service", c) for c in doc["services"]], holders, integrations)
+        doc["services"] = [h["config"] for h in holders]
         doc["iac"] = None
         return doc
+
+
+_WITH_CONFIGS = assets_t.outerjoin(configs_t, assets_t.c.config_hash == configs_t.c.hash)
+_CONFIG_COLS = [assets_t.c.config, assets_t.c.volatile, configs_t.c.config.label("shared_config")]
+
+
+def _row_config(row: sa.Row[Any]) -> Any:
+    """An asset's object: the whole `config` of a row stored before schema 3, else shared + volatile."""
+    m = row._mapping
+    if m["config"] is not None:
+        return m["config"]
+    return merge_config(m["shared_config"], m["volatile"])
+
+
+def schema_major(scan: dict[str, Any]) -> str:
+    """The snapshot schema major a stored scan came from ("1" when it predates the field)."""
+    return str((scan.get("meta") or {}).get("schema_version") or "1").split(".")[0]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     try:
+        # Before the first table is created (ignored afterwards): 16 KiB pages waste less space
+        # around ~2 KB JSON rows than the 4 KiB default.
+        cur.execute("PRAGMA page_size=16384")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA journal_mode=WAL")
