@@ -43,6 +43,7 @@ from pdguard.engine.base import InputRef
 from pdguard.evaluate import evaluate
 from pdguard.scanner import _derive_members
 from pdguard.simulator import generate_account
+from pdguard.simulator.account import EXPANSIONS, make_ref
 from pdguard.snapshot import SCHEMA_VERSION, dump_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,6 +56,33 @@ RSS_WRAPPER = (
 TARGETS = {0.1: 0.4, 1.0: 0.15}
 
 
+# What a 2.0 scan expands with include[] (everything else is a reference; see docs/design.md).
+V2_INCLUDES = {"services": {"integrations"}, "users": {"contact_methods", "notification_rules"},
+               "schedules": {"schedule_layers", "final_schedule"}}
+
+
+def _reference_form(value: object, mode: str) -> object:
+    if mode == "one":
+        return make_ref(value)  # type: ignore[arg-type]
+    if mode == "many":
+        return [make_ref(v) for v in value or []]  # type: ignore[union-attr]
+    if mode == "rule_targets":
+        return [dict(r, targets=[make_ref(t) for t in r.get("targets", [])]) for r in value or []]  # type: ignore[union-attr]
+    if mode.startswith("item:"):
+        key = mode[5:]
+        return [dict(i, **{key: make_ref(i.get(key))}) for i in value or []]  # type: ignore[union-attr]
+    return value
+
+
+def v2_object(collection: str, obj: dict) -> dict:
+    """An account object (stored with 1.x include[]s expanded) in its snapshot 2.0 form."""
+    out = dict(obj)
+    for inc, fld, mode, _target in EXPANSIONS.get(collection, []):
+        if inc not in V2_INCLUDES.get(collection, ()) and fld in out and mode != "omit":
+            out[fld] = _reference_form(out[fld], mode)
+    return out
+
+
 def snapshot_document(scale: float, now: datetime) -> dict:
     acc = generate_account(
         services=int(10_000 * scale), escalation_policies=int(1_000 * scale), schedules=int(500 * scale),
@@ -65,8 +93,8 @@ def snapshot_document(scale: float, now: datetime) -> dict:
     doc = {"schema_version": SCHEMA_VERSION,
            "meta": {"scanned_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us", "account_subdomain": "bench",
                     "pdguard_version": "bench", "counts": {k: len(v) for k, v in cols.items()}, "warnings": [],
-                    "complete": True}}
-    doc.update({k: v for k, v in cols.items()})
+                    "complete": True, "collections": [k for k in cols if k != "standards_scores"]}}
+    doc.update({k: [v2_object(k, o) for o in v] for k, v in cols.items()})
     _derive_members(doc["teams"], doc["users"])
     doc["iac"] = None
     return doc

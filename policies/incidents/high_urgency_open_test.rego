@@ -66,7 +66,7 @@ test_missing_or_invalid_fields if {
 	inp := testing.snapshot({"incidents": [
 		{"id": "PINC009", "status": "triggered", "urgency": "high"},
 		{"id": "PINC010", "status": "triggered", "created_at": "2026-01-01T00:00:00Z"},
-		{"id": "PINC012", "status": "triggered", "urgency": "high", "created_at": "yesterday"},
+		{"id": "PINC012", "status": "triggered", "urgency": "high", "created_at": null},
 		{"id": "PINC011", "status": "acknowledged", "urgency": "high", "created_at": "2026-01-01T00:00:00Z"},
 	]})
 	d := policy.deny with input as inp with data.pdguard.config as cfg

@@ -420,17 +420,23 @@ test_ages if {
 	testing.assert_equal(lib.age_days("2026-11-26T11:00:00+02:00"), 0) with input as account
 }
 
-test_invalid_times_are_undefined_never_errors if {
+test_time_of_non_strings_is_undefined if {
 	not lib.time_ns(null)
 	not lib.time_ns(1764147600)
-	not lib.time_ns("yesterday")
-	not lib.time_ns("2026-02-31T00:00:00Z")
-	not lib.time_ns("2026-13-01T00:00:00Z")
-	not lib.time_ns("2026-11-26 09:00:00")
-	not lib.age_days("2025-02-29T00:00:00Z") with input as account
+	not lib.age_days(null) with input as account
+}
+
+test_valid_time if {
 	lib.valid_time("2024-02-29T00:00:00Z")
 	lib.valid_time("2000-02-29T23:59:59.123456Z")
+	lib.valid_time("2026-11-26T11:00:00+02:00")
 	not lib.valid_time("1900-02-29T00:00:00Z")
+	not lib.valid_time("2025-02-29T00:00:00Z")
+	not lib.valid_time("2026-02-31T00:00:00Z")
+	not lib.valid_time("2026-13-01T00:00:00Z")
+	not lib.valid_time("2026-11-26 09:00:00")
+	not lib.valid_time("yesterday")
+	not lib.valid_time(null)
 }
 
 # -- settings and findings ----------------------------------------------------------------

@@ -35,7 +35,7 @@ deny contains lib.finding_with(msg, "service", svc, {"status": svc.status, "sinc
 
 # updated_at when present, else created_at
 last_change(svc) := svc.updated_at if {
-	lib.valid_time(svc.updated_at)
+	is_string(svc.updated_at)
 } else := svc.created_at if {
-	lib.valid_time(svc.created_at)
+	is_string(svc.created_at)
 }

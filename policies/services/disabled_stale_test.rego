@@ -56,7 +56,7 @@ test_threshold_is_configurable if {
 test_no_timestamps_skipped if {
 	inp := testing.snapshot({"services": [
 		{"id": "PSVC001", "type": "service", "name": "x", "status": "disabled"},
-		svc("PSVC002", "disabled", "not a time"),
+		svc("PSVC002", "disabled", null),
 	]})
 	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as cfg
 }

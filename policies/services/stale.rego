@@ -28,9 +28,9 @@ deny contains lib.finding_with(message(kind, svc, since, age), "service", svc, d
 
 # the last incident's time, else (never had an incident) the creation time
 reference_time(svc) := ["last_incident", svc.last_incident_timestamp] if {
-	lib.valid_time(svc.last_incident_timestamp)
+	is_string(svc.last_incident_timestamp)
 } else := ["created", svc.created_at] if {
-	lib.valid_time(svc.created_at)
+	is_string(svc.created_at)
 }
 
 message("last_incident", svc, since, age) := sprintf(

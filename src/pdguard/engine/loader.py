@@ -102,6 +102,8 @@ def load_policies(paths: list[str] | None = None, *, builtin: bool = True, tests
             except (OSError, UnicodeDecodeError) as exc:
                 raise PolicyError(f"cannot read policy {display}: {exc}") from None
             modules.append(parse_module(display, text, DOCS_BASE if display_root else None))
+    # Libraries first: an OPA server compiles each module as it is uploaded, against those before it.
+    modules.sort(key=lambda m: not m.is_library)
     ids: dict[str, str] = {}
     packages: dict[str, str] = {}
     for m in modules:
