@@ -45,8 +45,8 @@ def live_doc() -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "meta": {"account_subdomain": "acme", "scanned_at": "2026-11-26T09:00:00Z", "complete": True, "warnings": [],
-                 "collections": ["business_services", "escalation_policies", "schedules", "service_dependencies",
-                                 "services", "teams", "users"]},
+                 "collections": ["addons", "business_services", "escalation_policies", "extensions", "schedules",
+                                 "service_dependencies", "services", "teams", "users"]},
         "services": [
             service("PSWEB", "web", "Web front end", "PEP2", "PT2", None, [web_events]),
             service("PSCHK", "checkout", "Checkout API", "PEP1", "PT1", 1800, []),
