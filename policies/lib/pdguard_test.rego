@@ -112,6 +112,12 @@ oncalls := [
 		"escalation_policy": testing.escalation_policy_ref("PEP0001"), "escalation_level": 2,
 		"schedule": null, "user": testing.user_ref("PUSR004"), "start": null, "end": null,
 	},
+	# a shift that ended at the scan is over
+	{
+		"escalation_policy": testing.escalation_policy_ref("PEP0001"), "escalation_level": 3,
+		"schedule": testing.schedule_ref("PSCH001"), "user": testing.user_ref("PUSR003"),
+		"start": "2026-11-25T09:00:00Z", "end": testing.scanned_at,
+	},
 	# an entry without start/end fields at all counts as on call too
 	{"escalation_policy": testing.escalation_policy_ref("PEP0002"), "escalation_level": 1, "user": testing.user_ref("PUSR001")},
 ]
