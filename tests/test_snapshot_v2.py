@@ -25,12 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "v2-token"
 
 # A 1.x snapshot: services embed a full copy of their escalation policy (include[]), the shape
-# every 1.x policy handled and no 2.x policy expects.
+# every 1.x policy handled and no 2.x policy expects; and a timestamp no 2.x policy can parse
+# (regorus would fail the evaluation on it): no policy may run on this document at all.
 V1 = {
     "schema_version": "1.0",
     "meta": {"scanned_at": "2026-11-26T09:00:00Z", "region": "us", "complete": True, "warnings": []},
     "services": [{"id": "PSVC001", "name": "api", "escalation_policy": {
         "id": "PEP0001", "type": "escalation_policy", "name": "ep", "escalation_rules": []}}],
+    "incidents": [{"id": "PINC001", "urgency": "high", "status": "triggered", "created_at": "26/11/2026 09:00"}],
 }
 
 
