@@ -265,7 +265,7 @@ def test_store_of_pdguard_0_1_is_migrated_and_its_1x_scans_kept_apart(tmp_path: 
     try:
         assert s.schema_version() == SCHEMA_VERSION
         assert s.asset("PS1")["config"]["escalation_policy"]["type"] == "escalation_policy"  # old rows readable
-        with pytest.raises(InputError, match="stored scan 1: snapshot schema 1.0 .* rescan"):
+        with pytest.raises(InputError, match="stored scan 1: schema 1.0 .* rescan"):
             s.load_document(1)
         new = s.save_scan(make_doc(services=SERVICES))
         assert s.previous(new) is None  # the 1.x scan is not what a 2.x scan is compared with
@@ -273,7 +273,7 @@ def test_store_of_pdguard_0_1_is_migrated_and_its_1x_scans_kept_apart(tmp_path: 
             diff_scans(s)
         with pytest.raises(StoreError, match="cannot be compared"):
             diff_scans(s, 1, new)
-        with pytest.raises(InputError, match="snapshot schema 1.0"):
+        with pytest.raises(InputError, match="schema 1.0"):
             s.save_scan(dict(make_doc(), schema_version="1.0"))
     finally:
         s.close()

@@ -45,7 +45,8 @@ def pdguard(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def one_line_v1_error(r: subprocess.CompletedProcess) -> None:
     assert r.returncode == 3, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "snapshot schema 1.0" in r.stderr and "pdguard scan" in r.stderr and "pdguard >= 0.2" in r.stderr
+    assert "schema 1.0 (written by pdguard 0.1)" in r.stderr and "pdguard scan" in r.stderr
+    assert "pdguard >= 0.2" in r.stderr
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_v1_document_in_memory_is_refused(engine_name: str, request: pytest.Fixt
         from pdguard.engine.opa import OpaEngine
 
         engine = OpaEngine(request.getfixturevalue("opa_url"))
-    with pytest.raises(InputError, match=r"snapshot schema 1\.0 .* rescan the account with `pdguard scan`"):
+    with pytest.raises(InputError, match=r"snapshot: schema 1\.0 .* rescan the account with `pdguard scan`"):
         evaluate(InputRef(doc=V1), Config(), engine=engine)
 
 

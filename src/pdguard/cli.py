@@ -457,9 +457,9 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
                 current = r.file
             status = "PASS" if r.passed else "FAIL"
             click.echo(safe_text(f"  data.{r.package}.{r.name}: {status}" + (f" ({r.error})" if r.error else "")))
-            for line in r.output:
-                for part in line.splitlines():
-                    click.echo(f"      {safe_text(part)}")
+            for line in r.output:  # print() lines of a failing test (data.pdguard.lib.testing's got/want)
+                for part in safe_text(line, multiline=True).splitlines():
+                    click.echo(f"      {part}")
     click.echo("-" * 60)
     click.echo(f"PASS: {len(results) - len(failed)}/{len(results)}" + (f"\nFAIL: {len(failed)}/{len(results)}" if failed else ""))
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
