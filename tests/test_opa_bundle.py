@@ -25,6 +25,7 @@ from pdguard.engine.bundle import bundle_roots, config_data, file_digest, policy
 from pdguard.engine.loader import builtin_policy_dir, load_policies
 from pdguard.engine.metadata import parse_module
 from pdguard.evaluate import enabled_policies
+from pdguard.snapshot import SCHEMA_VERSION
 
 SECRET = "hs256-Secret-NEVER-SHOWN-4711"
 
@@ -75,7 +76,7 @@ def test_bundle_holds_policies_entry_module_and_config(tmp_path: Path) -> None:
     policies = {f"policies/{k}": v for k, v in library.items() if not k.endswith("_test.rego")}
     assert {k: v for k, v in files.items() if k.startswith("policies/")} == policies  # texts as they are, no tests
     assert set(files) == {".manifest", "data.json", "pdguard_entry.rego", *policies}
-    assert manifest["revision"] == policy_revision(ps.policies, entry_module(targets), config_data(Config().policy_settings()))
+    assert manifest["revision"] == policy_revision(ps.sources, entry_module(targets), config_data(Config().policy_settings()))
     assert manifest["roots"] == ["pdguard", "pdguard_entry"]
     assert manifest["rego_version"] == 1
     assert manifest["metadata"]["pdguard"]["policies"] == sorted(m.info.id for m in targets if m.info)
@@ -114,7 +115,8 @@ def test_user_policies_and_their_packages_become_roots(tmp_path: Path) -> None:
     assert sum(n.endswith(("mine/owner.rego", "mine/lib/helpers.rego", "mine/inside.rego")) for n in names) == 3
     assert "data.acme.rules.owner.deny" in files["pdguard_entry.rego"].decode()
     only_user = members(build(tmp_path, "--policy", str(user), "--no-builtin", name="user.tar.gz"))
-    assert not [n for n in only_user if n.startswith("policies/")]
+    # No built-in policy, but the Rego library user policies build on (data.pdguard.lib) is always there.
+    assert [n for n in only_user if n.startswith("policies/")] == ["policies/lib/pdguard.rego", "policies/lib/testing.rego"]
 
 
 def test_roots_cover_without_overlap() -> None:
@@ -126,13 +128,13 @@ def test_revision_is_the_content_not_the_paths() -> None:
     ps = load_policies([], builtin=True)
     targets = enabled_policies(ps, Config())
     data = config_data(Config().policy_settings())
-    rev = policy_revision(ps.policies, entry_module(targets), data)
-    moved = [parse_module(f"elsewhere/{i}.rego", m.text) for i, m in enumerate(reversed(ps.policies))]
+    rev = policy_revision(ps.sources, entry_module(targets), data)
+    moved = [parse_module(f"elsewhere/{i}.rego", m.text) for i, m in enumerate(reversed(ps.sources))]
     assert policy_revision(moved, entry_module(targets), data) == rev
-    edited = [parse_module(m.path, m.text + ("\n" if i == 0 else "")) for i, m in enumerate(ps.policies)]
+    edited = [parse_module(m.path, m.text + ("\n" if i == 0 else "")) for i, m in enumerate(ps.sources)]
     assert policy_revision(edited, entry_module(targets), data) != rev
-    assert policy_revision(ps.policies, entry_module(targets[1:]), data) != rev
-    assert policy_revision(ps.policies, entry_module(targets), config_data({"min_escalation_levels": 9})) != rev
+    assert policy_revision(ps.sources, entry_module(targets[1:]), data) != rev
+    assert policy_revision(ps.sources, entry_module(targets), config_data({"min_escalation_levels": 9})) != rev
 
 
 @pytest.mark.parametrize("args, message", [
@@ -184,7 +186,7 @@ def test_opa_run_serves_the_bundle_as_it_is(tmp_path: Path) -> None:
         assert [b["manifest"]["revision"] for b in bundles.values()] == [revision]
         config = httpx.get(f"{opa.url}/v1/data/pdguard/config").json()["result"]
         assert config == {**Config().policy_settings(), "min_escalation_levels": 5}
-        entry = httpx.post(f"{opa.url}/v1/data/pdguard_entry/result", json={"input": {}}).json()["result"]
+        entry = httpx.post(f"{opa.url}/v1/data/pdguard_entry/result", json={"input": {"schema_version": SCHEMA_VERSION, "meta": {"scanned_at": "2026-11-26T09:00:00Z", "collections": []}}}).json()["result"]
         packages = {m.package for m in enabled_policies(load_policies([], builtin=True), Config())}
         assert set(entry["results"]) == packages
 

@@ -487,11 +487,11 @@ def policy_bundle(obj: Ctx, output: str, policies: tuple[str, ...], no_builtin: 
 
     ps = load_policies(list(policies), builtin=not no_builtin)
     targets = enabled_policies(ps, obj.cfg)
-    bundle = build_bundle(ps.policies, targets, obj.cfg.policy_settings())
+    bundle = build_bundle(ps.sources, targets, obj.cfg.policy_settings())
     key = read_signing_key(signing_key) if signing_key is not None else None
     write_bundle(output, bundle, signing_key=key, signing_alg=signing_alg)
     signed = f", signed {signing_alg}" if key is not None else ""
-    click.echo(f"pdguard: wrote {output}: revision {bundle.revision}, {len(ps.policies)} modules "
+    click.echo(f"pdguard: wrote {output}: revision {bundle.revision}, {len(ps.sources)} modules "
                f"({len(targets)} policies enabled), roots {', '.join(bundle.roots)}{signed}", err=True)
     verify = f" --verification-key {'PUBLIC_KEY.pem' if signing_alg == 'RS256' else 'SECRET'} --signing-alg {signing_alg}" if key else ""
     click.echo(f"pdguard: serve it with: opa run --server --bundle {output}{verify}", err=True)
