@@ -141,11 +141,15 @@ def _iac_locations(iac: Any, plan: Any = None) -> dict[tuple[str, str], tuple[Lo
         for g in iac.get("ghosts") or []:
             if isinstance(g, dict):
                 add(g.get("type"), g.get("id"), g)
-    # A planned change names its address even when the object is gone after the apply (delete).
+    # A planned change names its address even when the object is gone after the apply (delete),
+    # and for the old object of a replace (findings about what the replace removes).
     for ch in (plan or {}).get("changes") or [] if isinstance(plan, dict) else []:
         res = ch.get("resource") if isinstance(ch, dict) else None
         if isinstance(res, dict) and res.get("id") is not None:
             add(res.get("type"), res.get("id"), ch)
+            before = ch.get("before")
+            if ch.get("action") == "replace" and isinstance(before, dict) and before.get("id") is not None:
+                add(res.get("type"), before.get("id"), ch)
     return out
 
 
