@@ -157,7 +157,8 @@ def test_classify_tfstate_and_show_json(states: tuple[str, str]) -> None:
 
     assert r["escalation_policy"]["PEP1"]["status"] == "codified"  # "" description == null
     assert r["escalation_policy"]["PEP2"] == {"status": "drifted", "address": 'pagerduty_escalation_policy.tier["b"]',
-                                              "drift": ["rule"], "file": None, "line": None, "source": tfstate}
+                                              "drift": ["rule"], "file": None, "line": None, "source": tfstate,
+                                              "changed_by": None}  # no audit records in this snapshot
     assert r["user"]["PU1"]["status"] == "drifted" and r["user"]["PU1"]["drift"] == ["role"]
     assert r["user"]["PU1"]["address"] == "pagerduty_user.ann[0]"
     assert r["integration"]["PINT1"]["status"] == "codified"
@@ -167,7 +168,7 @@ def test_classify_tfstate_and_show_json(states: tuple[str, str]) -> None:
     assert r["business_service"]["PB1"] == {"status": "drifted",
                                             "address": "module.biz.pagerduty_business_service.checkout",
                                             "drift": ["point_of_contact"], "file": None, "line": None,
-                                            "source": show}  # each entry names the state it is managed in
+                                            "source": show, "changed_by": None}  # each entry names its state
     assert r["schedule"]["PSCH1"]["status"] == "codified"
     assert r["schedule"]["PSCH1"]["address"] == 'module.biz.module.sched.pagerduty_schedule.fts["eu"]'
 

@@ -491,6 +491,22 @@ plan_resource(r) := {"type": r.type, "id": r.id, "name": name(object.get(r.chang
 # plan_finding(msg, r, details): a finding about the removed object r (an item of removals).
 plan_finding(msg, r, details) := {"msg": msg, "resource": plan_resource(r), "details": details}
 
+# -- audit records (who changed what) ------------------------------------------------------
+
+# changed_by_text(change): an audit change ({at, action, method, actors: [references]}, e.g. an
+# input.iac entry's changed_by) in words: "Ann Adams (user) at 2026-11-25T10:12:03Z via browser".
+# Undefined when change is not an object (audit records not collected, or no record).
+changed_by_text(change) := sprintf("%s at %s%s", [_actors_text(change), change.at, _via(change)]) if is_object(change)
+
+_actors_text(change) := concat(", ", [sprintf("%s (%s)", [name(a), trim_suffix(a.type, "_reference")]) |
+	some a in change.actors
+]) if count(object.get(change, "actors", [])) > 0 else := sprintf("an actor PagerDuty does not name (%v)", [object.get(change, "method", null)])
+
+_via(change) := sprintf(" via %s", [change.method]) if {
+	count(object.get(change, "actors", [])) > 0
+	is_string(change.method)
+} else := ""
+
 # -- settings and findings ----------------------------------------------------------------
 
 # setting(name): a policy setting (data.pdguard.config; defaults: `pdguard config defaults`).

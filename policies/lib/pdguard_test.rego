@@ -558,6 +558,24 @@ test_iac_entry if {
 	not lib.iac_entry("service", "PSVC001") with input as testing.snapshot({})
 }
 
+test_changed_by_text if {
+	ann := {"id": "PUSR001", "type": "user_reference", "summary": "Ann Adams"}
+	key := {"id": "PKEY001", "type": "api_key_reference", "summary": "deploy key"}
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "browser", "actors": [ann]}),
+		"Ann Adams (user) at 2026-11-25T10:00:00Z via browser",
+	)
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "api_token", "actors": [ann, key]}),
+		"Ann Adams (user), deploy key (api_key) at 2026-11-25T10:00:00Z via api_token",
+	)
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "api_token", "actors": []}),
+		"an actor PagerDuty does not name (api_token) at 2026-11-25T10:00:00Z",
+	)
+	not lib.changed_by_text(null)
+}
+
 # -- the test helpers themselves ----------------------------------------------------------
 
 test_testing_assertions_fail_with_false if {

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pdguard.errors import InputError
-from pdguard.inventory import tfmap
+from pdguard.inventory import audit, tfmap
 from pdguard.inventory.tfmap import RESOURCES, Ctx
 from pdguard.snapshot import read_json_file
 
@@ -247,6 +247,7 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
 
     ctx = Ctx.of(doc)
     live = live_objects(doc)
+    changes = audit_changes(doc)
     resources: dict[str, dict[str, dict[str, Any]]] = {}
     for asset_type, objs in live.items():
         entries: dict[str, dict[str, Any]] = {}
@@ -267,6 +268,8 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
                 "line": line,
                 "source": source,
             }
+            if drift:  # who changed it by hand, when the audit records say
+                entries[oid]["changed_by"] = audit.latest(changes.get((asset_type, oid)))
         if entries:
             resources[asset_type] = entries
 
@@ -275,9 +278,16 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
         if oid not in live.get(asset_type, {}) and asset_collected(doc, asset_type):
             file, line = _location(address, locations)
             ghosts.append({"type": asset_type, "id": oid, "address": address, "file": file, "line": line,
-                           "source": source})
+                           "source": source, "changed_by": audit.latest(changes.get((asset_type, oid)))})
     ghosts.sort(key=lambda g: (g["type"], g["address"]))
     return {"sources": list(sources if sources is not None else tfstate_paths), "resources": resources, "ghosts": ghosts}
+
+
+def audit_changes(doc: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Changes of assets from the document's audit records (none when they were not collected)."""
+    if not collected(doc, "audit_records"):
+        return {}
+    return audit.changes_by_asset(doc.get("audit_records") or [])
 
 
 def apply_iac(doc: dict[str, Any], iac: dict[str, Any] | None) -> dict[str, Any]:
