@@ -127,3 +127,88 @@ def test_drift_entries_and_ghosts_name_who_changed_them(tmp_path: Path) -> None:
     iac = classify(doc, [_state(tmp_path)])
     assert iac["resources"]["service"]["PSWEB"]["changed_by"] is None
     assert next(g for g in iac["ghosts"] if g["id"] == "PSGONE")["changed_by"] is None
+
+
+# ------------------------------------------------------------------------------- pdguard diff
+
+def _doc(scanned_at: str, services: list, records: list | None = None, since: str | None = None) -> dict:
+    collections = ["services", "users"] + (["audit_records"] if records is not None else [])
+    meta = {"scanned_at": scanned_at, "account_subdomain": "acme", "region": "us", "complete": True,
+            "collections": collections}
+    if records is not None:
+        meta["audit_window"] = {"since": since, "until": scanned_at}
+    return {"schema_version": "2.0", "meta": meta, "services": services, "users": [],
+            "audit_records": records or []}
+
+
+def _svc(sid: str, name: str, description: str = "a service") -> dict:
+    return {"id": sid, "type": "service", "name": name, "description": description}
+
+
+def test_diff_names_who_changed_each_asset(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from pdguard.inventory.diff import diff_scans, render_text
+    from pdguard.inventory.store import Store
+
+    records = [
+        record("A1", "2026-11-26T12:00:00Z", ref("service", "PS2", "web"), actors=[ANN]),  # the change
+        record("A0", "2026-11-26T08:00:00Z", ref("service", "PS2", "web"), actors=[KEY], method="api_token"),  # before A
+        record("A2", "2026-11-26T13:00:00Z", ref("service", "PS3", "old"), action="delete", actors=[KEY],
+               method="api_token"),
+        record("A3", "2026-11-26T14:00:00Z", ref("service", "PS4", "billing"), action="create", actors=[ANN]),
+        record("A4", "2026-11-26T18:00:00Z", ref("service", "PS2", "web"), actors=[KEY]),  # after B
+        record("A6", "2026-11-26T08:30:00Z", ref("service", "PS5", "cron"), actors=[ANN]),  # only before A
+    ]
+    url = f"sqlite:///{tmp_path / 'inv.sqlite'}"
+    with Store(url) as store:
+        store.save_scan(_doc("2026-11-26T09:00:00Z", [_svc("PS1", "api"), _svc("PS2", "web"), _svc("PS3", "old"),
+                                                      _svc("PS5", "cron")]))
+        store.save_scan(_doc("2026-11-26T17:00:00Z", [_svc("PS1", "api"), _svc("PS2", "web", "changed by hand"),
+                                                      _svc("PS4", "billing"), _svc("PS5", "cron", "new")],
+                             records, since="2026-11-19T17:00:00Z"))
+        result = diff_scans(store)
+        text = render_text(result)
+    assert result["audit"] == {"collected": True, "covers_interval": True}
+    changed = {c["id"]: c["changed_by"] for c in result["assets"]["changed"]}
+    assert changed["PS2"]["record"] == "A1"  # not A0 (before scan A) nor A4 (after scan B)
+    assert changed["PS5"] is None  # its only record is older than scan A
+    assert result["assets"]["removed"][0]["changed_by"]["action"] == "delete"
+    assert result["assets"]["added"][0]["changed_by"]["record"] == "A3"
+    assert "  ~ service PS2 web\n      by Ann Adams (user) at 2026-11-26T12:00:00Z via browser\n" in text
+    assert "  - service PS3 old\n      by terraform (api_key) at 2026-11-26T13:00:00Z via api_token\n" in text
+    r = subprocess.run([sys.executable, "-m", "pdguard", "diff", "--store", url, "--format", "json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = {c["id"]: c["changed_by"] for c in json.loads(r.stdout)["assets"]["changed"]}
+    assert out["PS2"]["actors"][0]["summary"] == "Ann Adams"
+    r = subprocess.run([sys.executable, "-m", "pdguard", "diff", "--store", url], capture_output=True, text=True)
+    assert r.returncode == 0 and "      by Ann Adams (user) at 2026-11-26T12:00:00Z via browser" in r.stdout
+
+
+def test_diff_without_audit_records_says_actors_are_unknown(tmp_path: Path) -> None:
+    from pdguard.inventory.diff import diff_scans, render_text
+    from pdguard.inventory.store import Store
+
+    with Store(f"sqlite:///{tmp_path / 'inv.sqlite'}") as store:
+        store.save_scan(_doc("2026-11-26T09:00:00Z", [_svc("PS1", "api")]))
+        store.save_scan(_doc("2026-11-26T17:00:00Z", [_svc("PS1", "api", "new")]))
+        result = diff_scans(store)
+    assert result["assets"]["changed"][0]["changed_by"] is None
+    assert result["audit"] == {"collected": False, "covers_interval": False}
+    assert "who changed what: unknown" in render_text(result)
+
+
+def test_untrusted_actor_names_are_neutralised(tmp_path: Path) -> None:
+    from pdguard.inventory.diff import diff_scans, render_text
+    from pdguard.inventory.store import Store
+
+    evil = {"id": "PU9", "type": "user_reference", "summary": "Eve\x1b[2J\u202e"}
+    with Store(f"sqlite:///{tmp_path / 'inv.sqlite'}") as store:
+        store.save_scan(_doc("2026-11-26T09:00:00Z", [_svc("PS1", "api")]))
+        store.save_scan(_doc("2026-11-26T17:00:00Z", [_svc("PS1", "api", "new")],
+                             [record("E1", "2026-11-26T10:00:00Z", ref("service", "PS1"), actors=[evil])],
+                             since="2026-11-26T08:00:00Z"))
+        text = render_text(diff_scans(store))
+    assert "\x1b" not in text and "\u202e" not in text and "Eve\\x1b[2J\\u202e (user)" in text

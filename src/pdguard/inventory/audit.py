@@ -171,3 +171,48 @@ def describe(change: dict[str, Any] | None) -> str:
     if change.get("method") and change.get("actors"):
         text += f" via {change['method']}"
     return text
+
+
+# ------------------------------------------------------------------------------------ diffs
+
+
+def attach_actors(result: dict[str, Any], scans: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Name who changed each asset of a :func:`pdguard.inventory.diff.diff_scans` result.
+
+    `scans` are the stored scans whose audit records may cover the interval (A, B] of the diff
+    (their ``meta.audit`` from :func:`stored_index`). Each added, removed and changed entry gets
+    ``changed_by``: the newest change of that asset in (A.scanned_at, B.scanned_at], or None.
+    ``result["audit"]`` says whether audit records were collected for the interval at all
+    (``collected``) and whether their windows reach back to A (``covers_interval``): without
+    them None means "unknown", not "nobody".
+    """
+    after, until = result["a"].get("scanned_at"), result["b"].get("scanned_at")
+    lo, hi = parse_time(after), parse_time(until)
+    changes: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    seen: set[Any] = set()
+    earliest: datetime | None = None
+    collected = False
+    for scan in scans:
+        at = parse_time(scan.get("scanned_at"))
+        if at is None or lo is None or hi is None or not lo < at <= hi:
+            continue
+        index = (scan.get("meta") or {}).get("audit")
+        if not isinstance(index, dict):
+            continue
+        collected = True
+        since = parse_time(((index.get("window") or {}) if isinstance(index.get("window"), dict) else {}).get("since"))
+        if since is not None and (earliest is None or since < earliest):
+            earliest = since
+        for key, cs in index_changes(index).items():
+            for c in cs:
+                rid = (c.get("record"), key)
+                if c.get("record") is not None and rid in seen:
+                    continue
+                seen.add(rid)
+                changes.setdefault(key, []).append(c)
+    for kind in ("added", "removed", "changed"):
+        for entry in result["assets"][kind]:
+            entry["changed_by"] = latest(changes.get((entry["type"], entry["id"])), after=after, until=until)
+    result["audit"] = {"collected": collected,
+                       "covers_interval": bool(collected and earliest is not None and lo is not None and earliest <= lo)}
+    return result

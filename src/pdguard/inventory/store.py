@@ -31,6 +31,8 @@ live inside ``services[].integrations``; the service row keeps them too). Incide
 not configuration, are high-volume (tens of thousands per scan) and their lookback window slides
 every scan, so diffing them as added/removed would be noise; on-call entries change with every
 rotation and standards scores are derived data. Their numbers are kept in ``scans.counts``.
+Audit records are events too: a scan keeps only who changed which asset last
+(:func:`pdguard.inventory.audit.stored_index`, in ``scans.meta.audit``), for diffs.
 
 ``content_hash`` is a hash of the object's :func:`stable_view` (no volatile fields of
 :data:`VOLATILE_FIELDS`, e.g. a service's ``last_incident_timestamp`` or a schedule's rendered
@@ -72,7 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SCHEMA_VERSION = 3
 
-EXCLUDED_COLLECTIONS: tuple[str, ...] = ("incidents", "oncalls", "standards_scores")
+EXCLUDED_COLLECTIONS: tuple[str, ...] = ("incidents", "oncalls", "standards_scores", "audit_records")
 ASSET_COLLECTIONS: dict[str, str] = {k: v for k, v in COLLECTIONS.items() if k not in EXCLUDED_COLLECTIONS}
 # Asset type -> top-level fields left out of content_hash and of diffs (still stored in config).
 VOLATILE_FIELDS: dict[str, frozenset[str]] = {
@@ -721,6 +723,9 @@ class Store:
         scan_meta.setdefault("schema_version", doc.get("schema_version"))
         if doc.get("iac") is not None:
             scan_meta["iac_sources"] = (doc.get("iac") or {}).get("sources")
+        audit_index = _audit_index(doc)
+        if audit_index is not None:  # who changed what, for diffs (the records themselves are not stored)
+            scan_meta["audit"] = audit_index
         try:
             with self.engine.begin() as conn:
                 result = conn.execute(
@@ -1023,6 +1028,7 @@ class Store:
         meta = dict(scan["meta"])
         meta.pop("schema_version", None)
         meta.pop("iac_sources", None)
+        meta.pop("audit", None)
         meta["counts"] = scan["counts"]
         meta.setdefault("complete", scan["complete"])
         doc: dict[str, Any] = {"schema_version": version, "meta": meta}
@@ -1052,6 +1058,12 @@ class Store:
 
 _WITH_CONFIGS = assets_t.outerjoin(configs_t, assets_t.c.config_hash == configs_t.c.hash)
 _CONFIG_COLS = [assets_t.c.config, assets_t.c.volatile, configs_t.c.config.label("shared_config")]
+
+
+def _audit_index(doc: dict[str, Any]) -> dict[str, Any] | None:
+    from pdguard.inventory.audit import stored_index
+
+    return stored_index(doc)
 
 
 def _row_config(row: sa.Row[Any]) -> Any:
