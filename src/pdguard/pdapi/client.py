@@ -392,6 +392,9 @@ class PagerDutyClient:
                 self._limiter.release()
 
             if resp is not None:
+                # Let the request that takes the freed slot go out before this body is decoded:
+                # decoding first would leave the slot idle for that long.
+                await asyncio.sleep(0)
                 self._note_ratelimit(resp.headers, collection)
                 status = resp.status_code
                 if status == 200:
