@@ -42,3 +42,17 @@ test_unknown_service_uses_id_as_name if {
 		"details": {"failed": ["PSTD9"]},
 	}) with input as inp
 }
+
+test_the_name_comes_from_input_standards if {
+	score := {"resource_id": "PSVC001", "standards": [{"id": "PSTD1", "type": "has_technical_service_description", "active": true, "pass": false}]}
+	inp := testing.snapshot({
+		"services": [{"id": "PSVC001", "type": "service", "name": "checkout"}],
+		"standards": [{"id": "PSTD1", "name": "Service has a description", "type": "has_technical_service_description"}],
+		"standards_scores": [score],
+	})
+	testing.assert_finding(policy.deny, "PSVC001", {
+		"msg": "service \"checkout\" fails 1 active PagerDuty Service Standard(s): Service has a description",
+		"resource": {"type": "service", "id": "PSVC001", "name": "checkout"},
+		"details": {"failed": ["has_technical_service_description"]},
+	}) with input as inp
+}
