@@ -84,7 +84,7 @@ deny contains lib.plan_finding(msg, r, {"reason": "in_use", "escalation_policy":
 
 # The policy has fewer than two levels, or every level targets this schedule only: the
 # provider refuses to take the schedule out of it.
-only_level(ep, r) if count(lib.levels(ep)) < 2
+only_level(ep, _) if count(lib.levels(ep)) < 2
 
 only_level(ep, r) if {
 	count(lib.levels(ep)) >= 2

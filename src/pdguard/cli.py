@@ -90,6 +90,9 @@ def scan_options_decorator(f: Any) -> Any:
         click.option("--incidents-since", metavar="DATE", help="Scan incidents created since DATE (ISO 8601)."),
         click.option("--lookback-days", type=click.IntRange(0, 3650), help="Incident lookback (default 90 days)."),
         click.option("--exclude", multiple=True, metavar="COLLECTION", help="Skip a collection (repeatable)."),
+        click.option("--audit-days", type=click.IntRange(0, 365), metavar="N",
+                     help="Audit records (who changed what) of the last N days (default 30; 0: none). Needs an "
+                          "admin-level key and Audit Trail; without them the scan goes on without actors."),
         click.option("--timeout", type=float,
                      help="Timeout of one whole request (connect + the whole body), in seconds (default 30)."),
         click.option("--max-duration", metavar="DURATION",
@@ -110,7 +113,7 @@ def _scan_opts(cfg: Config, kw: dict[str, Any]) -> Any:
     return scan_options(cfg, api_key=kw["api_key"], oauth=kw["oauth"], region=kw["region"], api_url=kw["api_url"],
                         concurrency=kw["concurrency"], incidents_since=kw["incidents_since"],
                         lookback_days=kw["lookback_days"], exclude=kw["exclude"], timeout=kw["timeout"],
-                        max_duration=kw["max_duration"])
+                        max_duration=kw["max_duration"], audit_days=kw["audit_days"])
 
 
 @cli.command()
@@ -419,7 +422,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
 
     def tick() -> int:
         with store.lock():
-            doc = run_scan(scan_opts, quiet=True).document
+            doc = run_scan(_audit_since_latest(store, scan_opts), quiet=True).document
             if tfstate or tf_dir:
                 from pdguard.inventory.iac import apply_iac, classify
 
@@ -457,6 +460,23 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
         store.close()
     if once:
         sys.exit(EXIT_ERROR if result.failures else (result.last_result or EXIT_OK))
+
+
+def _audit_since_latest(store: Any, opts: Any) -> Any:
+    """Watch: read audit records since the latest stored scan (a few minutes of overlap), not the
+    whole --audit-days window on every tick; the first tick reads the whole window."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from pdguard.inventory.audit import parse_time
+
+    latest = store.latest()
+    at = parse_time((latest or {}).get("scanned_at"))
+    if at is None or "audit_records" not in opts.collections:
+        return opts
+    since = at - timedelta(minutes=5)
+    floor = (opts.now or datetime.now(UTC)) - timedelta(days=opts.audit_days)
+    return dataclasses.replace(opts, audit_since=max(since, floor))
 
 
 @cli.group()

@@ -403,7 +403,7 @@ def sample_account(now: datetime | None = None) -> Account:
     ]
     addons = [addon_reference("PADSTAT", "Internal Status Page", "https://status.acme.example.com")]
 
-    return finish_account(
+    account = finish_account(
         SUBDOMAIN,
         now,
         services=list(services.values()),
@@ -418,3 +418,7 @@ def sample_account(now: datetime | None = None) -> Account:
         addons=addons,
         extensions=extensions,
     )
+    from pdguard.simulator.audit import sample_records
+
+    account.audit_records = sample_records(account, now)
+    return account
