@@ -2,12 +2,17 @@
 
     python benchmarks/store.py [--services 10000] [--incidents 50000] [--store URL]
 
-Builds a synthetic snapshot (API-shaped services with integrations, escalation policies,
-schedules, users, teams, incidents) and a report with findings, then a second scan with ~1 %
-of services changed, 50 removed, 50 added and some findings fixed/new. Prints the time to
-store each scan and to diff them, the database size (and bytes per stored scan) and the peak
-RSS. The second scan is stored as `watch --on-new-findings` stores it (its new findings go to the
-outbox in the same transaction); then `prune --keep 1` and VACUUM give the size of one scan.
+Builds a synthetic snapshot of schema 2.0 (API-shaped services with integrations, escalation
+policies, schedules, users, teams, incidents; every cross-reference a reference) and a report
+with findings, then a second scan with ~1 % of services changed, 50 removed, 50 added, every
+service's last_incident_timestamp moved and some findings fixed/new. Prints the time to store
+each scan and to diff them, the database bytes each stored scan added (SQLite) and the peak RSS.
+The second scan is stored as `watch --on-new-findings` stores it (its new findings go to the
+outbox in the same transaction); then `prune --keep 1` (which also drops the configs only the
+pruned scan used) and VACUUM give the size of one scan.
+
+Measured before snapshot 2.0 (schema-1 store, every object stored whole in every scan): 98.9 MB
+for the two scans, 49.5 MB per stored scan; target <= 0.5x (24.7 MB).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from pdguard.findings import Finding, Report, Resource, fingerprint
 from pdguard.inventory.diff import diff_scans
 from pdguard.inventory.store import Store
+from pdguard.snapshot import SCHEMA_VERSION
 
 
 def ref(kind: str, oid: str, summary: str) -> dict[str, Any]:
@@ -56,6 +62,9 @@ def synth(services: int, incidents: int, seed: int = 1) -> dict[str, Any]:
                           "final_schedule": {"name": "Final Schedule", "rendered_coverage_percentage": 100.0,
                                              "rendered_schedule_entries": []}})
     eps = []
+    svc_refs: dict[int, list[dict[str, Any]]] = {}
+    for i in range(services):
+        svc_refs.setdefault(i % n_eps, []).append(ref("service", f"PS{i:06d}", f"service-{i}"))
     for i in range(n_eps):
         s = schedules[i % n_sched]
         eps.append({"id": f"PE{i:06d}", "type": "escalation_policy", "name": f"ep-{i}", "num_loops": 1,
@@ -64,7 +73,8 @@ def synth(services: int, incidents: int, seed: int = 1) -> dict[str, Any]:
                                           "targets": [ref("schedule", s["id"], s["name"])]},
                                          {"id": f"PR{i:06d}b", "escalation_delay_in_minutes": 30,
                                           "targets": [ref("user", users[i % n_users]["id"], users[i % n_users]["name"])]}],
-                    "teams": [ref("team", teams[i % n_teams]["id"], teams[i % n_teams]["name"])], "services": []})
+                    "teams": [ref("team", teams[i % n_teams]["id"], teams[i % n_teams]["name"])],
+                    "services": svc_refs.get(i, [])})
     svcs = []
     for i in range(services):
         ep = eps[i % n_eps]
@@ -75,7 +85,7 @@ def synth(services: int, incidents: int, seed: int = 1) -> dict[str, Any]:
             "created_at": "2025-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
             "last_incident_timestamp": f"2026-11-{1 + i % 25:02d}T00:00:00Z",
             "auto_resolve_timeout": 14400, "acknowledgement_timeout": 1800, "alert_creation": "create_alerts_and_incidents",
-            "escalation_policy": {"id": ep["id"], "type": "escalation_policy", "name": ep["name"]},
+            "escalation_policy": ref("escalation_policy", ep["id"], ep["name"]),
             "teams": [ref("team", teams[i % n_teams]["id"], teams[i % n_teams]["name"])],
             "integrations": [{"id": f"PI{i:06d}{k}", "type": "generic_events_api_inbound_integration",
                               "name": f"events-{k}", "summary": f"events-{k}",
@@ -93,15 +103,16 @@ def synth(services: int, incidents: int, seed: int = 1) -> dict[str, Any]:
                      "status": "resolved", "urgency": "high", "created_at": "2026-10-01T00:00:00Z",
                      "resolved_at": "2026-10-01T01:00:00Z",
                      "service": ref("service", s["id"], s["name"]),
-                     "escalation_policy": ref("escalation_policy", s["escalation_policy"]["id"], ""),
+                     "escalation_policy": ref("escalation_policy", s["escalation_policy"]["id"], "ep"),
                      "assignments": [], "acknowledgements": [], "teams": []})
     return {
-        "schema_version": "1.0",
+        "schema_version": SCHEMA_VERSION,
         "meta": {"account_subdomain": "acme", "region": "us", "scanned_at": "2026-11-26T09:00:00Z",
                  "complete": True, "warnings": [], "duration_seconds": 60.0,
+                 "collections": ["services", "escalation_policies", "schedules", "incidents", "teams", "users"],
                  "counts": {"services": services, "incidents": incidents}},
         "services": svcs, "escalation_policies": eps, "schedules": schedules, "incidents": incs,
-        "teams": teams, "users": users, "business_services": [], "service_dependencies": [],
+        "teams": teams, "users": users, "flexible_schedules": [], "business_services": [], "service_dependencies": [],
         "addons": [], "extensions": [], "oncalls": [], "standards": [], "standards_scores": [], "iac": None,
     }
 
@@ -132,6 +143,18 @@ def second_scan(doc: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
+BEFORE_PER_SCAN = 49.5e6  # schema-1 store, this benchmark at full size (98.9 MB for two scans)
+
+
+def db_bytes(store: Store) -> int | None:
+    """Bytes of a SQLite store on disk, WAL checkpointed first (None for other back ends)."""
+    if store.dialect != "sqlite":
+        return None
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return store.size_bytes()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--services", type=int, default=10_000)
@@ -148,9 +171,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.store or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         store = Store(url)
+        empty = db_bytes(store)
         t = time.perf_counter()
         id1 = store.save_scan(doc1, rep1)
         save1 = time.perf_counter() - t
+        after1 = db_bytes(store)
         t = time.perf_counter()
         id2 = store.save_scan(doc2, rep2, notify=[("bench-target", "https://example.org/***")])
         save2 = time.perf_counter() - t
@@ -158,14 +183,13 @@ def main() -> int:
         t = time.perf_counter()
         result = diff_scans(store, id1, id2)
         diff_t = time.perf_counter() - t
-        store.close()  # checkpoint the WAL into the main file
-        store = Store(url)
-        size = store.size_bytes()
+        after2 = db_bytes(store)
+        size = after2
         t = time.perf_counter()
         pruned = store.prune(keep=1)
         prune_t = time.perf_counter() - t
         store.vacuum()
-        one_scan = store.size_bytes()
+        one_scan = db_bytes(store)
         store.close()
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -181,11 +205,17 @@ def main() -> int:
     print(f"save scan 2          : {save2:7.2f} s")
     print(f"diff 1 -> 2          : {diff_t:7.2f} s  (added {s['added']}, removed {s['removed']}, changed {s['changed']}, "
           f"new findings {s['new_findings']}, fixed {s['fixed_findings']})")
+    if size is not None and empty is not None and after1 is not None:
+        per_scan = (size - empty) / 2
+        print(f"database size        : {size / 1e6:7.1f} MB")
+        print(f"bytes of scan 1      : {(after1 - empty) / 1e6:7.1f} MB")
+        print(f"bytes of scan 2      : {(size - after1) / 1e6:7.1f} MB  (the same account 8 hours later)")
+        ratio = (f"  ({per_scan / BEFORE_PER_SCAN:.2f}x the {BEFORE_PER_SCAN / 1e6:.1f} MB measured before snapshot "
+                 "2.0; target <= 0.5x)") if (args.services, args.incidents) == (10_000, 50_000) else ""
+        print(f"DB bytes per stored scan: {per_scan / 1e6:7.1f} MB{ratio}")
     print(f"outbox rows queued   : {queued:7d}     (scan 2's new findings, one target)")
-    if size is not None and one_scan is not None:
-        print(f"database size        : {size / 1e6:7.1f} MB  ({size / 2 / 1e6:.1f} MB per stored scan)")
-        print(f"prune --keep 1       : {prune_t:7.2f} s   (deleted {len(pruned.deleted)} scan; after VACUUM "
-              f"{one_scan / 1e6:.1f} MB for one scan)")
+    print(f"prune --keep 1       : {prune_t:7.2f} s   (deleted {len(pruned.deleted)} scan"
+          + (f"; after VACUUM {one_scan / 1e6:.1f} MB for one scan)" if one_scan is not None else ")"))
     print(f"peak RSS             : {rss_mb:7.0f} MB")
     print(f"python {sys.version.split()[0]}, pid {os.getpid()}")
     return 0

@@ -6,6 +6,7 @@ without a conftest.
 
 from __future__ import annotations
 
+from pdguard import __version__
 from pdguard.findings import (
     Finding,
     Location,
@@ -169,7 +170,7 @@ def sample_report(*, baseline: bool = False) -> Report:
         fixed = [{"policy_id": "PDG-SCH-003", "fingerprint": "f" * 32,
                   "resource": {"type": "schedule", "id": "PSCH009", "name": "Old | rota"}}]
     return Report(
-        tool={"name": "pdguard", "version": "0.1.0"},
+        tool={"name": "pdguard", "version": __version__},
         meta={"account_subdomain": "acme", "region": "us", "scanned_at": "2026-11-26T09:00:00Z", "complete": True},
         policies=list(POLICIES),
         findings=active,
@@ -193,7 +194,7 @@ def big_report(n: int, *, waived: int = 0) -> Report:
         for i in range(waived)
     ]
     return Report(
-        tool={"name": "pdguard", "version": "0.1.0"},
+        tool={"name": "pdguard", "version": __version__},
         meta={"account_subdomain": "big", "scanned_at": "2026-11-26T09:00:00Z"},
         policies=list(POLICIES),
         findings=findings,

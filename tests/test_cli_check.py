@@ -115,7 +115,8 @@ def test_unreadable_inputs_exit_3(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text('{"hello": 1}')
     r = pdguard("check", "--snapshot", str(tmp_path / "x.json"))
     assert r.returncode == 3 and "not a pdguard snapshot" in r.stderr
-    (tmp_path / "y.json").write_text('{"schema_version": "1.0", "meta": {}, "services": {}}')
+    (tmp_path / "y.json").write_text('{"schema_version": "2.0", "meta": {"scanned_at": "2026-11-26T09:00:00Z", '
+                                     '"collections": []}, "services": {}}')
     r = pdguard("check", "--snapshot", str(tmp_path / "y.json"))
     assert r.returncode == 3 and "services must be a list" in r.stderr
     (tmp_path / "z.json").write_text("{truncated")

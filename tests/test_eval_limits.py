@@ -119,10 +119,14 @@ def test_looping_and_huge_policies_are_stopped_by_the_engine(tmp_path: Path) -> 
 
 
 def test_limited_and_in_process_evaluation_agree(tmp_path: Path) -> None:
-    """The child-process path returns exactly what the in-process path returns (sample account)."""
-    acc = sample_account()
-    doc = {"schema_version": "1.0", "meta": {"scanned_at": "2026-11-26T09:00:00Z", "complete": True, "counts": {}},
-           **acc.collections(), "iac": None}
+    """The child-process path returns exactly what the in-process path returns (the sample account,
+    scanned from the simulator over HTTP: a 2.x snapshot the built-in policies judge through
+    data.pdguard.lib, which both paths load), with the same meta.evaluation."""
+    from pdguard.scanner import ScanOptions, scan
+    from pdguard.simulator import serve
+
+    with serve(sample_account(), tokens={"limits-test-key"}) as server:
+        doc = scan(ScanOptions(api_key="limits-test-key", api_url=server.url)).document
     path = tmp_path / "snap.json"
     path.write_text(json.dumps(doc, default=str))
     doc = json.loads(path.read_text())
@@ -132,6 +136,11 @@ def test_limited_and_in_process_evaluation_agree(tmp_path: Path) -> None:
     assert isinstance(make_engine(Config()), EmbeddedEngine) and make_engine(Config()).limits.enabled
     key = [f.fingerprint for f in plain.findings]
     assert key and key == [f.fingerprint for f in limited.findings] == [f.fingerprint for f in from_file.findings]
+    # Policies that build on the library's resolvers fire on both paths (not only self-contained ones).
+    assert {"PDG-EP-003", "PDG-SVC-002"} <= {f.policy_id for f in limited.findings}
+    evaluation = plain.meta["evaluation"]
+    assert evaluation["engine"] == "embedded" and len(evaluation["policy_revision"]) >= 16
+    assert limited.meta["evaluation"] == from_file.meta["evaluation"] == evaluation
 
 
 def test_check_with_a_looping_policy_exits_2_naming_it(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ NASTY = 'Pay "ments" \\ ${var.x} %{if} \n\ttab'
 
 def doc() -> dict:
     return {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "meta": {"scanned_at": "2026-11-26T09:00:00Z", "complete": True},
         "services": [
             {"id": "PS1", "name": "api", "description": NASTY, "acknowledgement_timeout": None,
@@ -127,7 +127,7 @@ def test_type_filter_and_nothing_to_do(tmp_path) -> None:
     text = codify(doc(), None, ["pagerduty_user"])
     parsed = hcl2.loads(text)
     assert [i["id"].strip('"') for i in parsed["import"]] == ["PU1"]
-    only_managed = {"schema_version": "1.0", "meta": {}, "services": [doc()["services"][3]]}
+    only_managed = {"schema_version": "2.0", "meta": {}, "services": [doc()["services"][3]]}
     iac = classify(only_managed, [managed_state(tmp_path)])
     text = codify(only_managed, iac)
     assert "Nothing to codify" in text

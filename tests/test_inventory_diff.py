@@ -14,7 +14,7 @@ from pdguard.inventory.store import Store, StoreError
 
 
 def make_doc(scanned_at: str, complete: bool = True, **collections: list) -> dict:
-    doc = {"schema_version": "1.0",
+    doc = {"schema_version": "2.0",
            "meta": {"scanned_at": scanned_at, "account_subdomain": "acme", "region": "us", "complete": complete}}
     for key in ("services", "escalation_policies", "schedules", "teams", "users", "incidents"):
         doc[key] = collections.get(key, [])
@@ -67,8 +67,10 @@ def store(tmp_path: Path) -> Store:
 def test_diff_lists_exactly_the_changes(store: Store) -> None:
     result = diff_scans(store)
     assert result["a"]["id"] == 1 and result["b"]["id"] == 2
-    assert result["assets"]["added"] == [{"type": "service", "id": "PS4", "name": "billing"}]
-    assert result["assets"]["removed"] == [{"type": "service", "id": "PS3", "name": "old"}]
+    # no audit records in these scans: who changed what is unknown
+    assert result["assets"]["added"] == [{"type": "service", "id": "PS4", "name": "billing", "changed_by": None}]
+    assert result["assets"]["removed"] == [{"type": "service", "id": "PS3", "name": "old", "changed_by": None}]
+    assert result["audit"] == {"collected": False, "covers_interval": False}
     changed = {(c["type"], c["id"]): c for c in result["assets"]["changed"]}
     assert set(changed) == {("service", "PS2"), ("user", "PU1")}
     web = changed[("service", "PS2")]
@@ -170,3 +172,20 @@ def test_cli_diff_inventory_and_codify(store: Store, tmp_path: Path) -> None:
     assert 'id = "PS4"' in text and "pagerduty_user" not in text
     r = runner.invoke(main, ["codify", "--store", url, "--type", "bogus"])
     assert r.exit_code == 2
+
+
+def test_renamed_team_changes_the_team_not_its_services(tmp_path: Path) -> None:
+    """References are compared on id and type: the summary a reference repeats is the other asset's."""
+    def scan(at: str, team_name: str) -> dict:
+        ref = {"id": "PT1", "type": "team_reference", "summary": team_name, "self": "https://x/teams/PT1"}
+        return make_doc(at, services=[svc("PS1", "api", teams=[ref])],
+                        teams=[{"id": "PT1", "type": "team", "name": team_name, "summary": team_name}])
+
+    s = Store(f"sqlite:///{tmp_path / 'inv.sqlite'}")
+    try:
+        s.save_scan(scan("2026-11-26T09:00:00Z", "core"))
+        s.save_scan(scan("2026-11-26T17:00:00Z", "core-platform"))
+        changed = diff_scans(s)["assets"]["changed"]
+        assert [(c["type"], c["id"], c["fields"]) for c in changed] == [("team", "PT1", ["name", "summary"])]
+    finally:
+        s.close()

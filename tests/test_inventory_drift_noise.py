@@ -19,7 +19,7 @@ NOISE_STATE = str(FIXTURES / "noise.tfstate")
 
 def live() -> dict[str, Any]:
     return {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "meta": {"scanned_at": "2026-11-26T09:00:00Z", "complete": True,
                  "collections": ["services", "escalation_policies", "schedules", "flexible_schedules", "teams", "users",
                                  "business_services", "service_dependencies"]},

@@ -18,6 +18,7 @@ from pdguard.inventory.store import (
     Store,
     StoreError,
     StoreLockedError,
+    content_hash,
     default_store_url,
     normalize_url,
 )
@@ -25,7 +26,7 @@ from pdguard.inventory.store import (
 
 def make_doc(scanned_at: str = "2026-11-26T09:00:00Z", complete: bool = True, **collections: list) -> dict:
     doc = {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "meta": {"scanned_at": scanned_at, "region": "us", "account_subdomain": "acme", "counts": {},
                  "warnings": [] if complete else ["services: HTTP 500"], "complete": complete,
                  "duration_seconds": 2.0},
@@ -74,7 +75,8 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         rows = conn.execute(sa.text("SELECT version, name FROM schema_migrations ORDER BY version")).all()
         tables = set(sa.inspect(conn).get_table_names())
     assert [r[0] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
-    assert {"scans", "assets", "findings", "schema_migrations", "pdguard_store", "outbox"} <= tables
+    assert [r[1] for r in rows][2] == "configs stored once"
+    assert {"scans", "assets", "findings", "configs", "schema_migrations", "pdguard_store", "outbox"} <= tables
     s2.close()
 
 
@@ -149,10 +151,28 @@ def test_content_hash_ignores_volatile_fields(store: Store) -> None:
     assert ha == hb
 
 
+def test_schedule_renders_of_another_window_are_not_a_change() -> None:
+    """A schedule is rendered for each scan's window (final schedule, overrides, each layer's
+    entries): the next scan's render is not a configuration change; a new layer user is."""
+    def schedule(start: str, users: list[str]) -> dict:
+        entries = [{"start": start, "end": "2026-12-03T09:00:00Z", "user": {"id": users[0]}}]
+        sub = {"rendered_schedule_entries": entries, "rendered_coverage_percentage": 99.5}
+        return {"id": "PS1", "type": "schedule", "name": "primary",
+                "schedule_layers": [{"id": "L1", "users": [{"user": {"id": u}} for u in users], **sub}],
+                "final_schedule": {"name": "Final Schedule", **sub}, "overrides_subschedule": {"name": "Overrides", **sub}}
+
+    first = schedule("2026-11-26T09:00:00Z", ["PU1"])
+    assert content_hash("schedule", first) == content_hash("schedule", schedule("2026-11-27T09:00:00Z", ["PU1"]))
+    assert content_hash("schedule", first) != content_hash("schedule", schedule("2026-11-26T09:00:00Z", ["PU2"]))
+    flexible = {"id": "PF1", "type": "schedule_v3", "rotations": [], "final_schedule": {"type": "final_schedule"}}
+    assert content_hash("flexible_schedule", flexible) == content_hash("flexible_schedule",
+                                                                        dict(flexible, final_schedule=None))
+
+
 def test_load_document_round_trip(store: Store) -> None:
     store.save_scan(make_doc(services=SERVICES, users=[{"id": "PU1", "name": "Ann"}]))
     doc = store.load_document()
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "2.0"
     assert {s["id"] for s in doc["services"]} == {"PS1", "PS2"}
     assert doc["users"] == [{"id": "PU1", "name": "Ann"}]
     assert doc["meta"]["account_subdomain"] == "acme"
@@ -168,6 +188,115 @@ def test_save_is_one_transaction(store: Store) -> None:
     assert store.list_scans() == []
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM assets")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM configs")).scalar() == 0
+
+
+def _count(store: Store, table: str) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
+REF_SCHEDULE = {
+    "id": "PSC1", "type": "schedule", "name": "rota", "time_zone": "UTC",
+    "schedule_layers": [{"id": "PL1", "start": "2026-01-01T00:00:00Z", "end": None, "users": [
+        {"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}}]}],
+    "final_schedule": {"name": "Final Schedule", "rendered_coverage_percentage": 100.0, "rendered_schedule_entries": [
+        {"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"},
+         "start": "2026-11-26T09:00:00Z", "end": "2026-11-27T09:00:00Z"}]},
+    "escalation_policies": [{"id": "PE1", "type": "escalation_policy_reference", "summary": "ep"}],
+}
+INTEGRATED = {
+    "id": "PS3", "type": "service", "name": "db", "last_incident_timestamp": None,
+    "teams": [{"id": "PT1", "type": "team_reference", "summary": "core"}],
+    "integrations": [
+        {"id": "PI2", "type": "events_api_v2_inbound_integration", "name": "v2",
+         "service": {"id": "PS3", "type": "service_reference", "summary": "db", "self": "https://x/services/PS3"}},
+        {"id": "PI3", "type": "generic_email_inbound_integration", "name": "mail"},  # no service reference
+    ],
+}
+
+
+def test_objects_round_trip_exactly(store: Store) -> None:
+    """What is stored comes back as it was: shared configs, volatile fields and integration rows
+    are reassembled into the same objects."""
+    doc = make_doc(services=[*SERVICES, INTEGRATED], schedules=[REF_SCHEDULE])
+    sid = store.save_scan(doc)
+    back = store.load_document(sid)
+    assert sorted(back["services"], key=lambda s: s["id"]) == [*SERVICES, INTEGRATED]
+    assert back["schedules"] == [REF_SCHEDULE]
+    assert store.asset("PS3")["config"] == INTEGRATED
+    assert store.asset("PI3")["config"]["service"] == {"id": "PS3", "type": "service_reference"}
+    assert [a["config"] for a in store.assets(sid, type="service", with_config=True)] == [SERVICES[0], INTEGRATED,
+                                                                                           SERVICES[1]]
+    assert store.asset_configs(sid, [("service", "PS3"), ("schedule", "PSC1")]) == {
+        ("service", "PS3"): INTEGRATED, ("schedule", "PSC1"): REF_SCHEDULE}
+
+
+def test_unchanged_objects_are_stored_once(store: Store) -> None:
+    store.save_scan(make_doc(services=[*SERVICES, INTEGRATED], schedules=[REF_SCHEDULE]))
+    configs = _count(store, "configs")
+    later = dict(REF_SCHEDULE, final_schedule={"name": "Final Schedule", "rendered_coverage_percentage": 50.0,
+                                               "rendered_schedule_entries": []})
+    moved = [dict(SERVICES[0], last_incident_timestamp="2026-11-26T16:00:00Z"), SERVICES[1], INTEGRATED]
+    b = store.save_scan(make_doc("2026-11-26T17:00:00Z", services=moved, schedules=[later]))
+    assert _count(store, "configs") == configs  # only volatile fields changed: nothing new to store
+    assert _count(store, "assets") == 2 * 7  # 3 services, 3 integrations, 1 schedule
+    assert store.asset("PS1", b)["config"]["last_incident_timestamp"] == "2026-11-26T16:00:00Z"
+    assert store.asset("PSC1", b)["config"]["final_schedule"]["rendered_coverage_percentage"] == 50.0
+    store.save_scan(make_doc("2026-11-27T01:00:00Z", services=[dict(SERVICES[1], name="web2")]))
+    assert _count(store, "configs") == configs + 1
+
+
+def test_prune_drops_configs_no_scan_uses(store: Store) -> None:
+    store.save_scan(make_doc(services=[SERVICES[0]]))
+    store.save_scan(make_doc("2026-11-26T17:00:00Z", services=[dict(SERVICES[0], name="renamed")]))
+    assert _count(store, "configs") == 3  # api, renamed, their integration PI1
+    store.prune(1)
+    assert _count(store, "configs") == 2
+    assert store.load_document()["services"][0]["name"] == "renamed"
+
+
+def _legacy_store(url: str) -> None:
+    """A store written by pdguard 0.1: schema version 2, one scan of a 1.x snapshot."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(200) "
+                             "NOT NULL, applied_at VARCHAR(40) NOT NULL)"))
+        for version, name, fn in MIGRATIONS[:2]:
+            fn(conn)
+            conn.execute(sa.text("INSERT INTO schema_migrations VALUES (:v, :n, 'then')"), {"v": version, "n": name})
+        conn.execute(sa.text(
+            "INSERT INTO scans (id, scanned_at, stored_at, account, region, complete, meta, counts) VALUES "
+            "(1, '2026-11-25T09:00:00Z', 'then', 'acme', 'us', 1, '{\"schema_version\": \"1.0\"}', '{}')"))
+        conn.execute(sa.text(
+            "INSERT INTO assets (scan_id, type, id, name, config, content_hash) VALUES (1, 'service', 'PS1', 'api', "
+            "'{\"id\": \"PS1\", \"name\": \"api\", \"escalation_policy\": {\"id\": \"PE1\", "
+            "\"type\": \"escalation_policy\", \"escalation_rules\": []}}', 'h')"))
+    engine.dispose()
+
+
+def test_store_of_pdguard_0_1_is_migrated_and_its_1x_scans_kept_apart(tmp_path: Path) -> None:
+    from pdguard.errors import InputError
+    from pdguard.inventory.diff import diff_scans
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    _legacy_store(url)
+    s = Store(url)
+    try:
+        assert s.schema_version() == SCHEMA_VERSION
+        assert s.asset("PS1")["config"]["escalation_policy"]["type"] == "escalation_policy"  # old rows readable
+        with pytest.raises(InputError, match="stored scan 1: schema 1.0 .* rescan"):
+            s.load_document(1)
+        new = s.save_scan(make_doc(services=SERVICES))
+        assert s.previous(new) is None  # the 1.x scan is not what a 2.x scan is compared with
+        with pytest.raises(StoreError, match="no complete scan before"):
+            diff_scans(s)
+        with pytest.raises(StoreError, match="cannot be compared"):
+            diff_scans(s, 1, new)
+        with pytest.raises(InputError, match="schema 1.0"):
+            s.save_scan(dict(make_doc(), schema_version="1.0"))
+    finally:
+        s.close()
 
 
 def test_url_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

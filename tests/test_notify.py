@@ -16,6 +16,7 @@ from pdguard.inventory import notify
 from pdguard.inventory.notify import Target, deliver, json_body, parse_target, slack_body
 from pdguard.inventory.store import Store
 from pdguard.inventory.watch import watch
+from pdguard.snapshot import SCHEMA_VERSION
 from tests.receiver import receiver
 
 FAST = NotifySettings(retries=0, backoff="1ms", timeout="5s")
@@ -31,8 +32,9 @@ def finding(rid: str, severity: str = "high", msg: str | None = None, name: str 
 
 
 def doc(n: int) -> dict:
-    return {"schema_version": "1.0", "meta": {"scanned_at": f"2026-11-2{n}T09:00:00Z", "account_subdomain": "acme",
-                                              "complete": True, "counts": {}},
+    return {"schema_version": SCHEMA_VERSION,
+            "meta": {"scanned_at": f"2026-11-2{n}T09:00:00Z", "account_subdomain": "acme", "complete": True,
+                     "counts": {}, "collections": ["services"]},
             "services": [{"id": f"PS{i}", "name": f"s{i}"} for i in range(n)]}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import tiny_snapshot
+from conftest import scan_account, tiny_snapshot
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
@@ -141,7 +141,7 @@ SAMPLE_FINDINGS = {
 def sample_doc() -> dict:
     from pdguard.simulator import sample_account
 
-    return demo_document(sample_account())
+    return scan_account(sample_account())  # over HTTP, like `pdguard demo`
 
 
 def test_builtin_library_on_sample_account(engine, sample_doc: dict) -> None:
@@ -154,12 +154,3 @@ def test_builtin_library_on_sample_account(engine, sample_doc: dict) -> None:
     if engine.name != "embedded":
         reference = evaluate(InputRef(doc=sample_doc), Config(), engine=EmbeddedEngine())
         assert [f.fingerprint for f in report.findings] == [f.fingerprint for f in reference.findings]
-
-
-def demo_document(account) -> dict:
-    """Scan the sample account over HTTP through the simulator, like `pdguard demo`."""
-    from pdguard.scanner import ScanOptions, scan
-    from pdguard.simulator import serve
-
-    with serve(account, tokens={"parity-token"}) as server:
-        return scan(ScanOptions(api_key="parity-token", api_url=server.url)).document

@@ -4,6 +4,7 @@ write), prune and retention, on SQLite and (when PDGUARD_TEST_POSTGRES_URL is se
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -22,7 +23,9 @@ from pdguard.inventory.store import (
     NewerStoreError,
     NotAStoreError,
     Store,
+    StoreError,
 )
+from pdguard.snapshot import SCHEMA_VERSION as SNAPSHOT_VERSION
 
 POSTGRES_URL = os.environ.get("PDGUARD_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="PDGUARD_TEST_POSTGRES_URL is not set (no Postgres)")
@@ -30,9 +33,9 @@ needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="PDGUARD_TEST_POSTG
 
 def doc(scanned_at: str, *, complete: bool = True, account: str = "acme", services: int = 2) -> dict:
     return {
-        "schema_version": "1.0",
+        "schema_version": SNAPSHOT_VERSION,
         "meta": {"scanned_at": scanned_at, "account_subdomain": account, "region": "us", "complete": complete,
-                 "warnings": [] if complete else ["services: HTTP 500"], "counts": {}},
+                 "warnings": [] if complete else ["services: HTTP 500"], "counts": {}, "collections": ["services"]},
         "services": [{"id": f"PS{i}", "name": f"svc-{i}"} for i in range(services)],
     }
 
@@ -88,9 +91,111 @@ def test_an_older_store_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
         with store.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT window_end FROM scans WHERE id = 1")).scalar() == "2026-11-20T09:00:00Z"
             assert conn.execute(sa.text("SELECT value FROM pdguard_store WHERE key = 'application'")).scalar() == "pdguard"
-        # and it works as a current store
-        sid = store.save_scan(doc("2026-11-26T09:00:00Z"), report("PS0"), notify=[("k", "label")])
-        assert store.pending_notifications("k")[0]["scan_id"] == sid
+        # and it works as a current store. Its scan came from a 1.x snapshot: the first 2.x scan is
+        # not compared with it (as diff does not), so it is a baseline; the next one notifies.
+        store.save_scan(doc("2026-11-26T09:00:00Z"), report("PS0"), notify=[("k", "label")])
+        assert store.pending_notifications("k") == []
+        sid = store.save_scan(doc("2026-11-26T17:00:00Z"), report("PS0", "PS1"), notify=[("k", "label")])
+        assert [(n["scan_id"], n["fingerprint"]) for n in store.pending_notifications("k")] == [
+            (sid, fingerprint("PDG-SVC-002", "service", "PS1", {}))]
+
+
+OLD_SERVICE = {"id": "PS1", "type": "service", "name": "api", "last_incident_timestamp": "2026-11-19T08:00:00Z",
+               "escalation_policy": {"id": "PE1", "type": "escalation_policy_reference", "summary": "ops"}}
+
+
+def make_old_store(url: str, version: int) -> None:
+    """A store exactly as the pdguard of store schema `version` (1 to 3, before the marker) left it,
+    built with its own (frozen) migrations, holding one complete scan of PS1 (and PS2) with a finding
+    on PS1: from a 1.x snapshot, whole objects in `assets.config`, before version 3; at version 3
+    (snapshot 2.0, configs stored once: pdguard 0.2 before the marker) a 2.x scan whose objects are in
+    `configs` and whose asset rows keep config_hash and their volatile fields."""
+    from pdguard.inventory.store import encode_asset, normalize_url
+
+    engine = sa.create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(200) "
+                             "NOT NULL, applied_at VARCHAR(40) NOT NULL)")
+    for number, name, fn in MIGRATIONS[:version]:
+        with engine.begin() as conn:
+            fn(conn)
+            conn.execute(sa.text("INSERT INTO schema_migrations VALUES (:v, :n, '2026-01-01T00:00:00Z')"),
+                         {"v": number, "n": name})
+    meta = '{"schema_version": "2.0", "collections": ["services"]}' if version >= 3 else "{}"
+    finding = report("PS1").findings[0]
+    with engine.begin() as conn:
+        conn.execute(sa.text(  # the first id of a new table (on Postgres: from its sequence)
+            "INSERT INTO scans (scanned_at, stored_at, account, complete, meta, counts) VALUES "
+            "('2026-11-20T09:00:00Z', '2026-11-20T09:01:00Z', 'acme', :c, :m, '{}')"), {"c": True, "m": meta})
+        for obj in (OLD_SERVICE, {"id": "PS2", "type": "service", "name": "web"}):
+            shared, config_hash, volatile, digest_ = encode_asset("service", obj)
+            if version >= 3:
+                conn.execute(sa.text("INSERT INTO configs (hash, config) VALUES (:h, :c)"), {"h": config_hash, "c": shared})
+                conn.execute(sa.text(
+                    "INSERT INTO assets (scan_id, type, id, name, content_hash, config_hash, volatile) "
+                    "VALUES (1, 'service', :i, :n, :d, :h, :v)"),
+                    {"i": obj["id"], "n": obj["name"], "d": digest_, "h": config_hash, "v": volatile})
+            else:
+                conn.execute(sa.text("INSERT INTO assets (scan_id, type, id, name, config, content_hash) "
+                                     "VALUES (1, 'service', :i, :n, :c, :d)"),
+                             {"i": obj["id"], "n": obj["name"], "c": json.dumps(obj), "d": digest_})
+        conn.execute(sa.text(
+            "INSERT INTO findings (scan_id, fingerprint, policy_id, severity, resource_type, resource_id, msg, waived) "
+            "VALUES (1, :f, 'PDG-SVC-002', 'high', 'service', 'PS1', 'm', :w)"), {"f": finding.fingerprint, "w": False})
+    engine.dispose()
+
+
+def check_migrated_old_store(url: str, version: int) -> None:
+    from pdguard.inventory.diff import diff_scans
+
+    with Store(url) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT value FROM pdguard_store WHERE key = 'application'")).scalar() == "pdguard"
+            assert conn.execute(sa.text("SELECT window_end FROM scans WHERE id = 1")).scalar() == "2026-11-20T09:00:00Z"
+        assert store.asset("PS1", 1)["config"] == OLD_SERVICE
+        # a 2.x scan: PS2 renamed, PS1 only moved in a volatile field; PS2's finding is new
+        moved = dict(OLD_SERVICE, last_incident_timestamp="2026-11-26T08:00:00Z")
+        new_doc = dict(doc("2026-11-26T09:00:00Z"), services=[moved, {"id": "PS2", "type": "service", "name": "www"}])
+        sid = store.save_scan(new_doc, report("PS1", "PS2"), notify=[("k", "hook")])
+        pending = [n["fingerprint"] for n in store.pending_notifications("k")]
+        if version < 3:  # a 1.x scan is not compared with a 2.x one: this scan is the baseline
+            assert pending == []
+            return
+        assert pending == [fingerprint("PDG-SVC-002", "service", "PS2", {})]
+        result = diff_scans(store)
+        assert (result["a"]["id"], result["b"]["id"]) == (1, sid)
+        assert [c["id"] for c in result["assets"]["changed"]] == ["PS2"]
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM configs")).scalar() == 3  # PS1 once, PS2 twice
+        assert store.prune(keep=1).deleted == [1]
+        with store.engine.connect() as conn:
+            stored = set(conn.execute(sa.text("SELECT hash FROM configs")).scalars())
+            used = set(conn.execute(sa.text("SELECT config_hash FROM assets")).scalars())
+        assert stored == used and len(stored) == 2  # the old PS2 config went with scan 1, PS1's stays
+        assert store.asset("PS1", sid)["config"] == moved
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_every_older_store_is_recognised_and_migrated(tmp_path: Path, version: int) -> None:
+    """Stores of every released schema version open and migrate; version 3 is a store of pdguard
+    with configs stored once but without the marker table (it came with version 4)."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    make_old_store(url, version)
+    check_migrated_old_store(url, version)
+
+
+def test_a_marked_store_with_another_migration_history_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "inv.sqlite"
+    Store(f"sqlite:///{path}").close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE schema_migrations SET name = 'store marker' WHERE version = 3")
+    con.commit()
+    con.close()
+    before, files = digest(path), siblings(path)
+    with pytest.raises(StoreError, match="different migration history .*migration 3 is 'store marker'"):
+        Store(f"sqlite:///{path}")
+    assert digest(path) == before and siblings(path) == files
 
 
 def test_a_store_written_by_a_newer_pdguard_is_refused_untouched(tmp_path: Path) -> None:
@@ -202,6 +307,16 @@ def test_postgres_foreign_schema_refused_and_untouched(pg_schema) -> None:
     with pytest.raises(NotAStoreError, match="not a pdguard inventory store.*invoices"):
         Store(url)
     assert pg_tables(admin, schema) == {"invoices"}
+
+
+@needs_postgres
+@pytest.mark.parametrize("version", [2, 3])
+def test_postgres_older_store_is_recognised_and_migrated(pg_schema, version: int) -> None:
+    """On Postgres too: migrations 3 (configs stored once) to 6 run over a store holding data."""
+    schema, url, admin = pg_schema
+    make_old_store(url, version)
+    check_migrated_old_store(url, version)
+    assert {"configs", "outbox", "pdguard_store"} <= pg_tables(admin, schema)
 
 
 @needs_postgres

@@ -92,7 +92,7 @@ def _store_with_nasty_names(tmp_path: Path) -> str:
     store = Store(url)
 
     def doc(at: str, name: str) -> dict:
-        d = {"schema_version": "1.0", "meta": {"scanned_at": at, "account_subdomain": "acme\x1b[2J", "complete": True}}
+        d = {"schema_version": "2.0", "meta": {"scanned_at": at, "account_subdomain": "acme\x1b[2J", "complete": True}}
         for key in ("services", "escalation_policies", "schedules", "teams", "users", "incidents"):
             d[key] = []
         d["services"] = [{"id": NASTY_ID, "type": "service", "name": name, "description": NASTY_MSG}]

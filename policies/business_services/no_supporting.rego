@@ -14,14 +14,11 @@
 #     pagerduty_service_dependency with the business service as dependent_service.
 package pdguard.business_services.no_supporting
 
-supported := {dep.dependent_service.id | some dep in input.service_dependencies}
+import data.pdguard.lib
 
-deny contains f if {
+deny contains lib.finding(msg, "business_service", bs) if {
+	lib.collected("service_dependencies")
 	some bs in input.business_services
-	not bs.id in supported
-	name := object.get(bs, "name", "")
-	f := {
-		"msg": sprintf("business service %q has no supporting services", [name]),
-		"resource": {"type": "business_service", "id": bs.id, "name": name},
-	}
+	not lib.supporting_services_of[bs.id]
+	msg := sprintf("business service %q has no supporting services", [lib.name(bs)])
 }

@@ -14,34 +14,19 @@
 #     with Terraform set num_loops on the pagerduty_escalation_policy resource.
 package pdguard.escalation_policies.no_loops_high_urgency
 
-high_urgency(svc) if {
-	rule := object.get(svc, "incident_urgency_rule", {})
-	object.get(rule, "type", "") == "constant"
-	object.get(rule, "urgency", "") == "high"
-}
+import data.pdguard.lib
 
-high_urgency(svc) if {
-	rule := object.get(svc, "incident_urgency_rule", {})
-	object.get(rule, "type", "") == "use_support_hours"
-	some part in ["during_support_hours", "outside_support_hours"]
-	object.get(object.get(rule, part, {}), "urgency", "") == "high"
-}
-
-# escalation policy id -> ids of the high-urgency services using it
-high_urgency_services[ep_id] contains svc.id if {
-	some svc in input.services
-	high_urgency(svc)
-	ep_id := svc.escalation_policy.id
-}
-
-deny contains f if {
+deny contains lib.finding_with(msg, "escalation_policy", ep, {"num_loops": loops}) if {
 	some ep in input.escalation_policies
-	object.get(ep, "num_loops", 0) == 0
-	svcs := high_urgency_services[ep.id]
-	name := object.get(ep, "name", "")
-	f := {
-		"msg": sprintf("escalation policy %q does not repeat (num_loops = 0) but is used by %d high-urgency service(s)", [name, count(svcs)]),
-		"resource": {"type": "escalation_policy", "id": ep.id, "name": name},
-		"details": {"num_loops": 0},
-	}
+	not repeats(ep)
+	services := {id | some id in lib.services_of_escalation_policy[ep.id]; lib.is_high_urgency(lib.service[id])}
+	count(services) > 0
+	loops := object.get(ep, "num_loops", null)
+	msg := sprintf(
+		"escalation policy %q does not repeat (num_loops = %v) but is used by %d high-urgency service(s)",
+		[lib.name(ep), loops, count(services)],
+	)
 }
+
+# num_loops 0, null or missing: the policy stops after its last level
+repeats(ep) if ep.num_loops > 0

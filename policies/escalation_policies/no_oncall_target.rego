@@ -16,36 +16,25 @@
 #     of the pagerduty_escalation_policy resource.
 package pdguard.escalation_policies.no_oncall_target
 
-oncall_types := {"user", "user_reference", "schedule", "schedule_reference"}
+import data.pdguard.lib
 
-has_oncall_target(r) if {
-	some t in object.get(r, "targets", [])
-	object.get(t, "type", "") in oncall_types
+deny contains lib.finding_with(msg, "escalation_policy", ep, {"levels": []}) if {
+	some ep in input.escalation_policies
+	count(lib.levels(ep)) == 0
+	msg := sprintf("escalation policy %q has no escalation rules: it pages nobody", [lib.name(ep)])
 }
 
-deny contains f if {
+deny contains lib.finding_with(msg, "escalation_policy", ep, {"levels": silent}) if {
 	some ep in input.escalation_policies
-	count(object.get(ep, "escalation_rules", [])) == 0
-	name := object.get(ep, "name", "")
-	f := {
-		"msg": sprintf("escalation policy %q has no escalation rules: it pages nobody", [name]),
-		"resource": {"type": "escalation_policy", "id": ep.id, "name": name},
-		"details": {"levels": []},
-	}
+	silent := [n | some i, level in lib.levels(ep); not pages_someone(level); n := i + 1]
+	count(silent) > 0
+	msg := sprintf(
+		"escalation policy %q has escalation levels with no user or schedule target: level %s",
+		[lib.name(ep), concat(", ", [sprintf("%d", [n]) | some n in silent])],
+	)
 }
 
-deny contains f if {
-	some ep in input.escalation_policies
-	empty := [level |
-		some i, r in object.get(ep, "escalation_rules", [])
-		not has_oncall_target(r)
-		level := i + 1
-	]
-	count(empty) > 0
-	name := object.get(ep, "name", "")
-	f := {
-		"msg": sprintf("escalation policy %q has escalation levels with no user or schedule target: level %s", [name, concat(", ", [sprintf("%d", [l]) | some l in empty])]),
-		"resource": {"type": "escalation_policy", "id": ep.id, "name": name},
-		"details": {"levels": empty},
-	}
+pages_someone(level) if {
+	some t in level.targets
+	lib.is_oncall_target(t)
 }

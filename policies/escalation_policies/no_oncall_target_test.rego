@@ -1,50 +1,46 @@
 package pdguard.escalation_policies.no_oncall_target_test
 
 import data.pdguard.escalation_policies.no_oncall_target as policy
+import data.pdguard.lib.testing
 
-user_rule := {"id": "R1", "targets": [{"id": "PUSER01", "type": "user_reference"}]}
+user := [testing.user_ref("PUSR001")]
 
-sched_rule := {"id": "R2", "targets": [{"id": "PSCH001", "type": "schedule_reference"}]}
+schedule := [testing.schedule_ref("PSCH001")]
 
-empty_rule := {"id": "R3", "targets": []}
+flexible := [testing.flexible_schedule_ref("PFLX001")]
 
 test_empty_level_denied if {
-	inp := {"escalation_policies": [
-		{"id": "PEP0001", "name": "gap", "escalation_rules": [user_rule, empty_rule, {"id": "R4"}]},
-		{"id": "PEP0002", "name": "ok", "escalation_rules": [user_rule, sched_rule]},
-	]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "escalation_policy", "id": "PEP0001", "name": "gap"}
-	f.details == {"levels": [2, 3]}
+	gap := testing.escalation_policy("PEP0001", [user, [], flexible, []])
+	ok := testing.escalation_policy("PEP0002", [user, schedule, flexible])
+	inp := testing.snapshot({"escalation_policies": [gap, ok]})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PEP0001"})
+	testing.assert_finding(d, "PEP0001", {
+		"msg": "escalation policy \"PEP0001\" has escalation levels with no user or schedule target: level 2, 4",
+		"details": {"levels": [2, 4]},
+	})
 }
 
 test_no_rules_denied if {
-	inp := {"escalation_policies": [{"id": "PEP0003", "name": "none", "escalation_rules": []}, {"id": "PEP0004", "name": "missing"}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 2
-	{f.resource.id | some f in d} == {"PEP0003", "PEP0004"}
+	inp := testing.snapshot({"escalation_policies": [
+		testing.escalation_policy("PEP0003", []),
+		{"id": "PEP0004", "type": "escalation_policy", "name": "missing"},
+	]})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PEP0003", "PEP0004"})
+	testing.assert_finding(d, "PEP0003", {
+		"msg": "escalation policy \"PEP0003\" has no escalation rules: it pages nobody",
+		"details": {"levels": []},
+	})
 }
 
-test_expanded_targets_pass if {
-	inp := {"escalation_policies": [{"id": "PEP0002", "name": "ok", "escalation_rules": [
-		{"id": "R1", "targets": [{"id": "PUSER01", "type": "user", "name": "Ann"}]},
-		{"id": "R2", "targets": [{"id": "PSCH001", "type": "schedule", "name": "Primary"}]},
-	]}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 0
+test_every_kind_of_target_pages if {
+	inp := testing.snapshot({"escalation_policies": [testing.escalation_policy("PEP0002", [user, schedule, flexible])]})
+	testing.assert_empty(policy.deny) with input as inp
 }
 
-test_unknown_target_type_denied if {
-	inp := {"escalation_policies": [{"id": "PEP0005", "name": "odd", "escalation_rules": [{"id": "R1", "targets": [{"id": "X", "type": "webhook"}]}]}]}
-	count(policy.deny) == 1 with input as inp with data.pdguard.config as {}
-}
-
-test_message_lists_levels if {
-	inp := {"escalation_policies": [{"id": "PEP0001", "name": "gap", "escalation_rules": [empty_rule, user_rule, empty_rule]}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.msg == "escalation policy \"gap\" has escalation levels with no user or schedule target: level 1, 3"
+test_other_target_type_pages_nobody if {
+	odd := testing.escalation_policy("PEP0005", [[testing.team_ref("PTM0001")]])
+	inp := testing.snapshot({"escalation_policies": [odd]})
+	testing.assert_ids(policy.deny, {"PEP0005"}) with input as inp
 }

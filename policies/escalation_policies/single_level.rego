@@ -16,19 +16,19 @@
 #     setting min_escalation_levels.
 package pdguard.escalation_policies.single_level
 
-deny contains f if {
-	min_levels := data.pdguard.config.min_escalation_levels
+import data.pdguard.lib
+
+deny contains lib.finding_with(message(ep, levels, min_levels), "escalation_policy", ep, details) if {
+	min_levels := lib.setting("min_escalation_levels")
 	some ep in input.escalation_policies
-	levels := count(object.get(ep, "escalation_rules", []))
+	levels := count(lib.levels(ep))
 	levels < min_levels
-	name := object.get(ep, "name", "")
-	f := {
-		"msg": message(name, levels, min_levels),
-		"resource": {"type": "escalation_policy", "id": ep.id, "name": name},
-		"details": {"levels": levels, "min_levels": min_levels},
-	}
+	details := {"levels": levels, "min_levels": min_levels}
 }
 
-message(name, 1, _) := sprintf("escalation policy %q has a single escalation level: a missed page is never escalated", [name])
+message(ep, 1, _) := sprintf("escalation policy %q has a single escalation level: a missed page is never escalated", [lib.name(ep)])
 
-message(name, levels, min_levels) := sprintf("escalation policy %q has %d escalation levels, fewer than %d", [name, levels, min_levels]) if levels != 1
+message(ep, levels, min_levels) := sprintf(
+	"escalation policy %q has %d escalation levels, fewer than %d",
+	[lib.name(ep), levels, min_levels],
+) if levels != 1

@@ -16,44 +16,21 @@
 #     pagerduty_escalation_policy rules.
 package pdguard.escalation_policies.single_user
 
-user_types := {"user", "user_reference"}
+import data.pdguard.lib
 
-schedule_types := {"schedule", "schedule_reference"}
-
-users_by_id := {u.id: u | some u in input.users}
-
-# distinct user ids of each schedule, across all its layers
-schedule_users := {s.id: ids |
-	some s in input.schedules
-	ids := {u.user.id |
-		some layer in object.get(s, "schedule_layers", [])
-		some u in object.get(layer, "users", [])
-	}
-}
-
-# the users a target resolves to; undefined for unknown schedules and other target types
-target_users(t) := {t.id} if object.get(t, "type", "") in user_types
-
-target_users(t) := schedule_users[t.id] if object.get(t, "type", "") in schedule_types
-
-deny contains f if {
+# Schedules count with the users of their current layers (ended layers are not a rotation).
+deny contains lib.finding_with(msg, "escalation_policy", ep, {"user_id": uid}) if {
 	some ep in input.escalation_policies
-	targets := [t |
-		some r in object.get(ep, "escalation_rules", [])
-		some t in object.get(r, "targets", [])
-	]
+	targets := lib.targets(ep)
 	count(targets) > 0
 	every t in targets {
-		count(target_users(t)) == 1
+		count(lib.users_of_target(t)) == 1
 	}
-	users := {uid | some t in targets; some uid in target_users(t)}
+	users := {id | some t in targets; some id in lib.users_of_target(t)}
 	count(users) == 1
 	some uid in users
-	name := object.get(ep, "name", "")
-	user_name := object.get(object.get(users_by_id, uid, {}), "name", uid)
-	f := {
-		"msg": sprintf("every level of escalation policy %q pages the same single user %q (%s): a single point of failure", [name, user_name, uid]),
-		"resource": {"type": "escalation_policy", "id": ep.id, "name": name},
-		"details": {"user_id": uid},
-	}
+	msg := sprintf(
+		"every level of escalation policy %q pages the same single user %q (%s): a single point of failure",
+		[lib.name(ep), lib.asset_name("user", uid), uid],
+	)
 }

@@ -13,22 +13,15 @@
 #     People > Escalation Policies > the policy > Edit.
 package pdguard.escalation_policies.target_without_contact
 
-user_types := {"user", "user_reference"}
+import data.pdguard.lib
 
-users_by_id := {u.id: u | some u in input.users}
-
-deny contains f if {
+deny contains lib.finding_with(msg, "escalation_policy", ep, {"user": {"id": user.id, "name": lib.name(user)}}) if {
 	some ep in input.escalation_policies
-	some r in object.get(ep, "escalation_rules", [])
-	some t in object.get(r, "targets", [])
-	object.get(t, "type", "") in user_types
-	user := users_by_id[t.id]
-	count(object.get(user, "contact_methods", [])) == 0
-	name := object.get(ep, "name", "")
-	user_name := object.get(user, "name", t.id)
-	f := {
-		"msg": sprintf("escalation policy %q targets user %q who has no contact methods", [name, user_name]),
-		"resource": {"type": "escalation_policy", "id": ep.id, "name": name},
-		"details": {"user": {"id": t.id, "name": user_name}},
-	}
+	some t in lib.targets(ep)
+	lib.is_user_target(t)
+	user := lib.user[t.id]
+	not has_contact_method(user)
+	msg := sprintf("escalation policy %q targets user %q who has no contact methods", [lib.name(ep), lib.name(user)])
 }
+
+has_contact_method(user) if count(user.contact_methods) > 0

@@ -1,43 +1,50 @@
 package pdguard.escalation_policies.target_without_contact_test
 
 import data.pdguard.escalation_policies.target_without_contact as policy
+import data.pdguard.lib.testing
+
+email := {
+	"id": "PCM0001", "type": "email_contact_method", "summary": "Work",
+	"label": "Work", "address": "ann@example.com",
+}
 
 users := [
-	{"id": "PUSER01", "name": "Ann", "contact_methods": [{"id": "PC1", "type": "email_contact_method"}]},
-	{"id": "PUSER02", "name": "Bob", "contact_methods": []},
-	{"id": "PUSER03", "name": "Cid"},
+	{"id": "PUSR001", "type": "user", "name": "Ann", "contact_methods": [email], "notification_rules": []},
+	{"id": "PUSR002", "type": "user", "name": "Bob", "contact_methods": [], "notification_rules": []},
 ]
 
-ep(id, targets) := {"id": id, "name": id, "escalation_rules": [{"id": "R1", "targets": targets}]}
-
 test_user_without_contact_denied if {
-	inp := {"users": users, "escalation_policies": [
-		ep("PEP0001", [{"id": "PUSER01", "type": "user_reference"}, {"id": "PUSER02", "type": "user_reference"}]),
-		ep("PEP0002", [{"id": "PUSER01", "type": "user"}]),
-	]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "escalation_policy", "id": "PEP0001", "name": "PEP0001"}
-	f.details == {"user": {"id": "PUSER02", "name": "Bob"}}
+	inp := testing.snapshot({"users": users, "escalation_policies": [
+		testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001"), testing.user_ref("PUSR002")]]),
+		testing.escalation_policy("PEP0002", [[testing.user_ref("PUSR001")]]),
+	]})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PEP0001"})
+	testing.assert_finding(d, "PEP0001", {
+		"msg": "escalation policy \"PEP0001\" targets user \"Bob\" who has no contact methods",
+		"details": {"user": {"id": "PUSR002", "name": "Bob"}},
+	})
 }
 
-test_missing_contact_methods_field_denied_once_per_user if {
-	inp := {"users": users, "escalation_policies": [{"id": "PEP0003", "name": "x", "escalation_rules": [
-		{"id": "R1", "targets": [{"id": "PUSER03", "type": "user_reference"}]},
-		{"id": "R2", "targets": [{"id": "PUSER03", "type": "user_reference"}]},
-	]}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
+test_same_user_on_two_levels_reported_once if {
+	bob := testing.user_ref("PUSR002")
+	inp := testing.snapshot({"users": users, "escalation_policies": [testing.escalation_policy("PEP0003", [[bob], [bob]])]})
+	testing.assert_count(policy.deny, 1) with input as inp
 }
 
-test_contactable_unknown_and_schedules_pass if {
-	inp := {"users": users, "escalation_policies": [
-		ep("PEP0002", [{"id": "PUSER01", "type": "user"}]),
-		ep("PEP0004", [{"id": "PUNKNOWN", "type": "user_reference"}]),
-		ep("PEP0005", [{"id": "PUSER02", "type": "schedule_reference"}]),
-		{"id": "PEP0006", "name": "norules"},
-	]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 0
+test_unknown_users_and_schedules_pass if {
+	inp := testing.snapshot({"users": users, "escalation_policies": [
+		testing.escalation_policy("PEP0004", [[testing.user_ref("PGONE01")]]),
+		testing.escalation_policy("PEP0005", [[testing.schedule_ref("PUSR002")]]),
+		{"id": "PEP0006", "type": "escalation_policy", "name": "norules"},
+	]})
+	testing.assert_empty(policy.deny) with input as inp
+}
+
+test_users_not_collected_judges_nothing if {
+	inp := testing.snapshot_without(
+		{"escalation_policies": [testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR002")]])]},
+		["users"],
+	)
+	testing.assert_empty(policy.deny) with input as inp
 }

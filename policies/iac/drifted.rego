@@ -15,30 +15,20 @@
 #     UI to prevent repeat drift.
 package pdguard.iac.drifted
 
-collections := {
-	"service": "services",
-	"escalation_policy": "escalation_policies",
-	"schedule": "schedules",
-	"user": "users",
-	"team": "teams",
-	"business_service": "business_services",
-}
+import data.pdguard.lib
 
-# resource type -> id -> name, built once per collection
-names := {rtype: {obj.id: object.get(obj, "name", obj.id) | some obj in object.get(input, coll, [])} |
-	some rtype, coll in collections
-}
-
-deny contains f if {
+deny contains lib.finding_with(msg, rtype, {"id": id, "name": name}, {"address": address, "drift": drift}) if {
 	some rtype, assets in input.iac.resources
 	some id, res in assets
-	object.get(res, "status", "") == "drifted"
-	name := object.get(object.get(names, rtype, {}), id, id)
+	res.status == "drifted"
+	name := lib.asset_name(rtype, id)
 	drift := sort(object.get(res, "drift", []))
 	address := object.get(res, "address", null)
-	f := {
-		"msg": sprintf("%s %q (%v) differs from its Terraform code: %s", [rtype, name, address, concat(", ", drift)]),
-		"resource": {"type": rtype, "id": id, "name": name},
-		"details": {"address": address, "drift": drift},
-	}
+	msg := sprintf("%s %q (%v) differs from its Terraform code: %s%s", [rtype, name, address, concat(", ", drift), changed(res)])
 }
+
+# Who changed it last, when the audit records say (not part of the details: a new change to the
+# same drift is the same finding).
+changed(res) := sprintf("; last changed by %s", [lib.changed_by_text(object.get(res, "changed_by", null))]) if {
+	lib.changed_by_text(object.get(res, "changed_by", null))
+} else := ""

@@ -13,13 +13,17 @@
 #     terraform apply to recreate it and review who deleted it (Audit Records in the web UI).
 package pdguard.iac.ghost
 
-deny contains f if {
+import data.pdguard.lib
+
+# A state entry of a type whose collection was not scanned is not known to be a ghost.
+deny contains lib.finding_with(msg, ghost.type, {"id": ghost.id, "name": object.get(ghost, "address", ghost.id)}, {"address": address}) if {
 	some ghost in input.iac.ghosts
+	lib.collected(lib.collection_of[ghost.type])
 	address := object.get(ghost, "address", null)
-	rtype := object.get(ghost, "type", "")
-	f := {
-		"msg": sprintf("%s %s (%v) is in Terraform state but does not exist in PagerDuty", [rtype, ghost.id, address]),
-		"resource": {"type": rtype, "id": ghost.id, "name": object.get(ghost, "address", ghost.id)},
-		"details": {"address": address},
-	}
+	msg := sprintf("%s %s (%v) is in Terraform state but does not exist in PagerDuty%s", [ghost.type, ghost.id, address, changed(ghost)])
 }
+
+# Who deleted it (the latest change the audit records show), when they say.
+changed(ghost) := sprintf("; last changed by %s", [lib.changed_by_text(object.get(ghost, "changed_by", null))]) if {
+	lib.changed_by_text(object.get(ghost, "changed_by", null))
+} else := ""

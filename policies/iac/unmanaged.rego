@@ -15,14 +15,11 @@
 #     Opt in via pdguard.yaml: policies: {PDG-IAC-001: {enabled: true}}.
 package pdguard.iac.unmanaged
 
-services_by_id := {svc.id: svc | some svc in input.services}
+import data.pdguard.lib
 
-deny contains f if {
+deny contains lib.finding(msg, "service", {"id": id, "name": name}) if {
 	some id, res in input.iac.resources.service
-	object.get(res, "status", "") == "unmanaged"
-	name := object.get(object.get(services_by_id, id, {}), "name", id)
-	f := {
-		"msg": sprintf("service %q is not managed by Terraform", [name]),
-		"resource": {"type": "service", "id": id, "name": name},
-	}
+	res.status == "unmanaged"
+	name := lib.asset_name("service", id)
+	msg := sprintf("service %q is not managed by Terraform", [name])
 }

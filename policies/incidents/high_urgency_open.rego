@@ -17,48 +17,37 @@
 #     incident_ack_max_minutes and incident_open_max_hours.
 package pdguard.incidents.high_urgency_open
 
-ns_per_minute := 60 * 1000000000
+import data.pdguard.lib
 
-now_ns := time.parse_rfc3339_ns(input.meta.scanned_at)
+deny contains lib.finding_with(message(kind, inc, age), "incident", resource(inc), details) if {
+	some inc in input.incidents
+	inc.urgency == "high"
+	age := lib.age_ns(inc.created_at)
+	kind := breach(inc, age)
+	details := {"breach": kind, "created_at": inc.created_at, "service_id": object.get(inc, ["service", "id"], null)}
+}
 
 # which limit an incident has breached: never acknowledged in time first, then open too long
 breach(inc, age) := "unacknowledged" if {
 	inc.status == "triggered"
-	age > data.pdguard.config.incident_ack_max_minutes * ns_per_minute
+	age > lib.setting("incident_ack_max_minutes") * lib.ns_per_minute
 } else := "open" if {
 	inc.status != "resolved"
-	age > (data.pdguard.config.incident_open_max_hours * 60) * ns_per_minute
+	age > lib.setting("incident_open_max_hours") * lib.ns_per_hour
 }
 
-deny contains f if {
-	some inc in input.incidents
-	object.get(inc, "urgency", "") == "high"
-	created := object.get(inc, "created_at", null)
-	is_string(created)
-	age := now_ns - time.parse_rfc3339_ns(created)
-	kind := breach(inc, age)
-	title := object.get(inc, "title", "")
-	f := {
-		"msg": message(kind, inc, title, age),
-		"resource": {"type": "incident", "id": inc.id, "name": title},
-		"details": {
-			"breach": kind,
-			"created_at": created,
-			"service_id": object.get(inc, ["service", "id"], null),
-		},
-	}
-}
+resource(inc) := {"id": inc.id, "name": object.get(inc, "title", "")}
 
 incident_ref(inc) := sprintf("#%v", [inc.incident_number]) if {
 	inc.incident_number != null
 } else := inc.id
 
-message("unacknowledged", inc, title, age) := sprintf(
+message("unacknowledged", inc, age) := sprintf(
 	"high-urgency incident %s %q has been triggered and unacknowledged for %d minutes (limit %d)",
-	[incident_ref(inc), title, floor(age / ns_per_minute), data.pdguard.config.incident_ack_max_minutes],
+	[incident_ref(inc), resource(inc).name, floor(age / lib.ns_per_minute), lib.setting("incident_ack_max_minutes")],
 )
 
-message("open", inc, title, age) := sprintf(
+message("open", inc, age) := sprintf(
 	"high-urgency incident %s %q has been open (%s) for %d hours (limit %d)",
-	[incident_ref(inc), title, inc.status, floor(age / (60 * ns_per_minute)), data.pdguard.config.incident_open_max_hours],
+	[incident_ref(inc), resource(inc).name, inc.status, floor(age / lib.ns_per_hour), lib.setting("incident_open_max_hours")],
 )

@@ -15,16 +15,13 @@
 #     setting min_schedule_coverage_percent.
 package pdguard.schedules.coverage_gap
 
-deny contains f if {
-	min_pct := data.pdguard.config.min_schedule_coverage_percent
+import data.pdguard.lib
+
+deny contains lib.finding_with(msg, "schedule", s, {"min_coverage_percent": min_pct}) if {
+	min_pct := lib.setting("min_schedule_coverage_percent")
 	some s in input.schedules
-	pct := object.get(s, ["final_schedule", "rendered_coverage_percentage"], null)
+	pct := s.final_schedule.rendered_coverage_percentage
 	is_number(pct)
 	pct < min_pct
-	name := object.get(s, "name", "")
-	f := {
-		"msg": sprintf("schedule %q covers only %v%% of the rendered period (minimum %v%%)", [name, pct, min_pct]),
-		"resource": {"type": "schedule", "id": s.id, "name": name},
-		"details": {"min_coverage_percent": min_pct},
-	}
+	msg := sprintf("schedule %q covers only %v%% of the rendered period (minimum %v%%)", [lib.name(s), pct, min_pct])
 }

@@ -15,18 +15,13 @@
 #     min_schedule_users.
 package pdguard.schedules.single_user
 
-deny contains f if {
-	min_users := data.pdguard.config.min_schedule_users
+import data.pdguard.lib
+
+# Users of ended layers do not rotate any more: only current layers count.
+deny contains lib.finding_with(msg, "schedule", s, {"users": sort(users), "min_users": min_users}) if {
+	min_users := lib.setting("min_schedule_users")
 	some s in input.schedules
-	users := {u.user.id |
-		some layer in object.get(s, "schedule_layers", [])
-		some u in object.get(layer, "users", [])
-	}
+	users := lib.schedule_users[s.id]
 	count(users) < min_users
-	name := object.get(s, "name", "")
-	f := {
-		"msg": sprintf("schedule %q has %d distinct user(s), fewer than %d", [name, count(users), min_users]),
-		"resource": {"type": "schedule", "id": s.id, "name": name},
-		"details": {"users": sort(users), "min_users": min_users},
-	}
+	msg := sprintf("schedule %q has %d distinct user(s), fewer than %d", [lib.name(s), count(users), min_users])
 }

@@ -1,37 +1,50 @@
 package pdguard.schedules.single_user_test
 
+import data.pdguard.lib.testing
 import data.pdguard.schedules.single_user as policy
-
-layer(ids) := {"id": "L", "users": [{"user": {"id": id, "type": "user_reference"}} | some id in ids]}
 
 cfg := {"min_schedule_users": 2}
 
 test_single_user_denied if {
-	inp := {"schedules": [
-		{"id": "PSCH001", "name": "solo", "schedule_layers": [layer(["PUSER01"]), layer(["PUSER01"])]},
-		{"id": "PSCH002", "name": "pair", "schedule_layers": [layer(["PUSER01"]), layer(["PUSER02"])]},
-	]}
+	inp := testing.snapshot({"schedules": [
+		testing.schedule("PSCH001", [testing.layer(["PUSR001"], null), testing.layer(["PUSR001"], null)]),
+		testing.schedule("PSCH002", [testing.layer(["PUSR001"], null), testing.layer(["PUSR002"], null)]),
+	]})
 	d := policy.deny with input as inp with data.pdguard.config as cfg
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "schedule", "id": "PSCH001", "name": "solo"}
-	f.details == {"users": ["PUSER01"], "min_users": 2}
+	testing.assert_ids(d, {"PSCH001"})
+	testing.assert_finding(d, "PSCH001", {
+		"msg": "schedule \"PSCH001\" has 1 distinct user(s), fewer than 2",
+		"resource": {"type": "schedule", "id": "PSCH001", "name": "PSCH001"},
+		"details": {"users": ["PUSR001"], "min_users": 2},
+	})
+}
+
+test_users_of_ended_layers_do_not_rotate if {
+	inp := testing.snapshot({"schedules": [
+		testing.schedule("PSCH003", [testing.layer(["PUSR001"], null), testing.layer(["PUSR002", "PUSR003"], "2026-06-01T00:00:00Z")]),
+		testing.schedule("PSCH004", [testing.layer(["PUSR001"], null), testing.layer(["PUSR002"], "2027-01-01T00:00:00Z")]),
+	]})
+	d := policy.deny with input as inp with data.pdguard.config as cfg
+	testing.assert_ids(d, {"PSCH003"})
+	testing.assert_finding(d, "PSCH003", {"details": {"users": ["PUSR001"], "min_users": 2}})
 }
 
 test_enough_users_pass if {
-	inp := {"schedules": [{"id": "PSCH002", "name": "pair", "schedule_layers": [layer(["PUSER01", "PUSER02"])]}]}
-	d := policy.deny with input as inp with data.pdguard.config as cfg
-	count(d) == 0
+	inp := testing.snapshot({"schedules": [testing.schedule("PSCH002", [testing.layer(["PUSR001", "PUSR002"], null)])]})
+	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as cfg
 }
 
 test_no_layers_denied if {
-	inp := {"schedules": [{"id": "PSCH003", "name": "empty"}, {"id": "PSCH004", "name": "nolayers", "schedule_layers": [{"id": "L"}]}]}
+	inp := testing.snapshot({"schedules": [
+		{"id": "PSCH005", "type": "schedule", "name": "empty"},
+		testing.schedule("PSCH006", [{"id": "L", "start": "2025-01-01T00:00:00Z", "users": []}]),
+	]})
 	d := policy.deny with input as inp with data.pdguard.config as cfg
-	count(d) == 2
-	every f in d { f.details.users == [] }
+	testing.assert_ids(d, {"PSCH005", "PSCH006"})
+	testing.assert_finding(d, "PSCH005", {"details": {"users": [], "min_users": 2}})
 }
 
 test_min_is_configurable if {
-	inp := {"schedules": [{"id": "PSCH002", "name": "pair", "schedule_layers": [layer(["PUSER01", "PUSER02"])]}]}
-	count(policy.deny) == 1 with input as inp with data.pdguard.config as {"min_schedule_users": 3}
+	inp := testing.snapshot({"schedules": [testing.schedule("PSCH002", [testing.layer(["PUSR001", "PUSR002"], null)])]})
+	testing.assert_ids(policy.deny, {"PSCH002"}) with input as inp with data.pdguard.config as {"min_schedule_users": 3}
 }

@@ -15,21 +15,11 @@
 #     schedule > Delete; REST API DELETE /schedules/{id}; remove the pagerduty_schedule).
 package pdguard.schedules.unused
 
-schedule_types := {"schedule", "schedule_reference"}
+import data.pdguard.lib
 
-targeted := {t.id |
-	some ep in input.escalation_policies
-	some r in object.get(ep, "escalation_rules", [])
-	some t in object.get(r, "targets", [])
-	object.get(t, "type", "") in schedule_types
-}
-
-deny contains f if {
+deny contains lib.finding(msg, "schedule", s) if {
+	lib.collected("escalation_policies")
 	some s in input.schedules
-	not s.id in targeted
-	name := object.get(s, "name", "")
-	f := {
-		"msg": sprintf("schedule %q is not targeted by any escalation policy", [name]),
-		"resource": {"type": "schedule", "id": s.id, "name": name},
-	}
+	not lib.escalation_policies_targeting[s.id]
+	msg := sprintf("schedule %q is not targeted by any escalation policy", [lib.name(s)])
 }

@@ -14,19 +14,10 @@
 #     pagerduty_service resource.
 package pdguard.services.description
 
-blank(x) if x == null
+import data.pdguard.lib
 
-blank(x) if {
-	is_string(x)
-	trim_space(x) == ""
-}
-
-deny contains f if {
+deny contains lib.finding(msg, "service", svc) if {
 	some svc in input.services
-	blank(object.get(svc, "description", null))
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q has no description", [name]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-	}
+	lib.blank(svc, "description")
+	msg := sprintf("service %q has no description", [lib.name(svc)])
 }

@@ -16,33 +16,26 @@
 #     is the setting disabled_service_max_age_days.
 package pdguard.services.disabled_stale
 
-ns_per_day := ((24 * 60) * 60) * 1000000000
-
-now_ns := time.parse_rfc3339_ns(input.meta.scanned_at)
+import data.pdguard.lib
 
 parked_statuses := {"disabled", "maintenance"}
 
-# updated_at when present, else created_at
-last_change(svc) := ts if {
-	ts := object.get(svc, "updated_at", null)
-	ts != null
-} else := ts if {
-	ts := object.get(svc, "created_at", null)
-	ts != null
+deny contains lib.finding_with(msg, "service", svc, {"status": svc.status, "since": since, "max_age_days": max_days}) if {
+	max_days := lib.setting("disabled_service_max_age_days")
+	some svc in input.services
+	svc.status in parked_statuses
+	since := last_change(svc)
+	age := lib.age_days(since)
+	age > max_days
+	msg := sprintf(
+		"service %q has been %s since %s (%d days, more than %d)",
+		[lib.name(svc), svc.status, since, floor(age), max_days],
+	)
 }
 
-deny contains f if {
-	max_days := data.pdguard.config.disabled_service_max_age_days
-	some svc in input.services
-	status := object.get(svc, "status", "")
-	status in parked_statuses
-	ts := last_change(svc)
-	age := now_ns - time.parse_rfc3339_ns(ts)
-	age > max_days * ns_per_day
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q has been %s since %s (%d days, more than %d)", [name, status, ts, floor(age / ns_per_day), max_days]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-		"details": {"status": status, "since": ts, "max_age_days": max_days},
-	}
+# updated_at when present, else created_at
+last_change(svc) := svc.updated_at if {
+	is_string(svc.updated_at)
+} else := svc.created_at if {
+	is_string(svc.created_at)
 }

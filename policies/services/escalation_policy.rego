@@ -13,18 +13,12 @@
 #     with Terraform set escalation_policy on the pagerduty_service resource.
 package pdguard.services.escalation_policy
 
-has_escalation_policy(svc) if {
-	ep := object.get(svc, "escalation_policy", null)
-	is_object(ep)
-	object.get(ep, "id", "") != ""
-}
+import data.pdguard.lib
 
-deny contains f if {
+deny contains lib.finding(msg, "service", svc) if {
 	some svc in input.services
 	not has_escalation_policy(svc)
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q has no escalation policy: its incidents page nobody", [name]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-	}
+	msg := sprintf("service %q has no escalation policy: its incidents page nobody", [lib.name(svc)])
 }
+
+has_escalation_policy(svc) if lib.has_text(svc.escalation_policy.id)

@@ -1,30 +1,35 @@
 package pdguard.services.escalation_policy_test
 
+import data.pdguard.lib.testing
 import data.pdguard.services.escalation_policy as policy
 
-test_null_ep_denied if {
-	inp := {"services": [
-		{"id": "PSVC001", "name": "api", "escalation_policy": null},
-		{"id": "PSVC002", "name": "web", "escalation_policy": {"id": "PEP0001", "type": "escalation_policy"}},
-	]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "service", "id": "PSVC001", "name": "api"}
-}
+svc(id, ep) := {"id": id, "type": "service", "name": id, "escalation_policy": ep}
 
-test_with_ep_passes if {
-	inp := {"services": [{"id": "PSVC002", "name": "web", "escalation_policy": {"id": "PEP0001", "type": "escalation_policy_reference"}}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 0
+test_null_ep_denied if {
+	inp := testing.snapshot({"services": [
+		svc("PSVC001", null),
+		svc("PSVC002", testing.escalation_policy_ref("PEP0001")),
+	]})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PSVC001"})
+	testing.assert_finding(d, "PSVC001", {
+		"msg": "service \"PSVC001\" has no escalation policy: its incidents page nobody",
+		"resource": {"type": "service", "id": "PSVC001", "name": "PSVC001"},
+	})
 }
 
 test_missing_and_empty_ep_denied if {
-	inp := {"services": [
-		{"id": "PSVC001", "name": "a"},
-		{"id": "PSVC002", "name": "b", "escalation_policy": {}},
-	]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 2
-	{f.resource.id | some f in d} == {"PSVC001", "PSVC002"}
+	inp := testing.snapshot({"services": [
+		{"id": "PSVC001", "type": "service", "name": "a"},
+		svc("PSVC002", {}),
+		svc("PSVC003", {"id": "", "type": "escalation_policy_reference"}),
+	]})
+	testing.assert_ids(policy.deny, {"PSVC001", "PSVC002", "PSVC003"}) with input as inp
+}
+
+# The reference is what counts: a policy that is not in the snapshot (escalation policies not
+# collected) is still an escalation policy.
+test_reference_to_uncollected_policy_passes if {
+	inp := testing.snapshot_without({"services": [svc("PSVC002", testing.escalation_policy_ref("PEP0001"))]}, ["escalation_policies"])
+	testing.assert_empty(policy.deny) with input as inp
 }

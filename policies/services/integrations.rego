@@ -13,12 +13,12 @@
 #     resource for the service. Delete the service if it is no longer used.
 package pdguard.services.integrations
 
-deny contains f if {
+import data.pdguard.lib
+
+deny contains lib.finding(msg, "service", svc) if {
 	some svc in input.services
-	count(object.get(svc, "integrations", [])) == 0
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q has no integrations: no events can reach it", [name]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-	}
+	not has_integration(svc)
+	msg := sprintf("service %q has no integrations: no events can reach it", [lib.name(svc)])
 }
+
+has_integration(svc) if count(svc.integrations) > 0

@@ -1,25 +1,24 @@
 package pdguard.services.integrations_test
 
+import data.pdguard.lib.testing
 import data.pdguard.services.integrations as policy
 
-test_no_integrations_denied if {
-	inp := {"services": [
-		{"id": "PSVC001", "name": "a", "integrations": []},
-		{"id": "PSVC002", "name": "b", "integrations": [{"id": "PINT001", "type": "events_api_v2_inbound_integration"}]},
-	]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "service", "id": "PSVC001", "name": "a"}
+integration := {
+	"id": "PINT001", "type": "events_api_v2_inbound_integration", "name": "Events API V2",
+	"summary": "Events API V2", "service": testing.service_ref("PSVC002"), "created_at": "2025-01-01T00:00:00Z",
 }
 
-test_integrated_passes if {
-	inp := {"services": [{"id": "PSVC002", "name": "b", "integrations": [{"id": "PINT001", "type": "integration_reference"}]}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 0
+test_no_integrations_denied if {
+	inp := testing.snapshot({"services": [
+		{"id": "PSVC001", "type": "service", "name": "a", "integrations": []},
+		{"id": "PSVC002", "type": "service", "name": "b", "integrations": [integration]},
+	]})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PSVC001"})
+	testing.assert_finding(d, "PSVC001", {"msg": "service \"a\" has no integrations: no events can reach it"})
 }
 
 test_missing_field_denied if {
-	d := policy.deny with input as {"services": [{"id": "PSVC003", "name": "c"}]} with data.pdguard.config as {}
-	count(d) == 1
+	inp := testing.snapshot({"services": [{"id": "PSVC003", "type": "service", "name": "c"}]})
+	testing.assert_ids(policy.deny, {"PSVC003"}) with input as inp
 }

@@ -16,14 +16,11 @@
 #     pdguard.yaml if the convention itself is different.
 package pdguard.services.naming
 
-deny contains f if {
-	pattern := data.pdguard.config.service_name_pattern
+import data.pdguard.lib
+
+deny contains lib.finding_with(msg, "service", svc, {"pattern": pattern}) if {
+	pattern := lib.setting("service_name_pattern")
 	some svc in input.services
-	name := object.get(svc, "name", "")
-	not regex.match(pattern, name)
-	f := {
-		"msg": sprintf("service %q does not match the naming pattern %q", [name, pattern]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-		"details": {"pattern": pattern},
-	}
+	not regex.match(pattern, lib.name(svc))
+	msg := sprintf("service %q does not match the naming pattern %q", [lib.name(svc), pattern])
 }

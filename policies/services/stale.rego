@@ -15,33 +15,30 @@
 #     stale_service_days.
 package pdguard.services.stale
 
-ns_per_day := ((24 * 60) * 60) * 1000000000
+import data.pdguard.lib
 
-now_ns := time.parse_rfc3339_ns(input.meta.scanned_at)
+deny contains lib.finding_with(message(kind, svc, since, age), "service", svc, details) if {
+	days := lib.setting("stale_service_days")
+	some svc in input.services
+	[kind, since] := reference_time(svc)
+	age := lib.age_days(since)
+	age > days
+	details := {"last_incident_timestamp": object.get(svc, "last_incident_timestamp", null), "stale_service_days": days}
+}
 
 # the last incident's time, else (never had an incident) the creation time
-reference_time(svc) := ["last_incident", ts] if {
-	ts := object.get(svc, "last_incident_timestamp", null)
-	ts != null
-} else := ["created", ts] if {
-	ts := object.get(svc, "created_at", null)
-	ts != null
+reference_time(svc) := ["last_incident", svc.last_incident_timestamp] if {
+	is_string(svc.last_incident_timestamp)
+} else := ["created", svc.created_at] if {
+	is_string(svc.created_at)
 }
 
-deny contains f if {
-	days := data.pdguard.config.stale_service_days
-	some svc in input.services
-	[kind, ts] := reference_time(svc)
-	age := now_ns - time.parse_rfc3339_ns(ts)
-	age > days * ns_per_day
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": message(kind, name, ts, floor(age / ns_per_day)),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-		"details": {"last_incident_timestamp": object.get(svc, "last_incident_timestamp", null), "stale_service_days": days},
-	}
-}
+message("last_incident", svc, since, age) := sprintf(
+	"service %q has had no incident since %s (%d days)",
+	[lib.name(svc), since, floor(age)],
+)
 
-message("last_incident", name, ts, age_days) := sprintf("service %q has had no incident since %s (%d days)", [name, ts, age_days])
-
-message("created", name, ts, age_days) := sprintf("service %q has never had an incident since it was created on %s (%d days)", [name, ts, age_days])
+message("created", svc, since, age) := sprintf(
+	"service %q has never had an incident since it was created on %s (%d days)",
+	[lib.name(svc), since, floor(age)],
+)

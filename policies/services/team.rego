@@ -15,37 +15,32 @@
 #     pagerduty_escalation_policy (teams) used by the service.
 package pdguard.services.team
 
-team_matches(team, wanted) if object.get(team, "id", null) == wanted
+import data.pdguard.lib
 
-team_matches(team, wanted) if object.get(team, "name", null) == wanted
-
-team_matches(team, wanted) if object.get(team, "summary", null) == wanted
-
-in_team(svc, wanted) if {
-	some team in object.get(svc, "teams", [])
-	team_matches(team, wanted)
-}
-
-deny contains f if {
+deny contains lib.finding(msg, "service", svc) if {
 	some svc in input.services
-	count(object.get(svc, "teams", [])) == 0
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q does not belong to any team", [name]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-	}
+	not in_a_team(svc)
+	msg := sprintf("service %q does not belong to any team", [lib.name(svc)])
 }
 
-deny contains f if {
-	wanted := data.pdguard.config.required_team
+deny contains lib.finding_with(msg, "service", svc, {"required_team": wanted}) if {
+	wanted := lib.setting("required_team")
 	wanted != ""
 	some svc in input.services
-	count(object.get(svc, "teams", [])) > 0
+	in_a_team(svc)
 	not in_team(svc, wanted)
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q does not belong to the required team %q", [name, wanted]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-		"details": {"required_team": wanted},
-	}
+	msg := sprintf("service %q does not belong to the required team %q", [lib.name(svc), wanted])
+}
+
+in_a_team(svc) if count(svc.teams) > 0
+
+# the required team is named by id or name
+in_team(svc, wanted) if {
+	some ref in svc.teams
+	wanted in {ref.id, object.get(ref, "summary", null)}
+}
+
+in_team(svc, wanted) if {
+	some ref in svc.teams
+	lib.team[ref.id].name == wanted
 }

@@ -14,22 +14,28 @@
 #     (GET/PUT /standards). Fixes are reflected after PagerDuty recomputes the scores.
 package pdguard.standards.account_scores
 
-services_by_id := {svc.id: svc | some svc in input.services}
+import data.pdguard.lib
 
-deny contains f if {
+deny contains lib.finding_with(msg, "service", service, {"failed": sort({standard_id(s) | some s in failing})}) if {
 	some entry in input.standards_scores
-	failing := [s |
-		some s in object.get(entry, "standards", [])
-		object.get(s, "active", true) == true
-		object.get(s, "pass", true) == false
-	]
+	failing := [s | some s in entry.standards; active(s); s.pass == false]
 	count(failing) > 0
-	id := entry.resource_id
-	name := object.get(object.get(services_by_id, id, {}), "name", id)
-	names := sort({object.get(s, "name", object.get(s, "type", s.id)) | some s in failing})
-	f := {
-		"msg": sprintf("service %q fails %d active PagerDuty Service Standard(s): %s", [name, count(names), concat(", ", names)]),
-		"resource": {"type": "service", "id": id, "name": name},
-		"details": {"failed": sort({object.get(s, "type", object.get(s, "id", "")) | some s in failing})},
-	}
+	service := {"id": entry.resource_id, "name": lib.asset_name("service", entry.resource_id)}
+	names := sort({standard_name(s) | some s in failing})
+	msg := sprintf(
+		"service %q fails %d active PagerDuty Service Standard(s): %s",
+		[service.name, count(names), concat(", ", names)],
+	)
 }
+
+# scores list the account's standards with their own `active`; a missing flag counts as active
+active(s) if not inactive(s)
+
+inactive(s) if s.active == false
+
+# a score names each standard by id and type (snapshot 2.0): its name is in input.standards
+standard_name(s) := lib.standard[s.id].name
+
+standard_name(s) := object.get(s, "name", standard_id(s)) if not lib.standard[object.get(s, "id", "")].name
+
+standard_id(s) := object.get(s, "type", object.get(s, "id", ""))

@@ -1,5 +1,6 @@
 package pdguard.standards.account_scores_test
 
+import data.pdguard.lib.testing
 import data.pdguard.standards.account_scores as policy
 
 std(type, name, pass, active) := {"id": concat("", ["P", type]), "name": name, "type": type, "pass": pass, "active": active}
@@ -18,26 +19,40 @@ scores := [
 ]
 
 test_failing_active_standards_denied if {
-	inp := {"services": [{"id": "PSVC001", "name": "checkout"}], "standards_scores": scores}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "service", "id": "PSVC001", "name": "checkout"}
-	f.details == {"failed": ["has_outbound_integration", "minimum_unique_levels"]}
-	contains(f.msg, "fails 2 active")
+	inp := testing.snapshot({"services": [{"id": "PSVC001", "type": "service", "name": "checkout"}], "standards_scores": scores})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PSVC001"})
+	testing.assert_finding(d, "PSVC001", {
+		"msg": "service \"checkout\" fails 2 active PagerDuty Service Standard(s): Escalation policy has two unique levels, Service has an outbound integration",
+		"resource": {"type": "service", "id": "PSVC001", "name": "checkout"},
+		"details": {"failed": ["has_outbound_integration", "minimum_unique_levels"]},
+	})
 }
 
 test_passing_or_inactive_pass if {
-	inp := {"services": [], "standards_scores": [scores[1], {"resource_id": "PSVC003", "resource_type": "technical_service", "standards": []}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 0
+	empty := {"resource_id": "PSVC003", "resource_type": "technical_service", "standards": []}
+	inp := testing.snapshot({"standards_scores": [scores[1], empty]})
+	testing.assert_empty(policy.deny) with input as inp
 }
 
 test_unknown_service_uses_id_as_name if {
-	inp := {"standards_scores": [{"resource_id": "PSVC009", "standards": [{"id": "PSTD9", "name": "Custom", "pass": false}]}]}
-	d := policy.deny with input as inp with data.pdguard.config as {}
-	count(d) == 1
-	some f in d
-	f.resource == {"type": "service", "id": "PSVC009", "name": "PSVC009"}
-	f.details == {"failed": ["PSTD9"]}
+	inp := testing.snapshot({"standards_scores": [{"resource_id": "PSVC009", "standards": [{"id": "PSTD9", "name": "Custom", "pass": false}]}]})
+	testing.assert_finding(policy.deny, "PSVC009", {
+		"resource": {"type": "service", "id": "PSVC009", "name": "PSVC009"},
+		"details": {"failed": ["PSTD9"]},
+	}) with input as inp
+}
+
+test_the_name_comes_from_input_standards if {
+	score := {"resource_id": "PSVC001", "standards": [{"id": "PSTD1", "type": "has_technical_service_description", "active": true, "pass": false}]}
+	inp := testing.snapshot({
+		"services": [{"id": "PSVC001", "type": "service", "name": "checkout"}],
+		"standards": [{"id": "PSTD1", "name": "Service has a description", "type": "has_technical_service_description"}],
+		"standards_scores": [score],
+	})
+	testing.assert_finding(policy.deny, "PSVC001", {
+		"msg": "service \"checkout\" fails 1 active PagerDuty Service Standard(s): Service has a description",
+		"resource": {"type": "service", "id": "PSVC001", "name": "checkout"},
+		"details": {"failed": ["has_technical_service_description"]},
+	}) with input as inp
 }

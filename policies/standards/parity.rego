@@ -21,71 +21,40 @@
 #     setting min_escalation_levels.
 package pdguard.standards.parity
 
-ep_by_id := {ep.id: ep | some ep in input.escalation_policies}
+import data.pdguard.lib
 
-# services referenced by an extension (outbound integration) ...
-outbound_extensions := {obj.id |
-	some ext in input.extensions
-	some obj in object.get(ext, "extension_objects", [])
+deny contains lib.finding_with(msg, "service", svc, {"failed": failed}) if {
+	some svc in input.services
+	failed := [name | some name in standards; fails(name, svc)]
+	count(failed) > 0
+	msg := sprintf("service %q fails PagerDuty Service Standards: %s", [lib.name(svc), concat(", ", failed)])
 }
 
-# ... or by an add-on (PagerDuty's standard counts "an extension or add-on")
-outbound_addons := {obj.id |
-	some addon in input.addons
-	some obj in object.get(addon, "services", [])
+# PagerDuty's standards for technical services, in the order findings list them
+standards := [
+	"has_technical_service_description",
+	"minimum_escalation_policy_rule_depth",
+	"minimum_outbound_integrations",
+]
+
+# A standard is judged only when what it looks at was collected.
+fails("has_technical_service_description", svc) if lib.blank(svc, "description")
+
+fails("minimum_escalation_policy_rule_depth", svc) if {
+	lib.collected("escalation_policies")
+	not deep_enough(svc)
 }
 
-outbound := outbound_extensions | outbound_addons
-
-blank(x) if x == null
-
-blank(x) if {
-	is_string(x)
-	trim_space(x) == ""
+fails("minimum_outbound_integrations", svc) if {
+	lib.all_collected(["extensions", "addons"])
+	not lib.has_outbound_integration(svc)
 }
 
-# the service's escalation policy: the inventory's object when known, else the embedded one
-service_ep(svc) := ep_by_id[svc.escalation_policy.id]
-
-service_ep(svc) := svc.escalation_policy if {
-	is_object(svc.escalation_policy)
-	not ep_by_id[object.get(svc.escalation_policy, "id", null)]
-}
+deep_enough(svc) if unique_levels(lib.escalation_policy_of(svc)) >= lib.setting("min_escalation_levels")
 
 # number of levels with distinct, non-empty target sets (a level that pages nobody is no level)
 unique_levels(ep) := count({targets |
-	some r in object.get(ep, "escalation_rules", [])
-	targets := {t.id | some t in object.get(r, "targets", [])}
+	some level in lib.levels(ep)
+	targets := {t.id | some t in level.targets}
 	count(targets) > 0
 })
-
-ok_description(svc) := false if {
-	blank(object.get(svc, "description", null))
-} else := true
-
-ok_levels(svc) := true if {
-	unique_levels(service_ep(svc)) >= data.pdguard.config.min_escalation_levels
-} else := false
-
-ok_outbound(svc) := svc.id in outbound
-
-failed(svc) := sort({name |
-	some name, ok in {
-		"has_technical_service_description": ok_description(svc),
-		"minimum_escalation_policy_rule_depth": ok_levels(svc),
-		"minimum_outbound_integrations": ok_outbound(svc),
-	}
-	ok == false
-})
-
-deny contains f if {
-	some svc in input.services
-	fails := failed(svc)
-	count(fails) > 0
-	name := object.get(svc, "name", "")
-	f := {
-		"msg": sprintf("service %q fails PagerDuty Service Standards: %s", [name, concat(", ", fails)]),
-		"resource": {"type": "service", "id": svc.id, "name": name},
-		"details": {"failed": fails},
-	}
-}

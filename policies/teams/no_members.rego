@@ -14,15 +14,14 @@
 #     remove the pagerduty_team). The minimum is the setting min_team_members.
 package pdguard.teams.no_members
 
-deny contains f if {
-	min_members := data.pdguard.config.min_team_members
+import data.pdguard.lib
+
+# Members are derived from the users' teams: without users, a team's membership is unknown.
+deny contains lib.finding_with(msg, "team", team, {"members": members, "min_members": min_members}) if {
+	lib.collected("users")
+	min_members := lib.setting("min_team_members")
 	some team in input.teams
-	members := count(object.get(team, "members", []))
+	members := count(lib.member_ids(team))
 	members < min_members
-	name := object.get(team, "name", "")
-	f := {
-		"msg": sprintf("team %q has %d member(s), fewer than %d", [name, members, min_members]),
-		"resource": {"type": "team", "id": team.id, "name": name},
-		"details": {"members": members, "min_members": min_members},
-	}
+	msg := sprintf("team %q has %d member(s), fewer than %d", [lib.name(team), members, min_members])
 }

@@ -14,17 +14,15 @@
 #     Terraform a pagerduty_user_notification_rule with urgency = "high".
 package pdguard.users.high_urgency_notification
 
-has_high_urgency_rule(user) if {
-	some rule in object.get(user, "notification_rules", [])
-	object.get(rule, "urgency", "") == "high"
-}
+import data.pdguard.lib
 
-deny contains f if {
+deny contains lib.finding(msg, "user", user) if {
 	some user in input.users
 	not has_high_urgency_rule(user)
-	name := object.get(user, "name", "")
-	f := {
-		"msg": sprintf("user %q has no high-urgency notification rule", [name]),
-		"resource": {"type": "user", "id": user.id, "name": name},
-	}
+	msg := sprintf("user %q has no high-urgency notification rule", [lib.name(user)])
+}
+
+has_high_urgency_rule(user) if {
+	some rule in user.notification_rules
+	rule.urgency == "high"
 }

@@ -98,6 +98,9 @@ def scan_options_decorator(f: Any) -> Any:
         click.option("--incidents-since", metavar="DATE", help="Scan incidents created since DATE (ISO 8601)."),
         click.option("--lookback-days", type=click.IntRange(0, 3650), help="Incident lookback (default 90 days)."),
         click.option("--exclude", multiple=True, metavar="COLLECTION", help="Skip a collection (repeatable)."),
+        click.option("--audit-days", type=click.IntRange(0, 365), metavar="N",
+                     help="Audit records (who changed what) of the last N days (default 30; 0: none). Needs an "
+                          "admin-level key and Audit Trail; without them the scan goes on without actors."),
         click.option("--timeout", type=float,
                      help="Timeout of one whole request (connect + the whole body), in seconds (default 30)."),
         click.option("--max-duration", metavar="DURATION",
@@ -118,7 +121,7 @@ def _scan_opts(cfg: Config, kw: dict[str, Any]) -> Any:
     return scan_options(cfg, api_key=kw["api_key"], oauth=kw["oauth"], region=kw["region"], api_url=kw["api_url"],
                         concurrency=kw["concurrency"], incidents_since=kw["incidents_since"],
                         lookback_days=kw["lookback_days"], exclude=kw["exclude"], timeout=kw["timeout"],
-                        max_duration=kw["max_duration"])
+                        max_duration=kw["max_duration"], audit_days=kw["audit_days"])
 
 
 @cli.command()
@@ -131,27 +134,35 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
 
     An incomplete scan (meta.complete false) exits 2 and never replaces FILE: it is written to
     FILE's name + .incomplete (snapshot.incomplete.json), unless --allow-incomplete accepts it.
+    The snapshot is streamed into the file as pages arrive, never built whole in memory.
     """
-    from pdguard.pipeline import require_complete, run_scan, save_scanned
-    from pdguard.snapshot import dump_document
+    import shutil
+    import tempfile
 
-    result = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"])
-    doc = result.document
+    from pdguard.pipeline import require_complete, run_scan
+
+    opts = _scan_opts(obj.cfg, kw)
     had = output != "-" and Path(output).exists()
-    if output == "-":
-        sys.stdout.buffer.write(dump_document(doc) + b"\n")
-        sys.stdout.flush()
+    if output == "-":  # streamed into a temporary file, then copied out
+        with tempfile.TemporaryDirectory(prefix="pdguard-scan-") as tmp:
+            result = run_scan(opts, quiet=kw["quiet"], output=Path(tmp) / "snapshot.json")
+            with open(Path(tmp) / "snapshot.json", "rb") as fh:
+                sys.stdout.flush()
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.write(b"\n")
+            sys.stdout.flush()
         where = "stdout"
     else:
-        where = save_scanned(doc, output, kw["allow_incomplete"])
-    meta = doc["meta"]
+        result = run_scan(opts, quiet=kw["quiet"], output=output, allow_incomplete=kw["allow_incomplete"])
+        where = str(result.path)
+    meta = result.meta
     for w in meta["warnings"]:
         echo_warning(w)
     if not kw["quiet"]:
         counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
         state = "complete" if meta["complete"] else "INCOMPLETE"
         click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {safe_text(where)}", err=True)
-    require_complete(doc, kw["allow_incomplete"],
+    require_complete({"meta": meta}, kw["allow_incomplete"],
                      written=None if output == "-" else f"{where} ({output} {'left unchanged' if had else 'not written'})")
     if not kw["quiet"] and output != "-":
         click.echo(f"pdguard: evaluate it offline with: pdguard check --snapshot {safe_text(output)}", err=True)
@@ -175,7 +186,7 @@ def _check_options(f: Any) -> Any:
         click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL", help="OPA server for --engine opa."),
         click.option("--opa-token", metavar="TOKEN", envvar="PDGUARD_OPA_TOKEN", help="Bearer token for OPA."),
         click.option("--opa-preloaded", is_flag=True, default=None,
-                     help="The OPA server already has the policies (started with them); do not upload."),
+                     help="OPA runs `pdguard policy bundle`'s bundle: only query it (no writes); its revision must match."),
         click.option("--opa-timeout", type=float, help="OPA request timeout in seconds (default 60)."),
         click.option("--eval-timeout", metavar="DURATION",
                      help="Stop a policy evaluation after DURATION (default 300s; 'none': no limit; "
@@ -267,6 +278,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     cfg = _apply_engine_flags(obj.cfg, kw)
     specs = parse_formats(formats, output, kinds=REPORT_KINDS)
     doc: dict[str, Any] | None = None
+    spool: str | None = None
     if tfplan:  # a bad plan file fails before a scan
         from pdguard.inventory.plan import apply_plan, read_plan
 
@@ -277,6 +289,29 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
             from pdguard.errors import InputError
 
             raise InputError(f"snapshot file not found: {snapshot}")
+    elif not snapshot and not (tfstate or tf_dir or tfplan):
+        # The scan streams into the snapshot file (--save-snapshot, else a temporary one) and the
+        # engine reads that file: the document is never built in this process's memory.
+        import tempfile
+
+        if save_snapshot:
+            target = Path(save_snapshot)
+        else:
+            spool = tempfile.mkdtemp(prefix="pdguard-check-")
+            target = Path(spool) / "snapshot.json"
+        try:
+            result = run_scan(_scan_opts(cfg, kw), quiet=kw["quiet"], output=target,
+                              allow_incomplete=kw["allow_incomplete"])
+            # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+            require_complete({"meta": result.meta}, kw["allow_incomplete"],
+                             written=str(result.path) if save_snapshot else None)
+        except BaseException:
+            if spool:
+                import shutil
+
+                shutil.rmtree(spool, ignore_errors=True)
+            raise
+        ref = InputRef(path=result.path)
     else:
         scanned = not snapshot
         if snapshot:
@@ -300,11 +335,18 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
         if tfplan:
             doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
         ref = InputRef(doc=doc)
-    report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"], policy_paths=list(kw["policies"]),
-                            builtin=not kw["no_builtin"], fail_on=fail_on, severities=list(severities) or None,
-                            baseline=baseline)
-    written = render_outputs(report, specs, sarif_category=sarif_category, document=doc, snapshot_path=snapshot,
-                             store_url=store_url, cfg=cfg)
+    try:
+        report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"],
+                                policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"], fail_on=fail_on,
+                                severities=list(severities) or None, baseline=baseline)
+        snapshot_file = snapshot if snapshot else (str(ref.path) if ref.path is not None else None)
+        written = render_outputs(report, specs, sarif_category=sarif_category, document=doc,
+                                 snapshot_path=snapshot_file, store_url=store_url, cfg=cfg)
+    finally:
+        if spool:
+            import shutil
+
+            shutil.rmtree(spool, ignore_errors=True)
     for w in report.warnings:
         echo_warning(w)
     if all(s.path not in (None, "-") for s in specs):  # nothing on stdout: say what happened
@@ -431,7 +473,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
         delivery: DeliveryOutcome
 
     def scan_evaluate_store() -> int:
-        doc = run_scan(scan_opts, quiet=True).document
+        doc = run_scan(_audit_since_latest(store, scan_opts), quiet=True).document
         if tfstate or tf_dir:
             from pdguard.inventory.iac import apply_iac, classify
 
@@ -502,6 +544,23 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
         sys.exit(EXIT_NOTIFY if not last.delivery.ok else last.code)
 
 
+def _audit_since_latest(store: Any, opts: Any) -> Any:
+    """Watch: read audit records since the latest stored scan (a few minutes of overlap), not the
+    whole --audit-days window on every tick; the first tick reads the whole window."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from pdguard.inventory.audit import parse_time
+
+    latest = store.latest()
+    at = parse_time((latest or {}).get("scanned_at"))
+    if at is None or "audit_records" not in opts.collections:
+        return opts
+    since = at - timedelta(minutes=5)
+    floor = (opts.now or datetime.now(UTC)) - timedelta(days=opts.audit_days)
+    return dataclasses.replace(opts, audit_since=max(since, floor))
+
+
 @cli.group()
 def policy() -> None:
     """Work with policies: test, document, list."""
@@ -517,6 +576,7 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
 
     -v (the global verbosity, before or after `test`) lists every test, not only failures.
     """
+    from pdguard.engine.bundle import config_data
     from pdguard.engine.loader import load_policies
     from pdguard.evaluate import make_engine
 
@@ -524,7 +584,7 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
 
     ps = load_policies(list(paths), builtin=not paths, tests=True)
     eng = make_engine(obj.cfg, engine, opa_url)
-    data = {"pdguard": {"config": obj.cfg.policy_settings()}}
+    data = config_data(obj.cfg.policy_settings())
     results = eng.run_tests(ps.modules, data)
     if not results:
         click.echo("pdguard: no test_* rules found", err=True)
@@ -538,9 +598,44 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
                 current = r.file
             status = "PASS" if r.passed else "FAIL"
             click.echo(safe_text(f"  data.{r.package}.{r.name}: {status}" + (f" ({r.error})" if r.error else "")))
+            for line in r.output:  # print() lines of a failing test (data.pdguard.lib.testing's got/want)
+                for part in safe_text(line, multiline=True).splitlines():
+                    click.echo(f"      {part}")
     click.echo("-" * 60)
     click.echo(f"PASS: {len(results) - len(failed)}/{len(results)}" + (f"\nFAIL: {len(failed)}/{len(results)}" if failed else ""))
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@policy.command("bundle")
+@click.option("-o", "--output", required=True, metavar="FILE", help="Bundle file to write (e.g. pdguard-bundle.tar.gz).")
+@click.option("--policy", "policies", multiple=True, metavar="PATH", help="Extra policy file/dir (repeatable).")
+@click.option("--no-builtin", is_flag=True, help="Leave the built-in policy library out.")
+@click.option("--signing-key", metavar="KEY", envvar="PDGUARD_BUNDLE_SIGNING_KEY", show_envvar=True,
+              help="Sign the bundle: PEM file of an RSA private key (RS256), or the HS256 secret (or a file holding it).")
+@click.option("--signing-alg", type=click.Choice(["RS256", "HS256"]), default="RS256", show_default=True)
+@click.pass_obj
+def policy_bundle(obj: Ctx, output: str, policies: tuple[str, ...], no_builtin: bool, signing_key: str | None,
+                  signing_alg: str) -> None:
+    """Build an OPA bundle of the policies (tests left out), the entry module and pdguard.yaml's settings.
+
+    Serve it with `opa run --server --bundle FILE` and evaluate against it with
+    `pdguard check --engine opa --opa-preloaded`, which only queries OPA and checks that the
+    bundle's revision matches the local policies and settings.
+    """
+    from pdguard.engine.bundle import build_bundle, read_signing_key, write_bundle
+    from pdguard.engine.loader import load_policies
+    from pdguard.evaluate import enabled_policies
+
+    ps = load_policies(list(policies), builtin=not no_builtin)
+    targets = enabled_policies(ps, obj.cfg)
+    bundle = build_bundle(ps.sources, targets, obj.cfg.policy_settings())
+    key = read_signing_key(signing_key) if signing_key is not None else None
+    write_bundle(output, bundle, signing_key=key, signing_alg=signing_alg)
+    signed = f", signed {signing_alg}" if key is not None else ""
+    click.echo(f"pdguard: wrote {output}: revision {bundle.revision}, {len(ps.sources)} modules "
+               f"({len(targets)} policies enabled), roots {', '.join(bundle.roots)}{signed}", err=True)
+    verify = f" --verification-key {'PUBLIC_KEY.pem' if signing_alg == 'RS256' else 'SECRET'} --signing-alg {signing_alg}" if key else ""
+    click.echo(f"pdguard: serve it with: opa run --server --bundle {output}{verify}", err=True)
 
 
 @policy.command("doc")

@@ -113,6 +113,7 @@ class ScanSettings(BaseModel):
     incidents_lookback_days: int = Field(default=DEFAULT_LOOKBACK_DAYS, ge=0, le=3650)
     service_dependencies: Literal["business", "all"] = "business"
     max_duration: str | float | None = None  # whole-scan deadline, e.g. "30m" (the default)
+    audit_days: int = Field(default=30, ge=0, le=365)  # audit records (who changed what) of the last N days
 
 
 class RetentionSettings(BaseModel):

@@ -15,7 +15,8 @@ from typing import Any
 
 from pdguard import INFORMATION_URI, __version__
 from pdguard.config import Config
-from pdguard.engine.base import Engine, InputRef
+from pdguard.engine.base import Engine, InputRef, entry_module
+from pdguard.engine.bundle import config_data, policy_revision
 from pdguard.engine.loader import PolicySet, load_policies
 from pdguard.engine.metadata import Module
 from pdguard.errors import ConfigError, EngineError, InputError, PolicyError
@@ -32,7 +33,7 @@ from pdguard.findings import (
     fingerprint,
     severity_at_least,
 )
-from pdguard.snapshot import SCHEMA_VERSION
+from pdguard.snapshot import check_meta, check_version
 
 
 def make_engine(cfg: Config, name: str | None = None, opa_url: str | None = None) -> Engine:
@@ -78,8 +79,8 @@ def _check_envelope(result: dict[str, Any], where: str = "snapshot") -> dict[str
     meta = result.get("meta")
     if version is None or not isinstance(meta, dict):
         raise InputError(f"{where} is not a pdguard snapshot (missing schema_version or meta)")
-    if str(version).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise InputError(f"{where}: schema_version {version} is not supported (this pdguard reads {SCHEMA_VERSION})")
+    check_version(version, where)
+    check_meta(meta, where)
     bad = result.get("not_lists") or []
     if bad:
         raise InputError(f"{where}: {', '.join(bad)} must be a list")
@@ -145,11 +146,15 @@ def _iac_locations(iac: Any, plan: Any = None) -> dict[tuple[str, str], tuple[Lo
         for g in iac.get("ghosts") or []:
             if isinstance(g, dict):
                 add(g.get("type"), g.get("id"), g)
-    # A planned change names its address even when the object is gone after the apply (delete).
+    # A planned change names its address even when the object is gone after the apply (delete),
+    # and for the old object of a replace (findings about what the replace removes).
     for ch in (plan or {}).get("changes") or [] if isinstance(plan, dict) else []:
         res = ch.get("resource") if isinstance(ch, dict) else None
         if isinstance(res, dict) and res.get("id") is not None:
             add(res.get("type"), res.get("id"), ch)
+            before = ch.get("before")
+            if ch.get("action") == "replace" and isinstance(before, dict) and before.get("id") is not None:
+                add(res.get("type"), before.get("id"), ch)
     return out
 
 
@@ -215,9 +220,14 @@ def evaluate(
         check_snapshot_is_object(input_ref.path)
     ps = policyset or load_policies(policy_paths, builtin=builtin)
     targets = enabled_policies(ps, cfg)
-    data = {"pdguard": {"config": cfg.policy_settings()}}
-    result = engine.evaluate(ps.policies, targets, data, input_ref)
+    data = config_data(cfg.policy_settings())
+    result = engine.evaluate(ps.sources, targets, data, input_ref)
     meta = _check_envelope(result, f"snapshot {input_ref.path}" if input_ref.path is not None else "snapshot")
+    # Which policies decided (the revision `pdguard policy bundle` would give them) and, on OPA,
+    # the bundle and decision_id that trace these findings to OPA's decision log.
+    meta = {**meta, "evaluation": {"engine": engine.name,
+                                   "policy_revision": policy_revision(ps.sources, entry_module(targets), data),
+                                   **(engine.last_evaluation or {})}}
     results = result.get("results")
     if not isinstance(results, dict):
         raise EngineError("the engine returned no policy results")

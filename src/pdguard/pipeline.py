@@ -57,7 +57,7 @@ def scan_options(
     cfg: Config, *, api_key: str | None = None, oauth: bool = False, region: str | None = None,
     api_url: str | None = None, concurrency: int | None = None, incidents_since: str | None = None,
     lookback_days: int | None = None, exclude: tuple[str, ...] = (), timeout: float | None = None,
-    max_duration: str | float | None = None,
+    max_duration: str | float | None = None, audit_days: int | None = None,
 ) -> ScanOptions:
     """Scan options from flags and pdguard.yaml, checked before any request: a key no HTTP header
     can carry (trailing newline, non-ASCII…) or a scheme-less --api-url is one clear error here."""
@@ -75,6 +75,9 @@ def scan_options(
     if timeout is not None and not (0 < timeout < float("inf")):
         raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
     limit = max_duration if max_duration is not None else cfg.scan.max_duration
+    days = audit_days if audit_days is not None else cfg.scan.audit_days
+    if days == 0:  # no window: no audit records, knowingly
+        exclude = (*exclude, "audit_records")
     return ScanOptions(
         api_key=key, auth_type=auth,  # type: ignore[arg-type]
         region=region or cfg.scan.region,
@@ -86,6 +89,7 @@ def scan_options(
         service_dependencies=cfg.scan.service_dependencies,
         timeout=timeout or 30.0,
         max_duration=parse_duration(limit, "--max-duration") if limit is not None else DEFAULT_MAX_DURATION,
+        audit_days=days,
     )
 
 
@@ -155,11 +159,15 @@ def _progress(quiet: bool) -> Iterator[Any]:
         yield update
 
 
-def run_scan(opts: ScanOptions, *, quiet: bool = False) -> ScanResult:
+def run_scan(opts: ScanOptions, *, quiet: bool = False, output: str | os.PathLike[str] | None = None,
+             allow_incomplete: bool = True) -> ScanResult:
+    """Scan; with `output` the snapshot is streamed into that file instead of memory. An incomplete
+    scan goes to :func:`incomplete_path` of it unless `allow_incomplete` (see :func:`save_scanned`)."""
     from pdguard.scanner import scan
 
+    beside = incomplete_path(os.fspath(output)) if output is not None and not allow_incomplete else None
     with _progress(quiet) as progress:
-        return scan(opts, progress)
+        return scan(opts, progress, output=output, incomplete_output=beside)
 
 
 def save_snapshot(doc: dict[str, Any], path: str) -> None:

@@ -21,6 +21,9 @@ def render_catalogue(infos: list[PolicyInfo]) -> str:
         f"{len(infos)} policies. Severity decides the gate (`pdguard check --fail-on`, default `high`). "
         "Policies marked *opt-in* are off until enabled in `pdguard.yaml` (`policies: {ID: {enabled: true}}`).",
         "",
+        "Policies build on the Rego library `data.pdguard.lib` ([`lib/pdguard.rego`](lib/pdguard.rego)) "
+        "and are tested with `data.pdguard.lib.testing` ([`lib/testing.rego`](lib/testing.rego)).",
+        "",
         "| ID | Severity | Title | Policy |",
         "|---|---|---|---|",
     ]

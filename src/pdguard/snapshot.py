@@ -15,21 +15,23 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from pdguard import __version__
 from pdguard.errors import InputError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+SCHEMA_MAJOR = SCHEMA_VERSION.split(".")[0]
 
-# Collection key in the document -> (model name, asset type used in findings/inventory).
+# Collection key in the document -> asset type used in findings/inventory.
 COLLECTIONS: dict[str, str] = {
     "services": "service",
     "escalation_policies": "escalation_policy",
     "schedules": "schedule",
+    "flexible_schedules": "flexible_schedule",
     "incidents": "incident",
     "teams": "team",
     "users": "user",
@@ -40,7 +42,34 @@ COLLECTIONS: dict[str, str] = {
     "oncalls": "oncall",
     "standards": "standard",
     "standards_scores": "standards_score",
+    # Who changed what (GET /audit/records over meta.audit_window): supplementary, see
+    # pdguard.inventory.audit. A key that may not read them leaves the scan complete.
+    "audit_records": "audit_record",
 }
+
+COLLECTION_STATUSES = ("complete", "incomplete", "forbidden", "excluded")
+
+# Where an object is shown in PagerDuty's web app, under meta.web_url (objects in a snapshot
+# carry no `self`/`html_url` links: they follow from type and id).
+WEB_PATHS: dict[str, str] = {
+    "service": "service-directory",
+    "escalation_policy": "escalation_policies",
+    "schedule": "schedules",
+    "flexible_schedule": "schedules",
+    "user": "users",
+    "team": "teams",
+    "incident": "incidents",
+}
+
+
+def web_link(meta: dict[str, Any] | None, asset_type: str, oid: str) -> str | None:
+    """The web page of an object (e.g. https://acme.pagerduty.com/service-directory/PABC123), or
+    None when the snapshot does not know the account's web address or the type has no page."""
+    base = (meta or {}).get("web_url")
+    path = WEB_PATHS.get(asset_type)
+    if not isinstance(base, str) or not base.startswith("https://") or not path or not oid:
+        return None
+    return f"{base.rstrip('/')}/{path}/{oid}"
 
 
 class _Open(BaseModel):
@@ -50,11 +79,30 @@ class _Open(BaseModel):
 
 
 class Reference(_Open):
-    id: str | None = None
-    type: str | None = None
+    """The API's reference form of an object that has its own collection (never an embedded copy)."""
+
+    id: str
+    type: str = Field(pattern=r"^[a-z0-9_]+_reference$")
     summary: str | None = None
     self: str | None = None
     html_url: str | None = None
+
+
+def _reference(name: str, *types: str) -> type[Reference]:
+    """A Reference subclass whose `type` is one of `types` (shown as an enum by `pdguard schema`)."""
+    literal = Literal[types]  # type: ignore[valid-type]
+    return create_model(name, __base__=Reference, type=(literal, ...))  # type: ignore[call-overload]
+
+
+ServiceReference = _reference("ServiceReference", "service_reference")
+EscalationPolicyReference = _reference("EscalationPolicyReference", "escalation_policy_reference")
+ScheduleReference = _reference("ScheduleReference", "schedule_reference")
+TeamReference = _reference("TeamReference", "team_reference")
+UserReference = _reference("UserReference", "user_reference")
+# Escalation rule targets: a user, a classic schedule or a flexible (v3) schedule.
+EscalationTarget = _reference("EscalationTarget", "user_reference", "schedule_reference", "schedule_v3_reference")
+OncallSchedule = _reference("OncallScheduleReference", "schedule_reference", "schedule_v3_reference")
+DependencySide = _reference("DependencySideReference", "technical_service_reference", "business_service_reference")
 
 
 class PDObject(_Open):
@@ -66,25 +114,36 @@ class PDObject(_Open):
 
 
 class Integration(PDObject):
+    """Embedded in `services[].integrations` (no list endpoint returns integrations)."""
+
     name: str | None = None
-    service: Reference | None = None
+    service: ServiceReference | None = None  # type: ignore[valid-type]
     vendor: Reference | None = None
     created_at: str | None = None
+
+
+class UrgencyPart(_Open):
+    type: str | None = None  # constant | use_support_hours
+    urgency: str | None = None  # high | low | severity_based (dynamic urgency)
+
+
+class IncidentUrgencyRule(UrgencyPart):
+    during_support_hours: UrgencyPart | None = None
+    outside_support_hours: UrgencyPart | None = None
 
 
 class Service(PDObject):
     name: str | None = None
     description: str | None = None
-    status: str | None = None
+    status: str | None = None  # active | warning | critical | maintenance | disabled
     created_at: str | None = None
-    updated_at: str | None = None
     last_incident_timestamp: str | None = None
     auto_resolve_timeout: int | None = None
     acknowledgement_timeout: int | None = None
-    escalation_policy: dict[str, Any] | None = None
-    teams: list[dict[str, Any]] = Field(default_factory=list)
-    integrations: list[dict[str, Any]] = Field(default_factory=list)
-    incident_urgency_rule: dict[str, Any] | None = None
+    escalation_policy: EscalationPolicyReference | None = None  # type: ignore[valid-type]
+    teams: list[TeamReference] = Field(default_factory=list)  # type: ignore[valid-type]
+    integrations: list[Integration] = Field(default_factory=list)
+    incident_urgency_rule: IncidentUrgencyRule | None = None
     support_hours: dict[str, Any] | None = None
     scheduled_actions: list[dict[str, Any]] = Field(default_factory=list)
     alert_creation: str | None = None
@@ -95,7 +154,7 @@ class Service(PDObject):
 class EscalationRule(_Open):
     id: str | None = None
     escalation_delay_in_minutes: int | None = None
-    targets: list[dict[str, Any]] = Field(default_factory=list)
+    targets: list[EscalationTarget] = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 class EscalationPolicy(PDObject):
@@ -104,18 +163,36 @@ class EscalationPolicy(PDObject):
     num_loops: int | None = None
     on_call_handoff_notifications: str | None = None
     escalation_rules: list[EscalationRule] = Field(default_factory=list)
-    services: list[dict[str, Any]] = Field(default_factory=list)
-    teams: list[dict[str, Any]] = Field(default_factory=list)
+    services: list[ServiceReference] = Field(default_factory=list)  # type: ignore[valid-type]
+    teams: list[TeamReference] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+class LayerUser(_Open):
+    user: UserReference  # type: ignore[valid-type]
+
+
+class RenderedEntry(_Open):
+    start: str | None = None
+    end: str | None = None
+    user: UserReference | None = None  # type: ignore[valid-type]
+
+
+class SubSchedule(_Open):
+    """`final_schedule` / `overrides_subschedule` as GET /schedules/{id}?since&until renders them."""
+
+    name: str | None = None
+    rendered_schedule_entries: list[RenderedEntry] = Field(default_factory=list)
+    rendered_coverage_percentage: float | None = None
 
 
 class ScheduleLayer(_Open):
     id: str | None = None
     name: str | None = None
     start: str | None = None
-    end: str | None = None
+    end: str | None = None  # in the past for an ended layer (PagerDuty keeps ended layers)
     rotation_virtual_start: str | None = None
     rotation_turn_length_seconds: int | None = None
-    users: list[dict[str, Any]] = Field(default_factory=list)
+    users: list[LayerUser] = Field(default_factory=list)
     restrictions: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -124,10 +201,24 @@ class Schedule(PDObject):
     description: str | None = None
     time_zone: str | None = None
     schedule_layers: list[ScheduleLayer] = Field(default_factory=list)
-    final_schedule: dict[str, Any] | None = None
-    escalation_policies: list[dict[str, Any]] = Field(default_factory=list)
-    users: list[dict[str, Any]] = Field(default_factory=list)
-    teams: list[dict[str, Any]] = Field(default_factory=list)
+    final_schedule: SubSchedule | None = None
+    overrides_subschedule: SubSchedule | None = None
+    escalation_policies: list[EscalationPolicyReference] = Field(default_factory=list)  # type: ignore[valid-type]
+    users: list[UserReference] = Field(default_factory=list)  # type: ignore[valid-type]
+    teams: list[TeamReference] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+class FlexibleSchedule(PDObject):
+    """A flexible (shift-based) schedule: GET /v3/schedules/{id} (`type` "schedule_v3")."""
+
+    name: str | None = None
+    description: str | None = None
+    time_zone: str | None = None
+    rotations: list[dict[str, Any]] = Field(default_factory=list)
+    final_schedule: dict[str, Any] | None = None  # {rendered_coverage_percentage, computed_shift_assignments}
+    escalation_policies: list[EscalationPolicyReference] = Field(default_factory=list)  # type: ignore[valid-type]
+    users: list[UserReference] = Field(default_factory=list)  # type: ignore[valid-type]
+    teams: list[TeamReference] = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 class Incident(PDObject):
@@ -139,24 +230,24 @@ class Incident(PDObject):
     updated_at: str | None = None
     last_status_change_at: str | None = None
     resolved_at: str | None = None
-    service: dict[str, Any] | None = None
-    escalation_policy: dict[str, Any] | None = None
+    service: ServiceReference | None = None  # type: ignore[valid-type]
+    escalation_policy: EscalationPolicyReference | None = None  # type: ignore[valid-type]
     assignments: list[dict[str, Any]] = Field(default_factory=list)
     acknowledgements: list[dict[str, Any]] = Field(default_factory=list)
-    teams: list[dict[str, Any]] = Field(default_factory=list)
+    teams: list[TeamReference] = Field(default_factory=list)  # type: ignore[valid-type]
     priority: dict[str, Any] | None = None
 
 
 class TeamMember(_Open):
-    user: dict[str, Any]
+    user: UserReference  # type: ignore[valid-type]
     role: str | None = None
 
 
 class Team(PDObject):
     name: str | None = None
     description: str | None = None
-    parent: dict[str, Any] | None = None
-    # Derived from users' `teams` (include[]=teams): no per-team request is made.
+    parent: Reference | None = None
+    # Derived from users' `teams` references: no per-team request is made.
     members: list[TeamMember] = Field(default_factory=list)
 
 
@@ -169,43 +260,45 @@ class User(PDObject):
     invitation_sent: bool | None = None
     contact_methods: list[dict[str, Any]] = Field(default_factory=list)
     notification_rules: list[dict[str, Any]] = Field(default_factory=list)
-    teams: list[dict[str, Any]] = Field(default_factory=list)
+    teams: list[TeamReference] = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 class BusinessService(PDObject):
     name: str | None = None
     description: str | None = None
     point_of_contact: str | None = None
-    team: dict[str, Any] | None = None
+    team: Reference | None = None
 
 
 class ServiceDependency(_Open):
     id: str | None = None
     type: str | None = None
-    supporting_service: dict[str, Any] | None = None
-    dependent_service: dict[str, Any] | None = None
+    supporting_service: DependencySide | None = None  # type: ignore[valid-type]
+    dependent_service: DependencySide | None = None  # type: ignore[valid-type]
 
 
 class Addon(PDObject):
     name: str | None = None
     src: str | None = None
-    services: list[dict[str, Any]] = Field(default_factory=list)
+    services: list[ServiceReference] = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 class Extension(PDObject):
     name: str | None = None
     endpoint_url: str | None = None
-    extension_schema: dict[str, Any] | None = None
-    extension_objects: list[dict[str, Any]] = Field(default_factory=list)
+    extension_schema: Reference | None = None
+    extension_objects: list[Reference] = Field(default_factory=list)
 
 
 class Oncall(_Open):
+    """GET /oncalls at scan time: who is on call per escalation policy and level (overrides applied)."""
+
     escalation_level: int | None = None
-    start: str | None = None
+    start: str | None = None  # null for users targeted directly
     end: str | None = None
-    user: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    escalation_policy: dict[str, Any] | None = None
+    user: UserReference | None = None  # type: ignore[valid-type]
+    schedule: OncallSchedule | None = None  # type: ignore[valid-type]
+    escalation_policy: EscalationPolicyReference | None = None  # type: ignore[valid-type]
 
 
 class Standard(PDObject):
@@ -224,10 +317,24 @@ class StandardsScore(_Open):
     standards: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class AuditRecord(_Open):
+    """An audit trail record (``GET /audit/records``) as the API returns it, without
+    ``method.truncated_token`` and ``execution_context`` (a token's last characters, the remote IP)."""
+
+    id: str
+    execution_time: str | None = None
+    action: str | None = None
+    actors: list[Reference] | None = None
+    method: dict[str, Any] | None = None
+    root_resource: Reference | None = None
+    details: dict[str, Any] | None = None
+
+
 MODELS: dict[str, type[BaseModel]] = {
     "services": Service,
     "escalation_policies": EscalationPolicy,
     "schedules": Schedule,
+    "flexible_schedules": FlexibleSchedule,
     "incidents": Incident,
     "teams": Team,
     "users": User,
@@ -238,7 +345,27 @@ MODELS: dict[str, type[BaseModel]] = {
     "oncalls": Oncall,
     "standards": Standard,
     "standards_scores": StandardsScore,
+    "audit_records": AuditRecord,
 }
+assert list(MODELS) == list(COLLECTIONS)
+
+
+class CollectionStatus(BaseModel):
+    """How completely one collection was read (the scan's accounting of every object)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["complete", "incomplete", "forbidden", "excluded"]
+    expected: int | None = None
+    got: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ScheduleWindow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    since: str
+    until: str
 
 
 class Meta(BaseModel):
@@ -247,12 +374,19 @@ class Meta(BaseModel):
     account_subdomain: str | None = None
     region: str = "us"
     api_url: str | None = None
-    scanned_at: str
+    web_url: str | None = None  # e.g. https://acme.pagerduty.com (see web_link)
+    scanned_at: str  # "now" of every policy (never the evaluation clock)
     pdguard_version: str = __version__
+    # The collections actually collected: an excluded or 403-skipped collection is NOT listed,
+    # and policies do not judge it (`data.pdguard.lib.collected(name)`).
+    collections: list[str]
+    collections_status: dict[str, CollectionStatus] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
-    complete: bool = True
+    complete: bool = True  # false when anything the account holds is unaccounted for
     incidents_since: str | None = None
+    schedule_window: ScheduleWindow | None = None  # the window schedules were rendered over
+    audit_window: ScheduleWindow | None = None  # the window audit records were read over (when asked for)
     requests: int | None = None
     duration_seconds: float | None = None
 
@@ -267,6 +401,7 @@ class Snapshot(BaseModel):
     services: list[Service] = Field(default_factory=list)
     escalation_policies: list[EscalationPolicy] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
+    flexible_schedules: list[FlexibleSchedule] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
     teams: list[Team] = Field(default_factory=list)
     users: list[User] = Field(default_factory=list)
@@ -277,6 +412,7 @@ class Snapshot(BaseModel):
     oncalls: list[Oncall] = Field(default_factory=list)
     standards: list[Standard] = Field(default_factory=list)
     standards_scores: list[StandardsScore] = Field(default_factory=list)
+    audit_records: list[AuditRecord] = Field(default_factory=list)
     # Filled by the IaC classification (`--tfstate`): see pdguard.inventory.iac.
     iac: dict[str, Any] | None = None
 
@@ -325,17 +461,54 @@ def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     return check_envelope(read_json_file(path, "snapshot"), str(path))
 
 
+def check_version(version: Any, where: str = "") -> None:
+    """A 2.x snapshot passes; anything else is a one-line InputError (exit 3) saying what to do.
+
+    A 1.x snapshot embeds copies of other objects where 2.x has references: evaluating it with
+    policies written for 2.x would give wrong results silently, so it is refused, never guessed at.
+    `where` names the input ("snapshot x.json", "stored scan 3"); default "snapshot".
+    """
+    subject = where or "snapshot"
+    if not isinstance(version, str):
+        raise InputError(f"{subject}: schema_version must be a string like \"{SCHEMA_VERSION}\", got {version!r}")
+    major = version.split(".")[0]
+    if major == SCHEMA_MAJOR:
+        return
+    if major == "1":
+        raise InputError(
+            f"{subject}: schema {version} (written by pdguard 0.1) cannot be read by pdguard {__version__}, "
+            f"which reads schema {SCHEMA_VERSION}: rescan the account with `pdguard scan` (pdguard >= 0.2)"
+        )
+    if major.isdigit() and int(major) > int(SCHEMA_MAJOR):
+        raise InputError(
+            f"{subject}: schema {version} is newer than pdguard {__version__} reads (schema {SCHEMA_VERSION}): "
+            "upgrade pdguard"
+        )
+    raise InputError(f"{subject}: schema_version {version!r} is not supported (this pdguard reads {SCHEMA_VERSION})")
+
+
+def check_meta(meta: Any, where: str = "") -> dict[str, Any]:
+    """The parts of `meta` evaluation relies on: `scanned_at` ("now") and `collections`."""
+    subject = where or "snapshot"
+    if not isinstance(meta, dict):
+        raise InputError(f"{subject} is not a pdguard snapshot (missing meta)")
+    if not isinstance(meta.get("scanned_at"), str):
+        raise InputError(f"{subject}: meta.scanned_at must be an RFC 3339 time string (the scan's \"now\")")
+    cols = meta.get("collections")
+    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+        raise InputError(f"{subject}: meta.collections must list the collections the scan collected")
+    return meta
+
+
 def check_envelope(doc: Any, where: str = "snapshot") -> dict[str, Any]:
+    """The envelope of a snapshot document: a 2.x schema_version, meta, collections that are lists."""
     if not isinstance(doc, dict):
         raise InputError(f"{where}: a snapshot is a JSON object, got {type(doc).__name__}")
     version = doc.get("schema_version")
     if version is None or not isinstance(doc.get("meta"), dict):
         raise InputError(f"{where}: not a pdguard snapshot (missing schema_version or meta)")
-    major = str(version).split(".")[0]
-    if major != SCHEMA_VERSION.split(".")[0]:
-        raise InputError(
-            f"{where}: snapshot schema_version {version} is not supported (this pdguard reads {SCHEMA_VERSION})"
-        )
+    check_version(version, where)
+    check_meta(doc["meta"], where)
     for key in COLLECTIONS:
         value = doc.get(key, [])
         if not isinstance(value, list):

@@ -9,23 +9,25 @@ so the same policies and input give the same results on either.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pdguard.engine.metadata import Module
-from pdguard.snapshot import COLLECTIONS
+from pdguard.snapshot import COLLECTIONS, SCHEMA_MAJOR
 
 ENTRY_PACKAGE = "pdguard_entry"
 ENTRY_RULE = f"data.{ENTRY_PACKAGE}.result"
 
 
 ENVELOPE_RULE = f"data.{ENTRY_PACKAGE}.envelope"
+SUPPORTED_RULE = f"data.{ENTRY_PACKAGE}.supported"
 
 
 def entry_module(targets: list[Module]) -> str:
-    """`result` (envelope + every package's deny/warn: what OPA evaluates in one query) and
-    `envelope` alone (the embedded engine queries it, then each package's rules one at a time)."""
+    """`result` (envelope + every package's deny/warn: what OPA evaluates in one query),
+    `envelope` alone and `supported` (the embedded engine queries them, then, only when the
+    snapshot's schema is supported, each package's rules one at a time)."""
     parts = []
     for m in targets:
         rules = ", ".join(f'"{r}": data.{m.package}.{r}' for r in m.rules)
@@ -36,6 +38,8 @@ def entry_module(targets: list[Module]) -> str:
   "meta": object.get(input, "meta", null),
   "iac": object.get(input, "iac", null),
   "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],"""
+    # Policies are evaluated only over a snapshot of the schema they are written for: another
+    # major version gives no results, and Python turns its schema_version into a one-line error.
     return f"""package {ENTRY_PACKAGE}
 
 envelope := {{
@@ -44,10 +48,17 @@ envelope := {{
 
 result := {{
 {envelope}
-  "results": {{
-{results}
-  }},
+  "results": results,
 }}
+
+supported if {{
+  is_string(input.schema_version)
+  split(input.schema_version, ".")[0] == "{SCHEMA_MAJOR}"
+}}
+
+results := {{
+{results}
+}} if supported else := {{}}
 """
 
 
@@ -72,10 +83,14 @@ class TestResult:
     file: str
     passed: bool
     error: str | None = None
+    output: list[str] = field(default_factory=list)  # print() lines of a failing test
 
 
 class Engine(Protocol):
     name: str
+    # What the last evaluate() can tell about itself for the report's meta.evaluation
+    # (OPA: server URL, bundle and revision, decision_id); None when there is nothing to add.
+    last_evaluation: dict[str, Any] | None
 
     def evaluate(self, modules: list[Module], targets: list[Module], data: dict[str, Any],
                  input_ref: InputRef) -> dict[str, Any]:

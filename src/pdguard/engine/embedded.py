@@ -19,9 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from typing import Any
 
-from pdguard.engine.base import ENTRY_PACKAGE, ENVELOPE_RULE, InputRef, TestResult, entry_module
+from pdguard.engine.base import (
+    ENTRY_PACKAGE,
+    ENVELOPE_RULE,
+    SUPPORTED_RULE,
+    InputRef,
+    TestResult,
+    entry_module,
+)
 from pdguard.engine.limits import EvalLimits, fork_available, run_limited
 from pdguard.engine.metadata import Module
 from pdguard.errors import EngineError, InputError, PolicyError
@@ -78,27 +86,46 @@ def _eval_json(eng: Any, rule: str) -> str:
     return raw if isinstance(raw, str) else json.dumps(raw)
 
 
-def evaluate_packages(eng: Any, targets: list[Module], progress: Any) -> bytes:
-    """`{"envelope": …, "results": {package: {rule: value}}}` as JSON text, assembled from the
-    engine's own JSON (no decode/encode round trip); `progress(package)` before each package."""
-    envelope = _eval_json(eng, ENVELOPE_RULE)
-    if envelope == _UNDEFINED:
-        raise EngineError("policy evaluation returned no result (is the input a JSON object?)")
-    parts = []
-    for m in targets:
-        progress(m.package)
-        rules = []
-        for r in m.rules:
-            value = _eval_json(eng, f"data.{m.package}.{r}")
-            if value == _UNDEFINED:
-                raise EngineError(f"{m.path}: {r} is undefined (expected a set of findings)")
-            rules.append(f"{json.dumps(r)}:{value}")
-        parts.append(f"{json.dumps(m.package)}:{{{','.join(rules)}}}")
-    return f'{{"envelope":{envelope},"results":{{{",".join(parts)}}}}}'.encode()
+def evaluate_packages(eng: Any, targets: list[Module], progress: Any, prints: list[str] | None = None) -> bytes:
+    """`{"envelope": …, "results": {package: {rule: value}}, "prints": [line, …]}` as JSON text,
+    assembled from the engine's own JSON (no decode/encode round trip); `progress(package)` before
+    each package. The packages are evaluated only when the entry module's `supported` holds (a
+    snapshot of the schema major the policies are written for); else `results` is empty and
+    Python reports the snapshot's version. A policy's print() lines are gathered (regorus would
+    write them to stdout, into a JSON report) and returned; they are also appended to `prints`,
+    also when the evaluation fails."""
+    gathered: list[str] = [] if prints is None else prints
+    eng.set_gather_prints(True)
+    try:
+        envelope = _eval_json(eng, ENVELOPE_RULE)
+        if envelope == _UNDEFINED:
+            raise EngineError("policy evaluation returned no result (is the input a JSON object?)")
+        parts = []
+        if _eval_json(eng, SUPPORTED_RULE) == "true":
+            for m in targets:
+                progress(m.package)
+                rules = []
+                for r in m.rules:
+                    value = _eval_json(eng, f"data.{m.package}.{r}")
+                    if value == _UNDEFINED:
+                        raise EngineError(f"{m.path}: {r} is undefined (expected a set of findings)")
+                    rules.append(f"{json.dumps(r)}:{value}")
+                parts.append(f"{json.dumps(m.package)}:{{{','.join(rules)}}}")
+    finally:
+        gathered.extend(_prints(eng))
+        eng.set_gather_prints(False)
+    return (f'{{"envelope":{envelope},"results":{{{",".join(parts)}}},'
+            f'"prints":{json.dumps(gathered)}}}').encode()
+
+
+def _emit_prints(lines: list[str]) -> None:
+    for line in lines:
+        print(f"pdguard: print: {line}", file=sys.stderr)
 
 
 class EmbeddedEngine:
     name = "embedded"
+    last_evaluation: dict[str, Any] | None = None
 
     def __init__(self, limits: EvalLimits | None = None) -> None:
         self._engine: Any = None
@@ -149,7 +176,8 @@ class EmbeddedEngine:
             except Exception as exc:
                 raise InputError(f"{where} is not a readable JSON snapshot: {regorus_error(exc)}") from None
 
-        if self.limits.enabled and fork_available():
+        limited = self.limits.enabled and fork_available()
+        if limited:
             text = _document_json(input_ref.doc) if input_ref.doc is not None else None
             by_package = {m.package: m for m in targets}
 
@@ -166,8 +194,14 @@ class EmbeddedEngine:
             raw = run_limited(work, self.limits, describe=describe)
         else:
             load(None)
-            raw = evaluate_packages(eng, targets, lambda _package: None)
+            prints: list[str] = []
+            try:
+                raw = evaluate_packages(eng, targets, lambda _package: None, prints)
+            finally:
+                _emit_prints(prints)  # also those of an evaluation that failed
         parsed = json.loads(raw)
+        if limited:  # the child's print() lines come back with its result
+            _emit_prints(parsed.get("prints") or [])
         envelope = parsed.get("envelope")
         if not isinstance(envelope, dict):
             raise EngineError("policy evaluation returned no result (is the input a JSON object?)")
@@ -175,14 +209,29 @@ class EmbeddedEngine:
 
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         eng = self._prepare(modules, [], data)
+        # print() output of a failing test (e.g. data.pdguard.lib.testing's got/want) is shown with it.
+        eng.set_gather_prints(True)
         out: list[TestResult] = []
-        for m in modules:
-            for t in m.tests:
-                try:
-                    value = eng.eval_rule(f"data.{m.package}.{t}")
-                except Exception as exc:
-                    out.append(TestResult(m.package, t, m.path, False, regorus_error(exc)))
-                    continue
-                out.append(TestResult(m.package, t, m.path, value is True,
-                                      None if value is True else ("undefined" if value in (None, "<undefined>") else f"= {value!r}")))
+        try:
+            for m in modules:
+                for t in m.tests:
+                    eng.take_prints()
+                    try:
+                        value = eng.eval_rule(f"data.{m.package}.{t}")
+                    except Exception as exc:
+                        out.append(TestResult(m.package, t, m.path, False, regorus_error(exc), _prints(eng)))
+                        continue
+                    passed = value is True
+                    error = None if passed else ("undefined" if value in (None, "<undefined>") else f"= {value!r}")
+                    out.append(TestResult(m.package, t, m.path, passed, error, [] if passed else _prints(eng)))
+        finally:
+            eng.take_prints()
+            eng.set_gather_prints(False)
         return out
+
+
+def _prints(eng: Any) -> list[str]:
+    try:
+        return [str(line) for line in eng.take_prints()]
+    except Exception:  # pragma: no cover - a regorus without print support
+        return []

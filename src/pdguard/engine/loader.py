@@ -22,12 +22,26 @@ def builtin_policy_dir() -> Path:
     raise PolicyError("the built-in policy library is missing from this installation (reinstall pdguard)")
 
 
+LIBRARY_DIR = "lib"  # policies/lib: the Rego library (data.pdguard.lib), loaded for every policy set
+
+
 @dataclass
 class PolicySet:
     modules: list[Module] = field(default_factory=list)
 
     @property
     def policies(self) -> list[Module]:
+        """Policy modules: deny/warn rules (or a METADATA block) - what is evaluated and catalogued."""
+        return [m for m in self.modules if not m.is_test and not m.is_library]
+
+    @property
+    def libraries(self) -> list[Module]:
+        """Helper modules without deny/warn rules (data.pdguard.lib and users' own helpers)."""
+        return [m for m in self.modules if m.is_library]
+
+    @property
+    def sources(self) -> list[Module]:
+        """Every non-test module: what an engine loads to evaluate the policies."""
         return [m for m in self.modules if not m.is_test]
 
     @property
@@ -45,9 +59,15 @@ def _rego_files(root: Path) -> list[Path]:
 
 
 def load_policies(paths: list[str] | None = None, *, builtin: bool = True, tests: bool = False) -> PolicySet:
+    """The built-in library (unless `builtin` is false) plus `paths`.
+
+    The Rego library `data.pdguard.lib` (policies/lib) is always loaded: user policies build on
+    it also with --no-builtin.
+    """
+    builtin_dir = builtin_policy_dir()
     roots: list[tuple[Path, str | None]] = []
     if builtin:
-        roots.append((builtin_policy_dir(), "policies"))
+        roots.append((builtin_dir, "policies"))
     for p in paths or []:
         path = Path(p)
         if not path.exists():
@@ -55,20 +75,23 @@ def load_policies(paths: list[str] | None = None, *, builtin: bool = True, tests
         roots.append((path, None))
     if not roots:
         raise PolicyError("no policies to evaluate (--no-builtin given and no --policy path)")
+    if not builtin:
+        roots.insert(0, (builtin_dir / LIBRARY_DIR, f"policies/{LIBRARY_DIR}"))
     seen_files: set[Path] = set()
     modules: list[Module] = []
     for root, display_root in roots:
         files = _rego_files(root)
         if not files and root.is_dir():
             raise PolicyError(f"no .rego files under {root}")
+        library_root = display_root is not None and display_root.endswith(f"/{LIBRARY_DIR}")
         for f in files:
+            is_test = f.name.endswith("_test.rego")
+            if is_test and (library_root or not tests):
+                continue
             real = f.resolve()
             if real in seen_files:
                 continue
             seen_files.add(real)
-            is_test = f.name.endswith("_test.rego")
-            if is_test and not tests:
-                continue
             if display_root is not None:
                 rel = f.relative_to(root) if root.is_dir() else Path(f.name)
                 display = f"{display_root}/{rel.as_posix()}"
@@ -79,10 +102,12 @@ def load_policies(paths: list[str] | None = None, *, builtin: bool = True, tests
             except (OSError, UnicodeDecodeError) as exc:
                 raise PolicyError(f"cannot read policy {display}: {exc}") from None
             modules.append(parse_module(display, text, DOCS_BASE if display_root else None))
+    # Libraries first: an OPA server compiles each module as it is uploaded, against those before it.
+    modules.sort(key=lambda m: not m.is_library)
     ids: dict[str, str] = {}
     packages: dict[str, str] = {}
     for m in modules:
-        if m.is_test:
+        if m.is_test or m.is_library:
             continue
         if m.info and m.rules:
             if m.package in packages:

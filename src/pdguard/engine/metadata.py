@@ -17,6 +17,7 @@ from pdguard.findings import SEVERITIES, PolicyInfo
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*(?:\[\"[^\"]+\"\])*)\s*$", re.M)
 _RULE_HEAD = re.compile(r"^(deny|warn)\s*(?:contains|\[|:=|=|if|\{)", re.M)
 _TEST_HEAD = re.compile(r"^(test_\w+)\b", re.M)
+_METADATA = re.compile(r"^\s*#\s*METADATA\s*$", re.M)
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Module:
     rules: tuple[str, ...]  # deny/warn entry points defined here
     tests: tuple[str, ...]  # test_* rules (test modules)
     info: PolicyInfo | None  # METADATA (policy modules)
+    is_library: bool = False  # no deny/warn rules and no METADATA: a helper module (data.pdguard.lib)
 
 
 def parse_module(path: str, text: str, docs_base: str | None = None) -> Module:
@@ -41,9 +43,10 @@ def parse_module(path: str, text: str, docs_base: str | None = None) -> Module:
     rules = tuple(sorted(set(_RULE_HEAD.findall(text))))
     tests = tuple(dict.fromkeys(_TEST_HEAD.findall(text))) if is_test else ()
     info = None
-    if not is_test:
+    is_library = not is_test and not rules and not _METADATA.search(text)
+    if not is_test and not is_library:
         info = _parse_metadata(path, text, package, package_line, docs_base)
-    return Module(path, text, package, package_line, is_test, rules, tests, info)
+    return Module(path, text, package, package_line, is_test, rules, tests, info, is_library)
 
 
 def _parse_metadata(path: str, text: str, package: str, package_line: int, docs_base: str | None) -> PolicyInfo:

@@ -5,20 +5,32 @@ Uses `opa-python-client` with its pitfalls handled:
 - its policy upload defaults to `rego_compat=True`, which silently rewrites policy text on a parse
   error: pdguard always uploads with `rego_compat=False`, so OPA sees exactly the files pdguard read;
 - its query helper takes a dict and serialises it again: the snapshot is posted as the bytes already
-  on disk through the client's own session (same TLS, token and headers).
+  on disk through pdguard's own requests session (same TLS settings and token);
+- it imports aiohttp (~0.15 s): it is only loaded to upload policies, never in --opa-preloaded mode.
 An undefined result, an OPA error, a timeout or an unreachable server is an EngineError (exit 2) —
 never an empty, passing result.
+
+Two ways to give OPA the policies:
+- upload (default): PUT every policy module, the entry module and `data.pdguard.config`, then query;
+- `--opa-preloaded`: the server was started with `pdguard policy bundle`'s bundle and pdguard only
+  sends the query (`POST /v1/data/pdguard_entry/result?provenance`), so an OPA whose authorization
+  policy allows nothing else works. OPA's provenance names the bundles it runs and their revisions;
+  one must be the revision of the local policies and settings (`pdguard.engine.bundle.policy_revision`),
+  else exit 2 with the command that fixes it. The bundle, its revision and OPA's `decision_id` go to
+  the report's `meta.evaluation`.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
 from pdguard.engine.base import ENTRY_PACKAGE, ENTRY_RULE, InputRef, TestResult, entry_module
+from pdguard.engine.bundle import policy_revision
 from pdguard.engine.metadata import Module
 from pdguard.errors import EngineError, PolicyError
 
@@ -40,31 +52,51 @@ class OpaEngine:
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 60.0, ca_cert: str | None = None,
                  insecure: bool = False, preloaded: bool = False, ready_timeout: float = 10.0) -> None:
-        from opa_client.opa import OpaClient
-
         parsed = urlparse(url if "://" in url else f"http://{url}")
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise EngineError(f"invalid OPA URL '{url}' (expected http(s)://host:port)")
-        self.url = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or (443 if parsed.scheme == 'https' else 8181)}"
+        self.host, self.ssl = parsed.hostname, parsed.scheme == "https"
+        self.port = parsed.port or (443 if self.ssl else 8181)
+        self.url = f"{parsed.scheme}://{self.host}:{self.port}"
+        self.root_url = f"{self.url}/v1"
         self.preloaded = preloaded
         self.timeout = timeout
         self.ready_timeout = ready_timeout
-        ssl = parsed.scheme == "https"
-        self.client = OpaClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8181), ssl=ssl,
-                                token=token, timeout=timeout, retries=0)
-        if ssl:
-            self.client._session.verify = ca_cert or (not insecure)
+        self.token = token
+        # Health checks and queries: one plain session (token, TLS). The upload client
+        # (opa-python-client, which imports aiohttp: ~0.15 s) is only built when uploading.
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        if self.ssl:
+            self.session.verify = ca_cert or (not insecure)
+        self._client: Any = None
         self._uploaded: dict[str, str] = {}
+        self.last_evaluation: dict[str, Any] | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _ready(self) -> None:
-        from opa_client.errors import ConnectionsError
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from opa_client.opa import OpaClient
 
-        try:
-            self.client.wait_for_ready(timeout=self.ready_timeout, interval=0.2)
-        except ConnectionsError:
-            raise EngineError(f"OPA server at {self.url} is unreachable or not healthy") from None
+            self._client = OpaClient(host=self.host, port=self.port, ssl=self.ssl, token=self.token,
+                                     timeout=self.timeout, retries=0)
+            self._client._session.verify = self.session.verify
+        return self._client
+
+    def _ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            try:
+                if self.session.get(f"{self.url}/health", timeout=min(self.timeout, 5)).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() >= deadline:
+                raise EngineError(f"OPA server at {self.url} is unreachable or not healthy")
+            time.sleep(0.2)
 
     def _put_policy(self, policy_id: str, text: str) -> None:
         from opa_client.errors import RegoParseError
@@ -93,14 +125,14 @@ class OpaEngine:
     def _load(self, modules: list[Module], data: dict[str, Any]) -> None:
         self._ready()
         self._put_data(data)
-        if not self.preloaded:
-            for m in modules:
-                self._put_policy(f"pdguard/{m.path}", m.text)
+        for m in modules:
+            self._put_policy(f"pdguard/{m.path}", m.text)
 
-    def _post(self, path: str, body: bytes) -> Any:
-        url = f"{self.client.root_url}/data/{path}"
+    def _query(self, path: str, body: bytes, *, params: str = "") -> dict[str, Any]:
+        """POST /v1/data/<path>: OPA's whole answer ({result?, decision_id?, provenance?})."""
+        url = f"{self.root_url}/data/{path}{params}"
         try:
-            resp = self.client._session.post(url, data=body, headers={"Content-Type": "application/json"},
+            resp = self.session.post(url, data=body, headers={"Content-Type": "application/json"},
                                              timeout=self.timeout)
         except requests.Timeout:
             raise EngineError(f"OPA query timed out after {self.timeout:g}s (raise --opa-timeout)") from None
@@ -110,9 +142,19 @@ class OpaEngine:
             payload = resp.json()
         except ValueError:
             raise EngineError(f"OPA answered HTTP {resp.status_code} with a non-JSON body") from None
+        if resp.status_code in (401, 403):
+            raise EngineError(f"OPA at {self.url} refused the query of data/{path} (HTTP {resp.status_code}: "
+                              f"{_opa_errors(payload)}): check --opa-token / PDGUARD_OPA_TOKEN and the server's "
+                              "authorization policy")
         if resp.status_code != 200:
             raise EngineError(f"OPA evaluation error (HTTP {resp.status_code}): {_opa_errors(payload)}")
-        if not isinstance(payload, dict) or "result" not in payload:
+        if not isinstance(payload, dict):
+            raise EngineError(f"OPA answered data/{path} with a {type(payload).__name__}, not an object")
+        return payload
+
+    def _post(self, path: str, body: bytes) -> Any:
+        payload = self._query(path, body)
+        if "result" not in payload:
             raise EngineError(f"OPA returned an undefined result for data/{path}")
         return payload["result"]
 
@@ -120,13 +162,41 @@ class OpaEngine:
 
     def evaluate(self, modules: list[Module], targets: list[Module], data: dict[str, Any],
                  input_ref: InputRef) -> dict[str, Any]:
-        self._load(modules, data)
-        self._put_policy(f"pdguard/{ENTRY_PACKAGE}.rego", entry_module(targets))
-        body = b'{"input":' + input_ref.as_bytes() + b"}"
-        result = self._post(ENTRY_RULE.removeprefix("data.").replace(".", "/"), body)
+        entry = entry_module(targets)
+        path = ENTRY_RULE.removeprefix("data.").replace(".", "/")
+        if self.preloaded:  # read-only: one query; the server's bundle must be what we would build
+            self._ready()
+        else:
+            self._load(modules, data)
+            self._put_policy(f"pdguard/{ENTRY_PACKAGE}.rego", entry)
+        payload = self._query(path, b'{"input":' + input_ref.as_bytes() + b"}",
+                              params="?provenance" if self.preloaded else "")
+        self.last_evaluation = (self._check_bundle(payload, policy_revision(modules, entry, data)) if self.preloaded
+                                else {"decision_id": payload.get("decision_id")})
+        if "result" not in payload:
+            raise EngineError(f"OPA returned an undefined result for data/{path}")
+        result = payload["result"]
         if not isinstance(result, dict):
             raise EngineError("OPA returned a result of the wrong shape")
         return result
+
+    def _check_bundle(self, payload: dict[str, Any], expected: str) -> dict[str, Any]:
+        """The server must run a bundle whose revision is the local policies' and settings' revision."""
+        fix = ("build the bundle with `pdguard policy bundle -o pdguard-bundle.tar.gz` (same --policy/--no-builtin "
+               "options and pdguard.yaml as this check) and serve it with `opa run --server --bundle "
+               "pdguard-bundle.tar.gz`")
+        bundles = (payload.get("provenance") or {}).get("bundles") or {}
+        revisions = {name: str((b or {}).get("revision", "")) for name, b in bundles.items()}
+        match = next((name for name, rev in sorted(revisions.items()) if rev == expected), None)
+        if match is None:
+            if "result" not in payload:
+                held = ", ".join(sorted(revisions)) or "none"
+                raise EngineError(f"the OPA server at {self.url} has no pdguard bundle loaded (--opa-preloaded): "
+                                  f"data.{ENTRY_PACKAGE}.result is undefined (its bundles: {held}); {fix}")
+            found = ", ".join(f"{name} revision {rev or '(none)'}" for name, rev in sorted(revisions.items()))
+            raise EngineError(f"the OPA server at {self.url} runs {found or 'policies that were not loaded from a bundle'}, "
+                              f"not the local policies and settings (bundle revision {expected}): {fix}")
+        return {"bundle": match, "bundle_revision": expected, "decision_id": payload.get("decision_id")}
 
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         self._load(modules, data)

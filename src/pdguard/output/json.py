@@ -11,7 +11,10 @@ only ever added within a major version):
     ``{"name": "pdguard", "version": ...}`` as set by the caller.
 ``meta`` (object)
     The snapshot's ``meta``: ``account_subdomain``, ``region``, ``scanned_at``, ``counts``,
-    ``complete``, ``warnings`` … (see docs/design.md).
+    ``complete``, ``warnings`` … (see docs/design.md), plus ``evaluation``: ``engine``
+    (embedded|opa), ``policy_revision`` (the revision ``pdguard policy bundle`` gives these
+    policies and settings) and, on OPA, ``decision_id`` (with decision logs on) and, with
+    ``--opa-preloaded``, ``bundle`` and ``bundle_revision``.
 ``policies`` (array, sorted by ``id``)
     Every policy evaluated: ``id``, ``title``, ``description``, ``severity``, ``remediation``,
     ``docs_url`` (string|null), ``package``, ``file``, ``tags``, ``enabled_by_default``,

@@ -29,6 +29,10 @@ One run, tool ``pdguard``. Choices made for GitHub:
 * GitHub accepts at most 25,000 results per run: beyond :data:`MAX_RESULTS` the results are cut in
   severity order (critical first; active before waived within a severity) and a warning is added to
   ``invocations[0].toolExecutionNotifications`` and to ``report.warnings``.
+* ``runs[0].properties.evaluation`` is the report's ``meta.evaluation``: the engine, the policy
+  revision (what ``pdguard policy bundle`` would stamp on these policies and settings) and, on an
+  OPA sidecar, the bundle name, its revision and OPA's ``decision_id``, so an alert can be traced
+  to the decision in OPA's decision log.
 
 Nothing secret is written: no API token, no request URLs, only the snapshot's account
 subdomain and the findings themselves.
@@ -266,6 +270,9 @@ class SarifOutput:
             "columnKind": "unicodeCodePoints",
             "results": results,
         }
+        evaluation = report.meta.get("evaluation")
+        if isinstance(evaluation, dict):  # engine, policy revision; on OPA its bundle and decision_id
+            run["properties"] = {"evaluation": evaluation}
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
     def render(self, report: Report, *, color: bool = False) -> str:

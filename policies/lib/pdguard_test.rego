@@ -1,0 +1,610 @@
+package pdguard.lib_test
+
+import data.pdguard.lib
+import data.pdguard.lib.testing
+
+# -- fixtures -----------------------------------------------------------------------------
+
+users := [
+	{"id": "PUSR001", "type": "user", "name": "Ann", "role": "user"},
+	{"id": "PUSR002", "type": "user", "name": "Bob", "role": "observer"},
+	{"id": "PUSR003", "type": "user", "name": "Cy", "role": "read_only_user"},
+	{"id": "PUSR004", "type": "user", "summary": "Dee"},
+]
+
+schedules := [
+	# the current layer has Ann and Bob; the ended layer (end before the scan) had Cy
+	testing.schedule("PSCH001", [
+		testing.layer(["PUSR001", "PUSR002"], null),
+		testing.layer(["PUSR003"], "2026-11-01T00:00:00Z"),
+	]),
+	# a layer that ends after the scan is current
+	testing.schedule("PSCH002", [testing.layer(["PUSR004"], "2026-12-01T00:00:00Z")]),
+	# a layer that ended exactly at the scan is over
+	testing.schedule("PSCH003", [testing.layer(["PUSR001"], testing.scanned_at)]),
+]
+
+flexible := [
+	{"id": "PFLX001", "type": "schedule_v3", "name": "follow the sun", "rotations": [{
+		"id": "R1", "type": "schedule_rotation",
+		"events": [
+			{
+				"id": "E1", "type": "schedule_event", "name": "day", "effective_since": "2026-01-01T00:00:00Z",
+				"effective_until": null,
+				"assignment_strategy": {"type": "rotating_member_assignment_strategy", "members": [
+					{"type": "user_member", "user_id": "PUSR001"},
+					{"type": "empty_member"},
+				]},
+			},
+			{
+				"id": "E2", "type": "schedule_event", "name": "old", "effective_since": "2025-01-01T00:00:00Z",
+				"effective_until": "2026-01-01T00:00:00Z",
+				"assignment_strategy": {"type": "every_member_assignment_strategy", "members": [
+					{"type": "user_member", "user_id": "PUSR003"},
+				]},
+			},
+			{
+				"id": "E3", "type": "schedule_event", "name": "night", "effective_since": "2026-01-01T00:00:00Z",
+				"assignment_strategy": {"type": "every_member_assignment_strategy", "members": [
+					{"type": "user_member", "user_id": "PUSR002"},
+				]},
+			},
+		],
+	}]},
+	{"id": "PFLX002", "type": "schedule_v3", "name": "listed", "users": [testing.user_ref("PUSR004")]},
+]
+
+eps := [
+	testing.escalation_policy("PEP0001", [
+		[testing.schedule_ref("PSCH001")],
+		[testing.user_ref("PUSR004"), testing.flexible_schedule_ref("PFLX001")],
+	]),
+	testing.escalation_policy("PEP0002", [[testing.schedule_ref("PGONE01")]]),
+	{"id": "PEP0003", "type": "escalation_policy", "name": "bare"},
+]
+
+services := [
+	{
+		"id": "PSVC001", "type": "service", "name": "api", "escalation_policy": testing.escalation_policy_ref("PEP0001"),
+		"incident_urgency_rule": {"type": "constant", "urgency": "high"},
+	},
+	{
+		"id": "PSVC002", "type": "service", "name": "", "summary": "batch", "escalation_policy": testing.escalation_policy_ref("PEP0001"),
+		"incident_urgency_rule": {"type": "constant", "urgency": "low"},
+	},
+	{
+		"id": "PSVC003", "type": "service", "escalation_policy": testing.escalation_policy_ref("PGONE02"),
+		"incident_urgency_rule": {"type": "constant", "urgency": "severity_based"},
+	},
+	{
+		"id": "PSVC004", "type": "service", "escalation_policy": null,
+		"incident_urgency_rule": {
+			"type": "use_support_hours",
+			"during_support_hours": {"type": "constant", "urgency": "low"},
+			"outside_support_hours": {"type": "constant", "urgency": "high"},
+		},
+	},
+	{
+		"id": "PSVC005", "type": "service",
+		"incident_urgency_rule": {
+			"type": "use_support_hours",
+			"during_support_hours": {"type": "constant", "urgency": "low"},
+			"outside_support_hours": {"type": "constant", "urgency": "low"},
+		},
+	},
+	{"id": "PSVC006", "type": "service"},
+]
+
+oncalls := [
+	{
+		"escalation_policy": testing.escalation_policy_ref("PEP0001"), "escalation_level": 1,
+		"schedule": testing.schedule_ref("PSCH001"), "user": testing.user_ref("PUSR001"),
+		"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z",
+	},
+	# the next shift (an /oncalls window wider than now) is not on call now
+	{
+		"escalation_policy": testing.escalation_policy_ref("PEP0001"), "escalation_level": 1,
+		"schedule": testing.schedule_ref("PSCH001"), "user": testing.user_ref("PUSR002"),
+		"start": "2026-11-27T00:00:00Z", "end": "2026-11-28T00:00:00Z",
+	},
+	# a user targeted directly: start and end are null
+	{
+		"escalation_policy": testing.escalation_policy_ref("PEP0001"), "escalation_level": 2,
+		"schedule": null, "user": testing.user_ref("PUSR004"), "start": null, "end": null,
+	},
+	# a shift that ended at the scan is over
+	{
+		"escalation_policy": testing.escalation_policy_ref("PEP0001"), "escalation_level": 3,
+		"schedule": testing.schedule_ref("PSCH001"), "user": testing.user_ref("PUSR003"),
+		"start": "2026-11-25T09:00:00Z", "end": testing.scanned_at,
+	},
+	# an entry without start/end fields at all counts as on call too
+	{"escalation_policy": testing.escalation_policy_ref("PEP0002"), "escalation_level": 1, "user": testing.user_ref("PUSR001")},
+]
+
+account := testing.snapshot({
+	"users": users, "schedules": schedules, "flexible_schedules": flexible, "escalation_policies": eps,
+	"services": services, "oncalls": oncalls,
+	"teams": [
+		{"id": "PTM0001", "type": "team", "name": "core", "members": [{"user": testing.user_ref("PUSR001"), "role": null}]},
+		{"id": "PTM0002", "type": "team", "name": "ghost", "members": []},
+	],
+	"business_services": [{"id": "PBS0001", "type": "business_service", "name": "shop"}],
+	"incidents": [{"id": "PINC001", "type": "incident", "title": "down"}],
+	"standards": [{"id": "STD1", "type": "has_technical_service_description", "active": true}],
+	"standards_scores": [{"resource_id": "PSVC001", "resource_type": "technical_service", "standards": []}],
+	"service_dependencies": [{
+		"id": "D1", "type": "service_dependency",
+		"supporting_service": {"id": "PSVC001", "type": "technical_service_reference"},
+		"dependent_service": {"id": "PBS0001", "type": "business_service_reference"},
+	}],
+	"extensions": [{"id": "PEXT001", "type": "extension", "extension_objects": [testing.service_ref("PSVC001")]}],
+	"addons": [{"id": "PADD001", "type": "full_page_addon", "services": [testing.service_ref("PSVC002")]}],
+})
+
+# -- collections --------------------------------------------------------------------------
+
+test_collected if {
+	lib.collected("services") with input as account
+	lib.collected("standards_scores") with input as account
+	lib.all_collected(["services", "users"]) with input as account
+}
+
+test_not_collected if {
+	inp := testing.snapshot_without({}, ["users", "standards"])
+	not lib.collected("users") with input as inp
+	not lib.collected("standards_scores") with input as inp
+	lib.collected("services") with input as inp
+	not lib.all_collected(["services", "users"]) with input as inp
+	not lib.collected("services") with input as {"meta": {"scanned_at": testing.scanned_at}}
+}
+
+# -- indexes ------------------------------------------------------------------------------
+
+test_indexes_by_id if {
+	testing.assert_equal(lib.service.PSVC001.name, "api") with input as account
+	testing.assert_equal(lib.escalation_policy.PEP0003.name, "bare") with input as account
+	testing.assert_equal(lib.schedule.PSCH002.id, "PSCH002") with input as account
+	testing.assert_equal(lib.flexible_schedule.PFLX001.name, "follow the sun") with input as account
+	testing.assert_equal(lib.user.PUSR002.name, "Bob") with input as account
+	testing.assert_equal(lib.team.PTM0001.name, "core") with input as account
+	testing.assert_equal(lib.business_service.PBS0001.name, "shop") with input as account
+	testing.assert_equal(lib.incident.PINC001.title, "down") with input as account
+	testing.assert_equal(lib.standard.STD1.active, true) with input as account
+	testing.assert_equal(object.keys(lib.standards_score), {"PSVC001"}) with input as account
+	testing.assert_equal(count(lib.service), 6) with input as account
+}
+
+test_indexes_of_missing_collections_are_empty if {
+	inp := {"meta": {"scanned_at": testing.scanned_at, "collections": []}}
+	testing.assert_equal(lib.service, {}) with input as inp
+	testing.assert_equal(lib.flexible_schedule, {}) with input as inp
+	not lib.services_of_escalation_policy.PEP0001 with input as inp
+}
+
+test_services_of_escalation_policy if {
+	testing.assert_equal(lib.services_of_escalation_policy, {
+		"PEP0001": {"PSVC001", "PSVC002"},
+		"PGONE02": {"PSVC003"},
+	}) with input as account
+}
+
+test_escalation_policies_targeting if {
+	testing.assert_equal(lib.escalation_policies_targeting.PSCH001, {"PEP0001"}) with input as account
+	testing.assert_equal(lib.escalation_policies_targeting.PFLX001, {"PEP0001"}) with input as account
+	testing.assert_equal(lib.escalation_policies_targeting.PGONE01, {"PEP0002"}) with input as account
+	not lib.escalation_policies_targeting.PSCH002 with input as account
+}
+
+test_supporting_services_and_outbound_integrations if {
+	testing.assert_equal(lib.supporting_services_of, {"PBS0001": {"PSVC001"}}) with input as account
+	testing.assert_equal(lib.extensions_of, {"PSVC001": {"PEXT001"}}) with input as account
+	testing.assert_equal(lib.addons_of, {"PSVC002": {"PADD001"}}) with input as account
+	lib.has_outbound_integration({"id": "PSVC001"}) with input as account
+	lib.has_outbound_integration({"id": "PSVC002"}) with input as account
+	not lib.has_outbound_integration({"id": "PSVC003"}) with input as account
+}
+
+# The /addons list gives AddonReference objects without services: the link is the service's
+# `addons` references.
+test_addons_linked_from_the_service if {
+	inp := testing.snapshot({
+		"services": [{"id": "PSVC007", "type": "service", "addons": [{"id": "PADD002", "type": "full_page_addon_reference"}]}],
+		"addons": [{"id": "PADD002", "type": "full_page_addon_reference", "name": "Status", "src": "https://s.example.com"}],
+	})
+	testing.assert_equal(lib.addons_of, {"PSVC007": {"PADD002"}}) with input as inp
+	lib.has_outbound_integration({"id": "PSVC007"}) with input as inp
+}
+
+test_collection_of_and_asset if {
+	testing.assert_equal(lib.collection_of.escalation_policy, "escalation_policies")
+	testing.assert_equal(lib.collection_of.flexible_schedule, "flexible_schedules")
+	testing.assert_equal(lib.asset("user", "PUSR001").name, "Ann") with input as account
+	testing.assert_equal(lib.asset("flexible_schedule", "PFLX002").name, "listed") with input as account
+	not lib.asset("user", "PGONE01") with input as account
+	not lib.asset("vendor", "PUSR001") with input as account
+	testing.assert_equal(lib.asset_name("service", "PSVC002"), "batch") with input as account
+	testing.assert_equal(lib.asset_name("service", "PGONE01"), "PGONE01") with input as account
+}
+
+test_member_ids if {
+	testing.assert_equal(lib.member_ids(lib.team.PTM0001), {"PUSR001"}) with input as account
+	testing.assert_equal(lib.member_ids(lib.team.PTM0002), set()) with input as account
+	testing.assert_equal(lib.member_ids({"id": "T"}), set())
+}
+
+# -- references and names -----------------------------------------------------------------
+
+test_id_of_and_ids if {
+	testing.assert_equal(lib.id_of("PEP0001"), "PEP0001")
+	testing.assert_equal(lib.id_of(testing.escalation_policy_ref("PEP0001")), "PEP0001")
+	testing.assert_equal(lib.ids([testing.team_ref("T1"), {"id": "T2"}]), {"T1", "T2"})
+	testing.assert_equal(lib.ids([]), set())
+}
+
+test_name if {
+	testing.assert_equal(lib.name({"id": "P1", "name": "api", "summary": "s"}), "api")
+	testing.assert_equal(lib.name({"id": "P1", "name": "", "summary": "s"}), "s")
+	testing.assert_equal(lib.name({"id": "P1", "name": null}), "P1")
+	testing.assert_equal(lib.name({"id": "P1"}), "P1")
+}
+
+test_has_text if {
+	lib.has_text("runbook: ...")
+	not lib.has_text("  \n")
+	not lib.has_text("")
+	not lib.has_text(null)
+	not lib.has_text(3)
+}
+
+test_blank if {
+	lib.blank({"description": null}, "description")
+	lib.blank({"description": " \t"}, "description")
+	lib.blank({}, "description")
+	lib.blank({"description": 3}, "description")
+	not lib.blank({"description": "what it does"}, "description")
+}
+
+test_blank_field_of_an_input_object if {
+	# the field is missing on an object that comes from input: both engines must agree
+	found := {s.id | some s in input.services; lib.blank(s, "description")} with input as {"services": [
+		{"id": "P1"},
+		{"id": "P2", "description": "x"},
+	]}
+	testing.assert_equal(found, {"P1"})
+}
+
+# -- escalation policies ------------------------------------------------------------------
+
+# (regorus: a function argument and `with input as` that are both rules of this package make
+# the call undefined; local variables avoid it)
+test_escalation_policy_of if {
+	inp := account
+	[api, _, gone, null_ep, _, no_ep] := services
+	testing.assert_equal(lib.escalation_policy_of(api).id, "PEP0001") with input as inp
+	not lib.escalation_policy_of(gone) with input as inp # PGONE02 is not in the snapshot
+	not lib.escalation_policy_of(null_ep) with input as inp # null
+	not lib.escalation_policy_of(no_ep) with input as inp # missing
+}
+
+test_levels_and_targets if {
+	testing.assert_equal(count(lib.levels(eps[0])), 2)
+	testing.assert_equal(lib.levels(eps[2]), [])
+	testing.assert_equal([t.id | some t in lib.targets(eps[0])], ["PSCH001", "PUSR004", "PFLX001"])
+	testing.assert_equal(lib.targets(eps[2]), [])
+}
+
+test_target_types if {
+	lib.is_user_target(testing.user_ref("U"))
+	lib.is_user_target({"id": "U", "type": "user"})
+	lib.is_schedule_target(testing.schedule_ref("S"))
+	lib.is_flexible_schedule_target(testing.flexible_schedule_ref("S"))
+	not lib.is_schedule_target(testing.flexible_schedule_ref("S"))
+	lib.is_oncall_target(testing.flexible_schedule_ref("S"))
+	not lib.is_oncall_target(testing.team_ref("T"))
+}
+
+test_target_resolves_to_its_object if {
+	testing.assert_equal(lib.target(testing.user_ref("PUSR001")).name, "Ann") with input as account
+	testing.assert_equal(lib.target(testing.schedule_ref("PSCH001")).id, "PSCH001") with input as account
+	testing.assert_equal(lib.target(testing.flexible_schedule_ref("PFLX001")).id, "PFLX001") with input as account
+	not lib.target(testing.schedule_ref("PGONE01")) with input as account
+}
+
+test_users_of_user_target if {
+	testing.assert_equal(lib.users_of_target(testing.user_ref("PUSR009")), {"PUSR009"})
+}
+
+test_users_of_schedule_target_exclude_ended_layers if {
+	testing.assert_equal(lib.users_of_target(testing.schedule_ref("PSCH001")), {"PUSR001", "PUSR002"}) with input as account
+	testing.assert_equal(lib.users_of_target(testing.schedule_ref("PSCH002")), {"PUSR004"}) with input as account
+	testing.assert_equal(lib.users_of_target(testing.schedule_ref("PSCH003")), set()) with input as account
+}
+
+test_users_of_unknown_schedule_is_undefined if {
+	not lib.users_of_target(testing.schedule_ref("PGONE01")) with input as account
+	not lib.users_of_target(testing.team_ref("PTM0001")) with input as account
+}
+
+test_users_of_flexible_schedule_target if {
+	testing.assert_equal(lib.users_of_target(testing.flexible_schedule_ref("PFLX001")), {"PUSR001", "PUSR002"}) with input as account
+	testing.assert_equal(lib.users_of_target(testing.flexible_schedule_ref("PFLX002")), {"PUSR004"}) with input as account
+}
+
+test_users_of_level if {
+	inp := account
+	[first, second] := lib.levels(eps[0])
+	[unknown] := lib.levels(eps[1])
+	testing.assert_equal(lib.users_of_level(first), {"PUSR001", "PUSR002"}) with input as inp
+	testing.assert_equal(lib.users_of_level(second), {"PUSR001", "PUSR002", "PUSR004"}) with input as inp
+	testing.assert_equal(lib.users_of_level(unknown), set()) with input as inp
+}
+
+# -- schedules ----------------------------------------------------------------------------
+
+test_ended_and_current_layers if {
+	inp := account
+	old := testing.layer([], "2026-11-01T00:00:00Z")
+	at_scan := testing.layer([], testing.scanned_at)
+	later := testing.layer([], "2026-11-26T09:00:01Z")
+	current := testing.layer([], null)
+	lib.ended(old) with input as inp
+	lib.ended(at_scan) with input as inp
+	not lib.ended(later) with input as inp
+	not lib.ended(current) with input as inp
+	not lib.ended({"id": "L"}) with input as inp
+	lib.at_or_before_scan(testing.scanned_at) with input as inp
+	not lib.after_scan(testing.scanned_at) with input as inp
+	lib.after_scan("2026-11-26T09:00:00.5Z") with input as inp
+	not lib.after_scan(null) with input as inp
+	mixed := schedules[0]
+	testing.assert_equal(count(lib.current_layers(mixed)), 1) with input as inp
+	testing.assert_equal(lib.current_layers({"id": "S"}), []) with input as inp
+}
+
+test_schedule_users_index if {
+	testing.assert_equal(lib.schedule_users, {
+		"PSCH001": {"PUSR001", "PUSR002"},
+		"PSCH002": {"PUSR004"},
+		"PSCH003": set(),
+	}) with input as account
+}
+
+# -- on-call ------------------------------------------------------------------------------
+
+test_oncall_now if {
+	testing.assert_equal(lib.oncall_now("PEP0001", 1), {"PUSR001"}) with input as account
+	ep := eps[0]
+	testing.assert_equal(lib.oncall_now(ep, 2), {"PUSR004"}) with input as account
+	testing.assert_equal(lib.oncall_now(testing.escalation_policy_ref("PEP0001"), 3), set()) with input as account
+	testing.assert_equal(lib.oncall_now("PEP0002", 1), {"PUSR001"}) with input as account
+	testing.assert_equal(lib.oncall_now("PEP0003", 1), set()) with input as account
+}
+
+test_oncall_now_undefined_when_oncalls_not_collected if {
+	not lib.oncall_now("PEP0001", 1) with input as testing.snapshot_without({"oncalls": oncalls}, ["oncalls"])
+}
+
+# -- urgency ------------------------------------------------------------------------------
+
+test_urgencies if {
+	testing.assert_equal(lib.urgencies(services[0]), {"high"})
+	testing.assert_equal(lib.urgencies(services[2]), {"severity_based"})
+	testing.assert_equal(lib.urgencies(services[3]), {"low", "high"})
+	not lib.urgencies(services[5])
+}
+
+test_is_high_urgency if {
+	lib.is_high_urgency(services[0]) # constant high
+	not lib.is_high_urgency(services[1]) # constant low
+	lib.is_high_urgency(services[2]) # severity_based (dynamic): possibly high
+	lib.is_high_urgency(services[3]) # support hours: high outside
+	not lib.is_high_urgency(services[4]) # support hours: low both ways
+	not lib.is_high_urgency(services[5]) # no rule
+}
+
+test_support_hours_with_dynamic_part_is_high if {
+	lib.is_high_urgency({"id": "P", "incident_urgency_rule": {
+		"type": "use_support_hours",
+		"during_support_hours": {"type": "constant", "urgency": "severity_based"},
+		"outside_support_hours": {"type": "constant", "urgency": "low"},
+	}})
+}
+
+# -- users --------------------------------------------------------------------------------
+
+test_can_be_paged if {
+	lib.can_be_paged(users[0])
+	not lib.can_be_paged(users[1]) # observer
+	not lib.can_be_paged(users[2]) # read-only
+	lib.can_be_paged(users[3]) # no role given
+}
+
+# -- time ---------------------------------------------------------------------------------
+
+test_now_comes_from_the_scan if {
+	want := time.parse_rfc3339_ns(testing.scanned_at)
+	testing.assert_equal(lib.now_ns, want) with input as account
+	testing.assert_equal(lib.now_ns, want + lib.ns_per_day) with input as {"meta": {"scanned_at": "2026-11-27T09:00:00Z"}}
+}
+
+test_ages if {
+	testing.assert_equal(lib.age_days("2026-11-16T09:00:00Z"), 10) with input as account
+	testing.assert_equal(lib.age_hours("2026-11-26T06:00:00Z"), 3) with input as account
+	testing.assert_equal(lib.age_minutes("2026-11-26T08:30:00Z"), 30) with input as account
+	testing.assert_equal(lib.age_ns("2026-11-26T09:00:01Z"), -1000000000) with input as account
+	testing.assert_equal(floor(lib.age_days("2026-11-25T08:00:00Z")), 1) with input as account
+	testing.assert_equal(lib.age_days("2026-11-26T11:00:00+02:00"), 0) with input as account
+}
+
+test_time_of_non_strings_is_undefined if {
+	not lib.time_ns(null)
+	not lib.time_ns(1764147600)
+	not lib.age_days(null) with input as account
+}
+
+test_valid_time if {
+	lib.valid_time("2024-02-29T00:00:00Z")
+	lib.valid_time("2000-02-29T23:59:59.123456Z")
+	lib.valid_time("2026-11-26T11:00:00+02:00")
+	not lib.valid_time("1900-02-29T00:00:00Z")
+	not lib.valid_time("2025-02-29T00:00:00Z")
+	not lib.valid_time("2026-02-31T00:00:00Z")
+	not lib.valid_time("2026-13-01T00:00:00Z")
+	not lib.valid_time("2026-11-26 09:00:00")
+	not lib.valid_time("yesterday")
+	not lib.valid_time(null)
+}
+
+# -- settings and findings ----------------------------------------------------------------
+
+test_setting if {
+	testing.assert_equal(lib.setting("min_escalation_levels"), 3) with data.pdguard.config as {"min_escalation_levels": 3}
+	not lib.setting("nope") with data.pdguard.config as {}
+}
+
+test_finding if {
+	testing.assert_equal(lib.finding("m", "service", services[0]), {
+		"msg": "m",
+		"resource": {"type": "service", "id": "PSVC001", "name": "api"},
+	})
+	testing.assert_equal(lib.finding_with("m", "service", services[1], {"k": 1}), {
+		"msg": "m",
+		"resource": {"type": "service", "id": "PSVC002", "name": "batch"},
+		"details": {"k": 1},
+	})
+	testing.assert_equal(lib.resource("user", {"id": "PUSR009"}), {"type": "user", "id": "PUSR009", "name": "PUSR009"})
+}
+
+# -- incidents and Terraform plans --------------------------------------------------------
+
+plan_incidents := [
+	testing.incident("Q1", "triggered", "PSVC001", "PEP0001", ["PUSR001", "PUSR002"]),
+	testing.incident("Q2", "acknowledged", "PSVC001", "PEP0002", ["PUSR001"]),
+	testing.incident("Q3", "resolved", "PSVC002", "PEP0001", ["PUSR004"]),
+]
+
+test_open_incidents if {
+	inp := testing.snapshot({"incidents": plan_incidents})
+	testing.assert_equal(lib.open_incidents_of_service, {"PSVC001": {"Q1", "Q2"}}) with input as inp
+	testing.assert_equal(lib.open_incidents_of_escalation_policy, {"PEP0001": {"Q1"}, "PEP0002": {"Q2"}}) with input as inp
+	testing.assert_equal(lib.open_incidents_assigned_to, {"PUSR001": {"Q1", "Q2"}, "PUSR002": {"Q1"}}) with input as inp
+}
+
+# before the apply: PEP0001 targets PSCH001 (Ann, Bob) and Dee; the plan points it at PSCH002
+# (Dee) only, deletes PSCH001 and Bob, creates PEP-new, and replaces a team membership in place.
+ep_before := testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH001")], [testing.user_ref("PUSR004")]])
+
+ep_after := testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH002")]])
+
+ep_new := testing.escalation_policy("tf:pagerduty_escalation_policy.new", [[testing.user_ref("PUSR001")]])
+
+membership := {"id": "PUSR001:PT1", "type": "team_membership", "user": testing.user_ref("PUSR001"), "team": testing.team_ref("PT1")}
+
+plan_input := testing.planned(
+	{
+		"users": [users[0], users[2], users[3]],
+		"schedules": [schedules[1]],
+		"escalation_policies": [ep_after, ep_new],
+	},
+	[
+		testing.change("update", "escalation_policy", ep_before, ep_after),
+		testing.change("delete", "schedule", schedules[0], null),
+		testing.change("delete", "user", users[1], null),
+		testing.change("create", "escalation_policy", null, ep_new),
+		testing.change("replace", "team_membership", membership, membership),
+	],
+)
+
+test_plan_removals_and_creations if {
+	inp := plan_input
+	testing.assert_equal({[r.type, r.id] | some r in lib.removals}, {
+		["schedule", "PSCH001"], ["user", "PUSR002"], ["team_membership", "PUSR001:PT1"],
+	}) with input as inp
+	testing.assert_equal(lib.removed, {"schedule": {"PSCH001"}, "user": {"PUSR002"}, "team_membership": {"PUSR001:PT1"}}) with input as inp
+	testing.assert_equal(lib.created, {"escalation_policy": {"tf:pagerduty_escalation_policy.new"}, "team_membership": {"PUSR001:PT1"}}) with input as inp
+	lib.removed_by_plan("user", "PUSR002") with input as inp
+	not lib.removed_by_plan("user", "PUSR001") with input as inp
+	testing.assert_equal(lib.plan_changes, []) with input as testing.snapshot({})
+	testing.assert_empty(lib.removals) with input as testing.snapshot({})
+}
+
+test_the_account_before_the_apply if {
+	inp := plan_input
+	# the live version of a changed object, the deleted ones, not the created ones
+	testing.assert_equal(lib.escalation_policy_before, {"PEP0001": ep_before}) with input as inp
+	testing.assert_equal(object.keys(lib.schedule_before), {"PSCH001", "PSCH002"}) with input as inp
+	testing.assert_equal(object.keys(lib.user_before), {"PUSR001", "PUSR002", "PUSR003", "PUSR004"}) with input as inp
+	testing.assert_equal(lib.escalation_policies_targeting_before, {"PSCH001": {"PEP0001"}, "PUSR004": {"PEP0001"}}) with input as inp
+	# after the apply the index follows the plan
+	testing.assert_equal(lib.escalation_policies_targeting["PSCH002"], {"PEP0001"}) with input as inp
+}
+
+test_who_a_level_pages_before_and_after if {
+	inp := plan_input
+	before_rules := lib.levels(ep_before)
+	testing.assert_equal(lib.users_of_level_before(before_rules[0]), {"PUSR001", "PUSR002"}) with input as inp
+	testing.assert_equal(lib.users_of_level_before(before_rules[1]), {"PUSR004"}) with input as inp
+	unknown := testing.user_ref("PUSR009")
+	not lib.users_of_target_before(unknown) with input as inp
+	# after: PSCH001 and Bob are gone; a user target of a deleted user pages no one
+	rule := {"targets": [testing.schedule_ref("PSCH001"), testing.user_ref("PUSR002"), testing.schedule_ref("PSCH002")]}
+	testing.assert_equal(lib.existing_users_of_level(rule), {"PUSR004"}) with input as inp
+}
+
+test_plan_findings_name_the_object_as_it_was if {
+	inp := plan_input
+	removed_user := [x | some x in lib.removals; x.type == "user"][0] with input as inp
+	testing.assert_equal(lib.plan_finding("m", removed_user, {"k": 1}), {
+		"msg": "m",
+		"resource": {"type": "user", "id": "PUSR002", "name": "Bob"},
+		"details": {"k": 1},
+	})
+}
+
+test_iac_entry if {
+	inp := object.union(testing.snapshot({}), {"iac": {"resources": {"service": {"PSVC001": {"status": "codified", "source": "a.tfstate"}}}}})
+	testing.assert_equal(lib.iac_entry("service", "PSVC001").source, "a.tfstate") with input as inp
+	not lib.iac_entry("service", "PSVC002") with input as inp
+	not lib.iac_entry("service", "PSVC001") with input as testing.snapshot({})
+}
+
+test_changed_by_text if {
+	ann := {"id": "PUSR001", "type": "user_reference", "summary": "Ann Adams"}
+	key := {"id": "PKEY001", "type": "api_key_reference", "summary": "deploy key"}
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "browser", "actors": [ann]}),
+		"Ann Adams (user) at 2026-11-25T10:00:00Z via browser",
+	)
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "api_token", "actors": [ann, key]}),
+		"Ann Adams (user), deploy key (api_key) at 2026-11-25T10:00:00Z via api_token",
+	)
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "api_token", "actors": []}),
+		"an actor PagerDuty does not name (api_token) at 2026-11-25T10:00:00Z",
+	)
+	not lib.changed_by_text(null)
+}
+
+# -- the test helpers themselves ----------------------------------------------------------
+
+test_testing_assertions_fail_with_false if {
+	not testing.assert_equal(1, 2)
+	not testing.assert_empty({1})
+	not testing.assert_count([1, 2], 1)
+	not testing.assert_ids({{"msg": "m", "resource": {"id": "A"}}}, {"B"})
+	not testing.assert_finding({{"msg": "m", "resource": {"id": "A"}}}, "A", {"msg": "other"})
+	testing.assert_ids({{"msg": "m", "resource": {"id": "A"}}}, ["A"])
+	testing.assert_finding({{"msg": "m", "resource": {"id": "A"}}}, "A", {"msg": "m"})
+	testing.assert_empty(set())
+	testing.assert_count({1, 2}, 2)
+}
+
+test_testing_snapshot_shape if {
+	inp := testing.snapshot_without({"services": []}, ["oncalls"])
+	testing.assert_equal(inp.schema_version, "2.0")
+	not "oncalls" in inp.meta.collections
+	"services" in inp.meta.collections
+	testing.assert_equal(testing.ref("escalation_policy", "P1").type, "escalation_policy_reference")
+}
