@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import scan_account, tiny_snapshot
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
@@ -18,7 +19,6 @@ from pdguard.engine.limits import EvalLimits, fork_available, run_limited
 from pdguard.errors import EngineError, EvalLimitError, InputError
 from pdguard.evaluate import evaluate, make_engine
 from pdguard.simulator import sample_account
-from tests.conftest import tiny_snapshot
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="limits need fork (not on this platform)")
 
@@ -122,11 +122,7 @@ def test_limited_and_in_process_evaluation_agree(tmp_path: Path) -> None:
     """The child-process path returns exactly what the in-process path returns (the sample account,
     scanned from the simulator over HTTP: a 2.x snapshot the built-in policies judge through
     data.pdguard.lib, which both paths load), with the same meta.evaluation."""
-    from pdguard.scanner import ScanOptions, scan
-    from pdguard.simulator import serve
-
-    with serve(sample_account(), tokens={"limits-test-key"}) as server:
-        doc = scan(ScanOptions(api_key="limits-test-key", api_url=server.url)).document
+    doc = scan_account(sample_account())
     path = tmp_path / "snap.json"
     path.write_text(json.dumps(doc, default=str))
     doc = json.loads(path.read_text())

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from receiver import receiver
 
 from pdguard.config import NotifySettings
 from pdguard.errors import ConfigError
@@ -17,7 +18,6 @@ from pdguard.inventory.notify import Target, deliver, json_body, parse_target, s
 from pdguard.inventory.store import Store
 from pdguard.inventory.watch import watch
 from pdguard.snapshot import SCHEMA_VERSION
-from tests.receiver import receiver
 
 FAST = NotifySettings(retries=0, backoff="1ms", timeout="5s")
 

@@ -10,9 +10,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from receiver import receiver
+
 from pdguard.inventory.store import Store
 from pdguard.simulator import FaultConfig, sample_account, serve
-from tests.receiver import receiver
 
 TOKEN = "watch-token-abc"
 NOW = datetime.now(UTC).replace(microsecond=0)  # one clock for both versions of the account
