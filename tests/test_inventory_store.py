@@ -385,21 +385,16 @@ def test_lock_waits_until_released(store: Store) -> None:
     other.close()
 
 
-POSTGRES_URL = os.environ.get("PDGUARD_TEST_POSTGRES_URL")
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="PDGUARD_TEST_POSTGRES_URL is not set (no Postgres to test against)")
-def test_postgres_round_trip_and_lock() -> None:
-    s = Store(POSTGRES_URL)
+def test_postgres_round_trip_and_lock(pg_schema) -> None:
+    _, url, _ = pg_schema
+    s = Store(url)
     try:
-        with s.engine.begin() as conn:  # fresh tables for the test run
-            conn.execute(sa.text("TRUNCATE findings, assets, scans RESTART IDENTITY CASCADE"))
         a = s.save_scan(make_doc(services=SERVICES), report(finding("PDG-SVC-002", "service", "PS2")))
         b = s.save_scan(make_doc(complete=False, services=SERVICES[:1]))
         assert s.latest()["id"] == a and s.get_scan(b)["complete"] is False
         assert {x["id"] for x in s.assets(type="service")} == {"PS1", "PS2"}
         assert s.asset("PS2")["findings"][0]["policy_id"] == "PDG-SVC-002"
-        other = Store(POSTGRES_URL)
+        other = Store(url)
         with s.lock():
             with pytest.raises(StoreLockedError):
                 with other.lock(timeout=0.2):

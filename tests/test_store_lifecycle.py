@@ -9,7 +9,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -276,22 +275,6 @@ def test_watch_refuses_a_foreign_store_before_scanning(tmp_path: Path) -> None:
                        env={**os.environ, "PAGERDUTY_API_KEY": "k"})
     assert r.returncode == 2 and "not a pdguard inventory store" in r.stderr
     assert digest(path) == before
-
-
-@pytest.fixture()
-def pg_schema():
-    """A fresh Postgres schema per test (search_path in the URL), dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield name, f"{POSTGRES_URL}{sep}options=-csearch_path%3D{name}", admin
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
-        admin.dispose()
 
 
 def pg_tables(admin: sa.Engine, schema: str) -> set[str]:
