@@ -425,3 +425,49 @@ def test_watch_applies_the_retention_setting(tmp_path: Path) -> None:
     assert "pruned 1 scan(s)" in r.stderr
     with Store(f"sqlite:///{db}") as s:
         assert ids(s) == [2, 3]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inv.sqlite'}"
+    return request.getfixturevalue("pg_schema")[1]
+
+
+def test_prune_never_drops_a_config_a_concurrent_save_uses(any_store_url: str) -> None:
+    """A config only pruned scans use is dropped, unless a save running meanwhile stores an object
+    with that config (it found the row, so it does not insert it): the prune waits for that save."""
+    import threading
+
+    old = {"id": "PS1", "type": "service", "name": "flip"}
+    with Store(any_store_url) as store:
+        store.save_scan(dict(doc(iso(3), services=0), services=[old]))
+        store.save_scan(dict(doc(iso(2), services=0), services=[dict(old, name="flop")]))  # kept: latest
+        in_save, go_on = threading.Event(), threading.Event()
+        saver = threading.current_thread()
+
+        def pause_after_assets(conn, cursor, statement, params, context, executemany) -> None:  # noqa: ANN001
+            if statement.startswith("INSERT INTO assets") and threading.current_thread() is not saver:
+                in_save.set()
+                go_on.wait(30)
+
+        sa.event.listen(store.engine, "after_cursor_execute", pause_after_assets)
+        saved: list[int] = []
+        pruned: list[int] = []
+        save = threading.Thread(target=lambda: saved.append(store.save_scan(dict(doc(iso(1), services=0),
+                                                                                 services=[old]))))
+        save.start()
+        assert in_save.wait(30)  # the save found "flip"'s config stored and wrote its asset row
+        prune = threading.Thread(target=lambda: pruned.extend(store.prune(keep=1).deleted))
+        prune.start()
+        prune.join(1.0)
+        go_on.set()
+        save.join(30)
+        prune.join(30)
+        sa.event.remove(store.engine, "after_cursor_execute", pause_after_assets)
+        assert saved and pruned == [1]
+        assert store.asset("PS1", saved[0])["config"] == old
+        with store.engine.connect() as conn:
+            used = set(conn.execute(sa.text("SELECT config_hash FROM assets")).scalars())
+            stored = set(conn.execute(sa.text("SELECT hash FROM configs")).scalars())
+        assert used <= stored

@@ -760,6 +760,23 @@ def _pg_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+_CONFIGS_LOCK = int.from_bytes(hashlib.sha256(b"pdguard.configs").digest()[:4], "big", signed=True)
+
+
+def _configs_lock(conn: Connection, *, shared: bool) -> None:
+    """Postgres: saves (shared) against the removal of unused configs (exclusive), per store schema.
+
+    A save that finds a config already stored does not insert it, and its asset rows are invisible
+    to other transactions until it commits: a concurrent prune would see the config unused and
+    drop it under the save. So the removal waits for the saves in flight (and new saves wait for
+    it). Transaction-level: released at commit. SQLite serialises writers on its own.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    conn.execute(sa.text(f"SELECT {fn}(:k, hashtext(current_schema()))"), {"k": _CONFIGS_LOCK})
+
+
 # -------------------------------------------------------------------------------------------- store
 
 
@@ -1009,6 +1026,7 @@ class Store:
         window_end = meta.get("incidents_until") or scanned_at
         try:
             with self.engine.begin() as conn:
+                _configs_lock(conn, shared=True)
                 previous_id = None
                 if notify and complete and report is not None:
                     previous_id = self._previous_id(conn, None, schema_major({"meta": scan_meta}))
@@ -1052,6 +1070,7 @@ class Store:
                 conn.execute(table.delete().where(table.c.scan_id.in_(chunk)))
             conn.execute(scans_t.delete().where(scans_t.c.id.in_(chunk)))
         if conn.dialect.name == "postgresql":
+            _configs_lock(conn, shared=False)
             # An anti-join (NOT IN over a large subquery is a nested loop once it outgrows work_mem).
             used = sa.exists().where(assets_t.c.config_hash == configs_t.c.hash)
             conn.execute(configs_t.delete().where(~used))
