@@ -181,3 +181,21 @@ def test_watch_tick_fails_once_with_a_looping_policy(tmp_path: Path) -> None:
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "tick 1 failed: policy evaluation stopped: policy ACME-LOOP" in lines[0]
+
+
+UNDEFINED = HEADER.format(title="Undefined", pid="ACME-UNDEF", pkg="undefined") + """deny := {"x"} if {
+  input.no_such_field
+}
+"""
+
+
+@pytest.mark.parametrize("limits", [None, EvalLimits(timeout=30)], ids=["in-process", "limited"])
+def test_an_undefined_deny_is_an_error_naming_the_policy(tmp_path: Path, limits: EvalLimits | None) -> None:
+    """A policy whose deny is undefined (a complete rule whose body fails) is an engine error naming
+    its file, on both paths, never a pass; the other policies' findings do not hide it."""
+    from pdguard.engine.loader import load_policies
+
+    doc = tiny_snapshot(services=[{"id": "PS1", "name": "bad"}])
+    ps = load_policies([str(policy_dir(tmp_path, FINE, UNDEFINED))], builtin=False)
+    with pytest.raises(EngineError, match=r"p1\.rego: deny is undefined \(expected a set of findings\)"):
+        evaluate(InputRef(doc=doc), Config(), engine=EmbeddedEngine(limits), policyset=ps)

@@ -20,14 +20,10 @@ ENTRY_PACKAGE = "pdguard_entry"
 ENTRY_RULE = f"data.{ENTRY_PACKAGE}.result"
 
 
-ENVELOPE_RULE = f"data.{ENTRY_PACKAGE}.envelope"
-SUPPORTED_RULE = f"data.{ENTRY_PACKAGE}.supported"
-
-
 def entry_module(targets: list[Module]) -> str:
-    """`result` (envelope + every package's deny/warn: what OPA evaluates in one query),
-    `envelope` alone and `supported` (the embedded engine queries them, then, only when the
-    snapshot's schema is supported, each package's rules one at a time)."""
+    """`result` (envelope + every package's deny/warn: what OPA evaluates in one query), and the
+    `envelope` and `supported` it is built from (the embedded engine's own query module,
+    :func:`pdguard.engine.embedded.embedded_module`, builds on those two)."""
     parts = []
     for m in targets:
         rules = ", ".join(f'"{r}": data.{m.package}.{r}' for r in m.rules)
