@@ -48,6 +48,7 @@ standard by ``id``/``type`` with ``active`` and ``pass`` (the standard itself is
 from __future__ import annotations
 
 import asyncio
+import bisect
 import os
 import re
 import shutil
@@ -113,6 +114,32 @@ class ScanOptions:
     max_rate_wait: float = MAX_RATE_WAIT  # cap on one ratelimit-reset wait
     audit_since: datetime | None = None  # start of the audit window; default: now - audit_days
     audit_days: int = AUDIT_DAYS
+    account: str | None = None  # the configured account's name (`accounts:` in pdguard.yaml) -> meta.account
+    incident_base: IncidentBase | None = None  # incremental: read incidents since the base, merge its history
+
+
+@dataclass
+class IncidentBase:
+    """What an incremental scan takes from the previous complete scan of the account (its incident
+    history, see :mod:`pdguard.inventory.incidents`) instead of reading it again.
+
+    The scan reads every unresolved incident and the resolved ones created since `read_from` (the
+    base's window end less the overlap); base incidents that were unresolved and are not any more
+    are read again (by id, or by reading further back when that takes fewer requests); the base's
+    resolved incidents created in ``[since, read_from)`` complete the window. The result is the
+    snapshot a full scan gives, with ``meta.incremental`` true and ``meta.incidents_merged``.
+    """
+
+    scan_id: int
+    read_from: datetime
+    resolved: list[dict[str, Any]]  # the base's resolved incidents (at least those created since `since`)
+    unresolved: list[tuple[str, str | None, str | None]]  # the base's unresolved ones: (id, created_at, status)
+    subdomain: str | None = None  # the base's account: a scan that finds another one is refused (BaseMismatch)
+    run: int = 1  # incremental scans in a row, this one included
+
+
+class BaseMismatch(ScanError):
+    """An incremental scan found another account than its base's: nothing is merged (scan in full)."""
 
 
 @dataclass(repr=False)
@@ -358,6 +385,7 @@ class Scanner:
         self.service_eps: list[tuple[str, str]] = []  # (service id, ep id)
         self.service_ids: list[str] = []
         self.business_ids: list[str] = []
+        self._merge: dict[str, Any] | None = None  # incremental: what the incident history adds (see run)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -648,26 +676,113 @@ class Scanner:
             cursor = nxt
             page += 1
 
-    async def incidents(self, c: PagerDutyClient) -> None:
+    def incidents_since(self) -> datetime:
         since = self.o.incidents_since or (self.now - timedelta(days=self.o.lookback_days))
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+        return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+
+    def _windows(self, start: datetime, stop: datetime) -> list[tuple[datetime, datetime]]:
+        windows = []
+        cursor = start
+        while cursor < stop:
+            nxt = min(stop, cursor + MAX_WINDOW)
+            windows.append((cursor, nxt))
+            cursor = nxt
+        return windows
+
+    async def incidents(self, c: PagerDutyClient) -> None:
+        since = self.incidents_since()
+        base = self.o.incident_base
+        read_from = since if base is None else min(self.now, max(since, base.read_from))
+        open_now: set[str] = set()  # ids the unresolved query returned
+
+        def unresolved_page(page: list[Any], off: int) -> None:
+            open_now.update(x["id"] for x in page if isinstance(x, dict) and isinstance(x.get("id"), str))
+            self.emit("incidents", (0, 0, off), page)
 
         async def unresolved() -> None:
             params = [("date_range", "all"), ("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
                       ("sort_by", "created_at:asc")]
             await c.paginate("/incidents", "incidents", params, collection="incidents", warn=self.lost,
-                             note=self.warn, tally=self._tally("incidents"), keep=False,
-                             on_page=lambda page, off: self.emit("incidents", (0, 0, off), page))
+                             note=self.warn, tally=self._tally("incidents"), keep=False, on_page=unresolved_page)
+            if base is not None:  # base incidents open then, not now: read again (they were not stored)
+                await self._reread(c, base, since, read_from, open_now)
 
-        windows = []
-        cursor = since
         # Independent ≤ 6-month windows run concurrently; each continues past the offset cap itself.
-        while cursor < self.now:
-            nxt = min(self.now, cursor + MAX_WINDOW)
-            windows.append((cursor, nxt))
-            cursor = nxt
+        windows = self._windows(read_from, self.now)
         await asyncio.gather(unresolved(), *(self._resolved(c, (1, n), a, b) for n, (a, b) in enumerate(windows)))
+
+    async def _reread(self, c: PagerDutyClient, base: IncidentBase, since: datetime, read_from: datetime,
+                      open_now: set[str]) -> None:
+        """Incremental scan: the base's unresolved incidents that are not unresolved now were resolved
+        since (their final form is not in the history). Those created before `since` are out of the
+        window (a full scan would not list them); those created since `read_from` are in the windows
+        read anyway; the others are read again: one `GET /incidents/{id}` each, or, when that takes
+        fewer requests, the resolved incidents created since the oldest of them (the history then
+        covers only up to there). Sets ``self._merge``: the history's part of the window."""
+        later: list[tuple[datetime, str]] = []
+        by_id: list[str] = []  # created_at unreadable: only by id
+        for iid, created, _status in base.unresolved:
+            if iid in open_now:
+                continue
+            t = _parse_ts(created)
+            if t is None:
+                by_id.append(iid)
+            elif since <= t < read_from:
+                later.append((t.astimezone(UTC), iid))
+        later.sort()
+        stored = sorted(t for t in (_parse_ts(i.get("created_at")) for i in base.resolved) if t is not None
+                        and since <= t < read_from)
+        # Cost of reading back from the k-th oldest incident: k requests by id for the older ones plus
+        # the pages of what was created since (the history's resolved ones and these incidents).
+        best_k, best_cost = len(later), len(later)
+        for k, (t, _iid) in enumerate(later):
+            start = t.replace(microsecond=0)
+            n = len(stored) - bisect.bisect_left(stored, start) + len(later) - k
+            cost = k + sum(max(1, -(-n // PAGE_LIMIT)) for _ in self._windows(start, read_from))
+            if cost < best_cost:
+                best_k, best_cost = k, cost
+        merge_until = read_from
+        fetch = by_id + [iid for _t, iid in later[:best_k]]
+        if best_k < len(later):
+            merge_until = later[best_k][0].replace(microsecond=0)
+        gone: list[str] = []
+
+        async def one(n: int, iid: str) -> None:
+            body = await c.get(f"/incidents/{iid}", None, collection="incidents", missing_ok=True)
+            if body is None:  # no longer there: a full scan would not list it either
+                gone.append(iid)
+                return
+            inc = body.get("incident")
+            if not isinstance(inc, dict) or inc.get("id") != iid:
+                raise ScanError(f"incidents: response from /incidents/{iid} has no 'incident' object")
+            t = _parse_ts(inc.get("created_at"))
+            if inc.get("status") == "resolved" and t is not None and t < since:
+                return  # out of the window now that it is resolved
+            self._tally("incidents").add(1, [iid])
+            self.emit("incidents", (2, 0, n), [inc])
+
+        extra = [self._resolved(c, (2, 1, n), a, b) for n, (a, b) in enumerate(self._windows(merge_until, read_from))]
+        await asyncio.gather(*(one(n, iid) for n, iid in enumerate(fetch)), *extra)
+        self._merge = {"since": since, "until": merge_until, "refetched": len(fetch), "gone": len(gone),
+                       "read_back": merge_until < read_from}
+
+    def _merge_history(self, base: IncidentBase) -> dict[str, Any]:
+        """Add the base's resolved incidents of ``[since, until)`` that no request of this scan
+        returned (a fresher copy always wins: it was emitted first); the ``meta.incidents_merged``."""
+        assert self._merge is not None
+        since, until = self._merge["since"], self._merge["until"]
+        picked = []
+        for inc in base.resolved:
+            t = _parse_ts(inc.get("created_at"))
+            if t is not None and since <= t < until and isinstance(inc.get("id"), str):
+                picked.append((t.astimezone(UTC).isoformat(), inc["id"], inc))
+        picked.sort(key=lambda p: (p[0], p[1]))
+        self._tally("incidents").add(len(picked), [p[1] for p in picked])
+        before = self._counts["incidents"]
+        self.emit("incidents", (3,), [dict(p[2]) for p in picked])
+        return {"from_scan": base.scan_id, "since": _iso(since), "until": _iso(until),
+                "merged": self._counts["incidents"] - before, "refetched": self._merge["refetched"],
+                "gone": self._merge["gone"], "run": base.run}
 
     async def _resolved(self, c: PagerDutyClient, key: tuple[int, ...], start: datetime, end: datetime) -> None:
         """Resolved incidents created in [start, end) (at most 6 months). Past the offset cap the
@@ -952,6 +1067,14 @@ class Scanner:
             stats = client.stats
             base_url = client.base_url
 
+        merged: dict[str, Any] | None = None
+        base = o.incident_base
+        if base is not None and "incidents" in want and "incidents" not in {*self.forbidden, *unfinished}:
+            if base.subdomain and self.subdomain and base.subdomain != self.subdomain:
+                raise BaseMismatch(f"incidents: the account scanned ({self.subdomain}) is not the one of stored scan "
+                                   f"{base.scan_id} ({base.subdomain}): its incident history is not merged")
+            merged = self._merge_history(base)
+
         if "teams" in want and not {"users", "teams"} & unfinished:
             self._members()
             self.emit("teams", (0,), self.teams)
@@ -975,7 +1098,11 @@ class Scanner:
             "complete": self.complete and all(
                 v["status"] in ("complete", "excluded") or (k in SUPPLEMENTARY_COLLECTIONS and v["status"] == "forbidden")
                 for k, v in status.items()),
-            "incidents_since": _iso(o.incidents_since or (self.now - timedelta(days=o.lookback_days))),
+            **({"account": o.account} if o.account is not None else {}),
+            "incidents_since": _iso(self.incidents_since()),
+            "incidents_lookback_days": None if o.incidents_since is not None else o.lookback_days,
+            "incremental": merged is not None,
+            **({"incidents_merged": merged} if merged is not None else {}),
             "schedule_window": {"since": _iso(self.now), "until": _iso(self.now + SCHEDULE_HORIZON)},
             **({"audit_window": dict(zip(("since", "until"), map(_iso, self.audit_window()), strict=True))}
                if "audit_records" in want else {}),

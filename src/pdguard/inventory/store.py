@@ -17,6 +17,8 @@ Schema (version :data:`SCHEMA_VERSION`, migrations are versioned in code, see :d
              resource_name, msg, waived, data JSON)
     outbox(id PK, scan_id FK, target_key, target_label, fingerprint, finding JSON, created_at,
            attempts, last_attempt_at, last_error, delivered_at)        v5: notifications
+    incident_chunks(hash PK, count, data BLOB)                         v7: incident history
+    scan_incident_chunks(scan_id FK, part, chunk_hash) PK (scan_id, part)
 
 Opening a store never writes into something that is not one: the database is identified first
 (:func:`_identify`): empty → created; pdguard's (the marker, or an older store's own tables and
@@ -150,6 +152,7 @@ def stable_view(asset_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_ANY = object()  # any account (Store._previous_id)
 _INTEGRATION = "$integration"  # a service's integration stored as its own asset row
 _NO_SERVICE = "$no_service"  # ... which had no `service` reference (the row was given one)
 
@@ -316,11 +319,29 @@ def _define_tables(md: sa.MetaData) -> tuple[sa.Table, ...]:
         sa.Column("delivered_at", sa.String(40)),
         sa.UniqueConstraint("scan_id", "target_key", "fingerprint", name="uq_outbox_scan_target_fp"),
     )
-    return migrations, store_info, scans, assets, configs, findings, outbox
+    incident_chunks = sa.Table(
+        # v7. Resolved incidents of one UTC day (or the unresolved ones' ids), compressed JSON,
+        # stored once (content-addressed): see pdguard.inventory.incidents.
+        "incident_chunks",
+        md,
+        sa.Column("hash", sa.String(64), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+    )
+    scan_incident_chunks = sa.Table(
+        # v7. Which chunks make up a stored scan's incident history, one row per part (day).
+        "scan_incident_chunks",
+        md,
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("part", sa.String(20), primary_key=True),
+        sa.Column("chunk_hash", sa.String(64), nullable=False),
+    )
+    return migrations, store_info, scans, assets, configs, findings, outbox, incident_chunks, scan_incident_chunks
 
 
 METADATA = sa.MetaData()
-schema_migrations_t, store_info_t, scans_t, assets_t, configs_t, findings_t, outbox_t = _define_tables(METADATA)
+(schema_migrations_t, store_info_t, scans_t, assets_t, configs_t, findings_t, outbox_t, incident_chunks_t,
+ scan_incident_chunks_t) = _define_tables(METADATA)
 PDGUARD_TABLES = frozenset(METADATA.tables)
 APPLICATION = "pdguard"
 
@@ -428,6 +449,31 @@ def _migration_006_scan_window(conn: Connection) -> None:
     sa.Index("ix_scans_account_complete_id", scans.c.account, scans.c.complete, scans.c.id).create(conn)
 
 
+def _migration_007_incident_history(conn: Connection) -> None:
+    # For incremental rescans: the incidents of each stored scan, compactly (resolved ones per UTC
+    # day of creation, compressed and stored once; the unresolved ones' ids), see
+    # pdguard.inventory.incidents. Older scans have none: the first tick after the upgrade is full.
+    md = sa.MetaData()
+    sa.Table("scans", md, sa.Column("id", sa.Integer, primary_key=True))  # FK target only; not created
+    chunks = sa.Table(
+        "incident_chunks",
+        md,
+        sa.Column("hash", sa.String(64), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+    )
+    links = sa.Table(
+        "scan_incident_chunks",
+        md,
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("part", sa.String(20), primary_key=True),
+        sa.Column("chunk_hash", sa.String(64), nullable=False),
+    )
+    chunks.create(conn)
+    links.create(conn)
+    sa.Index("ix_scan_incident_chunks_hash", links.c.chunk_hash).create(conn)
+
+
 # Applied in order, each in its own transaction with its row in schema_migrations. Append only:
 # never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
@@ -437,6 +483,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "store marker", _migration_004_marker),
     (5, "notification outbox", _migration_005_outbox),
     (6, "scan window end, account index", _migration_006_scan_window),
+    (7, "incident history", _migration_007_incident_history),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 assert [m[0] for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
@@ -1024,18 +1071,29 @@ class Store:
         if audit_index is not None:  # who changed what, for diffs (the records themselves are not stored)
             scan_meta["audit"] = audit_index
         window_end = meta.get("incidents_until") or scanned_at
+        # The account a scan belongs to: the configured account name (`accounts:` in pdguard.yaml),
+        # else the account's subdomain (a single implicit account, as stores have always held).
+        account = meta.get("account") or meta.get("account_subdomain")
+        parts: list[Any] = []
+        if complete and "incidents" in (meta.get("collections") or []):
+            # For incremental rescans: the base of the next tick (see pdguard.inventory.incidents).
+            from pdguard.inventory.incidents import history_parts
+            from pdguard.inventory.incidents import summary as history_summary
+
+            parts = history_parts(doc.get("incidents") or [])
+            scan_meta["incident_history"] = history_summary(parts)
         try:
             with self.engine.begin() as conn:
                 _configs_lock(conn, shared=True)
                 previous_id = None
                 if notify and complete and report is not None:
-                    previous_id = self._previous_id(conn, None, schema_major({"meta": scan_meta}))
+                    previous_id = self._previous_id(conn, None, schema_major({"meta": scan_meta}), account)
                 result = conn.execute(
                     scans_t.insert().values(
                         started_at=started_at,
                         scanned_at=scanned_at,
                         stored_at=_now_iso(),
-                        account=meta.get("account_subdomain"),
+                        account=account,
                         region=meta.get("region"),
                         complete=complete,
                         meta=scan_meta,
@@ -1050,6 +1108,11 @@ class Store:
                              [(scan_id, *r) for r in asset_rows.values()])
                 _bulk_insert(conn, "findings", ("scan_id", *_FINDING_COLS),
                              [(scan_id, *r) for r in finding_rows])
+                if parts:
+                    _bulk_insert(conn, "incident_chunks", ("hash", "count", "data"),
+                                 [(p.hash, p.count, p.data) for p in parts], skip_existing="hash")
+                    _bulk_insert(conn, "scan_incident_chunks", ("scan_id", "part", "chunk_hash"),
+                                 [(scan_id, p.name, p.hash) for p in parts])
                 if previous_id is not None and report is not None:
                     self._enqueue(conn, scan_id, previous_id, report, notify)
         except sa.exc.SQLAlchemyError as exc:
@@ -1066,7 +1129,7 @@ class Store:
         no remaining asset uses. Runs in the caller's transaction."""
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for table in (outbox_t, findings_t, assets_t):
+            for table in (outbox_t, findings_t, assets_t, scan_incident_chunks_t):
                 conn.execute(table.delete().where(table.c.scan_id.in_(chunk)))
             conn.execute(scans_t.delete().where(scans_t.c.id.in_(chunk)))
         if conn.dialect.name == "postgresql":
@@ -1074,10 +1137,14 @@ class Store:
             # An anti-join (NOT IN over a large subquery is a nested loop once it outgrows work_mem).
             used = sa.exists().where(assets_t.c.config_hash == configs_t.c.hash)
             conn.execute(configs_t.delete().where(~used))
+            linked = sa.exists().where(scan_incident_chunks_t.c.chunk_hash == incident_chunks_t.c.hash)
+            conn.execute(incident_chunks_t.delete().where(~linked))
         else:
             # SQLite builds a temporary index of the subquery's hashes once.
             used_hashes = sa.select(assets_t.c.config_hash).where(assets_t.c.config_hash.is_not(None))
             conn.execute(configs_t.delete().where(configs_t.c.hash.not_in(used_hashes)))
+            linked_hashes = sa.select(scan_incident_chunks_t.c.chunk_hash)
+            conn.execute(incident_chunks_t.delete().where(incident_chunks_t.c.hash.not_in(linked_hashes)))
 
     def prune_plan(
         self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None
@@ -1271,30 +1338,41 @@ class Store:
             "error": row.error,
         }
 
-    def latest(self) -> dict[str, Any] | None:
-        """The newest complete scan (incomplete scans never are), or None."""
+    def latest(self, account: str | None = None) -> dict[str, Any] | None:
+        """The newest complete scan (incomplete scans never are) of `account` (any account when
+        None), or None."""
+        q = sa.select(scans_t).where(scans_t.c.complete.is_(True))
+        if account is not None:
+            q = q.where(scans_t.c.account == account)
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(scans_t).where(scans_t.c.complete.is_(True)).order_by(scans_t.c.id.desc()).limit(1)
-            ).first()
+            row = conn.execute(q.order_by(scans_t.c.id.desc()).limit(1)).first()
         return self._scan_dict(row) if row else None
 
+    def accounts(self) -> list[str | None]:
+        """The accounts the stored scans belong to (``scans.account``), sorted (None last)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(scans_t.c.account).distinct()).scalars().all()
+        return sorted(found, key=lambda a: (a is None, a or ""))
+
     def previous(self, scan_id: int) -> dict[str, Any] | None:
-        """The newest complete scan older than `scan_id` of the same snapshot schema major (a scan
-        stored from a 1.x snapshot is not comparable with a 2.x one)."""
+        """The newest complete scan older than `scan_id` of the same account and the same snapshot
+        schema major (a scan stored from a 1.x snapshot is not comparable with a 2.x one)."""
         from pdguard.snapshot import SCHEMA_MAJOR
 
         scan = self.get_scan(scan_id)
         major = schema_major(scan) if scan else SCHEMA_MAJOR
-        with self.engine.connect() as conn:
-            prev = self._previous_id(conn, scan_id, major)
+        with self.engine.connect() as conn:  # (a scan id not stored: the newest before it, any account)
+            prev = self._previous_id(conn, scan_id, major, scan["account"] if scan else _ANY)
         return self.get_scan(prev) if prev is not None else None
 
     @staticmethod
-    def _previous_id(conn: Connection, before: int | None, major: str) -> int | None:
-        """Id of the newest complete scan (older than `before`, if given) stored from a snapshot
-        of schema major `major`: what a diff, and the notification outbox, compare a scan with."""
+    def _previous_id(conn: Connection, before: int | None, major: str, account: Any) -> int | None:
+        """Id of the newest complete scan of `account` (older than `before`, if given) stored from a
+        snapshot of schema major `major`: what a diff, and the notification outbox, compare a scan
+        with. Scans of another account are never "previous"."""
         q = sa.select(scans_t.c.id, scans_t.c.meta).where(scans_t.c.complete.is_(True)).order_by(scans_t.c.id.desc())
+        if account is not _ANY:
+            q = q.where(scans_t.c.account.is_(None) if account is None else scans_t.c.account == account)
         if before is not None:
             q = q.where(scans_t.c.id < before)
         result = conn.execute(q)
@@ -1311,20 +1389,24 @@ class Store:
             row = conn.execute(sa.select(scans_t).where(scans_t.c.id == scan_id)).first()
         return self._scan_dict(row) if row else None
 
-    def require_scan(self, scan_id: int | None) -> dict[str, Any]:
-        """`get_scan(scan_id)`, or `latest()` when None; :class:`StoreError` when there is none."""
+    def require_scan(self, scan_id: int | None, account: str | None = None) -> dict[str, Any]:
+        """`get_scan(scan_id)`, or `latest(account)` when None; :class:`StoreError` when there is
+        none, or when the scan is not of `account` (when given)."""
         if scan_id is None:
-            scan = self.latest()
+            scan = self.latest(account)
             if scan is None:
-                raise StoreError(f"the store {self._safe_url(self.url)} holds no complete scan yet")
+                of = f" of account {account}" if account is not None else ""
+                raise StoreError(f"the store {self._safe_url(self.url)} holds no complete scan{of} yet")
             return scan
         scan = self.get_scan(int(scan_id))
         if scan is None:
             raise StoreError(f"no scan {scan_id} in the store")
+        if account is not None and scan["account"] != account:
+            raise StoreError(f"scan {scan_id} is of account {scan['account']}, not {account}")
         return scan
 
-    def list_scans(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """All scans, newest first, with their asset and finding numbers."""
+    def list_scans(self, limit: int | None = None, account: str | None = None) -> list[dict[str, Any]]:
+        """All scans (of `account`, when given), newest first, with their asset and finding numbers."""
         n_assets = (
             sa.select(sa.func.count()).where(assets_t.c.scan_id == scans_t.c.id).scalar_subquery().label("n_assets")
         )
@@ -1335,6 +1417,8 @@ class Store:
             .label("n_findings")
         )
         q = sa.select(scans_t, n_assets, n_findings).order_by(scans_t.c.id.desc())
+        if account is not None:
+            q = q.where(scans_t.c.account == account)
         if limit:
             q = q.limit(limit)
         with self.engine.connect() as conn:
@@ -1346,14 +1430,15 @@ class Store:
                 out.append(d)
         return out
 
-    def finding_trend(self, limit: int = 60) -> list[dict[str, Any]]:
-        """The newest `limit` scans, oldest first, with their active (not waived) findings by severity:
-        ``[{id, scanned_at, complete, total, by_severity: {severity: n}}]`` (the HTML report's chart)."""
+    def finding_trend(self, limit: int = 60, account: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` scans (of `account`, when given), oldest first, with their active (not
+        waived) findings by severity: ``[{id, scanned_at, complete, total, by_severity: {severity: n}}]``
+        (the HTML report's chart)."""
+        q = sa.select(scans_t.c.id, scans_t.c.scanned_at, scans_t.c.complete)
+        if account is not None:
+            q = q.where(scans_t.c.account == account)
         with self.engine.connect() as conn:
-            scans = conn.execute(
-                sa.select(scans_t.c.id, scans_t.c.scanned_at, scans_t.c.complete)
-                .order_by(scans_t.c.id.desc()).limit(limit)
-            ).all()
+            scans = conn.execute(q.order_by(scans_t.c.id.desc()).limit(limit)).all()
             ids = [r.id for r in scans]
             counts: dict[int, dict[str, int]] = {i: {} for i in ids}
             if ids:
@@ -1364,6 +1449,77 @@ class Store:
                     counts[scan_id][str(severity)] = int(n)
         return [{"id": r.id, "scanned_at": r.scanned_at, "complete": bool(r.complete),
                  "total": sum(counts[r.id].values()), "by_severity": counts[r.id]} for r in reversed(scans)]
+
+    def incident_history(self, scan_id: int, since: datetime | None = None) -> Any:
+        """The incident history stored with a complete scan (:class:`pdguard.inventory.incidents.History`):
+        its resolved incidents created on or after the UTC day of `since` (all when None) and its
+        unresolved incidents' ids. Raises :class:`~pdguard.inventory.incidents.IncidentHistoryError`
+        when the scan has none, or it is damaged or does not add up (the caller then scans in full)."""
+        from pdguard.inventory.incidents import (
+            HISTORY_VERSION,
+            UNDATED_PART,
+            UNRESOLVED_PART,
+            History,
+            IncidentHistoryError,
+            decode,
+        )
+
+        scan = self.get_scan(scan_id)
+        if scan is None:
+            raise IncidentHistoryError(f"scan {scan_id} is not in the store")
+        info = (scan["meta"] or {}).get("incident_history")
+        if not scan["complete"] or not isinstance(info, dict):
+            raise IncidentHistoryError(f"scan {scan_id} has no stored incident history")
+        if info.get("v") != HISTORY_VERSION:
+            raise IncidentHistoryError(f"scan {scan_id}'s incident history has format {info.get('v')!r}, "
+                                       f"this pdguard reads {HISTORY_VERSION}")
+        first_day = since.astimezone(UTC).strftime("%Y-%m-%d") if since is not None else ""
+        q = (sa.select(scan_incident_chunks_t.c.part, scan_incident_chunks_t.c.chunk_hash, incident_chunks_t.c.count,
+                       incident_chunks_t.c.hash.label("found"))
+             .select_from(scan_incident_chunks_t.outerjoin(
+                 incident_chunks_t, incident_chunks_t.c.hash == scan_incident_chunks_t.c.chunk_hash))
+             .where(scan_incident_chunks_t.c.scan_id == scan_id))
+        history = History(scan_id)
+        resolved_total = unresolved_total = 0
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            if len(rows) != info.get("parts"):
+                raise IncidentHistoryError(f"scan {scan_id}'s incident history has {len(rows)} of its "
+                                           f"{info.get('parts')} parts")
+            wanted = []
+            for r in rows:
+                if r.found is None:
+                    raise IncidentHistoryError(f"scan {scan_id}'s incident history misses its part {r.part}")
+                if r.part == UNRESOLVED_PART:
+                    unresolved_total += int(r.count)
+                    wanted.append(r)
+                    continue
+                resolved_total += int(r.count)
+                if r.part == UNDATED_PART:
+                    history.undated += int(r.count)
+                elif r.part >= first_day:
+                    wanted.append(r)
+                else:
+                    history.skipped_days += 1
+            if (resolved_total, unresolved_total) != (info.get("resolved"), info.get("unresolved")):
+                raise IncidentHistoryError(
+                    f"scan {scan_id}'s incident history holds {resolved_total} resolved and {unresolved_total} "
+                    f"unresolved incidents, its scan recorded {info.get('resolved')} and {info.get('unresolved')}")
+            for r in wanted:
+                data = conn.execute(sa.select(incident_chunks_t.c.data)
+                                    .where(incident_chunks_t.c.hash == r.chunk_hash)).scalar_one()
+                items = decode(bytes(data))
+                if len(items) != int(r.count):
+                    raise IncidentHistoryError(f"scan {scan_id}'s incident history part {r.part} holds "
+                                               f"{len(items)} incidents, not {r.count}")
+                if r.part == UNRESOLVED_PART:
+                    history.unresolved.extend(
+                        (str(x[0]), x[1], x[2]) for x in items if isinstance(x, list) and len(x) == 3)
+                else:
+                    history.resolved.extend(i for i in items if isinstance(i, dict))
+        if len(history.unresolved) != unresolved_total:
+            raise IncidentHistoryError(f"scan {scan_id}'s unresolved incident ids cannot be read")
+        return history
 
     def _resolve_scan_id(self, scan_id: int | None) -> int | None:
         if scan_id is not None:
