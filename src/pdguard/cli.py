@@ -88,6 +88,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 def scan_options_decorator(f: Any) -> Any:
     opts = [
+        click.option("--account", "accounts", multiple=True, metavar="NAME",
+                     help="Only this account of `accounts:` in pdguard.yaml (repeatable; default: every account)."),
         click.option("--api-key", metavar="KEY",
                      help="REST API key (account or user token). Never printed or stored. Order: --api-key, "
                           "$PAGERDUTY_OAUTH_TOKEN, $PAGERDUTY_API_KEY, scan.api_key in pdguard.yaml."),
@@ -115,19 +117,18 @@ def scan_options_decorator(f: Any) -> Any:
     return f
 
 
-def _scan_opts(cfg: Config, kw: dict[str, Any]) -> Any:
-    from pdguard.pipeline import scan_options
+def _targets(cfg: Config, kw: dict[str, Any]) -> list[Any]:
+    """The accounts the command covers, with their scan options (see pdguard.accounts)."""
+    from pdguard.accounts import targets
 
-    return scan_options(cfg, api_key=kw["api_key"], oauth=kw["oauth"], region=kw["region"], api_url=kw["api_url"],
-                        concurrency=kw["concurrency"], incidents_since=kw["incidents_since"],
-                        lookback_days=kw["lookback_days"], exclude=kw["exclude"], timeout=kw["timeout"],
-                        max_duration=kw["max_duration"], audit_days=kw["audit_days"])
+    return targets(cfg, kw)
 
 
 @cli.command()
 @scan_options_decorator
 @click.option("-o", "--output", "output", default="snapshot.json", show_default=True, metavar="FILE",
-              help="Snapshot file (written atomically; '-' for stdout).")
+              help="Snapshot file (written atomically; '-' for stdout). Several accounts: one file each, "
+                   "FILE with {account} replaced, else snapshot.NAME.json.")
 @click.pass_obj
 def scan(obj: Ctx, output: str, **kw: Any) -> None:
     """Scan a PagerDuty account into an inventory snapshot (JSON).
@@ -135,13 +136,40 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
     An incomplete scan (meta.complete false) exits 2 and never replaces FILE: it is written to
     FILE's name + .incomplete (snapshot.incomplete.json), unless --allow-incomplete accepts it.
     The snapshot is streamed into the file as pages arrive, never built whole in memory.
+
+    With `accounts:` in pdguard.yaml every account (or each --account NAME) is scanned into its
+    own snapshot: FILE with {account} replaced by the name, else the name before the extension
+    (snapshot.eu.json); a snapshot is always one account's document.
     """
+    from pdguard.accounts import labelled, snapshot_path
+
+    targets = _targets(obj.cfg, kw)
+    several = len(targets) > 1
+    if several and output == "-":
+        raise click.UsageError("-o -: several accounts give several snapshots; write them to files "
+                               "(-o 'snapshots/{account}.json') or choose one with --account NAME")
+    failed: list[str] = []
+    for t in targets:
+        path = snapshot_path(output, t.name, several)
+        try:
+            _scan_one(t.opts, path, kw, t.label)
+        except PdguardError as exc:
+            if not several:
+                raise labelled(exc, t.label) from None
+            click.echo(f"pdguard: error: {redact_text(safe_text(labelled(exc, t.label)))}", err=True)
+            failed.append(str(t.name))
+    if failed:
+        click.echo(f"pdguard: error: {len(failed)} of {len(targets)} accounts failed: {', '.join(failed)}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _scan_one(opts: Any, output: str, kw: dict[str, Any], label: str) -> None:
+    """`pdguard scan` of one account into `output` (`label`: "account NAME: " or "")."""
     import shutil
     import tempfile
 
     from pdguard.pipeline import require_complete, run_scan
 
-    opts = _scan_opts(obj.cfg, kw)
     had = output != "-" and Path(output).exists()
     if output == "-":  # streamed into a temporary file, then copied out
         with tempfile.TemporaryDirectory(prefix="pdguard-scan-") as tmp:
@@ -157,13 +185,14 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
         where = str(result.path)
     meta = result.meta
     for w in meta["warnings"]:
-        echo_warning(w)
+        echo_warning(label + w)
     if not kw["quiet"]:
         counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
         state = "complete" if meta["complete"] else "INCOMPLETE"
-        click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {safe_text(where)}", err=True)
-    require_complete({"meta": meta}, kw["allow_incomplete"],
-                     written=None if output == "-" else f"{where} ({output} {'left unchanged' if had else 'not written'})")
+        click.echo(f"pdguard: {safe_text(label)}scanned {counts} in {result.requests} requests ({state}) -> "
+                   f"{safe_text(where)}", err=True)
+    require_complete({"meta": meta}, kw["allow_incomplete"], written=None if output == "-" else
+                     f"{where} ({output} {'left unchanged' if had else 'not written'})")
     if not kw["quiet"] and output != "-":
         click.echo(f"pdguard: evaluate it offline with: pdguard check --snapshot {safe_text(output)}", err=True)
 
@@ -264,6 +293,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     --severity chooses what is listed, never what gates: the exit code always counts every
     finding at or above --fail-on (only the new ones with --baseline).
     """
+    from pdguard.accounts import snapshot_path
     from pdguard.engine.base import InputRef
     from pdguard.pipeline import (
         check_document,
@@ -277,6 +307,20 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
 
     cfg = _apply_engine_flags(obj.cfg, kw)
     specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    if snapshot and kw["accounts"]:
+        raise click.UsageError("--account chooses the accounts to scan; --snapshot reads one snapshot (its "
+                               "meta.account names the account)")
+    targets = [] if snapshot else _targets(cfg, kw)  # keys and options checked before any request
+    if len(targets) > 1:
+        if tfstate or tf_dir or tfplan:
+            raise click.UsageError("--tfstate, --tf-dir and --tfplan describe one account's Terraform: choose that "
+                                   "account with --account NAME")
+        _check_accounts(cfg, targets, kw, specs, fail_on=fail_on, severities=severities, baseline=baseline,
+                        save_snapshot=save_snapshot, sarif_category=sarif_category, store_url=store_url)
+        return
+    label = targets[0].label if targets else ""
+    if save_snapshot and targets:
+        save_snapshot = snapshot_path(save_snapshot, targets[0].name, False)
     doc: dict[str, Any] | None = None
     spool: str | None = None
     if tfplan:  # a bad plan file fails before a scan
@@ -300,11 +344,19 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
             spool = tempfile.mkdtemp(prefix="pdguard-check-")
             target = Path(spool) / "snapshot.json"
         try:
-            result = run_scan(_scan_opts(cfg, kw), quiet=kw["quiet"], output=target,
+            result = run_scan(targets[0].opts, quiet=kw["quiet"], output=target,
                               allow_incomplete=kw["allow_incomplete"])
             # an incomplete inventory is an error unless accepted (`watch --once` agrees)
             require_complete({"meta": result.meta}, kw["allow_incomplete"],
                              written=str(result.path) if save_snapshot else None)
+        except PdguardError as exc:
+            if spool:
+                import shutil
+
+                shutil.rmtree(spool, ignore_errors=True)
+            from pdguard.accounts import labelled
+
+            raise labelled(exc, label) from None
         except BaseException:
             if spool:
                 import shutil
@@ -319,7 +371,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
 
             doc = load_document(snapshot)
         else:
-            doc = run_scan(_scan_opts(cfg, kw), quiet=kw["quiet"]).document
+            doc = run_scan(targets[0].opts, quiet=kw["quiet"]).document
         if (tfstate or tf_dir) and not tfplan:
             from pdguard.inventory.iac import apply_iac, classify
 
@@ -350,6 +402,56 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     for w in report.warnings:
         echo_warning(w)
     if all(s.path not in (None, "-") for s in specs):  # nothing on stdout: say what happened
+        click.echo(_report_summary_line(report, written), err=True)
+    sys.exit(gate(report))
+
+
+def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: list[Any], *, fail_on: str | None,
+                    severities: tuple[str, ...], baseline: str | None, save_snapshot: str | None,
+                    sarif_category: str | None, store_url: str | None) -> None:
+    """`check` over several accounts: each one scanned (streamed into its snapshot file) and
+    evaluated with the same engine and policies, then ONE report (findings name their account),
+    one gate. An account whose scan fails or is incomplete (without --allow-incomplete) fails
+    the whole check (exit 2), naming the account."""
+    import shutil
+    import tempfile
+
+    from pdguard.accounts import combine, labelled, snapshot_path
+    from pdguard.engine.base import InputRef
+    from pdguard.evaluate import apply_baseline, load_baseline, make_engine, show_only
+    from pdguard.pipeline import check_document, gate, render_outputs, require_complete, run_scan
+
+    base = load_baseline(baseline) if baseline else None  # read before scanning: fail fast
+    engine = make_engine(cfg, kw["engine"], kw["opa_url"])
+    spool = tempfile.mkdtemp(prefix="pdguard-check-")
+    parts: list[tuple[str, Any]] = []
+    snapshots: dict[str, str] = {}
+    try:
+        for t in targets:
+            target = Path(snapshot_path(save_snapshot, t.name, True)) if save_snapshot else \
+                Path(spool) / f"{t.name}.json"
+            try:
+                result = run_scan(t.opts, quiet=kw["quiet"], output=target, allow_incomplete=kw["allow_incomplete"])
+                require_complete({"meta": result.meta}, kw["allow_incomplete"],
+                                 written=str(result.path) if save_snapshot else None)
+            except PdguardError as exc:
+                raise labelled(exc, t.label) from None
+            assert result.path is not None
+            snapshots[t.name] = str(result.path)
+            parts.append((t.name, check_document(InputRef(path=result.path), cfg, engine=engine,
+                                                 policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"],
+                                                 fail_on=fail_on)))
+        report = combine(parts)
+        if base is not None:
+            report = apply_baseline(report, base)
+        report = show_only(report, list(severities) or None)
+        written = render_outputs(report, specs, sarif_category=sarif_category, account_snapshots=snapshots,
+                                 store_url=store_url, cfg=cfg)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+    for w in report.warnings:
+        echo_warning(w)
+    if all(s.path not in (None, "-") for s in specs):
         click.echo(_report_summary_line(report, written), err=True)
     sys.exit(gate(report))
 
@@ -425,10 +527,12 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
 @click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), help="Severity that counts as failing.")
 @click.option("--tfstate", multiple=True, metavar="PATH", help="Terraform state for IaC status.")
 @click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources, for file/line locations.")
+@click.option("--full", is_flag=True,
+              help="Scan in full on every tick of this run: no incremental rescans (watch.incremental in pdguard.yaml).")
 @click.pass_obj
 def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url: str | None,
           notify_targets: tuple[str, ...], notify_format: str | None, notify_max_age: str | None,
-          fail_on: str | None, tfstate: tuple[str, ...], tf_dir: tuple[str, ...], **kw: Any) -> None:
+          fail_on: str | None, tfstate: tuple[str, ...], tf_dir: tuple[str, ...], full: bool, **kw: Any) -> None:
     """Continuous governance: scan → evaluate → store → diff → notify on every tick (default every 8 hours).
 
     Every scan is kept in the inventory store (pruned by `store_retention:` in pdguard.yaml). A
@@ -436,17 +540,27 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
     and never becomes the latest. New findings go to an outbox in the store with the scan and are
     delivered at least once: every tick retries what is undelivered. Log lines carry ISO 8601 UTC
     timestamps. SIGTERM/SIGINT let the current tick finish (a second one abandons it).
+
+    Incremental rescans: after a complete scan of the account, a tick reads incidents only since
+    that scan (less watch.overlap, 1h) plus every unresolved one and merges the resolved history
+    from the store; one tick in watch.full_every (21) scans in full, and so does --full.
+    With `accounts:` in pdguard.yaml each tick covers every account (or each --account NAME).
     """
+    import dataclasses
     from dataclasses import dataclass
 
+    from pdguard.accounts import labelled
     from pdguard.engine.base import InputRef
+    from pdguard.errors import ScanError
     from pdguard.evaluate import make_engine
     from pdguard.inventory.diff import diff_scans
+    from pdguard.inventory.incremental import IncrementalSettings, plan_scan
     from pdguard.inventory.notify import DeliveryOutcome, deliver, parse_target
     from pdguard.inventory.store import Store
     from pdguard.inventory.watch import parse_interval
     from pdguard.inventory.watch import watch as watch_loop
     from pdguard.pipeline import check_document, gate, run_scan
+    from pdguard.scanner import BaseMismatch
     from pdguard.units import format_duration
 
     cfg = _apply_engine_flags(obj.cfg, kw)
@@ -461,19 +575,34 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
         notify.max_age = notify_max_age
     targets = list({t.key: t for t in (parse_target(x, notify.format) for x in notify_targets)}.values())
     retention = cfg.store_retention
-    scan_opts = _scan_opts(cfg, kw)  # validates the key and options before the first tick
+    accounts = _targets(cfg, kw)  # validates every key and option before the first tick
+    if len(accounts) > 1 and (tfstate or tf_dir):
+        raise click.UsageError("--tfstate and --tf-dir describe one account's Terraform: choose that account with "
+                               "--account NAME")
+    incremental = IncrementalSettings(enabled=cfg.watch.incremental, full_every=cfg.watch.full_every,
+                                      overlap=cfg.watch.overlap_seconds())
     engine = make_engine(cfg, kw["engine"], kw["opa_url"])  # kept across ticks: compiled once
     store = Store(store_url, config=cfg)
     log = logging.getLogger("pdguard.watch")
     log.setLevel(logging.INFO)
+    failed_last: dict[str | None, bool] = {}  # the account's previous tick failed: the next one is full
 
     @dataclass
     class Tick:
         code: int
         delivery: DeliveryOutcome
 
-    def scan_evaluate_store() -> int:
-        doc = run_scan(_audit_since_latest(store, scan_opts), quiet=True).document
+    def scan_evaluate_store(account: Any) -> int:
+        label = account.label
+        plan = plan_scan(store, _audit_since_latest(store, account.opts), incremental, full=full,
+                         last_failed=failed_last.get(account.name, False))
+        log.info("%s%s", label, plan.reason if plan.incremental else f"full scan: {plan.reason}")
+        try:
+            result = run_scan(plan.opts, quiet=True)
+        except BaseMismatch as exc:  # another account behind the same URL: nothing merged, scan it all
+            log.warning("%s%s; scanning in full", label, exc)
+            result = run_scan(dataclasses.replace(plan.opts, incident_base=None), quiet=True)
+        doc = result.document
         if tfstate or tf_dir:
             from pdguard.inventory.iac import apply_iac, classify
 
@@ -482,8 +611,9 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
                                 builtin=not kw["no_builtin"], fail_on=fail_on)
         scan_id = store.save_scan(doc, report, notify=[(t.key, t.label) for t in targets])
         meta = doc["meta"]
-        line = (f"scan {scan_id}: {store.count_assets(scan_id)} assets, {report.summary.total} findings "
-                f"({report.summary.failing} failing)")
+        kind = "incremental" if meta.get("incremental") else "full"
+        line = (f"{label}scan {scan_id}: {store.count_assets(scan_id)} assets, {report.summary.total} findings "
+                f"({report.summary.failing} failing); {kind}, {result.requests} requests")
         if not meta.get("complete", True):
             log.error("%s; INCOMPLETE, not made latest: %s", line, "; ".join(meta.get("warnings") or []))
             # Like `check`: an incomplete inventory is an error unless --allow-incomplete accepts it.
@@ -509,29 +639,38 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
 
     def tick() -> Tick:
         with store.lock():
-            failure: Exception | None = None
+            failures: list[Exception] = []
             code = EXIT_OK
             delivery = DeliveryOutcome()
-            try:
-                code = scan_evaluate_store()
-            except Exception as exc:  # noqa: BLE001 - logged once by the loop, after the outbox is flushed
-                failure = exc
-            # Whatever happened to the scan, what is waiting in the outbox is retried.
+            for account in accounts:  # one account failing does not stop the others
+                try:
+                    code = max(code, scan_evaluate_store(account))
+                    failed_last[account.name] = False
+                except Exception as exc:  # noqa: BLE001 - logged once by the loop, after the outbox is flushed
+                    failed_last[account.name] = True
+                    failures.append(labelled(exc, account.label) if isinstance(exc, PdguardError) else exc)
+            # Whatever happened to the scans, what is waiting in the outbox is retried.
             if targets:
                 try:
                     delivery = deliver(store, targets, notify)
                 except Exception as exc:  # noqa: BLE001
-                    failure = failure or exc
+                    failures.append(exc)
             try:
                 apply_retention()
             except Exception as exc:  # noqa: BLE001
-                failure = failure or exc
-            if failure is not None:
-                raise failure
+                failures.append(exc)
+            if len(failures) == 1:
+                raise failures[0]
+            if failures:
+                raise ScanError(f"{len(failures)} failures: " + "; ".join(
+                    " ".join(str(f).split()) if isinstance(f, PdguardError) else f"{type(f).__name__}: {f}"
+                    for f in failures))
             return Tick(code, delivery)
 
     if not once:
-        log.info("watching every %s; store %s%s", format_duration(seconds), store.label,
+        names = ", ".join(str(a.name) for a in accounts if a.name)
+        log.info("watching every %s; store %s%s%s", format_duration(seconds), store.label,
+                 f"; accounts {names}" if names else "",
                  f"; notifying {', '.join(t.label for t in targets)}" if targets else "")
     try:
         result = watch_loop(tick, seconds, once=once, max_ticks=max_ticks)
@@ -552,7 +691,7 @@ def _audit_since_latest(store: Any, opts: Any) -> Any:
 
     from pdguard.inventory.audit import parse_time
 
-    latest = store.latest()
+    latest = store.latest(opts.account)
     at = parse_time((latest or {}).get("scanned_at"))
     if at is None or "audit_records" not in opts.collections:
         return opts

@@ -17,6 +17,10 @@ waivers:
 engine: embedded                # or opa
 opa: {url: http://localhost:8181, token: null, preloaded: false, timeout: 60, ca_cert: null, insecure: false}
 scan: {region: us, concurrency: 8, incidents_lookback_days: 90, api_url: null, max_duration: 30m}
+accounts:                       # several PagerDuty accounts (default: one, from the flags and environment)
+  - {name: us, region: us, api_key_env: PD_KEY_US}
+  - {name: eu, region: eu, api_key_env: PD_KEY_EU, scan: {incidents_lookback_days: 30}}
+watch: {incremental: true, full_every: 21, overlap: 1h}   # incremental rescans
 fail_on: high
 store: sqlite:///var/lib/pdguard/inventory.sqlite   # inventory store (see pdguard.inventory.store)
 store_retention: {keep: 30, older_than: 90d}       # applied by `watch` after each tick; default: keep all
@@ -116,6 +120,64 @@ class ScanSettings(BaseModel):
     audit_days: int = Field(default=30, ge=0, le=365)  # audit records (who changed what) of the last N days
 
 
+ACCOUNT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # in file names, SARIF ids, the store
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class AccountScanSettings(BaseModel):
+    """`accounts[].scan:`: what one account scans differently from `scan:` (flags still win)."""
+
+    model_config = ConfigDict(extra="forbid")
+    concurrency: int | None = Field(default=None, ge=1, le=64)
+    incidents_lookback_days: int | None = Field(default=None, ge=0, le=3650)
+    service_dependencies: Literal["business", "all"] | None = None
+    max_duration: str | float | None = None
+    audit_days: int | None = Field(default=None, ge=0, le=365)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class AccountSettings(BaseModel):
+    """One PagerDuty account of `accounts:`. Its key is read from the environment variable
+    `api_key_env` (default ``PAGERDUTY_API_KEY_<NAME>``: the name upper-cased, other characters
+    as ``_``), never from the file."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=ACCOUNT_NAME)
+    region: Literal["us", "eu"] | None = None
+    api_url: str | None = None
+    api_key_env: str | None = Field(default=None, pattern=ENV_NAME)
+    oauth: bool = False  # the key is an OAuth access token (sent as Bearer)
+    scan: AccountScanSettings = Field(default_factory=AccountScanSettings)
+
+    @property
+    def key_env(self) -> str:
+        if self.api_key_env:
+            return self.api_key_env
+        import re
+
+        return "PAGERDUTY_API_KEY_" + re.sub(r"[^A-Z0-9]", "_", self.name.upper())
+
+
+class WatchSettings(BaseModel):
+    """`watch:`: incremental rescans (see pdguard.inventory.incremental)."""
+
+    model_config = ConfigDict(extra="forbid")
+    incremental: bool = True  # false: every tick scans in full
+    full_every: int = Field(default=21, ge=1, le=10_000)  # one tick in N scans in full (1: every tick)
+    overlap: str = "1h"  # incidents re-read before the previous scan's window end
+
+    @field_validator("overlap", mode="before")
+    @classmethod
+    def _overlap(cls, v: Any) -> str:
+        if str(v).strip() in ("0", "0s"):
+            return "0s"
+        _valid(parse_duration, v, what="overlap")
+        return str(v)
+
+    def overlap_seconds(self) -> float:
+        return 0.0 if self.overlap == "0s" else parse_duration(self.overlap)
+
+
 class RetentionSettings(BaseModel):
     """`store_retention:`: which stored scans `watch` keeps after each tick (`inventory prune` rules).
 
@@ -186,6 +248,7 @@ class WaiverEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     policy: str
     resource: str | None = None
+    account: str | None = None  # only this account's findings (name of `accounts:`); default: every account
     reason: str
     expires: dt.date | None = None
 
@@ -193,6 +256,7 @@ class WaiverEntry(BaseModel):
         return Waiver(
             policy=self.policy,
             resource=self.resource,
+            account=self.account,
             reason=self.reason,
             expires=self.expires.isoformat() if self.expires else None,
         )
@@ -211,7 +275,22 @@ class Config(BaseModel):
     store_retention: RetentionSettings = Field(default_factory=RetentionSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    accounts: list[AccountSettings] = Field(default_factory=list)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     source: str | None = None  # the file it was read from
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, v: list[AccountSettings]) -> list[AccountSettings]:
+        seen: set[str] = set()
+        for a in v:
+            if a.name.lower() in seen:
+                raise ValueError(f"account name {a.name!r} is used twice (names are compared case-insensitively)")
+            seen.add(a.name.lower())
+        return v
+
+    def account(self, name: str) -> AccountSettings | None:
+        return next((a for a in self.accounts if a.name == name), None)
 
     @field_validator("fail_on")
     @classmethod

@@ -161,6 +161,8 @@ def _iac_locations(iac: Any, plan: Any = None) -> dict[tuple[str, str], tuple[Lo
 def _waiver_matches(w: Waiver, f: Finding) -> bool:
     if not fnmatch.fnmatchcase(f.policy_id, w.policy):
         return False
+    if w.account is not None and w.account != f.account:
+        return False
     if not w.resource:
         return True
     return fnmatch.fnmatchcase(f.resource.id, w.resource) or (
@@ -233,6 +235,7 @@ def evaluate(
         raise EngineError("the engine returned no policy results")
     plan = input_ref.doc.get("plan") if input_ref.doc is not None else None  # plans are merged in memory
     locations = _iac_locations(result.get("iac"), plan)
+    account = meta.get("account") if isinstance(meta.get("account"), str) and meta.get("account") else None
     overrides = {pid: s.severity for pid, s in cfg.policies.items() if s.severity}
     findings: list[Finding] = []
     infos: list[PolicyInfo] = []
@@ -262,8 +265,8 @@ def evaluate(
                                          "name": None if res.get("name") is None else str(res.get("name"))}),
                     # A warn and a deny of one policy on one resource must not share a fingerprint.
                     details=details, fingerprint=fingerprint(info.id if kind == "deny" else f"{info.id}/warn",
-                                                             rtype, rid, details),
-                    package=m.package, file=m.path, location=location,
+                                                             rtype, rid, details, account),
+                    account=account, package=m.package, file=m.path, location=location,
                 ))
     active, waived, expired = apply_waivers(findings, cfg.waiver_list(), today or dt.date.today())
     active.sort(key=_sort_key)
@@ -274,13 +277,18 @@ def evaluate(
         warnings.insert(0, "the inventory is incomplete (meta.complete is false): findings cover only what was "
                            "collected, and a collection that was not collected can hide problems")
     for w in expired:
-        warnings.append(f"waiver for {w.policy} {w.resource or '*'} expired on {w.expires}: it no longer waives anything")
+        warnings.append(expired_warning(w))
     report = Report(
         tool={"name": "pdguard", "version": __version__, "informationUri": INFORMATION_URI, "engine": engine.name},
         meta=meta, policies=infos, findings=active, waived=waived, expired_waivers=expired,
         summary=summarize(active, waived, fail), warnings=warnings,
     )
     return show_only(report, severities) if severities else report
+
+
+def expired_warning(w: Waiver) -> str:
+    of = f" of account {w.account}" if w.account else ""
+    return f"waiver for {w.policy} {w.resource or '*'}{of} expired on {w.expires}: it no longer waives anything"
 
 
 def show_only(report: Report, severities: list[str] | tuple[str, ...] | None) -> Report:
@@ -331,7 +339,7 @@ def apply_baseline(report: Report, baseline: dict[str, Any]) -> Report:
     findings = [f.model_copy(update={"baseline": "unchanged" if f.fingerprint in base else "new"})
                 for f in report.findings]
     fixed = [
-        {k: f.get(k) for k in ("fingerprint", "policy_id", "title", "severity", "resource", "msg")}
+        {k: f.get(k) for k in ("fingerprint", "policy_id", "title", "severity", "resource", "msg", "account")}
         for f in base_findings if f.get("fingerprint") not in current
     ]
     summary = summarize(findings, report.waived, report.summary.fail_on, baseline=True)

@@ -45,6 +45,7 @@ class Location(BaseModel):
 class Waiver(BaseModel):
     policy: str
     resource: str | None = None  # resource id or name glob
+    account: str | None = None  # only findings of this account (None: every account)
     reason: str
     expires: str | None = None  # ISO date
 
@@ -61,6 +62,7 @@ class Finding(BaseModel):
     resource: Resource
     details: dict[str, Any] = Field(default_factory=dict)
     fingerprint: str
+    account: str | None = None  # the configured account (`accounts:` in pdguard.yaml); None: the one account
     package: str | None = None
     file: str | None = None  # policy file the rule came from
     waived: bool = False
@@ -69,11 +71,14 @@ class Finding(BaseModel):
     baseline: Literal["new", "unchanged"] | None = None
 
 
-def fingerprint(policy_id: str, resource_type: str, resource_id: str, details: Any) -> str:
-    """Stable across runs: policy id + resource type + resource id + hash of `details`."""
+def fingerprint(policy_id: str, resource_type: str, resource_id: str, details: Any, account: str | None = None) -> str:
+    """Stable across runs: policy id + resource type + resource id + hash of `details`, and the
+    configured account's name when there is one (the same problem in two accounts is two
+    findings; a single account without `accounts:` keeps the fingerprints it always had)."""
     details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     h = hashlib.sha256()
-    for part in (policy_id, resource_type, resource_id, details_json):
+    parts = (policy_id, resource_type, resource_id, details_json) + ((f"account:{account}",) if account else ())
+    for part in parts:
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()[:32]

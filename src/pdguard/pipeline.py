@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pdguard.cligrammar import FormatSpec
 from pdguard.cligrammar import parse_formats as _parse_formats
-from pdguard.config import Config
+from pdguard.config import AccountSettings, Config
 from pdguard.engine.base import Engine, InputRef
 from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
 from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine, show_only
@@ -53,43 +53,73 @@ def parse_since(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def resolve_account_key(account: AccountSettings) -> tuple[str, str]:
+    """(key, auth type) of a configured account: its environment variable (never the file)."""
+    key = os.environ.get(account.key_env)
+    if not key:
+        raise ConfigError(f"account {account.name}: no PagerDuty API key: set the environment variable "
+                          f"{account.key_env} (accounts[].api_key_env in pdguard.yaml names it)")
+    return key, "bearer" if account.oauth else "token"
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
 def scan_options(
     cfg: Config, *, api_key: str | None = None, oauth: bool = False, region: str | None = None,
     api_url: str | None = None, concurrency: int | None = None, incidents_since: str | None = None,
     lookback_days: int | None = None, exclude: tuple[str, ...] = (), timeout: float | None = None,
-    max_duration: str | float | None = None, audit_days: int | None = None,
+    max_duration: str | float | None = None, audit_days: int | None = None, account: AccountSettings | None = None,
 ) -> ScanOptions:
     """Scan options from flags and pdguard.yaml, checked before any request: a key no HTTP header
-    can carry (trailing newline, non-ASCII…) or a scheme-less --api-url is one clear error here."""
+    can carry (trailing newline, non-ASCII…) or a scheme-less --api-url is one clear error here.
+    With `account` (one of ``accounts:``): its key, region and URL, its ``scan:`` settings under
+    the flags and over ``scan:``."""
     from pdguard.pdapi.client import check_api_key, check_api_url
     from pdguard.scanner import ALL_COLLECTIONS, DEFAULT_MAX_DURATION, ScanOptions
 
-    key, auth = resolve_api_key(cfg, api_key, oauth)
-    check_api_key(key)
-    url = api_url or cfg.scan.api_url
-    if url:
-        check_api_url(url)
+    own = account.scan if account is not None else None
+    if account is not None:
+        key, auth = resolve_account_key(account)
+        url = account.api_url
+        region = account.region or cfg.scan.region
+    else:
+        key, auth = resolve_api_key(cfg, api_key, oauth)
+        url = api_url or cfg.scan.api_url
+        region = region or cfg.scan.region
+    where = f"account {account.name}: " if account is not None else ""
+    try:
+        check_api_key(key)
+        if url:
+            check_api_url(url)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}{exc}") from None
+    exclude = (*exclude, *(own.exclude if own else ()))
     bad = set(exclude) - set(ALL_COLLECTIONS)
     if bad:
-        raise ConfigError(f"--exclude: unknown collection(s) {', '.join(sorted(bad))} (known: {', '.join(ALL_COLLECTIONS)})")
+        raise ConfigError(f"{where}--exclude: unknown collection(s) {', '.join(sorted(bad))} "
+                          f"(known: {', '.join(ALL_COLLECTIONS)})")
     if timeout is not None and not (0 < timeout < float("inf")):
         raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
-    limit = max_duration if max_duration is not None else cfg.scan.max_duration
-    days = audit_days if audit_days is not None else cfg.scan.audit_days
+    limit = _first(max_duration, own.max_duration if own else None, cfg.scan.max_duration)
+    days = _first(audit_days, own.audit_days if own else None, cfg.scan.audit_days)
     if days == 0:  # no window: no audit records, knowingly
         exclude = (*exclude, "audit_records")
     return ScanOptions(
         api_key=key, auth_type=auth,  # type: ignore[arg-type]
-        region=region or cfg.scan.region,
+        region=region,
         api_url=url,
-        concurrency=concurrency or cfg.scan.concurrency,
+        concurrency=_first(concurrency, own.concurrency if own else None, cfg.scan.concurrency),
         incidents_since=parse_since(incidents_since),
-        lookback_days=lookback_days if lookback_days is not None else cfg.scan.incidents_lookback_days,
+        lookback_days=_first(lookback_days, own.incidents_lookback_days if own else None,
+                             cfg.scan.incidents_lookback_days),
         collections=tuple(c for c in ALL_COLLECTIONS if c not in exclude),
-        service_dependencies=cfg.scan.service_dependencies,
+        service_dependencies=_first(own.service_dependencies if own else None, cfg.scan.service_dependencies),
         timeout=timeout or 30.0,
         max_duration=parse_duration(limit, "--max-duration") if limit is not None else DEFAULT_MAX_DURATION,
         audit_days=days,
+        account=account.name if account is not None else None,
     )
 
 
@@ -192,11 +222,13 @@ def _full_report_pointer(specs: list[FormatSpec]) -> str | None:
 
 def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: str | None = None,
                    document: dict[str, Any] | None = None, snapshot_path: str | None = None,
-                   store_url: str | None = None, cfg: Config | None = None) -> list[str]:
+                   store_url: str | None = None, cfg: Config | None = None,
+                   account_snapshots: dict[str, str] | None = None) -> list[str]:
     """Render every spec to stdout or its file (:func:`pdguard.fileout.write_output`); returns the files.
 
-    The HTML report also reads the snapshot (`document`, else `snapshot_path`) for teams and links,
-    and with `store_url` the findings trend of the stored scans."""
+    The HTML report also reads the snapshot (`document`, else `snapshot_path`; with several
+    accounts each account's file of `account_snapshots`) for teams and links, and with
+    `store_url` the findings trend of the stored scans (per account)."""
     written: list[str] = []
     for spec in specs:
         out = get_output(spec.name)
@@ -208,7 +240,8 @@ def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: s
             from pdguard.output.html import html_context
 
             out.context = html_context(document=document, snapshot_path=snapshot_path,  # type: ignore[attr-defined]
-                                       store_url=store_url, cfg=cfg, report=report)
+                                       store_url=store_url, cfg=cfg, report=report,
+                                       account_snapshots=account_snapshots)
         to_stdout = spec.path is None or spec.path == "-"
         color = to_stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         text = out.render(report, color=color)

@@ -368,6 +368,21 @@ class ScheduleWindow(BaseModel):
     until: str
 
 
+class IncidentsMerged(BaseModel):
+    """An incremental scan's incidents: those created in ``[since, until)`` and resolved come from
+    the incident history of stored scan ``from_scan``; everything else was read now."""
+
+    model_config = ConfigDict(extra="allow")
+
+    from_scan: int
+    since: str
+    until: str
+    merged: int  # incidents taken from the history
+    refetched: int  # the base's unresolved incidents resolved since, read again by id
+    gone: int = 0  # ... that PagerDuty no longer returned
+    run: int  # incremental scans in a row, this one included
+
+
 class Meta(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -384,7 +399,11 @@ class Meta(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     complete: bool = True  # false when anything the account holds is unaccounted for
+    account: str | None = None  # the configured account's name (`accounts:` in pdguard.yaml); absent: the one account
     incidents_since: str | None = None
+    incidents_lookback_days: int | None = None  # null when --incidents-since fixed the window
+    incremental: bool = False  # incidents merged from the store's history of an earlier scan (watch)
+    incidents_merged: IncidentsMerged | None = None  # when incremental: what came from the history
     schedule_window: ScheduleWindow | None = None  # the window schedules were rendered over
     audit_window: ScheduleWindow | None = None  # the window audit records were read over (when asked for)
     requests: int | None = None

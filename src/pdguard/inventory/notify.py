@@ -174,7 +174,9 @@ def _line(row: dict[str, Any]) -> str:
     res = f.get("resource") or {}
     name = res.get("name") or res.get("id")
     what = f"{res.get('type')} {name}" + (f" ({res.get('id')})" if res.get("name") and res.get("id") else "")
-    return f"[{str(f.get('severity')).upper()}] {f.get('policy_id')} {clean(what, 120)}: {clean(f.get('msg'), 200)}"
+    where = f"{clean(f.get('account'), 40)} · " if f.get("account") else ""  # a configured account
+    return (f"[{str(f.get('severity')).upper()}] {where}{f.get('policy_id')} {clean(what, 120)}: "
+            f"{clean(f.get('msg'), 200)}")
 
 
 def delivery_id(rows: Sequence[dict[str, Any]]) -> str:
@@ -240,8 +242,14 @@ def sarif_text(rows: Sequence[dict[str, Any]]) -> str:
 
     findings = [Finding.model_validate(r["finding"]) for r in _sorted(rows)]
     accounts = sorted({str(r.get("account")) for r in rows if r.get("account")})
-    report = Report(tool={"name": "pdguard", "version": __version__},
-                    meta={"account_subdomain": accounts[0]} if len(accounts) == 1 else {}, findings=findings)
+    configured = sorted({f.account for f in findings if f.account})
+    if len(configured) > 1:  # several accounts: one run each (see pdguard.output.sarif)
+        meta: dict[str, Any] = {"accounts": {name: {"account": name} for name in configured}}
+    elif configured:
+        meta = {"account": configured[0]}
+    else:
+        meta = {"account_subdomain": accounts[0]} if len(accounts) == 1 else {}
+    report = Report(tool={"name": "pdguard", "version": __version__}, meta=meta, findings=findings)
     return SarifOutput().render(report)
 
 

@@ -60,18 +60,26 @@ _TEAMED = {
 
 @dataclass
 class HTMLContext:
-    """What the report alone does not know: teams and links of resources, and the stored trend."""
+    """What the report alone does not know: teams and links of resources, and the stored trend
+    (with several accounts: each account's own, in `by_account` and `trends`)."""
 
     teams: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     links: dict[tuple[str, str], str] = field(default_factory=dict)
     trend: list[dict[str, Any]] = field(default_factory=list)
     trend_source: str | None = None
+    by_account: dict[str, HTMLContext] = field(default_factory=dict)
+    trends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account -> its trend
+
+    def _of(self, f: Finding) -> HTMLContext:
+        return self.by_account.get(f.account, self) if f.account else self
 
     def teams_of(self, f: Finding) -> list[str]:
-        return self.teams.get((f.resource.type, f.resource.id)) or self.teams.get(("", f.resource.id)) or []
+        ctx = self._of(f)
+        return ctx.teams.get((f.resource.type, f.resource.id)) or ctx.teams.get(("", f.resource.id)) or []
 
     def link_of(self, f: Finding) -> str | None:
-        url = self.links.get((f.resource.type, f.resource.id)) or self.links.get(("", f.resource.id))
+        ctx = self._of(f)
+        url = ctx.links.get((f.resource.type, f.resource.id)) or ctx.links.get(("", f.resource.id))
         url = safe_text(url)
         return url if url.startswith(("https://", "http://")) else None
 
@@ -118,26 +126,40 @@ def index_document(doc: dict[str, Any]) -> HTMLContext:
 
 
 def html_context(*, document: dict[str, Any] | None = None, snapshot_path: str | None = None,
-                 store_url: str | None = None, cfg: Any = None, report: Report | None = None) -> HTMLContext:
-    """Build the context: the snapshot (given, or read from `snapshot_path`) and, with `store_url`,
-    the findings trend of the stored scans (the current report appended when it is not stored)."""
-    if document is None and snapshot_path:
-        from pdguard.snapshot import read_json_file
+                 store_url: str | None = None, cfg: Any = None, report: Report | None = None,
+                 account_snapshots: dict[str, str] | None = None) -> HTMLContext:
+    """Build the context: the snapshot (given, or read from `snapshot_path`; with several accounts
+    each account's snapshot file of `account_snapshots`) and, with `store_url`, the findings trend
+    of the stored scans of the report's account(s) (the current report appended when it is not
+    stored)."""
+    from pdguard.snapshot import read_json_file
 
+    if document is None and snapshot_path:
         document = read_json_file(snapshot_path, "snapshot")
     ctx = index_document(document or {})
+    for name, path in (account_snapshots or {}).items():
+        ctx.by_account[name] = index_document(read_json_file(path, "snapshot"))
     if store_url:
+        from pdguard.accounts import split
         from pdguard.inventory.store import Store
 
+        parts = split(report) if report is not None else [(None, None)]
         with Store(store_url, config=cfg) as store:
-            ctx.trend = store.finding_trend()
             ctx.trend_source = Store._safe_url(store.url)
-        if report is not None:
-            at = report.meta.get("scanned_at")
-            if not ctx.trend or ctx.trend[-1].get("scanned_at") != at:
-                s = report_summary(report)
-                ctx.trend.append({"id": None, "scanned_at": at, "complete": report.meta.get("complete", True),
-                                  "total": s.total, "by_severity": {k: v for k, v in s.by_severity.items() if v}})
+            for name, sub in parts:
+                # The implicit account's scans are stored under its subdomain; without one, every scan.
+                key = name or (sub.meta.get("account_subdomain") if sub is not None else None)
+                trend = store.finding_trend(account=key)
+                if sub is not None:
+                    at = sub.meta.get("scanned_at")
+                    if not trend or trend[-1].get("scanned_at") != at:
+                        s = report_summary(sub)
+                        trend.append({"id": None, "scanned_at": at, "complete": sub.meta.get("complete", True),
+                                      "total": s.total, "by_severity": {k: v for k, v in s.by_severity.items() if v}})
+                if len(parts) > 1 and name is not None:
+                    ctx.trends[name] = trend
+                else:
+                    ctx.trend = trend
     return ctx
 
 
@@ -175,11 +197,14 @@ class HTMLOutput:
 
     def __init__(self, *, context: HTMLContext | None = None) -> None:
         self.context = context or HTMLContext()
+        self.several = False  # several accounts in the report being rendered
 
     # -- pieces --------------------------------------------------------------------------------
     def _resource(self, f: Finding) -> str:
         r = f.resource
         label = f'<span class="rtype">{e(r.type)}</span> {e(r.name) if r.name else ""} <code>{e(r.id)}</code>'
+        if self.several and f.account:  # several accounts in one report: say whose resource it is
+            label = f'<span class="acct" title="PagerDuty account">{e(f.account)}</span> ' + label
         href = _href(self.context.link_of(f))
         if href:
             return (f'<a class="res" href="{href}" target="_blank" rel="noopener noreferrer" '
@@ -188,7 +213,7 @@ class HTMLOutput:
 
     def _row(self, f: Finding, teams: list[str], *, policy_col: bool) -> str:
         text = " ".join([f.policy_id, f.title, f.resource.type, f.resource.id, f.resource.name or "", f.msg,
-                         *teams]).lower()
+                         *teams, *([f.account] if f.account and self.several else [])]).lower()
         team_attr = "|" + "|".join(teams or [NO_TEAM]) + "|"
         new = '<span class="tag new">new</span> ' if f.baseline == "new" else ""
         warn = '<span class="tag">warn</span> ' if f.kind == "warn" else ""
@@ -200,7 +225,8 @@ class HTMLOutput:
         if not policy_col:
             cells.append(f'<td class="c-team">{", ".join(e(t) for t in teams) or "—"}</td>')
         return (f'<tr class="f" data-sev="{e(f.severity)}" data-policy="{e(f.policy_id)}" '
-                f'data-teams="{e(team_attr)}" data-text="{e(text)}">{"".join(cells)}</tr>')
+                f'data-account="{e(f.account or "")}" data-teams="{e(team_attr)}" data-text="{e(text)}">'
+                f'{"".join(cells)}</tr>')
 
     def _by_policy(self, report: Report, findings: list[Finding], teams: dict[int, list[str]]) -> str:
         groups: dict[str, list[Finding]] = {}
@@ -246,12 +272,18 @@ class HTMLOutput:
                 f'</tr></thead><tbody>{rows}</tbody></table></details>')
         return "".join(out)
 
-    def _trend(self) -> str:
-        points = self.context.trend
+    def _trends(self) -> str:
+        if self.context.trends:
+            return "".join(self._trend(points, f"account {name}") for name, points in self.context.trends.items())
+        return self._trend(self.context.trend)
+
+    def _trend(self, points: list[dict[str, Any]], of: str = "") -> str:
+        title = f"Trend — {e(of)}" if of else "Trend"
         if len(points) < 2:
             if self.context.trend_source is not None:
-                return ('<section class="card"><h2>Trend</h2><p class="muted">The store holds fewer than two scans: '
-                        'the trend appears once <code>pdguard watch</code> has stored more.</p></section>')
+                return (f'<section class="card"><h2>{title}</h2><p class="muted">The store holds fewer than two scans'
+                        f'{" of this account" if of else ""}: the trend appears once <code>pdguard watch</code> has '
+                        'stored more.</p></section>')
             return ""
         w, h, pl, pr, pt, pb = 760, 200, 44, 40, 12, 34
         n = len(points)
@@ -297,7 +329,7 @@ class HTMLOutput:
         first, last = points[0].get("total") or 0, points[-1].get("total") or 0
         delta = last - first
         change = "no change" if not delta else (f"{'+' if delta > 0 else '−'}{abs(delta)} since the first scan shown")
-        return (f'<section class="card trend"><h2>Trend <span class="muted">— {count(n, "scan")}, {e(change)}</span></h2>'
+        return (f'<section class="card trend"><h2>{title} <span class="muted">— {count(n, "scan")}, {e(change)}</span></h2>'
                 f'<svg viewBox="0 0 {w} {h}" role="img" aria-label="Findings per scan by severity">'
                 f'{"".join(grid)}{"".join(layers)}{"".join(dots)}{"".join(labels)}</svg>'
                 f'<div class="legend">{legend}</div></section>')
@@ -306,12 +338,16 @@ class HTMLOutput:
         meta = report.meta
         items = []
         incomplete = meta.get("complete") is False
-        status = meta.get("collections_status") if isinstance(meta.get("collections_status"), dict) else {}
-        for name, st in sorted(status.items()):
-            if isinstance(st, dict) and st.get("status") not in (None, "complete"):
-                got, exp = st.get("got"), st.get("expected")
-                items.append(f"<li><b>{e(name)}</b>: {e(st.get('status'))}"
-                             + (f" ({e(got)} of {e(exp)} collected)" if exp is not None else "") + "</li>")
+        accounts = meta.get("accounts") if isinstance(meta.get("accounts"), dict) else {None: meta}
+        for account, m in accounts.items():
+            status = m.get("collections_status") if isinstance(m, dict) and isinstance(
+                m.get("collections_status"), dict) else {}
+            whose = f"{account}: " if account and len(accounts) > 1 else ""
+            for name, st in sorted(status.items()):
+                if isinstance(st, dict) and st.get("status") not in (None, "complete"):
+                    got, exp = st.get("got"), st.get("expected")
+                    items.append(f"<li><b>{e(whose + name)}</b>: {e(st.get('status'))}"
+                                 + (f" ({e(got)} of {e(exp)} collected)" if exp is not None else "") + "</li>")
         items += [f"<li>{e(w)}</li>" for w in report.warnings]
         if not items and not incomplete:
             return ""
@@ -365,11 +401,16 @@ class HTMLOutput:
 
     # -- render --------------------------------------------------------------------------------
     def render(self, report: Report, *, color: bool = False) -> str:
+        from pdguard.accounts import is_several
+        from pdguard.accounts import label as account_label
+        from pdguard.accounts import names as account_names
+
+        self.several = is_several(report)
         s = report_summary(report)
         findings = sorted_findings(report.findings)
         teams = {id(f): self.context.teams_of(f) for f in findings}
         meta = report.meta
-        account = safe_text(meta.get("account_subdomain") or "")
+        account = safe_text(account_label(report))
         counts = severity_counts(findings) if not s.shown_severities else {
             sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
         failing = s.failing if s.fail_on != "none" else 0
@@ -400,13 +441,14 @@ class HTMLOutput:
         policies = sorted({(f.policy_id, f.title) for f in findings})
         team_names = sorted({t for f in findings for t in (teams[id(f)] or [NO_TEAM])},
                             key=lambda t: (t == NO_TEAM, t.lower()))
+        acct_opts = "".join(f'<option value="{e(a)}">{e(a)}</option>' for a in account_names(report) if a)
         pol_opts = "".join(f'<option value="{e(p)}">{e(p)} — {e(t)}</option>' for p, t in policies)
         team_opts = "".join(f'<option value="{e(t)}">{e(t)}</option>' for t in team_names)
         chips = "".join(f'<label class="chip sev-{sev}"><input type="checkbox" name="sev" value="{sev}" checked>'
                         f'{sev}</label>' for sev in SEVERITIES if counts.get(sev, 0) or any(
                             f.severity == sev for f in findings))
         sub = " · ".join(x for x in [
-            f"account <b>{e(account)}</b>" if account else "",
+            (f"accounts <b>{e(account)}</b>" if self.several else f"account <b>{e(account)}</b>") if account else "",
             f"scanned {e(_fmt_time(meta.get('scanned_at')))}" if meta.get("scanned_at") else "",
             f"{count(len(report.policies), 'policy')} evaluated",
             f"engine {e(report.tool.get('engine'))}" if report.tool.get("engine") else "",
@@ -417,6 +459,8 @@ class HTMLOutput:
                     f'message, policy, team…" aria-label="Filter text"><div class="chips">{chips}</div>'
                     f'<select id="policy" aria-label="Policy"><option value="">All policies</option>{pol_opts}</select>'
                     f'<select id="team" aria-label="Team"><option value="">All teams</option>{team_opts}</select>'
+                    + (f'<select id="account" aria-label="Account"><option value="">All accounts</option>{acct_opts}'
+                       '</select>' if self.several else "") +
                     f'<button id="reset" type="button">Reset</button></div>'
                     f'<div class="tabs" role="tablist"><button type="button" class="tab on" data-view="policy" '
                     f'role="tab">By policy</button><button type="button" class="tab" data-view="team" role="tab">By team'
@@ -451,7 +495,7 @@ class HTMLOutput:
 <section class="cards">{cards}</section>
 {shown_note}{baseline}
 {self._warnings(report)}
-{self._trend()}
+{self._trends()}
 <section class="card findings"><h2>Findings</h2>{body}</section>
 {self._waived(report)}
 {self._extra(report)}
@@ -565,6 +609,8 @@ th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--mute
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .res{text-decoration:none;color:inherit;overflow-wrap:anywhere}a.res:hover{text-decoration:underline;color:var(--low)}
 .rtype{color:var(--muted);font-size:13px}
+.acct{display:inline-block;font-size:11px;font-weight:700;padding:0 6px;border-radius:4px;background:var(--soft);
+border:1px solid var(--line);color:var(--fg)}
 .ext{color:var(--low);font-size:12px}
 .c-msg{overflow-wrap:anywhere}
 .tag{display:inline-block;font-size:11px;font-weight:700;text-transform:uppercase;padding:0 6px;border-radius:4px;
@@ -591,6 +637,7 @@ JS = r"""
   if (!q) { return; }
   var policySel = document.getElementById("policy");
   var teamSel = document.getElementById("team");
+  var accountSel = document.getElementById("account");
   var chips = Array.prototype.slice.call(document.querySelectorAll('input[name="sev"]'));
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr.f"));
   var groups = Array.prototype.slice.call(document.querySelectorAll("details.group"));
@@ -603,10 +650,11 @@ JS = r"""
     var text = q.value.trim().toLowerCase();
     var sevs = {};
     chips.forEach(function(c){ if (c.checked) { sevs[c.value] = true; } });
-    var pol = policySel.value, team = teamSel.value;
+    var pol = policySel.value, team = teamSel.value, acct = accountSel ? accountSel.value : "";
     rows.forEach(function(r){
       var ok = sevs[r.dataset.sev] === true
         && (!pol || r.dataset.policy === pol)
+        && (!acct || r.dataset.account === acct)
         && (!team || r.dataset.teams.indexOf("|" + team + "|") !== -1)
         && (!text || r.dataset.text.indexOf(text) !== -1);
       r.hidden = !ok;
@@ -625,9 +673,10 @@ JS = r"""
   q.addEventListener("input", apply);
   policySel.addEventListener("change", apply);
   teamSel.addEventListener("change", apply);
+  if (accountSel) { accountSel.addEventListener("change", apply); }
   chips.forEach(function(c){ c.addEventListener("change", apply); });
   document.getElementById("reset").addEventListener("click", function(){
-    q.value = ""; policySel.value = ""; teamSel.value = "";
+    q.value = ""; policySel.value = ""; teamSel.value = ""; if (accountSel) { accountSel.value = ""; }
     chips.forEach(function(c){ c.checked = true; });
     apply();
   });

@@ -10,8 +10,11 @@ only ever added within a major version):
 ``tool`` (object of strings)
     ``{"name": "pdguard", "version": ...}`` as set by the caller.
 ``meta`` (object)
-    The snapshot's ``meta``: ``account_subdomain``, ``region``, ``scanned_at``, ``counts``,
-    ``complete``, ``warnings`` … (see docs/design.md), plus ``evaluation``: ``engine``
+    The snapshot's ``meta``: ``account_subdomain``, ``account`` (the configured account's name,
+    with ``accounts:`` in pdguard.yaml), ``region``, ``scanned_at``, ``counts``,
+    ``complete``, ``warnings`` … (see docs/design.md); a report over several accounts has instead
+    ``accounts`` ({name: that account's snapshot meta}), ``scanned_at`` (the latest) and
+    ``complete`` (all of them); plus ``evaluation``: ``engine``
     (embedded|opa), ``policy_revision`` (the revision ``pdguard policy bundle`` gives these
     policies and settings) and, on OPA, ``decision_id`` (with decision logs on) and, with
     ``--opa-preloaded``, ``bundle`` and ``bundle_revision``.
@@ -24,7 +27,9 @@ only ever added within a major version):
     ``resource.type``, ``resource.id``, ``fingerprint``. Each finding: ``policy_id``, ``title``,
     ``severity`` (critical|high|medium|low|info), ``description``, ``remediation``, ``docs_url``,
     ``kind`` (deny|warn), ``msg``, ``resource`` {``type``, ``id``, ``name``, …extra keys},
-    ``details`` (object), ``fingerprint`` (32 hex chars, stable across runs), ``package``,
+    ``details`` (object), ``fingerprint`` (32 hex chars, stable across runs; the configured
+    account is part of it), ``account`` (the configured account's name, null without
+    ``accounts:``), ``package``,
     ``file``, ``waived`` (bool), ``waiver`` ({``policy``, ``resource``, ``reason``, ``expires``}
     or null), ``location`` ({``path``, ``line``} or null: Terraform source of the resource),
     ``baseline`` ("new"|"unchanged"|null: only with a baseline).

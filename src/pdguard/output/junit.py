@@ -13,7 +13,8 @@ Structure::
     </testsuites>
 
 * one ``testsuite`` per policy (evaluated policies, plus any policy that only appears in
-  findings), sorted by policy id;
+  findings), sorted by policy id; with several accounts (``accounts:``) one per account and
+  policy, the account first (``eu: PDG-SVC-002 …``, classname ``pdguard.eu.PDG-SVC-002``);
 * one ``testcase`` per policy × resource: several findings of one policy on one resource
   (different details) become one failure listing each message; a resource with only waived
   findings is ``<skipped message="waived: <reason>">``;
@@ -65,6 +66,27 @@ class JUnitOutput:
     name: ClassVar[str] = "junit"
 
     def render(self, report: Report, *, color: bool = False) -> str:
+        from pdguard.accounts import split
+
+        root = ET.Element("testsuites", {"name": "pdguard"})
+        totals = {"tests": 0, "failures": 0, "skipped": 0}
+        parts = split(report)
+        for name, sub in parts:
+            self._suites(root, sub, totals, name if len(parts) > 1 else None)
+        root.set("tests", str(totals["tests"]))
+        root.set("failures", str(totals["failures"]))
+        root.set("errors", "0")
+        root.set("skipped", str(totals["skipped"]))
+        root.set("time", "0")
+        ET.indent(root)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+    @staticmethod
+    def _suites(root: ET.Element, report: Report, totals: dict[str, int], account: str | None) -> None:
+        """One testsuite per policy of one account's report (named after the account when there
+        are several: ``eu: PDG-SVC-002 …``, classname ``pdguard.eu.PDG-SVC-002``)."""
+        suite_prefix = f"{account}: " if account else ""
+        class_prefix = f"pdguard.{account}." if account else "pdguard."
         active: dict[str, dict[tuple[str, str], list[Finding]]] = {}
         waived: dict[str, dict[tuple[str, str], list[Finding]]] = {}
         for f in sorted_findings(report.findings):
@@ -77,10 +99,8 @@ class JUnitOutput:
             titles.setdefault(f.policy_id, f.title)
 
         timestamp = str(report.meta.get("scanned_at") or "")
-        root = ET.Element("testsuites", {"name": "pdguard"})
-        totals = {"tests": 0, "failures": 0, "skipped": 0}
         for pid in sorted(titles):
-            suite = ET.SubElement(root, "testsuite", {"name": _x(f"{pid} {titles[pid]}")})
+            suite = ET.SubElement(root, "testsuite", {"name": _x(f"{suite_prefix}{pid} {titles[pid]}")})
             counts = {"tests": 0, "failures": 0, "skipped": 0}
             pol_active = active.get(pid, {})
             pol_waived = waived.get(pid, {})
@@ -98,7 +118,7 @@ class JUnitOutput:
                 case = ET.SubElement(
                     suite,
                     "testcase",
-                    {"classname": _x(f"pdguard.{pid}"), "name": _x(resource_label(first.resource)), "time": "0"},
+                    {"classname": _x(f"{class_prefix}{pid}"), "name": _x(resource_label(first.resource)), "time": "0"},
                 )
                 counts["tests"] += 1
                 if group:
@@ -112,7 +132,8 @@ class JUnitOutput:
                     ET.SubElement(case, "skipped", {"message": _x(f"waived: {'; '.join(reasons)}")})
                     counts["skipped"] += 1
             if not keys:
-                ET.SubElement(suite, "testcase", {"classname": _x(f"pdguard.{pid}"), "name": "no findings", "time": "0"})
+                ET.SubElement(suite, "testcase", {"classname": _x(f"{class_prefix}{pid}"), "name": "no findings",
+                                                  "time": "0"})
                 counts["tests"] += 1
             suite.set("tests", str(counts["tests"]))
             suite.set("failures", str(counts["failures"]))
@@ -123,10 +144,3 @@ class JUnitOutput:
                 suite.set("timestamp", _x(timestamp))
             for k, v in counts.items():
                 totals[k] += v
-        root.set("tests", str(totals["tests"]))
-        root.set("failures", str(totals["failures"]))
-        root.set("errors", "0")
-        root.set("skipped", str(totals["skipped"]))
-        root.set("time", "0")
-        ET.indent(root)
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -114,8 +114,18 @@ class MarkdownOutput:
         counts = severity_counts(findings) if not s.shown_severities else {
             sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
         waived_counts = severity_counts(waived)
+        from pdguard.accounts import names
+
+        accounts = [a for a in names(report) if a]
         account = report.meta.get("account_subdomain")
-        out = ["## pdguard" + (f": PagerDuty account {_code(account)}" if account else ""), ""]
+        if len(accounts) > 1:
+            title = "## pdguard: PagerDuty accounts " + ", ".join(_code(a) for a in accounts)
+        elif accounts:
+            title = f"## pdguard: PagerDuty account {_code(accounts[0])}" + (
+                f" ({_code(account)})" if account and account != accounts[0] else "")
+        else:
+            title = "## pdguard" + (f": PagerDuty account {_code(account)}" if account else "")
+        out = [title, ""]
         if s.fail_on != "none" and s.failing:
             what = "new failing finding" if s.new is not None else "failing finding"
             line = f"❌ **{count(s.failing, what)}** (severity ≥ {s.fail_on})"
@@ -154,7 +164,9 @@ class MarkdownOutput:
         msg = cell(f.msg)
         if f.baseline == "new":
             msg = f"**new** {msg}"
-        return f"| {_policy(f)} | {_resource(f)} | {msg} | {cell(first_sentence(safe_text(f.remediation), 120))} |"
+        account = f" {_code(f.account)} |" if self.several else ""
+        return (f"|{account} {_policy(f)} | {_resource(f)} | {msg} | "
+                f"{cell(first_sentence(safe_text(f.remediation), 120))} |")
 
     def _capped(self, title: str, items: list[str], more: str) -> list[str]:
         out = [title, ""] + items[: self.max_list_rows]
@@ -193,7 +205,12 @@ class MarkdownOutput:
         return out
 
     # -- render --------------------------------------------------------------------------------
+    several: bool = False  # several accounts in the report being rendered: an account column
+
     def render(self, report: Report, *, color: bool = False) -> str:
+        from pdguard.accounts import is_several
+
+        self.several = is_several(report)
         findings = sorted_findings(report.findings)
         waived = sorted_findings(report.waived)
         head = self._head(report, findings, waived)
@@ -216,7 +233,8 @@ class MarkdownOutput:
                     if left <= 0:
                         break
                     out += [f"#### {SEVERITY_ICONS[sev] + ' ' if sev in SEVERITY_ICONS else ''}{cell(sev)} ({len(group)})",
-                            "", "| policy | resource | message | fix |", "|---|---|---|---|"]
+                            "", *(["| account | policy | resource | message | fix |", "|---|---|---|---|---|"]
+                                  if self.several else ["| policy | resource | message | fix |", "|---|---|---|---|"])]
                     out += [rows[id(f)] for f in group[:left]]
                     out.append("")
                     left -= min(left, len(group))

@@ -24,8 +24,12 @@ One run, tool ``pdguard``. Choices made for GitHub:
   current directory when inside it, else replaced by the pseudo path: no absolute local paths
   are ever written. The resource is also given as ``logicalLocations[0]``.
 * ``runAutomationDetails.id`` is ``pdguard/<category>/`` so each account (category defaults to
-  ``meta.account_subdomain``, else ``default``) is a separate analysis in GitHub;
-  pass ``SarifOutput(category="prod")`` to choose.
+  the configured account's name, ``meta.account``, else ``meta.account_subdomain``, else
+  ``default``) is a separate analysis in GitHub; pass ``SarifOutput(category="prod")`` to choose.
+* Several accounts in one report (``accounts:`` in pdguard.yaml): one run per account, each with
+  its own ``automationDetails.id`` (``pdguard/<account>/``, or ``pdguard/<category>/<account>/``
+  with a category), its own results, rules and notifications, and ``properties.account``:
+  GitHub rejects a file with two runs of one tool in the same category.
 * GitHub accepts at most 25,000 results per run: beyond :data:`MAX_RESULTS` the results are cut in
   severity order (critical first; active before waived within a severity) and a warning is added to
   ``invocations[0].toolExecutionNotifications`` and to ``report.warnings``.
@@ -120,10 +124,18 @@ class SarifOutput:
         self.max_results = max_results
 
     # -- helpers -----------------------------------------------------------------------------
-    def _category(self, report: Report) -> str:
-        raw = self.category or report.meta.get("account_subdomain") or "default"
-        cat = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(raw)).strip("-")
-        return cat or "default"
+    @staticmethod
+    def _clean(raw: object) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(raw)).strip("-")
+
+    def _category(self, report: Report, account: str | None = None, several: bool = False) -> str:
+        """The run's category: ``--sarif-category``, else the account (configured name, else the
+        subdomain), else ``default``; with several accounts ``<category>/<account>`` or the account."""
+        if several and account:
+            parts = [self.category, account] if self.category else [account]
+            return "/".join(self._clean(p) or "default" for p in parts)
+        raw = self.category or report.meta.get("account") or report.meta.get("account_subdomain") or "default"
+        return self._clean(raw) or "default"
 
     @staticmethod
     def _rule(policy_id: str, info: PolicyInfo | None, findings: list[Finding]) -> dict[str, Any]:
@@ -208,6 +220,22 @@ class SarifOutput:
 
     # -- render ------------------------------------------------------------------------------
     def document(self, report: Report) -> dict[str, Any]:
+        """The SARIF log: one run per account (each its own ``automationDetails.id``, so GitHub keeps
+        each account's alerts as a separate analysis); one run for one account."""
+        from pdguard.accounts import split
+
+        parts = split(report)
+        several = len(parts) > 1
+        runs = []
+        for name, sub in parts:
+            runs.append(self._run(sub, self._category(sub, name, several)))
+            if several:  # the truncation warning, said in the combined report too
+                report.warnings.extend(f"account {name}: {w}" for w in sub.warnings
+                                       if w.startswith("SARIF output truncated")
+                                       and f"account {name}: {w}" not in report.warnings)
+        return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
+
+    def _run(self, report: Report, category: str) -> dict[str, Any]:
         limit = self.max_results if self.max_results is not None else MAX_RESULTS
         all_findings = [*report.findings, *report.waived]
         ordered = sorted(
@@ -265,15 +293,21 @@ class SarifOutput:
                     "rules": rules,
                 }
             },
-            "automationDetails": {"id": f"pdguard/{self._category(report)}/"},
+            "automationDetails": {"id": f"pdguard/{category}/"},
             "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }
         evaluation = report.meta.get("evaluation")
+        properties: dict[str, Any] = {}
         if isinstance(evaluation, dict):  # engine, policy revision; on OPA its bundle and decision_id
-            run["properties"] = {"evaluation": evaluation}
-        return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+            properties["evaluation"] = evaluation
+        account = report.meta.get("account")
+        if account:  # the configured account (accounts: in pdguard.yaml) this run is about
+            properties["account"] = account
+        if properties:
+            run["properties"] = properties
+        return run
 
     def render(self, report: Report, *, color: bool = False) -> str:
         return json.dumps(self.document(report), indent=2, ensure_ascii=False) + "\n"

@@ -26,6 +26,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pdguard.accounts import is_several, split
+from pdguard.accounts import label as account_label
 from pdguard.findings import SEVERITIES, Finding, Report
 from pdguard.output._common import (
     count,
@@ -96,10 +98,12 @@ class TableOutput:
             soft_wrap=False,
         )
 
-    def _findings_table(self, title: str, findings: list[Finding]) -> Table:
+    def _findings_table(self, title: str, findings: list[Finding], *, accounts: bool = False) -> Table:
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_lines=False, expand=False,
                       pad_edge=False)
         table.add_column("severity", no_wrap=True)
+        if accounts:
+            table.add_column("account", no_wrap=True)
         table.add_column("policy", ratio=2)
         table.add_column("resource", ratio=2)
         table.add_column("message", ratio=3)
@@ -112,6 +116,7 @@ class TableOutput:
                 msg = Text("[new] ", style="bold magenta") + msg
             table.add_row(
                 _t(f.severity, SEVERITY_STYLES.get(f.severity, "")),
+                *([_t(f.account or "")] if accounts else []),
                 policy,
                 _resource_cell(f),
                 msg,
@@ -137,9 +142,11 @@ class TableOutput:
         console = self._console(buf, color)
         meta = report.meta
         s = report_summary(report)
+        several = is_several(report)
         header = Text("pdguard", style="bold")
-        if meta.get("account_subdomain"):
-            header.append(f" · account {safe_text(meta['account_subdomain'])}")
+        who = account_label(report)
+        if who:
+            header.append(f" · {'accounts' if several else 'account'} {safe_text(who)}")
         if meta.get("scanned_at"):
             header.append(f" · scanned {safe_text(meta['scanned_at'])}")
         header.append(f" · {count(len(report.policies), 'policy')} evaluated")
@@ -159,7 +166,7 @@ class TableOutput:
                     f for f in shown if (f.severity == sev if sev else f.severity not in SEVERITIES)
                 ]
                 if group:
-                    console.print(self._findings_table(f"{sev or 'other'} ({len(group)})", group))
+                    console.print(self._findings_table(f"{sev or 'other'} ({len(group)})", group, accounts=several))
             if len(shown) < len(findings):
                 console.print(
                     Text(
@@ -194,6 +201,10 @@ class TableOutput:
                              "yellow"))
         for warning in report.warnings:
             console.print(_t(f"warning: {warning}", "yellow"))
+        if several:  # each account's count and gate, then the whole report's
+            for name, sub in split(report):
+                ss = report_summary(sub)
+                console.print(_t(f"account {name}: {count(ss.total, 'finding')} · {gate_line(ss)}"))
 
         counts = severity_counts(findings) if not s.shown_severities else {
             sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
