@@ -60,6 +60,30 @@ def _specs(formats: tuple[str, ...], output: str | None, as_json: bool, kinds: t
     return parse_formats(formats, output, kinds=kinds, default=default)
 
 
+account_option = click.option(
+    "--account", "account", metavar="NAME",
+    help="Only this account's scans (the configured name of `accounts:`, else the account's subdomain). "
+         "Needed when the store holds several accounts and no scan id is given.")
+
+
+def _account(store: Any, account: str | None, needed: bool) -> str | None:
+    """The account a command looks at: `account`, else the store's only account. When the command
+    picks scans by itself (`needed`: no scan id) and the store holds several accounts, one must
+    be named: the latest scan of "some" account is never what was meant."""
+    from pdguard.inventory.store import StoreError
+
+    if account is not None:
+        if account not in store.accounts():
+            known = ", ".join(str(a) for a in store.accounts()) or "none"
+            raise StoreError(f"--account {account}: the store holds no scan of that account (accounts: {known})")
+        return account
+    accounts = store.accounts()
+    if needed and len(accounts) > 1:
+        raise StoreError(f"the store holds scans of {len(accounts)} accounts "
+                         f"({', '.join(str(a) for a in accounts)}): choose one with --account NAME")
+    return None
+
+
 scan_id_option = click.option("--scan", "scan_id", type=click.IntRange(1, 2**63 - 1), metavar="ID",
                               help="Scan id (default: latest complete scan).")
 json_flag = click.option("--json", "as_json", is_flag=True, hidden=True, help="Deprecated: --format json.")
@@ -88,15 +112,16 @@ def inventory() -> None:
 @inventory.command("scans")
 @store_option
 @click.option("--limit", type=click.IntRange(1, 2**31 - 1), default=None, help="Newest N scans only.")
+@account_option
 @format_options(("table", "json"))
 @json_flag
 @click.pass_context
-def scans_cmd(ctx: click.Context, store_url: str | None, limit: int | None, formats: tuple[str, ...],
-              output: str | None, as_json: bool) -> None:
-    """List stored scans, newest first."""
+def scans_cmd(ctx: click.Context, store_url: str | None, limit: int | None, account: str | None,
+              formats: tuple[str, ...], output: str | None, as_json: bool) -> None:
+    """List stored scans (of every account, or of --account NAME), newest first."""
     specs = _specs(formats, output, as_json)
     with _open_store(ctx, store_url) as store:
-        scans = store.list_scans(limit=limit)
+        scans = store.list_scans(limit=limit, account=_account(store, account, needed=False))
     emit(specs, {"table": lambda: _scans_table(scans), "json": lambda: _json(scans)}, what="scan list")
 
 
@@ -121,22 +146,24 @@ def _scans_table(scans: list[dict[str, Any]]) -> str:
 @store_option
 @click.option("--type", "asset_type", metavar="TYPE", help="Only this asset type (service, user, …).")
 @scan_id_option
+@account_option
 @format_options(("table", "json"))
 @json_flag
 @click.pass_context
 def list_cmd(ctx: click.Context, store_url: str | None, asset_type: str | None, scan_id: int | None,
-             formats: tuple[str, ...], output: str | None, as_json: bool) -> None:
-    """List the assets of a stored scan."""
+             account: str | None, formats: tuple[str, ...], output: str | None, as_json: bool) -> None:
+    """List the assets of a stored scan (default: the latest complete scan of the account)."""
     specs = _specs(formats, output, as_json)
     with _open_store(ctx, store_url) as store:
-        scan = store.require_scan(scan_id)
+        scan = store.require_scan(scan_id, _account(store, account, needed=scan_id is None))
         assets = store.assets(scan["id"], type=asset_type)
 
     def table() -> str:
         from pdguard.output._common import count
         from pdguard.textsafe import safe_text
 
-        head = safe_text(f"scan {scan['id']} ({scan['scanned_at']}): {count(len(assets), 'asset')}")
+        head = safe_text(f"scan {scan['id']} ({scan['scanned_at']}, account {scan['account'] or '-'}): "
+                         f"{count(len(assets), 'asset')}")
         if not assets:
             return head
         return head + "\n" + _table([[a["type"], a["id"], a["name"] or ""] for a in assets], ["TYPE", "ID", "NAME"])
@@ -149,13 +176,14 @@ def list_cmd(ctx: click.Context, store_url: str | None, asset_type: str | None, 
 @store_option
 @click.argument("asset_id")
 @scan_id_option
+@account_option
 @click.option("--type", "asset_type", metavar="TYPE", help="Asset type, when an id is ambiguous.")
 @format_options(("table", "json"))
 @json_flag
 @click.pass_context
 def show_cmd(
-    ctx: click.Context, store_url: str | None, asset_id: str, scan_id: int | None, asset_type: str | None,
-    formats: tuple[str, ...], output: str | None, as_json: bool,
+    ctx: click.Context, store_url: str | None, asset_id: str, scan_id: int | None, account: str | None,
+    asset_type: str | None, formats: tuple[str, ...], output: str | None, as_json: bool,
 ) -> None:
     """Show one asset: its stored configuration and its findings."""
     from pdguard.inventory.store import StoreError
@@ -163,14 +191,15 @@ def show_cmd(
 
     specs = _specs(formats, output, as_json)
     with _open_store(ctx, store_url) as store:
-        scan = store.require_scan(scan_id)
+        scan = store.require_scan(scan_id, _account(store, account, needed=scan_id is None))
         asset = store.asset(asset_id, scan["id"], type=asset_type)
     if asset is None:
         raise StoreError(f"no asset {safe_text(asset_id)} in scan {scan['id']}")
 
     def table() -> str:
         lines = [safe_text(f"{asset['type']} {asset['id']}  {asset['name'] or ''}"),
-                 safe_text(f"scan {asset['scan_id']} ({scan['scanned_at']}), content hash {asset['content_hash']}")]
+                 safe_text(f"scan {asset['scan_id']} ({scan['scanned_at']}, account {scan['account'] or '-'}), "
+                           f"content hash {asset['content_hash']}")]
         findings = asset["findings"]
         lines.append(f"findings: {len(findings)}")
         for f in findings:
@@ -186,16 +215,17 @@ def show_cmd(
 @inventory.command("prune")
 @store_option
 @click.option("--keep", type=click.IntRange(1), metavar="N", help="Keep the newest N scans (of each account).")
+@account_option
 @click.option("--older-than", metavar="AGE", help="Delete scans older than AGE (e.g. 90d, 12w, 36h).")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("--no-vacuum", is_flag=True, help="SQLite: do not compact the file after deleting.")
 @click.pass_context
-def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older_than: str | None, dry_run: bool,
-              no_vacuum: bool) -> None:
+def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, account: str | None,
+              older_than: str | None, dry_run: bool, no_vacuum: bool) -> None:
     """Delete old scans with their assets, findings and notifications.
 
     A scan is kept when any option keeps it (among the newest N, or younger than AGE); the latest
-    complete scan of each account is always kept. `watch` applies the same rules after every tick
+    complete scan of each account is always kept. --account NAME prunes only that account's scans. `watch` applies the same rules after every tick
     when pdguard.yaml has `store_retention: {keep: N, older_than: AGE}`.
     """
     import contextlib
@@ -209,8 +239,9 @@ def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older
         raise click.UsageError("give --keep N and/or --older-than AGE")
     age = parse_duration(older_than, what="--older-than", require_unit=True) if older_than else None
     with _open_store(ctx, store_url) as store:
+        account = _account(store, account, needed=False)
         if dry_run:
-            plan = store.prune_plan(keep, age)
+            plan = store.prune_plan(keep, age, account=account)
             for d in plan:
                 click.echo(safe_text(f"would delete scan {d['id']} ({d['scanned_at']}, {d['account'] or '-'}"
                                      f"{'' if d['complete'] else ', incomplete'})"))
@@ -223,7 +254,7 @@ def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older
                 logging.getLogger("pdguard").warning("waiting for the store lock (a pdguard watch is using the store)")
                 stack.enter_context(store.lock())
             before = store.size_bytes()
-            result = store.prune(keep, age)
+            result = store.prune(keep, age, account=account)
             vacuumed = bool(result.deleted) and not no_vacuum and store.dialect == "sqlite"
             if vacuumed:
                 store.vacuum()
@@ -244,20 +275,22 @@ def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older
 @store_option
 @click.argument("scan_a", type=click.IntRange(1, 2**63 - 1), required=False)
 @click.argument("scan_b", type=click.IntRange(1, 2**63 - 1), required=False)
+@account_option
 @format_options(("text", "json"), default="text")
 @json_flag
 @click.pass_context
-def diff_cmd(ctx: click.Context, store_url: str | None, scan_a: int | None, scan_b: int | None,
+def diff_cmd(ctx: click.Context, store_url: str | None, scan_a: int | None, scan_b: int | None, account: str | None,
              formats: tuple[str, ...], output: str | None, as_json: bool) -> None:
-    """What changed between two stored scans (default: the previous complete scan vs the latest).
+    """What changed between two stored scans of one account (default: its previous complete scan vs
+    its latest; with several accounts in the store, --account NAME chooses).
 
-    With one id, compares that scan with the latest complete scan.
+    With one id, compares that scan with the latest complete scan of its account.
     """
     from pdguard.inventory.diff import diff_scans, render_text
 
     specs = _specs(formats, output, as_json, kinds=("text", "json"), default="text")
     with _open_store(ctx, store_url) as store:
-        result = diff_scans(store, scan_a, scan_b)
+        result = diff_scans(store, scan_a, scan_b, account=_account(store, account, needed=scan_a is None))
     emit(specs, {"text": lambda: render_text(result), "json": lambda: _json(result)}, what="diff")
 
 

@@ -25,16 +25,23 @@ def _scan_summary(scan: dict[str, Any]) -> dict[str, Any]:
     return {k: scan.get(k) for k in ("id", "scanned_at", "account", "region", "complete")}
 
 
-def resolve_pair(store: Store, a: int | None = None, b: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two scans to compare. Default B: the latest complete scan; default A: the complete scan
-    before B."""
-    scan_b = store.require_scan(b)
+def resolve_pair(store: Store, a: int | None = None, b: int | None = None,
+                 account: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two scans to compare, of one account. Default B: the latest complete scan (of `account`;
+    with A given, of A's account); default A: the complete scan of B's account before B."""
+    if b is None and a is not None and account is None:
+        account = store.require_scan(a)["account"]
+    scan_b = store.require_scan(b, account)
     if a is None:
         scan_a = store.previous(scan_b["id"])
         if scan_a is None:
-            raise StoreError(f"no complete scan before scan {scan_b['id']} (of the same snapshot schema) to diff against")
+            raise StoreError(f"no complete scan of account {scan_b['account'] or '-'} before scan {scan_b['id']} "
+                             "(of the same snapshot schema) to diff against")
     else:
-        scan_a = store.require_scan(a)
+        scan_a = store.require_scan(a, account)
+    if scan_a["account"] != scan_b["account"]:
+        raise StoreError(f"scan {scan_a['id']} (account {scan_a['account'] or '-'}) and scan {scan_b['id']} "
+                         f"(account {scan_b['account'] or '-'}) are of different accounts: diff two scans of one account")
     if schema_major(scan_a) != schema_major(scan_b):
         raise StoreError(
             f"scan {scan_a['id']} (snapshot schema {schema_major(scan_a)}.x) and scan {scan_b['id']} "
@@ -69,7 +76,7 @@ def _finding_summary(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict[str, Any]:
+def diff_scans(store: Store, a: int | None = None, b: int | None = None, *, account: str | None = None) -> dict[str, Any]:
     """Compare scan `a` (default: the complete scan before `b`) with scan `b` (default: latest complete).
 
     Returns a JSON-serialisable dict::
@@ -81,7 +88,7 @@ def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict
          "findings": {"new": [finding summary], "fixed": [...], "waived": [...]},
          "summary": {added, removed, changed, new_findings, fixed_findings, waived_findings}}
     """
-    scan_a, scan_b = resolve_pair(store, a, b)
+    scan_a, scan_b = resolve_pair(store, a, b, account)
     ida, idb = scan_a["id"], scan_b["id"]
     rows_a = {(r["type"], r["id"]): r for r in store.assets(ida)}
     rows_b = {(r["type"], r["id"]): r for r in store.assets(idb)}
@@ -140,7 +147,7 @@ def _with_actors(store: Store, result: dict[str, Any]) -> dict[str, Any]:
     """Who changed each asset, from the audit records of the scans stored after A up to B."""
     from pdguard.inventory.audit import attach_actors
 
-    return attach_actors(result, store.list_scans())
+    return attach_actors(result, store.list_scans(account=result["b"].get("account")))
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -1147,14 +1147,15 @@ class Store:
             conn.execute(incident_chunks_t.delete().where(incident_chunks_t.c.hash.not_in(linked_hashes)))
 
     def prune_plan(
-        self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None
+        self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None,
+        account: str | None = None,
     ) -> list[dict[str, Any]]:
         """The scans :meth:`prune` would delete (oldest first), each ``{id, account, scanned_at, complete}``.
 
         A scan is KEPT when any rule keeps it: it is among the newest `keep` scans of its account,
         or it is younger than `older_than` seconds (by ``scanned_at``, else ``stored_at``); the
         latest complete scan of each account is always kept, whatever the rules. With no rule,
-        nothing is deleted.
+        nothing is deleted. `account`: only that account's scans are considered.
         """
         if keep is None and older_than is None:
             return []
@@ -1163,8 +1164,11 @@ class Store:
         now = now or datetime.now(UTC)
         cutoff = now - timedelta(seconds=older_than) if older_than is not None else None
         cols = (scans_t.c.id, scans_t.c.account, scans_t.c.complete, scans_t.c.scanned_at, scans_t.c.stored_at)
+        q = sa.select(*cols).order_by(scans_t.c.id.desc())
+        if account is not None:
+            q = q.where(scans_t.c.account == account)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(*cols).order_by(scans_t.c.id.desc())).all()
+            rows = conn.execute(q).all()
         seen: dict[Any, int] = {}
         latest_complete: dict[Any, int] = {}
         doomed: list[dict[str, Any]] = []
@@ -1183,11 +1187,13 @@ class Store:
         return doomed
 
     def prune(
-        self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None
+        self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None,
+        account: str | None = None,
     ) -> PruneResult:
-        """Delete the scans of :meth:`prune_plan` with their assets, findings and outbox rows (one
-        transaction). Returns what was deleted, and how many undelivered notifications went with it."""
-        doomed = [d["id"] for d in self.prune_plan(keep, older_than, now=now)]
+        """Delete the scans of :meth:`prune_plan` with their assets, findings, outbox rows and
+        incident history links (one transaction), then the configs and incident chunks no remaining
+        scan uses. Returns what was deleted, and how many undelivered notifications went with it."""
+        doomed = [d["id"] for d in self.prune_plan(keep, older_than, now=now, account=account)]
         if not doomed:
             return PruneResult([], 0)
         with self.engine.begin() as conn:
