@@ -323,6 +323,42 @@ def test_the_scan_saw_every_object_the_account_holds(scanned) -> None:
     assert any(p.startswith("/schedules/") for p in paths)
 
 
+def test_an_incremental_scan_sends_valid_requests_only(tmp_path) -> None:
+    """An incremental tick's own requests: incidents since the base, and `GET /incidents/{id}` for
+    the base's incidents resolved since."""
+    import copy
+    from datetime import timedelta
+
+    from conftest import free_port
+
+    from pdguard.inventory.incremental import IncrementalSettings, plan_scan
+    from pdguard.inventory.store import Store
+    from pdguard.simulator.account import iso
+
+    before = NOW - timedelta(hours=8)
+    account = generate_account(services=60, escalation_policies=10, schedules=6, users=30, teams=5, incidents=600,
+                               seed=3, now=before)
+    port = free_port()
+    with Store(f"sqlite:///{tmp_path / 'inv.sqlite'}") as store:
+        with serve(account, tokens={TOKEN}, now=before, port=port) as server:
+            store.save_scan(scan(ScanOptions(api_key=TOKEN, api_url=server.url, now=before)).document)
+        later = copy.deepcopy(account)
+        since = iso(NOW - timedelta(days=80))
+        for inc in [i for i in later.incidents if i["status"] != "resolved" and i["created_at"] > since][:2]:
+            inc.update(status="resolved", resolved_at=iso(before + timedelta(hours=1)), assignments=[],
+                       acknowledgements=[])
+        with serve(later, tokens={TOKEN}, now=NOW, port=port, record=True) as server:
+            opts = plan_scan(store, ScanOptions(api_key=TOKEN, api_url=server.url, now=NOW),
+                             IncrementalSettings()).opts
+            doc = scan(opts).document
+            recorded = list(server.recorded or [])
+    assert doc["meta"]["incremental"] and doc["meta"]["incidents_merged"]["refetched"] == 2
+    assert sum(1 for r in recorded if r.path.startswith("/incidents/")) == 2
+    errors = [e for rec in recorded for e in spec().check_request(rec)]
+    errors += [e for rec in recorded if rec.status == 200 for e in spec().check_response(rec)]
+    assert not errors, _report(errors)
+
+
 def test_included_forms_the_scanner_does_not_ask_for_are_in_the_spec_too() -> None:
     """What a user of the simulator can ask beyond the scan (include[] of other objects, the
     schedules list with its layers, on-calls over a window, a flexible schedule's render)."""

@@ -319,3 +319,34 @@ def test_history_round_trip_on_postgres(pg_schema) -> None:
             left = set(conn.execute(sa.text("SELECT hash FROM incident_chunks")).scalars())
             linked = set(conn.execute(sa.text("SELECT chunk_hash FROM scan_incident_chunks")).scalars())
         assert left == linked and linked
+
+
+def test_watch_ticks_incremental_and_full_as_configured(tmp_path: Path) -> None:
+    from conftest import run_pdguard
+
+    from pdguard.simulator import sample_account
+
+    (tmp_path / "pdguard.yaml").write_text("watch: {full_every: 2, overlap: 30m}\n")
+    db = f"sqlite:///{tmp_path / 'inv.sqlite'}"
+    env = {"PAGERDUTY_API_KEY": TOKEN}
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        r = run_pdguard("watch", "--interval", "1s", "--max-ticks", "3", "--api-url", server.url, "--store", db,
+                        cwd=tmp_path, env=env)
+        assert r.returncode == 0, r.stderr
+        lines = [line for line in r.stderr.splitlines() if "scan " in line]
+        assert "full scan: first scan of this account" in r.stderr
+        assert "incremental: incidents read since" in r.stderr
+        assert "full scan: scheduled full rescan (one tick in 2)" in r.stderr
+        assert [("incremental" if "; incremental," in x else "full") for x in lines if "assets" in x] == \
+            ["full", "incremental", "full"]
+        r = run_pdguard("watch", "--once", "--full", "--api-url", server.url, "--store", db, cwd=tmp_path, env=env)
+        assert "full scan: full scan requested (--full)" in r.stderr, r.stderr
+        (tmp_path / "pdguard.yaml").write_text("watch: {incremental: false}\n")
+        r = run_pdguard("watch", "--once", "--api-url", server.url, "--store", db, cwd=tmp_path, env=env)
+        assert "incremental rescans are off" in r.stderr, r.stderr
+        (tmp_path / "pdguard.yaml").write_text("watch: {full_every: 0}\n")
+        r = run_pdguard("watch", "--once", "--api-url", server.url, "--store", db, cwd=tmp_path, env=env)
+        assert r.returncode == 2 and "watch.full_every" in r.stderr
+    with Store(db) as store:
+        kinds = [s["meta"]["incremental"] for s in reversed(store.list_scans())]
+    assert kinds == [False, True, False, False, False]
