@@ -1,6 +1,16 @@
-"""Benchmark the inventory store: save two large scans, diff them.
+"""Benchmark the inventory store: save two large scans, diff them; and incremental rescans.
 
     python benchmarks/store.py [--services 10000] [--incidents 50000] [--store URL]
+    python benchmarks/store.py incremental [--scale 1.0] [--latency-ms 50] [--verify]
+
+The ``incremental`` case runs two `watch` ticks (the same steps as the CLI's tick: plan, scan,
+evaluate, store) in a child process against the simulator serving the full-size account of
+``benchmarks/scan.py`` (10,000 services, 50,000 incidents over ~120 days), the second one a day
+later with that day's incidents (~440 new, those resolved during the day resolved), and prints
+the second tick's requests and wall time as ratios of the first's (targets: requests <= 0.35x,
+wall time <= 0.5x). ``--verify`` also runs a full scan at the second tick's time and compares
+incidents (by id) and findings (fingerprints). The machine's load average is printed with the
+figures (timings on a shared machine vary).
 
 Builds a synthetic snapshot of schema 2.0 (API-shaped services with integrations, escalation
 policies, schedules, users, teams, incidents; every cross-reference a reference) and a report
@@ -155,7 +165,167 @@ def db_bytes(store: Store) -> int | None:
     return store.size_bytes()
 
 
+# One watch tick, in a child process (its own CPU, like the real `pdguard watch --once`): the
+# steps of the CLI's tick (pdguard.cli.watch) with the scan's clock set to argv[3].
+TICK = """
+import json, os, sys, time, dataclasses
+from datetime import datetime
+t0 = time.perf_counter()
+from pdguard.config import Config
+from pdguard.engine.base import InputRef
+from pdguard.evaluate import make_engine
+from pdguard.inventory.incremental import IncrementalSettings, audit_since_latest, plan_scan
+from pdguard.inventory.store import Store
+from pdguard.pipeline import check_document, scan_options
+from pdguard.scanner import scan
+store_url, api_url, now, mode = sys.argv[1:5]
+cfg = Config()
+opts = dataclasses.replace(scan_options(cfg, api_url=api_url), now=datetime.fromisoformat(now))
+store = Store(store_url)
+t_start = time.perf_counter()
+plan = plan_scan(store, audit_since_latest(store, opts), IncrementalSettings(), full=mode == "full")
+t_plan = time.perf_counter()
+doc = scan(plan.opts).document
+t_scan = time.perf_counter()
+report = check_document(InputRef(doc=doc), cfg, engine=make_engine(cfg))
+t_eval = time.perf_counter()
+if mode != "full":
+    store.save_scan(doc, report)
+t_save = time.perf_counter()
+out = {"incremental": doc["meta"]["incremental"], "reason": plan.reason, "requests": doc["meta"]["requests"],
+       "plan": t_plan - t_start, "scan": t_scan - t_plan, "evaluate": t_eval - t_scan, "store": t_save - t_eval,
+       "tick": t_save - t_start, "imports": t_start - t0, "merged": doc["meta"].get("incidents_merged"),
+       "incidents": len(doc["incidents"]), "complete": doc["meta"]["complete"]}
+if len(sys.argv) > 5:
+    json.dump({"incidents": sorted(i["id"] for i in doc["incidents"]),
+               "fingerprints": sorted(f.fingerprint for f in [*report.findings, *report.waived])},
+              open(sys.argv[5], "w"))
+print(json.dumps(out))
+"""
+
+
+def account_day_before(account: Any, t1: Any) -> Any:
+    """The account as it was at `t1`: incidents created after it do not exist yet, those resolved
+    after it were still open, audit records after it not written yet."""
+    from pdguard.simulator.account import iso, parse_time
+
+    before = copy.copy(account)
+    incidents = []
+    for inc in account.incidents:
+        if parse_time(inc["created_at"]) >= t1:
+            continue
+        if inc.get("status") == "resolved" and inc.get("resolved_at") and parse_time(inc["resolved_at"]) > t1:
+            inc = copy.deepcopy(inc)
+            inc.update(status="triggered", resolved_at=None, last_status_change_at=inc["created_at"],
+                       updated_at=inc["created_at"], alert_counts={"all": 1, "triggered": 1, "resolved": 0})
+        incidents.append(inc)
+    before.incidents = incidents
+    before.audit_records = [r for r in account.audit_records if parse_time(r["execution_time"]) < t1]
+    before.generated_at = iso(t1)
+    return before
+
+
+def incremental_main(argv: list[str]) -> int:
+    import gc
+    import json
+    import socket
+    import subprocess
+    from datetime import UTC, datetime, timedelta
+
+    from pdguard.simulator import FaultConfig, generate_account, serve
+
+    ap = argparse.ArgumentParser(prog="store.py incremental")
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--latency-ms", type=float, default=50.0)
+    ap.add_argument("--verify", action="store_true", help="also a full scan at the second tick: same incidents, "
+                                                          "same findings")
+    args = ap.parse_args(argv)
+    s = args.scale
+    t2 = datetime.now(UTC).replace(microsecond=0)
+    t1 = t2 - timedelta(days=1)
+    load_before = os.getloadavg()
+    t = time.perf_counter()
+    later = generate_account(
+        services=int(10_000 * s), escalation_policies=int(1_000 * s), schedules=int(500 * s),
+        users=int(2_000 * s), teams=int(200 * s), incidents=int(50_000 * s),
+        business_services=max(1, int(50 * s)), seed=1, now=t2)
+    earlier = account_day_before(later, t1)
+    new = len(later.incidents) - len(earlier.incidents)
+    resolved_since = sum(1 for i in earlier.incidents if i.get("status") != "resolved") - sum(
+        1 for i in later.incidents if i.get("status") != "resolved") + sum(
+        1 for i in later.incidents if i.get("status") != "resolved" and i["created_at"] >= t1.isoformat()[:19])
+    print(f"account: {later.counts()['services']} services, {len(later.incidents)} incidents; a day between ticks: "
+          f"{new} new incidents, ~{resolved_since} resolved ({time.perf_counter() - t:.1f}s to generate)")
+    gc.collect()
+    gc.freeze()  # the simulator serves from this process: keep the GC off the account's objects
+    token = "bench-token"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    faults = FaultConfig(latency_ms=args.latency_ms, rate_limit=10**9)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'inv.sqlite'}"
+        env = {**os.environ, "PAGERDUTY_API_KEY": token}
+        runs = [(earlier, t1, "tick"), (later, t2, "tick")] + ([(later, t2, "full")] if args.verify else [])
+        for n, (account, when, mode) in enumerate(runs):
+            with serve(account, tokens={token}, now=when, faults=faults, port=port) as server:
+                start = time.perf_counter()
+                extra = [str(Path(tmp) / f"ids{n}.json")] if args.verify else []
+                proc = subprocess.run([sys.executable, "-c", TICK, db, server.url, when.isoformat(), mode, *extra],
+                                      env=env, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                if proc.returncode != 0:
+                    print(proc.stderr)
+                    raise SystemExit(f"tick failed with exit code {proc.returncode}")
+                out = json.loads(proc.stdout.strip().splitlines()[-1])
+                out.update(wall=wall, served=server.stats.requests, paths=dict(server.stats.by_path))
+                results.append(out)
+        store = Store(db)
+        size = db_bytes(store)
+        scans = store.list_scans()
+        store.close()
+        verdict = None
+        if args.verify:
+            inc, full = (json.loads((Path(tmp) / f"ids{n}.json").read_text()) for n in (1, 2))
+            verdict = (inc["incidents"] == full["incidents"], inc["fingerprints"] == full["fingerprints"])
+    load_after = os.getloadavg()
+    first, second = results[0], results[1]
+
+    def buckets(paths: dict[str, int]) -> str:
+        out: dict[str, int] = {}
+        for p, k in paths.items():
+            parts = p.strip("/").split("/")
+            key = parts[0] + ("/{id}" if len(parts) > 1 and parts[0] in ("schedules", "incidents") else "") + (
+                "/{id}" if parts[:1] == ["v3"] and len(parts) > 2 else "")
+            out[key] = out.get(key, 0) + k
+        return ", ".join(f"{k} {v}" for k, v in sorted(out.items(), key=lambda kv: -kv[1]))
+
+    for label, r in (("tick 1 (full)", first), ("tick 2 (a day later)", second)):
+        print(f"{label:22s} {'incremental' if r['incremental'] else 'full':11s} requests {r['served']:5d}  "
+              f"plan {r['plan']:4.2f}s  scan {r['scan']:6.2f}s  evaluate {r['evaluate']:5.2f}s  "
+              f"store {r['store']:5.2f}s  tick {r['tick']:6.2f}s  (process {r['wall']:.2f}s; {r['incidents']} incidents)")
+        print(f"{'':22s} {buckets(r['paths'])}")
+    print(f"tick 2: {second['reason']}; merged {second['merged']}")
+    history = sum(n for p, n in second["paths"].items() if p.startswith(("/incidents", "/audit")))
+    config = second["served"] - history
+    print(f"requests ratio          {second['served'] / first['served']:.3f}   (target <= 0.35)")
+    print(f"  of which incidents and audit records {history}; configuration {config} = "
+          f"{config / first['served']:.3f}x tick 1 (read in full on every tick: schedule renders, scores, ...)")
+    print(f"scan wall time ratio    {second['scan'] / first['scan']:.3f}")
+    print(f"tick wall time ratio    {second['tick'] / first['tick']:.3f}   (target <= 0.5; scan + evaluate + store)")
+    print(f"store                   {size / 1e6 if size else 0:.1f} MB for {len(scans)} scans")
+    if verdict is not None:
+        full = results[2]
+        print(f"verify: a full scan at tick 2's time: {full['served']} requests, {full['incidents']} incidents; "
+              f"same incidents (ids): {verdict[0]}, same findings (fingerprints): {verdict[1]}")
+    print(f"load average            {load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores, shared machine)")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "incremental":
+        return incremental_main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--services", type=int, default=10_000)
     ap.add_argument("--incidents", type=int, default=50_000)

@@ -199,7 +199,7 @@ def test_drift_findings_name_who_changed_the_object(tmp_path: Path) -> None:
 
 
 def test_watch_reads_audit_records_since_the_latest_stored_scan(tmp_path: Path) -> None:
-    from pdguard.cli import _audit_since_latest
+    from pdguard.inventory.incremental import audit_since_latest as _audit_since_latest
     from pdguard.inventory.store import Store
 
     opts = ScanOptions(api_key="k", now=NOW)

@@ -554,7 +554,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
     from pdguard.errors import ScanError
     from pdguard.evaluate import make_engine
     from pdguard.inventory.diff import diff_scans
-    from pdguard.inventory.incremental import IncrementalSettings, plan_scan
+    from pdguard.inventory.incremental import IncrementalSettings, audit_since_latest, plan_scan
     from pdguard.inventory.notify import DeliveryOutcome, deliver, parse_target
     from pdguard.inventory.store import Store
     from pdguard.inventory.watch import parse_interval
@@ -594,7 +594,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
 
     def scan_evaluate_store(account: Any) -> int:
         label = account.label
-        plan = plan_scan(store, _audit_since_latest(store, account.opts), incremental, full=full,
+        plan = plan_scan(store, audit_since_latest(store, account.opts), incremental, full=full,
                          last_failed=failed_last.get(account.name, False))
         log.info("%s%s", label, plan.reason if plan.incremental else f"full scan: {plan.reason}")
         try:
@@ -681,23 +681,6 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
             sys.exit(EXIT_ERROR)
         last = result.last_result
         sys.exit(EXIT_NOTIFY if not last.delivery.ok else last.code)
-
-
-def _audit_since_latest(store: Any, opts: Any) -> Any:
-    """Watch: read audit records since the latest stored scan (a few minutes of overlap), not the
-    whole --audit-days window on every tick; the first tick reads the whole window."""
-    import dataclasses
-    from datetime import UTC, datetime, timedelta
-
-    from pdguard.inventory.audit import parse_time
-
-    latest = store.latest(opts.account)
-    at = parse_time((latest or {}).get("scanned_at"))
-    if at is None or "audit_records" not in opts.collections:
-        return opts
-    since = at - timedelta(minutes=5)
-    floor = (opts.now or datetime.now(UTC)) - timedelta(days=opts.audit_days)
-    return dataclasses.replace(opts, audit_since=max(since, floor))
 
 
 @cli.group()

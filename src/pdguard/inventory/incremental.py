@@ -139,3 +139,17 @@ def plan_scan(store: Any, opts: Any, settings: IncrementalSettings, *, full: boo
     return ScanPlan(dataclasses.replace(opts, incident_base=incident_base), True,
                     f"incremental: incidents read since {read_from.strftime('%Y-%m-%dT%H:%M:%SZ')}, the history of "
                     f"scan {base['id']} merged", base["id"])
+
+
+def audit_since_latest(store: Any, opts: Any) -> Any:
+    """Watch: read audit records since the latest stored scan of the account (a few minutes of
+    overlap), not the whole --audit-days window on every tick; the first tick reads the whole window."""
+    if "audit_records" not in opts.collections:
+        return opts
+    latest = store.latest(opts.account)
+    at = _parse((latest or {}).get("scanned_at"))
+    if at is None:
+        return opts
+    since = at - timedelta(minutes=5)
+    floor = (opts.now or datetime.now(UTC)) - timedelta(days=opts.audit_days)
+    return dataclasses.replace(opts, audit_since=max(since, floor))
