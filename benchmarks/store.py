@@ -368,7 +368,7 @@ def main() -> int:
     n_integrations = sum(len(x["integrations"]) for x in doc1["services"])
     print(f"snapshot: {args.services} services, {n_integrations} integrations, "
           f"{len(doc1['escalation_policies'])} escalation policies, {len(doc1['schedules'])} schedules, "
-          f"{len(doc1['users'])} users, {args.incidents} incidents (not stored), "
+          f"{len(doc1['users'])} users, {args.incidents} incidents (as incident history: compressed per day), "
           f"{len(rep1.findings)}/{len(rep2.findings)} findings")
     print(f"build synthetic docs : {build:7.2f} s")
     print(f"save scan 1          : {save1:7.2f} s")
