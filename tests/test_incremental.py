@@ -350,3 +350,27 @@ def test_watch_ticks_incremental_and_full_as_configured(tmp_path: Path) -> None:
     with Store(db) as store:
         kinds = [s["meta"]["incremental"] for s in reversed(store.list_scans())]
     assert kinds == [False, True, False, False, False]
+
+
+def test_watch_scans_in_full_when_another_account_answers(tmp_path: Path) -> None:
+    """The same URL and key scheme, another PagerDuty account (its subdomain): nothing is merged,
+    the tick scans that account in full and says why."""
+    from conftest import run_pdguard
+
+    port = free_port()
+    db = f"sqlite:///{tmp_path / 'inv.sqlite'}"
+    env = {"PAGERDUTY_API_KEY": TOKEN}
+    with serve(account(incidents=300, now=datetime.now(UTC)), tokens={TOKEN}, port=port) as server:
+        r = run_pdguard("watch", "--once", "--api-url", server.url, "--store", db, env=env, cwd=tmp_path)
+        assert r.returncode in (0, 1), r.stderr
+    other = account(incidents=300, subdomain="globex", seed=8, now=datetime.now(UTC))
+    with serve(other, tokens={TOKEN}, port=port) as server:
+        r = run_pdguard("watch", "--once", "--api-url", server.url, "--store", db, env=env, cwd=tmp_path)
+        assert r.returncode in (0, 1), r.stderr
+    assert "is not the one of stored scan 1 (acme)" in r.stderr and "scanning in full" in r.stderr
+    with Store(db) as store:
+        latest = store.latest("globex")
+        assert latest is not None and latest["meta"]["incremental"] is False
+        assert latest["counts"]["incidents"] == len(
+            [i for i in other.incidents if i["status"] != "resolved" or i["created_at"] >= latest["meta"][
+                "incidents_since"]])

@@ -23,6 +23,12 @@ page at the cap arrives (the incidents sharing that second are read twice, then 
 by id). A window whose server gives no ``total`` is read on ``more`` and, when it reaches the
 cap, halved in time (each half read on its own).
 
+Incremental (``ScanOptions.incident_base``, what ``watch`` does after a complete scan): resolved
+incidents are read only since the base scan's window end less an overlap; the base's incidents
+resolved since are read again; the resolved history of the rest of the window comes from the
+store (:class:`IncidentBase`, :mod:`pdguard.inventory.incremental`): the same snapshot as a full
+scan, with ``meta.incremental`` and ``meta.incidents_merged``.
+
 Accounting (``meta.collections_status``): every list query counts its unique objects against
 the ``total`` it announced (see :meth:`PagerDutyClient.read_query`); anything unaccounted for
 is a warning naming the collection and makes the snapshot incomplete. Core collections

@@ -41,6 +41,12 @@ live inside ``services[].integrations``; the service row keeps them too). Incide
 not configuration, are high-volume (tens of thousands per scan) and their lookback window slides
 every scan, so diffing them as added/removed would be noise; on-call entries change with every
 rotation and standards scores are derived data. Their numbers are kept in ``scans.counts``.
+A complete scan's incidents are kept as its *incident history* instead (schema 7; resolved ones
+per day of creation, compressed and stored once, the unresolved ones' ids: see
+:mod:`pdguard.inventory.incidents`), the base of the next incremental rescan.
+
+``scans.account`` is the configured account's name (``meta.account``), else the account's
+subdomain: :meth:`Store.latest`, :meth:`Store.previous`, prune and the outbox work per account.
 Audit records are events too: a scan keeps only who changed which asset last
 (:func:`pdguard.inventory.audit.stored_index`, in ``scans.meta.audit``), for diffs.
 
