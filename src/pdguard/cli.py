@@ -596,11 +596,12 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
         label = account.label
         plan = plan_scan(store, audit_since_latest(store, account.opts), incremental, full=full,
                          last_failed=failed_last.get(account.name, False))
-        log.info("%s%s", label, plan.reason if plan.incremental else f"full scan: {plan.reason}")
+        reason = plan.reason.removeprefix("incremental: ")
         try:
             result = run_scan(plan.opts, quiet=True)
         except BaseMismatch as exc:  # another account behind the same URL: nothing merged, scan it all
             log.warning("%s%s; scanning in full", label, exc)
+            reason = "another account answered"
             result = run_scan(dataclasses.replace(plan.opts, incident_base=None), quiet=True)
         doc = result.document
         if tfstate or tf_dir:
@@ -611,9 +612,9 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
                                 builtin=not kw["no_builtin"], fail_on=fail_on)
         scan_id = store.save_scan(doc, report, notify=[(t.key, t.label) for t in targets])
         meta = doc["meta"]
-        kind = "incremental" if meta.get("incremental") else "full"
+        kind = "incremental" if meta.get("incremental") else "full scan"
         line = (f"{label}scan {scan_id}: {store.count_assets(scan_id)} assets, {report.summary.total} findings "
-                f"({report.summary.failing} failing); {kind}, {result.requests} requests")
+                f"({report.summary.failing} failing); {kind} ({reason}), {result.requests} requests")
         if not meta.get("complete", True):
             log.error("%s; INCOMPLETE, not made latest: %s", line, "; ".join(meta.get("warnings") or []))
             # Like `check`: an incomplete inventory is an error unless --allow-incomplete accepts it.
