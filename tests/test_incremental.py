@@ -373,3 +373,24 @@ def test_watch_scans_in_full_when_another_account_answers(tmp_path: Path) -> Non
         assert latest["counts"]["incidents"] == len(
             [i for i in other.incidents if i["status"] != "resolved" or i["created_at"] >= latest["meta"][
                 "incidents_since"]])
+
+
+def test_incidents_exactly_at_the_window_edges(store: Store) -> None:
+    """Created exactly at the lookback's start (in a full scan: `since` is inclusive), a second
+    before it (out), exactly where the overlap starts and a second before it (merged from the
+    history): the incremental tick holds exactly what the full scan holds."""
+    sim = Sim()
+    acc = account()
+    since2 = T2 - timedelta(days=90)
+    read_from = T1 - timedelta(hours=1)
+    edges = {"PEDGE01": since2, "PEDGE02": since2 - timedelta(seconds=1), "PEDGE03": read_from,
+             "PEDGE04": read_from - timedelta(seconds=1), "PEDGE05": T1 - timedelta(seconds=1)}
+    for iid, at in edges.items():
+        new_incident(acc, iid, at, "resolved")
+    sim.scan(acc, T1, store)
+    incremental = sim.scan(acc, T2, store, save=False)
+    full = sim.scan(acc, T2)
+    assert incremental["meta"]["incidents_merged"]["since"] == iso(since2)
+    got = {i for i in by_id(incremental) if i.startswith("PEDGE")}
+    assert got == {i for i in by_id(full) if i.startswith("PEDGE")} == {"PEDGE01", "PEDGE03", "PEDGE04", "PEDGE05"}
+    assert by_id(incremental) == by_id(full)

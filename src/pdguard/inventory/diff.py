@@ -35,8 +35,8 @@ def resolve_pair(store: Store, a: int | None = None, b: int | None = None,
     if a is None:
         scan_a = store.previous(scan_b["id"])
         if scan_a is None:
-            raise StoreError(f"no complete scan of account {scan_b['account'] or '-'} before scan {scan_b['id']} "
-                             "(of the same snapshot schema) to diff against")
+            raise StoreError(f"no complete scan before scan {scan_b['id']} (of account {scan_b['account'] or '-'} "
+                             "and the same snapshot schema) to diff against")
     else:
         scan_a = store.require_scan(a, account)
     if scan_a["account"] != scan_b["account"]:
