@@ -258,3 +258,30 @@ def test_snapshot_paths() -> None:
     assert snapshot_path("snapshot.json", "eu", True) == "snapshot.eu.json"
     assert snapshot_path(os.path.join("a", "snap"), "eu", True) == os.path.join("a", "snap.eu")
     assert snapshot_path("s/{account}.json", "eu", False) == "s/eu.json"
+
+
+def test_html_account_filter_in_chromium(two: dict[str, Any]) -> None:
+    from selenium.webdriver.support.ui import Select
+    from test_output_html import _browser
+
+    d = two["dir"]
+    r = pd(two, "check", "--format", "html=r.html", "--format", "json=r.json", "-q")
+    assert r.returncode == 1, r.stderr
+    findings = json.loads((d / "r.json").read_text())["findings"]
+    driver = _browser()
+    try:
+        driver.get((d / "r.html").as_uri())
+
+        def visible() -> list:
+            return driver.execute_script("return Array.from(document.querySelectorAll('#view-policy tr.f'))"
+                                         ".filter(r => !r.hidden).map(r => r.dataset.account);")
+
+        assert sorted(visible()) == sorted(f["account"] for f in findings)
+        Select(driver.find_element("id", "account")).select_by_value("eu")
+        assert visible() and set(visible()) == {"eu"}
+        assert len(visible()) == sum(f["account"] == "eu" for f in findings)
+        driver.find_element("id", "reset").click()
+        assert len(visible()) == len(findings)
+        assert not [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    finally:
+        driver.quit()
