@@ -285,3 +285,18 @@ def test_html_account_filter_in_chromium(two: dict[str, Any]) -> None:
         assert not [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     finally:
         driver.quit()
+
+
+def test_one_account_failing_does_not_stop_the_others(two: dict[str, Any]) -> None:
+    d = two["dir"]
+    wrong = {"PD_KEY_EU": "not-the-eu-key"}
+    r = pd(two, "scan", "-o", "s.json", "-q", env=wrong)
+    assert r.returncode == 2
+    assert "account eu:" in r.stderr and "1 of 2 accounts failed: eu" in r.stderr and "not-the-eu-key" not in r.stderr
+    assert json.loads((d / "s.us.json").read_text())["meta"]["account"] == "us" and not (d / "s.eu.json").exists()
+    db = f"sqlite:///{d / 'inv.sqlite'}"
+    r = pd(two, "watch", "--once", "--store", db, env=wrong)
+    assert r.returncode == 2 and "account us: scan 1:" in r.stderr
+    assert "tick 1 failed: account eu:" in r.stderr and "not-the-eu-key" not in r.stderr
+    with Store(db) as store:
+        assert [s["account"] for s in store.list_scans()] == ["us"]
