@@ -121,6 +121,24 @@ supporting_services_of[dep.dependent_service.id] contains dep.supporting_service
 	some dep in input.service_dependencies
 }
 
+# dependents_of[id]: ids of the services (technical or business) that the service `id` supports.
+dependents_of[dep.supporting_service.id] contains dep.dependent_service.id if {
+	some dep in input.service_dependencies
+}
+
+# Every service a dependency names -> what it supports (graph.reachable follows keys only).
+_dependency_graph := {id: object.get(dependents_of, id, set()) |
+	some dep in input.service_dependencies
+	some id in {dep.supporting_service.id, dep.dependent_service.id}
+}
+
+# supports_business_service(svc): through the collected service dependencies, the service
+# supports a business service - directly, or through the services it supports.
+supports_business_service(svc) if {
+	some id in graph.reachable(_dependency_graph, {svc.id})
+	business_service[id]
+}
+
 # extensions_of[service id]: ids of the extensions (outbound integrations) that act on the service.
 extensions_of[obj.id] contains ext.id if {
 	some ext in input.extensions
@@ -169,7 +187,33 @@ has_text(x) if {
 # blank(obj, key): obj[key] is missing, null, not a string, or only white space.
 blank(obj, key) if not has_text(object.get(obj, key, null))
 
+# -- services -----------------------------------------------------------------------------
+
+# Statuses of a service that opens no incident: disabled, or in a maintenance window.
+parked_statuses := {"disabled", "maintenance"}
+
+# is_parked(svc): the service is disabled or in maintenance (it opens no incident).
+is_parked(svc) if svc.status in parked_statuses
+
+# has_integration(svc): the service has an integration (events can reach it).
+has_integration(svc) if count(object.get(svc, "integrations", [])) > 0
+
+# The description terraform-provider-pagerduty gives a pagerduty_service when the code sets none.
+terraform_placeholder_description := "Managed by Terraform"
+
+# has_description(obj): obj has a description a reader can use: text, and not the Terraform
+# provider's placeholder (compared without case and surrounding white space).
+has_description(obj) if {
+	text := object.get(obj, "description", null)
+	has_text(text)
+	lower(trim_space(text)) != lower(terraform_placeholder_description)
+}
+
 # -- escalation policies ------------------------------------------------------------------
+
+# has_escalation_policy(svc): the service names an escalation policy (whether or not the
+# snapshot holds it).
+has_escalation_policy(svc) if has_text(object.get(svc, ["escalation_policy", "id"], null))
 
 # escalation_policy_of(svc): the escalation policy object of a service (undefined when the
 # service has none or its policy is not in the snapshot).
@@ -221,6 +265,69 @@ users_of_target(t) := flexible_schedule_users[t.id] if is_flexible_schedule_targ
 # resolve are left out: check them with users_of_target).
 users_of_level(rule) := {uid | some t in rule.targets; some uid in users_of_target(t)}
 
+# pages_nobody(level): the escalation level has no user or schedule target.
+pages_nobody(level) if not _pages_someone(level)
+
+_pages_someone(level) if {
+	some t in object.get(level, "targets", [])
+	is_oncall_target(t)
+}
+
+# silent_levels(ep): the numbers (1 = first) of the levels that page nobody.
+silent_levels(ep) := [n | some i, level in levels(ep); pages_nobody(level); n := i + 1]
+
+# unique_levels(ep): how many levels page someone new - distinct, non-empty sets of on-call
+# targets (PagerDuty's "unique levels": a level repeating an earlier one's targets adds nothing).
+unique_levels(ep) := count({ids |
+	some level in levels(ep)
+	ids := {t.id | some t in level.targets; is_oncall_target(t)}
+	count(ids) > 0
+})
+
+# sole_responder(ep): the id of the one user every target of every level resolves to (a user,
+# or a schedule whose only current user is that user); undefined when the policy has no target,
+# a target cannot be resolved, or more than one person is paged.
+sole_responder(ep) := uid if {
+	ts := targets(ep)
+	count(ts) > 0
+	every t in ts {
+		count(users_of_target(t)) == 1
+	}
+	users := {id | some t in ts; some id in users_of_target(t)}
+	count(users) == 1
+	some uid in users
+}
+
+# Who owns a shallow escalation (one root cause, one finding). On the escalation policy itself:
+# - pages_nobody_somewhere(ep): no level, or a level without target (PDG-EP-002);
+# - sole_responder(ep): every level pages the same single person (PDG-EP-004);
+# - too_few_levels(ep): fewer unique levels than the setting min_escalation_levels, and neither
+#   of the above (PDG-EP-001).
+# Policies about the services using the policy (Service Standards) defer to these.
+pages_nobody_somewhere(ep) if count(levels(ep)) == 0
+
+pages_nobody_somewhere(ep) if count(silent_levels(ep)) > 0
+
+too_few_levels(ep) if {
+	unique_levels(ep) < setting("min_escalation_levels")
+	not pages_nobody_somewhere(ep)
+	not sole_responder(ep)
+}
+
+# shallow_escalation_reported(ep): a policy of the escalation policy reports its depth problem.
+shallow_escalation_reported(ep) if pages_nobody_somewhere(ep)
+
+shallow_escalation_reported(ep) if sole_responder(ep)
+
+shallow_escalation_reported(ep) if too_few_levels(ep)
+
+# unused_escalation_policy(ep): services were collected and none uses the escalation policy
+# (PDG-EP-006 reports it; policies about its details defer to that finding).
+unused_escalation_policy(ep) if {
+	collected("services")
+	not services_of_escalation_policy[ep.id]
+}
+
 # -- schedules ----------------------------------------------------------------------------
 
 # ended(layer): the schedule layer ended at or before the scan (PagerDuty keeps ended layers).
@@ -247,6 +354,13 @@ _flexible_members(s) := {m.user_id |
 	m.type == "user_member"
 } if is_array(s.rotations) else := ids(object.get(s, "users", []))
 
+# unpaged_schedule(s): escalation policies were collected and none targets the schedule: it
+# pages nobody (PDG-SCH-003 reports it; policies about its rotation defer to that finding).
+unpaged_schedule(s) if {
+	collected("escalation_policies")
+	not escalation_policies_targeting[s.id]
+}
+
 # -- on-call ------------------------------------------------------------------------------
 
 # oncall_users[[ep id, level]]: ids of the users on call at the scan for that escalation
@@ -270,6 +384,23 @@ oncall_now(ep, level) := uids if {
 	collected("oncalls")
 	uids := oncall_users[[id_of(ep), level]]
 } else := set() if collected("oncalls")
+
+# oncall_now_users: ids of the users /oncalls reports on call at the scan, at any level of any
+# escalation policy (empty when on-calls were not collected).
+oncall_now_users contains o.user.id if {
+	some o in input.oncalls
+	_on_call_at_scan(o)
+}
+
+# responders: ids of the users an escalation policy pages - targeted directly, through a
+# schedule's current layers or a flexible schedule - and anyone /oncalls reports on call now.
+responders contains uid if {
+	some ep in input.escalation_policies
+	some t in targets(ep)
+	some uid in users_of_target(t)
+}
+
+responders contains uid if some uid in oncall_now_users
 
 # -- urgency ------------------------------------------------------------------------------
 
@@ -298,6 +429,80 @@ unpageable_roles := {"observer", "read_only_user", "read_only_limited_user"}
 can_be_paged(u) if not _unpageable(u)
 
 _unpageable(u) if u.role in unpageable_roles
+
+# has_contact_method(user): the user has at least one contact method.
+has_contact_method(u) if count(object.get(u, "contact_methods", [])) > 0
+
+# contact_kind(cm): "phone", "sms", "email", "push_notification", "whatsapp" - the kind of a
+# contact method or of its reference.
+contact_kind(cm) := trim_suffix(trim_suffix(cm.type, "_reference"), "_contact_method")
+
+# Contact methods that reach a phone and wake someone up (an email does not).
+urgent_contact_kinds := {"phone", "sms", "push_notification", "whatsapp"}
+
+# urgent_rules(user): the user's high-urgency notification rules that reach a phone (call,
+# SMS, push or WhatsApp).
+urgent_rules(u) := [rule |
+	some rule in object.get(u, "notification_rules", [])
+	rule.urgency == "high"
+	contact_kind(rule.contact_method) in urgent_contact_kinds
+]
+
+# is_paged_urgently(user): a high-urgency notification rule of the user reaches a phone.
+is_paged_urgently(u) if count(urgent_rules(u)) > 0
+
+# unreachable_target(user): an escalation policy targets the user directly and the user has no
+# contact method at all: PDG-EP-003 reports it on the escalation policy; the user policies defer.
+unreachable_target(u) if {
+	escalation_policies_targeting[u.id]
+	not has_contact_method(u)
+}
+
+# invitation_pending(user): the user has not accepted the invitation to the account yet.
+invitation_pending(u) if u.invitation_sent == true
+
+# -- Service Standards --------------------------------------------------------------------
+
+# standard_applies(standard, svc): the account's Service Standard applies to the technical
+# service: it is active, the service is not in its exclusions, and when it lists inclusions
+# the service is one of them (GET /standards; the scores already apply this).
+standard_applies(std, svc) if {
+	object.get(std, "resource_type", "technical_service") == "technical_service"
+	object.get(std, "active", true) != false
+	not _excluded(std, svc)
+	_in_scope(std, svc)
+}
+
+_excluded(std, svc) if {
+	some ref in object.get(std, "exclusions", [])
+	ref.id == svc.id
+}
+
+_in_scope(std, _) if count(object.get(std, "inclusions", [])) == 0
+
+_in_scope(std, svc) if {
+	some ref in std.inclusions
+	ref.id == svc.id
+}
+
+# standards_applying_to(svc): the account's standards that apply to the service, by type.
+# Undefined when the standards were not collected.
+standards_applying_to(svc) := {s.type: s | some s in input.standards; standard_applies(s, svc)} if collected("standards")
+
+# standard_applies_to(type, svc): a standard of that type applies to the service.
+standard_applies_to(stype, svc) if standards_applying_to(svc)[stype]
+
+# judged_standards[type]: the Service Standard types PDG-STD-001 judges from the live
+# configuration, and the collections each needs. PDG-STD-002 leaves their scores to it when
+# those were collected (one root cause, one finding).
+judged_standards := {
+	"has_technical_service_description": ["services"],
+	"minimum_escalation_policy_rule_depth": ["services", "escalation_policies"],
+	"minimum_outbound_integrations": ["services", "extensions", "addons"],
+}
+
+# judges_standard(type): PDG-STD-001 can judge standards of this type on this snapshot.
+judges_standard(stype) if all_collected(judged_standards[stype])
 
 # -- time ("now" is the scan, never the evaluation clock) ---------------------------------
 
@@ -345,6 +550,13 @@ _leap(y) if {
 }
 
 _leap(y) if y % 400 == 0
+
+# duration_text(seconds): "4h", "90 min", "45 s" - a duration for a message.
+duration_text(seconds) := sprintf("%dh", [seconds / 3600]) if {
+	seconds % 3600 == 0
+} else := sprintf("%d min", [seconds / 60]) if {
+	seconds % 60 == 0
+} else := sprintf("%d s", [seconds])
 
 # at_or_before_scan(ts) / after_scan(ts): ts is a valid timestamp at or before / after the
 # scan. Use `not lib.after_scan(x)` rather than `not lib.time_ns(x) > lib.now_ns`: OPA and

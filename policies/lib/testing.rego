@@ -45,6 +45,14 @@ snapshot_without(objects, missing) := object.union(
 	objects,
 )
 
+# snapshot_paging(objects): snapshot(objects) plus an escalation policy PEPPAGE whose first
+# level targets every schedule of objects.schedules - schedules an escalation policy pages, as
+# the policies about a rotation need (a schedule nobody pages is PDG-SCH-003's finding).
+snapshot_paging(objects) := snapshot(object.union(objects, {"escalation_policies": array.concat(
+	object.get(objects, "escalation_policies", []),
+	[escalation_policy("PEPPAGE", [[schedule_ref(s.id) | some s in objects.schedules]])],
+)}))
+
 # ref(type, id): the API's reference to an object of `type` ("user", "schedule", ...).
 ref(rtype, id) := {
 	"id": id,
@@ -102,6 +110,103 @@ schedule(id, layers) := {
 	"users": [],
 	"teams": [],
 }
+
+# service(id, fields): a technical service as GET /services returns it (references, embedded
+# integrations), overlaid with `fields`. Escalation policy PEP0001, one integration, constant
+# high urgency, PagerDuty's default timeouts.
+service(id, fields) := object.union(
+	{
+		"id": id,
+		"type": "service",
+		"summary": id,
+		"name": id,
+		"description": sprintf("what %s does", [id]),
+		"status": "active",
+		"created_at": "2025-01-01T00:00:00Z",
+		"last_incident_timestamp": "2026-11-20T00:00:00Z",
+		"escalation_policy": escalation_policy_ref("PEP0001"),
+		"teams": [team_ref("PTM0001")],
+		"incident_urgency_rule": {"type": "constant", "urgency": "high"},
+		"acknowledgement_timeout": 1800,
+		"auto_resolve_timeout": 14400,
+		"integrations": [{"id": sprintf("I%s", [id]), "type": "events_api_v2_inbound_integration", "service": service_ref(id)}],
+	},
+	fields,
+)
+
+# contact_method(kind, id): a contact method of kind "email", "phone", "sms", "push_notification".
+contact_method(kind, id) := {
+	"id": id,
+	"type": sprintf("%s_contact_method", [kind]),
+	"summary": kind,
+	"label": kind,
+	"address": sprintf("%s-address", [id]),
+}
+
+# notification_rule(urgency, cm): a notification rule (as include[]=notification_rules gives
+# it) that notifies the contact method `cm` immediately for incidents of `urgency`.
+notification_rule(urgency, cm) := {
+	"id": sprintf("NR-%s-%s", [urgency, cm.id]),
+	"type": "assignment_notification_rule",
+	"start_delay_in_minutes": 0,
+	"urgency": urgency,
+	"contact_method": {"id": cm.id, "type": sprintf("%s_reference", [cm.type]), "summary": cm.summary},
+}
+
+# user(id, fields): a user with an email and a phone contact method, notified by phone for
+# high urgency and by email for low urgency, overlaid with `fields`.
+user(id, fields) := object.union(
+	{
+		"id": id,
+		"type": "user",
+		"summary": id,
+		"name": id,
+		"email": sprintf("%s@example.com", [lower(id)]),
+		"role": "user",
+		"invitation_sent": false,
+		"teams": [],
+		"contact_methods": [contact_method("email", sprintf("%s-E", [id])), contact_method("phone", sprintf("%s-P", [id]))],
+		"notification_rules": [
+			notification_rule("high", contact_method("phone", sprintf("%s-P", [id]))),
+			notification_rule("low", contact_method("email", sprintf("%s-E", [id]))),
+		],
+	},
+	fields,
+)
+
+# oncall(ep_id, level, user_id, schedule_id): a GET /oncalls entry covering the scan (a
+# schedule shift from 00:00 to 00:00 the next day; user targets have null start and end:
+# pass schedule_id null).
+oncall(ep_id, level, uid, null) := {
+	"escalation_policy": escalation_policy_ref(ep_id), "escalation_level": level,
+	"schedule": null, "user": user_ref(uid), "start": null, "end": null,
+}
+
+oncall(ep_id, level, uid, sid) := {
+	"escalation_policy": escalation_policy_ref(ep_id), "escalation_level": level,
+	"schedule": schedule_ref(sid), "user": user_ref(uid),
+	"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z",
+} if sid != null
+
+# standard(type, fields): an account Service Standard (GET /standards), active for every
+# technical service, overlaid with `fields` (e.g. {"exclusions": [{"type":
+# "technical_service_reference", "id": "PSVC001"}]}).
+standard(stype, fields) := object.union(
+	{
+		"id": sprintf("STD-%s", [stype]),
+		"type": stype,
+		"name": stype,
+		"description": stype,
+		"active": true,
+		"resource_type": "technical_service",
+		"exclusions": [],
+		"inclusions": [],
+	},
+	fields,
+)
+
+# technical_service_ref(id): how a standard's inclusions/exclusions name a service.
+technical_service_ref(id) := {"type": "technical_service_reference", "id": id}
 
 # -- assertions ---------------------------------------------------------------------------
 
