@@ -3,7 +3,10 @@
 # description: >-
 #   Reports the failing standards from PagerDuty's own Service Standards scores
 #   (GET /standards/scores/technical_services), including any custom or account-specific
-#   standards, so they show up next to pdguard's findings and can gate CI.
+#   standards, so they show up next to pdguard's findings and can gate CI. The standards
+#   PDG-STD-001 judges from the live configuration (description, escalation depth, outbound
+#   integrations) are left to it when the collections it needs were scanned: one root cause,
+#   one finding.
 # custom:
 #   id: PDG-STD-002
 #   severity: low
@@ -18,7 +21,7 @@ import data.pdguard.lib
 
 deny contains lib.finding_with(msg, "service", service, {"failed": sort({standard_id(s) | some s in failing})}) if {
 	some entry in input.standards_scores
-	failing := [s | some s in entry.standards; active(s); s.pass == false]
+	failing := [s | some s in entry.standards; active(s); s.pass == false; not lib.judges_standard(standard_id(s))]
 	count(failing) > 0
 	service := {"id": entry.resource_id, "name": lib.asset_name("service", entry.resource_id)}
 	names := sort({standard_name(s) | some s in failing})

@@ -42,3 +42,18 @@ test_unknown_service_uses_id_as_name if {
 		"details": {"failed": ["PSTD9"]},
 	}) with input as inp
 }
+
+# issue 10 #7, one root cause one finding: the standards PDG-STD-001 judges from the live
+# configuration are left to it (and the owners it defers to) when it can judge them.
+mirrored_scores := [{"resource_id": "PSVC001", "resource_type": "technical_service", "score": {"passing": 0, "total": 3}, "standards": [
+	std("has_technical_service_description", "Service has a description", false, true),
+	std("minimum_escalation_policy_rule_depth", "Service has an escalation policy with 2 or more unique levels", false, true),
+	std("minimum_outbound_integrations", "Service has an extension or add-on (e.g. Slack, etc.)", false, true),
+]}]
+
+test_standards_judged_by_std_001_are_left_to_it if {
+	inp := testing.snapshot({"services": [testing.service("PSVC001", {})], "standards_scores": mirrored_scores})
+	testing.assert_empty(policy.deny) with input as inp
+	no_extensions := testing.snapshot_without({"services": [testing.service("PSVC001", {})], "standards_scores": mirrored_scores}, ["extensions"])
+	testing.assert_finding(policy.deny, "PSVC001", {"details": {"failed": ["minimum_outbound_integrations"]}}) with input as no_extensions
+}
