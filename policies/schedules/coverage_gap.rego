@@ -20,6 +20,7 @@ import data.pdguard.lib
 deny contains lib.finding_with(msg, "schedule", s, {"min_coverage_percent": min_pct}) if {
 	min_pct := lib.setting("min_schedule_coverage_percent")
 	some s in input.schedules
+	not lib.unpaged_schedule(s) # PDG-SCH-003's finding: its gaps page nobody anyway
 	pct := s.final_schedule.rendered_coverage_percentage
 	is_number(pct)
 	pct < min_pct
