@@ -10,6 +10,7 @@
 # custom:
 #   id: PDG-EP-001
 #   severity: high
+#   settings: [min_escalation_levels]
 #   remediation: >-
 #     Add an escalation rule (for example a secondary schedule or the team lead) that fires
 #     after the first level's escalation delay: in the PagerDuty web UI open People >

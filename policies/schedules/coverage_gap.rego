@@ -6,6 +6,7 @@
 # custom:
 #   id: PDG-SCH-002
 #   severity: high
+#   settings: [min_schedule_coverage_percent]
 #   remediation: >-
 #     Close the gaps: in the PagerDuty web UI open People > On-Call Schedules > the schedule,
 #     look for the gaps highlighted in the final schedule, and extend layer restrictions or

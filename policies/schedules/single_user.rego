@@ -7,6 +7,7 @@
 # custom:
 #   id: PDG-SCH-001
 #   severity: medium
+#   settings: [min_schedule_users]
 #   remediation: >-
 #     Add more responders to the rotation: in the PagerDuty web UI open People > On-Call
 #     Schedules > the schedule > Edit and add users to a layer; via the REST API

@@ -9,6 +9,7 @@
 # custom:
 #   id: PDG-SVC-005
 #   severity: low
+#   settings: [disabled_service_max_age_days]
 #   remediation: >-
 #     Decide whether the service is still needed. If it is, re-enable it (web UI - service >
 #     Settings > Enable; REST API PUT /services/{id} with {"service": {"status": "active"}}) or

@@ -7,6 +7,7 @@
 # custom:
 #   id: PDG-SVC-007
 #   severity: low
+#   settings: [stale_service_days]
 #   remediation: >-
 #     Verify the service's integrations still deliver events (send a test event with the
 #     Events API V2 to its integration key), and delete or disable services that are no

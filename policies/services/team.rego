@@ -10,6 +10,7 @@
 # custom:
 #   id: PDG-SVC-003
 #   severity: medium
+#   settings: [required_team]
 #   remediation: >-
 #     A service belongs to the team of its escalation policy - its teams cannot be set on the
 #     service itself (PUT /services/{id} ignores them). Give the escalation policy the owning

@@ -13,6 +13,7 @@
 # custom:
 #   id: PDG-STD-001
 #   severity: medium
+#   settings: [min_escalation_levels]
 #   remediation: >-
 #     Fix each failed standard listed in the finding. has_technical_service_description -
 #     set the service description (service > Settings > Edit; PUT /services/{id};
