@@ -66,7 +66,7 @@ def test_diff_lists_exactly_the_changes_and_new_fixed_findings(tmp_path: Path) -
     fixed = diff["findings"]["fixed"]
     assert new and {f["resource"]["id"] for f in new} == {"PSVCNEW"}
     assert {"PDG-SVC-001", "PDG-SVC-006"} <= {f["policy_id"] for f in new}
-    assert {(f["policy_id"], f["resource"]["id"]) for f in fixed} >= {("PDG-SVC-004", "PSVCFFL"),
+    assert {(f["policy_id"], f["resource"]["id"]) for f in fixed} >= {("PDG-STD-001", "PSVCFFL"),
                                                                        ("PDG-TEAM-001", "PTMGHST")}
     assert {f["resource"]["id"] for f in fixed} <= {"PSVCFFL", "PTMGHST"}
     sent = json.loads((tmp_path / "new.json").read_text())
