@@ -18,6 +18,7 @@ from pdguard.inventory.store import (
     Store,
     StoreError,
     StoreLockedError,
+    content_hash,
     default_store_url,
     normalize_url,
 )
@@ -147,6 +148,24 @@ def test_content_hash_ignores_volatile_fields(store: Store) -> None:
     ha = {x["id"]: x["content_hash"] for x in store.assets(a)}
     hb = {x["id"]: x["content_hash"] for x in store.assets(b)}
     assert ha == hb
+
+
+def test_schedule_renders_of_another_window_are_not_a_change() -> None:
+    """A schedule is rendered for each scan's window (final schedule, overrides, each layer's
+    entries): the next scan's render is not a configuration change; a new layer user is."""
+    def schedule(start: str, users: list[str]) -> dict:
+        entries = [{"start": start, "end": "2026-12-03T09:00:00Z", "user": {"id": users[0]}}]
+        sub = {"rendered_schedule_entries": entries, "rendered_coverage_percentage": 99.5}
+        return {"id": "PS1", "type": "schedule", "name": "primary",
+                "schedule_layers": [{"id": "L1", "users": [{"user": {"id": u}} for u in users], **sub}],
+                "final_schedule": {"name": "Final Schedule", **sub}, "overrides_subschedule": {"name": "Overrides", **sub}}
+
+    first = schedule("2026-11-26T09:00:00Z", ["PU1"])
+    assert content_hash("schedule", first) == content_hash("schedule", schedule("2026-11-27T09:00:00Z", ["PU1"]))
+    assert content_hash("schedule", first) != content_hash("schedule", schedule("2026-11-26T09:00:00Z", ["PU2"]))
+    flexible = {"id": "PF1", "type": "schedule_v3", "rotations": [], "final_schedule": {"type": "final_schedule"}}
+    assert content_hash("flexible_schedule", flexible) == content_hash("flexible_schedule",
+                                                                        dict(flexible, final_schedule=None))
 
 
 def test_load_document_round_trip(store: Store) -> None:

@@ -70,6 +70,20 @@ def test_teams_from_a_snapshot() -> None:
     assert ctx.links[("service", "PS1")].endswith("/PS1")
 
 
+def test_links_of_a_2_0_snapshot_come_from_meta_web_url() -> None:
+    """Snapshot 2.0 objects carry no html_url: the page is built from meta.web_url, type and id."""
+    doc = {"meta": {"web_url": "https://acme.pagerduty.com"},
+           "services": [{"id": "PS1"}], "escalation_policies": [{"id": "PE1"}], "flexible_schedules": [{"id": "PF1"}],
+           "incidents": [{"id": "Q1"}], "business_services": [{"id": "PB1"}]}
+    ctx = index_document(doc)
+    assert ctx.links[("service", "PS1")] == "https://acme.pagerduty.com/service-directory/PS1"
+    assert ctx.links[("escalation_policy", "PE1")] == "https://acme.pagerduty.com/escalation_policies/PE1"
+    assert ctx.links[("flexible_schedule", "PF1")] == "https://acme.pagerduty.com/schedules/PF1"
+    assert ctx.links[("incident", "Q1")] == "https://acme.pagerduty.com/incidents/Q1"
+    assert ("business_service", "PB1") not in ctx.links  # no known page: no invented link
+    assert index_document({"meta": {"web_url": "javascript:alert(1)"}, "services": [{"id": "PS1"}]}).links == {}
+
+
 def test_incomplete_inventory_is_prominent() -> None:
     report = Report(meta={"complete": False, "collections_status": {
         "users": {"status": "incomplete", "expected": 120, "got": 100, "warnings": []}}},

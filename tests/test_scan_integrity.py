@@ -342,7 +342,7 @@ def test_deadline_stops_a_slow_scan(account) -> None:
 
 PATHS = {"standards": "/standards", "addons": "/addons", "extensions": "/extensions", "oncalls": "/oncalls",
          "service_dependencies": "/service_dependencies", "incidents": "/incidents",
-         "business_services": "/business_services"}
+         "business_services": "/business_services", "flexible_schedules": "/v3/schedules"}
 
 
 def test_optional_and_core_sets() -> None:

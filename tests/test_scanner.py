@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +16,10 @@ import pytest
 
 from pdguard.errors import AuthError, ScanError
 from pdguard.pdapi.client import PagerDutyClient
-from pdguard.scanner import ScanOptions, scan
+from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, scan, strip_links
 from pdguard.simulator import FaultConfig, generate_account, sample_account, serve
-from pdguard.snapshot import Snapshot
+from pdguard.simulator.account import minimum_scan_requests
+from pdguard.snapshot import Snapshot, dump_document
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 TOKEN = "u+sEcReT-token-12345"
@@ -29,7 +32,7 @@ def cols(account) -> dict:
 
 @pytest.fixture(scope="module")
 def account():
-    return generate_account(services=230, escalation_policies=30, schedules=20, users=120, teams=12,
+    return generate_account(services=230, escalation_policies=30, schedules=40, users=120, teams=12,
                             incidents=900, business_services=4, seed=7, now=NOW)
 
 
@@ -49,36 +52,61 @@ def expected_incident_ids(account, lookback_days: int = 90) -> set[str]:
     return out
 
 
+def _as_written(obj: dict) -> dict:
+    """An account object as the snapshot holds it (no `self`/`html_url` links)."""
+    return strip_links(copy.deepcopy(obj))
+
+
 def test_full_account_round_trip(account) -> None:
     c = cols(account)
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         result = scan(opts(server))
     doc = result.document
-    for key in ("services", "escalation_policies", "schedules", "teams", "users", "business_services",
-                "addons", "extensions", "oncalls", "standards"):
+    assert doc["schema_version"] == "2.0"
+    for key in ("services", "escalation_policies", "schedules", "flexible_schedules", "teams", "users",
+                "business_services", "addons", "extensions", "oncalls", "standards"):
         assert sorted(o["id"] if "id" in o else json.dumps(o, sort_keys=True) for o in doc[key]) == sorted(
-            o["id"] if "id" in o else json.dumps(o, sort_keys=True) for o in c[key]), key
-    # Expanded via include[]: the fields policies need are full objects, equal to the account's.
+            o["id"] if "id" in o else json.dumps(_as_written(o), sort_keys=True) for o in c[key]), key
+    # Each object once, links as references: no embedded copy of an object that has its own collection.
     svc = {s["id"]: s for s in c["services"]}
     for s in doc["services"]:
         want = svc[s["id"]]
+        assert s["escalation_policy"] is None or set(s["escalation_policy"]) == {"id", "type", "summary"}
         assert (s.get("escalation_policy") or {}).get("id") == (want.get("escalation_policy") or {}).get("id")
-        assert [t["id"] for t in s["teams"]] == [t["id"] for t in want["teams"]]
-        assert [i["id"] for i in s["integrations"]] == [i["id"] for i in want["integrations"]]
+        assert all(t["type"] == "team_reference" and set(t) == {"id", "type", "summary"} for t in s["teams"])
+        # include[]: integrations and auto-pause parameters, which no list endpoint returns
+        assert s["integrations"] == [_as_written(i) for i in want["integrations"]]
+        assert s["auto_pause_notifications_parameters"] == want["auto_pause_notifications_parameters"]
+        assert "updated_at" not in s and "self" not in s and "html_url" not in s
         for key in ("name", "description", "status", "incident_urgency_rule", "support_hours", "created_at",
-                    "alert_grouping_parameters", "last_incident_timestamp"):
+                    "alert_grouping_parameters", "last_incident_timestamp", "summary", "type"):
             assert s.get(key) == want.get(key), (s["id"], key)
     eps = {e["id"]: e for e in c["escalation_policies"]}
     for e in doc["escalation_policies"]:
         assert e["num_loops"] == eps[e["id"]]["num_loops"]
-        assert [[t["id"] for t in r["targets"]] for r in e["escalation_rules"]] == \
-               [[t["id"] for t in r["targets"]] for r in eps[e["id"]]["escalation_rules"]]
+        assert [[(t["id"], t["type"]) for t in r["targets"]] for r in e["escalation_rules"]] == \
+               [[(t["id"], t["type"]) for t in r["targets"]] for r in eps[e["id"]]["escalation_rules"]]
+        assert all(set(t) == {"id", "type", "summary"} for r in e["escalation_rules"] for t in r["targets"])
+    assert any(t["type"] == "schedule_v3_reference" for e in doc["escalation_policies"]
+               for r in e["escalation_rules"] for t in r["targets"])
     users = {u["id"]: u for u in c["users"]}
     for u in doc["users"]:
-        assert len(u["contact_methods"]) == len(users[u["id"]]["contact_methods"])
+        assert u["contact_methods"] == [_as_written(m) for m in users[u["id"]]["contact_methods"]]
         assert all("urgency" in r for r in u["notification_rules"])
+        assert all(t["type"] == "team_reference" for t in u["teams"])
+    # Schedules as GET /schedules/{id} renders them over [scanned_at, +7 days), UTC, whole shifts.
+    assert doc["meta"]["schedule_window"] == {"since": "2026-11-26T09:00:00Z", "until": "2026-12-03T09:00:00Z"}
     for s in doc["schedules"]:
-        assert "schedule_layers" in s and "final_schedule" in s
+        fs = s["final_schedule"]
+        assert isinstance(fs["rendered_coverage_percentage"], float) and fs["rendered_schedule_entries"] or \
+            fs["rendered_coverage_percentage"] == 0
+        assert "overrides_subschedule" in s and "overrides" not in s
+        assert all("rendered_schedule_entries" in layer for layer in s["schedule_layers"])
+    assert any(e["start"] < "2026-11-26T09:00:00Z" for s in doc["schedules"]
+               for e in s["final_schedule"]["rendered_schedule_entries"])  # overflow=true: whole shifts
+    assert any(layer["end"] and layer["end"] < "2026-11-26" for s in doc["schedules"] for layer in s["schedule_layers"])
+    for f in doc["flexible_schedules"]:
+        assert f["type"] == "schedule_v3" and f["final_schedule"]["computed_shift_assignments"]
     # Team members derived from users' teams, no per-team request.
     members = {t["id"]: {m["user"]["id"] for m in t["members"]} for t in doc["teams"]}
     for u in c["users"]:
@@ -90,46 +118,111 @@ def test_full_account_round_trip(account) -> None:
     assert len(ids) == len(set(ids))
     assert set(ids) == expected_incident_ids(account)
     assert {s["resource_id"] for s in doc["standards_scores"]} == {s["id"] for s in c["services"]}
+    assert all(set(row) == {"id", "type", "active", "pass"} for s in doc["standards_scores"] for row in s["standards"])
+    assert b'"self"' not in dump_document(doc) and b'"html_url"' not in dump_document(doc)  # links: no object keeps them
     rels = {r["id"] for r in doc["service_dependencies"]}
     assert rels == {r["id"] for r in c["service_dependencies"]
                     if (r.get("dependent_service") or {}).get("type", "").startswith("business_service")
                     or (r.get("supporting_service") or {}).get("type", "").startswith("business_service")}
     meta = doc["meta"]
     assert meta["complete"] and meta["warnings"] == []
-    assert meta["account_subdomain"] == "acme"
+    assert meta["account_subdomain"] == "acme" and meta["web_url"] == "https://acme.pagerduty.com"
     assert meta["counts"]["services"] == 230
+    assert meta["collections"] == sorted(ALL_COLLECTIONS)
     Snapshot.model_validate(doc)  # the whole document fits its published schema
 
 
 def test_request_count_is_the_minimum(account) -> None:
-    c = cols(account)
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         result = scan(opts(server))
-    def pages(n: int) -> int:
-        return max(1, -(-n // 100))
-    unresolved = sum(1 for i in c["incidents"] if i["status"] != "resolved")
-    resolved = len(expected_incident_ids(account)) - unresolved
-    minimum = (sum(pages(len(c[k])) for k in ("services", "escalation_policies", "schedules", "users", "teams",
-                                               "business_services", "addons", "extensions", "oncalls"))
-               + pages(unresolved) + pages(resolved) + len(c["business_services"]) + 1 + pages(len(c["services"])))
-    assert result.requests == server.stats.requests == minimum
+    minimum = minimum_scan_requests(account, NOW, 90)
+    assert result.by_collection == minimum
+    assert result.requests == server.stats.requests == sum(minimum.values())
+    schedules = cols(account)["schedules"]
+    assert sum(1 for p in server.stats.by_path if p.startswith("/schedules/")) == len(schedules)
+
+
+def test_streamed_snapshot_equals_the_in_memory_document(account, tmp_path: Path) -> None:
+    """`scan(output=FILE)` writes pages as they arrive; the file is byte for byte the document a
+    scan in memory builds (same order), apart from the scan's own duration."""
+    out = tmp_path / "snap.json"
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        in_memory = scan(opts(server)).document
+        streamed = scan(opts(server, concurrency=3), output=out)
+    assert streamed.path == out and streamed._document is None  # nothing held in memory
+    on_disk = json.loads(out.read_bytes())
+    for d in (in_memory, on_disk):
+        d["meta"].pop("duration_seconds")
+    assert dump_document(on_disk) == dump_document(in_memory)
+    assert [p.name for p in tmp_path.iterdir()] == ["snap.json"]  # spool files removed
+
+
+def test_a_failed_streamed_scan_leaves_the_previous_snapshot(account, tmp_path: Path) -> None:
+    out = tmp_path / "snap.json"
+    out.write_text("previous")
+    faults = FaultConfig(p_5xx=1.0, paths=["/users"])
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server, pytest.raises(ScanError):
+        scan(opts(server, max_retries=1), output=out)
+    assert out.read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["snap.json"]
+
+
+def test_unresolvable_reference_is_a_named_warning(account) -> None:
+    """An escalation target the snapshot does not hold (a schedule deleted between the lists, a
+    flexible schedule the key cannot read) is named in meta.warnings; the scan is incomplete."""
+    c = cols(account)
+    gone = next(t["id"] for e in c["escalation_policies"] for r in e["escalation_rules"] for t in r["targets"]
+                if t["type"] == "schedule_reference")
+    flex = c["flexible_schedules"][0]["id"]
+    trimmed = replace(account, schedules=[s for s in c["schedules"] if s["id"] != gone],
+                      flexible_schedules=c["flexible_schedules"][1:])
+    with serve(trimmed, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server)).document
+    meta = doc["meta"]
+    assert meta["complete"] is False
+    assert any(f"targets schedule {gone} (schedule_reference), which is not in the snapshot" in w
+               for w in meta["warnings"]), meta["warnings"]
+    assert any(f"targets flexible schedule {flex} (schedule_v3_reference)" in w for w in meta["warnings"])
+    # the escalation policies themselves are all there, their references as the API gave them
+    assert len(doc["escalation_policies"]) == len(c["escalation_policies"])
+    with serve(trimmed, tokens={TOKEN}, now=NOW) as server:
+        excluded = scan(opts(server, collections=tuple(x for x in ScanOptions.collections
+                                                       if x not in ("schedules", "flexible_schedules")))).document
+    assert excluded["meta"]["complete"] is True  # not collected on purpose: nothing to resolve against
+    assert "schedules" not in excluded["meta"]["collections"]
+
+
+def test_schedule_deleted_between_list_and_render_is_a_warning(account) -> None:
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        victim = cols(account)["schedules"][3]["id"]
+        server.cols["schedules"].by_id.pop(victim)  # listed, then gone: GET /schedules/{id} answers 404
+        doc = scan(opts(server)).document
+    assert victim not in {s["id"] for s in doc["schedules"]}
+    assert any(f"schedules: {victim} was listed but GET /schedules/{victim} answered 404" in w
+               for w in doc["meta"]["warnings"])
+    assert doc["meta"]["complete"] is False
 
 
 def test_more_than_10000_incidents_collected_exactly_once() -> None:
     big = generate_account(services=20, escalation_policies=5, schedules=3, users=10, teams=2, incidents=16_000,
                            business_services=1, seed=3, now=NOW)
     want = expected_incident_ids(big)
-    resolved_in_window = sum(1 for i in cols(big)["incidents"] if i["status"] == "resolved"
-                             and i["id"] in want)
-    assert resolved_in_window > 10_000  # the window must hit the API's offset cap
+    window = sorted((i for i in cols(big)["incidents"] if i["status"] == "resolved" and i["id"] in want),
+                    key=lambda i: i["created_at"])
+    assert len(window) > 10_000  # the window must hit the API's offset cap
+    for inc in window[9_900:10_050]:  # 150 incidents share the second where the cap falls
+        inc["created_at"] = window[9_999]["created_at"]
     with serve(big, tokens={TOKEN}, now=NOW) as server:
-        doc = scan(opts(server, concurrency=16)).document
+        result = scan(opts(server, concurrency=16))
         by_status = dict(server.stats.by_status)
+    doc = result.document
     ids = [i["id"] for i in doc["incidents"]]
     assert len(ids) == len(set(ids)) == len(want)
     assert set(ids) == want
-    assert "400" not in by_status  # never asked past the cap
+    assert set(by_status) == {200}  # never asked past the cap
     assert doc["meta"]["complete"]
+    # full pages only: each part past the cap re-reads just the second it starts at
+    assert result.by_collection["incidents"] == minimum_scan_requests(big, NOW)["incidents"]
 
 
 def test_429_storm_and_5xx_bursts_lose_nothing(account) -> None:
@@ -277,6 +370,6 @@ def test_lookback_longer_than_six_months_is_split_into_windows(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         doc = scan(opts(server, lookback_days=400)).document
         statuses = dict(server.stats.by_status)
-    assert "400" not in statuses  # every since/until span stayed within the API's 6 months
+    assert set(statuses) == {200}  # every since/until span stayed within the API's 6 months
     assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, 400)
     assert doc["meta"]["incidents_since"] == "2025-10-22T09:00:00Z"

@@ -15,6 +15,7 @@ import pytest
 
 from pdguard.simulator import Account, FaultConfig, SimulatorServer, generate_account, sample_account, serve
 from pdguard.simulator.account import parse_time
+from pdguard.simulator.render import Window, render_schedule
 
 NOW = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
 ACCEPT = {"Accept": "application/vnd.pagerduty+json;version=2"}
@@ -134,28 +135,108 @@ def test_users_include(client):
     assert all(t["type"] == "team" for t in full["teams"])
 
 
-def test_schedules_layers_and_final_schedule(client):
+WEEK = {"since": "2026-11-26T09:00:00Z", "until": "2026-12-03T09:00:00Z", "time_zone": "UTC"}
+
+
+def test_services_have_no_updated_at_and_auto_pause_only_when_included(client):
+    plain = client.get("/services", params={"limit": 100}).json()["services"]
+    assert all("updated_at" not in s and "auto_pause_notifications_parameters" not in s for s in plain)
+    inc = client.get("/services", params={"limit": 100, "include[]": "auto_pause_notifications_parameters"}).json()
+    assert all(s["auto_pause_notifications_parameters"] == {"enabled": False, "timeout": None} for s in inc["services"])
+
+
+def test_schedules_list_never_renders_final_schedule(client):
     plain = client.get("/schedules", params={"limit": 100}).json()["schedules"]
     assert plain and all("schedule_layers" not in s and "final_schedule" not in s for s in plain)
     assert all(u["type"] == "user_reference" for s in plain for u in s["users"])
+    asked = client.get("/schedules", params={"limit": 100, "include[]": ["schedule_layers", "final_schedule",
+                                                                          "overrides_subschedule"], **WEEK}).json()
+    for s in asked["schedules"]:
+        assert "final_schedule" not in s and "overrides_subschedule" not in s and "overrides" not in s
+        assert s["schedule_layers"] and all("rendered_schedule_entries" not in layer for layer in s["schedule_layers"])
+    assert {s["id"] for s in asked["schedules"]} == {s["id"] for s in plain}  # flexible ones are not listed here
 
-    no_window = client.get("/schedules", params={"include[]": ["final_schedule"]}).json()["schedules"][0]
-    assert no_window["final_schedule"]["rendered_coverage_percentage"] is None
 
-    params = {
-        "include[]": ["schedule_layers", "final_schedule"],
-        "since": "2026-11-26T09:00:00Z",
-        "until": "2026-12-03T09:00:00Z",
-    }
-    full = {s["id"]: s for s in client.get("/schedules", params=params).json()["schedules"]}
-    gap = full["PSCHGAP"]
-    assert gap["schedule_layers"][0]["users"][0]["user"]["type"] == "user_reference"
-    assert gap["final_schedule"]["rendered_coverage_percentage"] == 62.5
-    assert len(gap["final_schedule"]["rendered_schedule_entries"]) == 7
-    # entries outside the window are not rendered
-    short = dict(params, until="2026-11-27T09:00:00Z")
-    gap2 = next(s for s in client.get("/schedules", params=short).json()["schedules"] if s["id"] == "PSCHGAP")
-    assert len(gap2["final_schedule"]["rendered_schedule_entries"]) == 1
+def test_schedule_render_needs_time_zone_and_cuts_unless_overflow(client):
+    def render(**params):
+        r = client.get("/schedules/PSCHGAP", params=params)
+        assert r.status_code == 200
+        return r.json()["schedule"]
+
+    bare = render()
+    assert bare["final_schedule"] == {"name": "Final Schedule", "rendered_schedule_entries": [],
+                                      "rendered_coverage_percentage": None}
+    no_tz = render(since=WEEK["since"], until=WEEK["until"])  # since/until are not honoured without time_zone
+    assert no_tz["final_schedule"]["rendered_schedule_entries"] == []
+    cut = render(**WEEK)["final_schedule"]
+    whole = render(**WEEK, overflow="true")["final_schedule"]
+    # a daily 08:00-23:00 UTC window: 15 hours in 24, whatever the window's edges
+    assert cut["rendered_coverage_percentage"] == whole["rendered_coverage_percentage"] == 62.5
+    assert cut["rendered_schedule_entries"][0]["start"] == "2026-11-26T09:00:00Z"  # cut at `since`
+    assert whole["rendered_schedule_entries"][0]["start"] == "2026-11-26T08:00:00Z"  # the whole shift
+    assert cut["rendered_schedule_entries"][1:-1] == whole["rendered_schedule_entries"][1:-1]
+    assert len(whole["rendered_schedule_entries"]) == 8 and whole["rendered_schedule_entries"][-1]["start"] == \
+        "2026-12-03T08:00:00Z"
+    assert len(cut["rendered_schedule_entries"]) == 8 and cut["rendered_schedule_entries"][-1]["end"] == \
+        "2026-12-03T09:00:00Z"
+    assert client.get("/schedules/PSCHGAP", params={**WEEK, "until": WEEK["since"]}).status_code == 400
+
+
+def test_schedule_render_keeps_ended_layers_and_applies_overrides(client):
+    dat = client.get("/schedules/PSCHDAT", params={**WEEK, "overflow": "true"}).json()["schedule"]
+    ended, current = dat["schedule_layers"]
+    assert ended["end"] == "2026-10-27T00:00:00Z" and ended["rendered_schedule_entries"] == []
+    assert {u["user"]["id"] for u in ended["users"]} == {"PUSRLEN", "PUSRDAV"}
+    assert {e["user"]["id"] for e in dat["final_schedule"]["rendered_schedule_entries"]} == {"PUSRDAV"}
+    pl1 = client.get("/schedules/PSCHPL1", params={**WEEK, "overflow": "true"}).json()["schedule"]
+    (override,) = pl1["overrides_subschedule"]["rendered_schedule_entries"]
+    assert (override["start"], override["end"], override["user"]["id"]) == \
+        ("2026-11-28T09:00:00Z", "2026-11-28T17:00:00Z", "PUSRBEN")
+    final = pl1["final_schedule"]["rendered_schedule_entries"]
+    during = [e for e in final if e["start"] <= "2026-11-28T09:00:00Z" < e["end"]]
+    assert [e["user"]["id"] for e in during] == ["PUSRBEN"]
+    assert any(e["end"] == "2026-11-28T09:00:00Z" for e in final)  # the layer's shift is split around it
+    assert pl1["final_schedule"]["rendered_coverage_percentage"] == 100.0
+
+
+def test_flexible_schedules_live_at_v3(client, sample):
+    listed = client.get("/v3/schedules", params={"limit": 100, "total": "true"}).json()
+    assert set(listed) == {"schedules", "limit", "offset", "more"}  # no `total` on this endpoint
+    assert listed["schedules"] == [{"id": "PFSSRCH", "type": "schedule_v3_reference", "summary": "Search Follow-the-Sun",
+                                    "self": "https://api.pagerduty.com/v3/schedules/PFSSRCH",
+                                    "html_url": "https://acme.pagerduty.com/schedules/PFSSRCH"}]
+    assert client.get("/schedules/PFSSRCH", params=WEEK).status_code == 404
+    plain = client.get("/v3/schedules/PFSSRCH", params=WEEK).json()["schedule"]
+    assert plain["type"] == "schedule_v3" and plain["rotations"] and "final_schedule" not in plain
+    rendered = client.get("/v3/schedules/PFSSRCH", params={**WEEK, "include[]": "final_schedule"}).json()["schedule"]
+    fs = rendered["final_schedule"]
+    assert fs["type"] == "final_schedule" and fs["rendered_coverage_percentage"] == 100.0
+    shifts = fs["computed_shift_assignments"]
+    assert shifts[0]["start_time"] == "2026-11-26T09:00:00Z" and len(shifts) == 8
+    members = [s["member"]["user_id"] for s in shifts]
+    assert set(members) == {"PUSRHUG", "PUSRROS", "PUSRGIA"} and members[:3] == members[3:6]  # daily rotation
+    targets = [t for e in sample.escalation_policies for r in e["escalation_rules"] for t in r["targets"]
+               if t["type"] == "schedule_v3_reference"]
+    assert [t["id"] for t in targets] == ["PFSSRCH"]
+
+
+def test_oncalls_window_earliest_orphans_and_direct_users(client):
+    now = client.get("/oncalls", params={"limit": 100}).json()["oncalls"]
+    assert all(o["start"] is None and o["end"] is None for o in now if o["schedule"] is None)
+    assert any(o["schedule"] is None for o in now)
+    assert "PSCHORP" not in {(o["schedule"] or {}).get("id") for o in now}  # on no escalation policy
+    flex = [o for o in now if (o["schedule"] or {}).get("type") == "schedule_v3_reference"]
+    assert [(o["escalation_policy"]["id"], o["escalation_level"]) for o in flex] == [("PEPSRCH", 2)]
+    week = client.get("/oncalls", params={"limit": 100, "since": WEEK["since"], "until": WEEK["until"]}).json()["oncalls"]
+    assert len(week) > len(now)
+    plat = [o for o in week if o["escalation_policy"]["id"] == "PEPPLAT" and o["escalation_level"] == 1]
+    assert "PUSRBEN" in {o["user"]["id"] for o in plat} and len(plat) >= 7
+    first = client.get("/oncalls", params={"limit": 100, "since": WEEK["since"], "until": WEEK["until"],
+                                           "earliest": "true"}).json()["oncalls"]
+    keys = [(o["escalation_policy"]["id"], o["escalation_level"], o["user"]["id"]) for o in first]
+    assert len(keys) == len(set(keys)) and len(first) < len(week)
+    too_long = client.get("/oncalls", params={"since": "2026-01-01T00:00:00Z", "until": "2026-11-01T00:00:00Z"})
+    assert too_long.status_code == 400
 
 
 def test_single_object_endpoint(client):
@@ -408,8 +489,9 @@ def test_sample_account_has_every_problem(sample):
     assert {s["id"] for s in sample.services if s["escalation_policy"] is None} == {"PSVCNTR"}  # SVC-002
     assert {s["id"] for s in sample.services if s["teams"] == []} == {"PSVCIMG"}  # SVC-003
     assert {s["id"] for s in sample.services if not s.get("description")} == {"PSVCFFL"}  # SVC-004
+    assert all("updated_at" not in s for s in sample.services)  # the API has none
     stale_status = {
-        s["id"] for s in sample.services if s["status"] in ("disabled", "maintenance") and ago(s["updated_at"]).days > 30
+        s["id"] for s in sample.services if s["status"] in ("disabled", "maintenance") and ago(s["created_at"]).days > 30
     }
     assert stale_status == {"PSVCORP", "PSVCBEX"}  # SVC-005
     assert {s["id"] for s in sample.services if s["integrations"] == []} == {"PSVCEML"}  # SVC-006
@@ -421,7 +503,7 @@ def test_sample_account_has_every_problem(sample):
     assert {s["id"] for s in sample.services if quiet(s)} == {"PSVCLAR", "PSVCFAX", "PSVCLGB"}  # SVC-007
     assert svc["PSVCFAX"]["last_incident_timestamp"] is None
 
-    # escalation policies (services carry their EP in full; targets are references there)
+    # escalation policies (services hold a reference to theirs; targets are references)
     assert [e["id"] for e in sample.escalation_policies if len(e["escalation_rules"]) == 1] == ["PEPSNGL"]
     assert [e["id"] for e in sample.escalation_policies if any(not r["targets"] for r in e["escalation_rules"])] == [
         "PEPEMPT"
@@ -436,28 +518,40 @@ def test_sample_account_has_every_problem(sample):
         e["id"]
         for e in sample.escalation_policies
         if len({t["id"] for r in e["escalation_rules"] for t in r["targets"]}) == 1
-        and all(t["type"] == "user" for r in e["escalation_rules"] for t in r["targets"])
+        and all(t["type"] == "user_reference" for r in e["escalation_rules"] for t in r["targets"])
         and len(e["escalation_rules"]) > 1
     ]
     assert solo == ["PEPSOLO"]  # EP-004
+    assert all(s["escalation_policy"] is None or s["escalation_policy"]["type"] == "escalation_policy_reference"
+               for s in sample.services)
     loops0_high = {
         s["escalation_policy"]["id"]
         for s in sample.services
         if s["escalation_policy"]
-        and s["escalation_policy"]["num_loops"] == 0
+        and ep[s["escalation_policy"]["id"]]["num_loops"] == 0
         and s["incident_urgency_rule"] == {"type": "constant", "urgency": "high"}
     }
     assert loops0_high == {"PEPNOLP"}  # EP-005
+    assert ep["PEPSOLO"]["num_loops"] is None  # the API can return null
+    assert {u["id"]: u["role"] for u in sample.users if u["role"] in ("observer", "read_only_user")} == \
+        {"PUSROBS": "observer", "PUSRRDO": "read_only_user"}
+    targeted_users = {t["id"] for e in sample.escalation_policies for r in e["escalation_rules"] for t in r["targets"]}
+    assert not targeted_users & {"PUSROBS", "PUSRRDO"}  # never on call
+    # a service's teams follow its escalation policy's team (PSVCNTR has no escalation policy at all)
+    assert all([t["id"] for t in s["teams"]] == [t["id"] for t in ep[s["escalation_policy"]["id"]]["teams"]]
+               for s in sample.services if s["escalation_policy"])
     assert ep["PEPNOLP"]["services"][0]["id"] == "PSVCFRD"
 
     # schedules
     def layer_users(s):
-        return {e["user"]["id"] for layer in s["schedule_layers"] for e in layer["users"]}
+        current = [layer for layer in s["schedule_layers"] if not layer["end"] or ago(layer["end"]) < timedelta(0)]
+        return {e["user"]["id"] for layer in current for e in layer["users"]}
 
     assert [s["id"] for s in sample.schedules if len(layer_users(s)) == 1] == ["PSCHDAT"]  # SCH-001
-    assert [s["id"] for s in sample.schedules if s["final_schedule"]["rendered_coverage_percentage"] < 100] == [
-        "PSCHGAP"
-    ]
+    assert [layer["end"] is not None for layer in sched["PSCHDAT"]["schedule_layers"]] == [True, False]
+    week = Window(NOW, NOW + timedelta(days=7), overflow=True)
+    coverage = {s["id"]: render_schedule(s, week)["final_schedule"]["rendered_coverage_percentage"] for s in sample.schedules}
+    assert [sid for sid, pct in coverage.items() if pct < 100] == ["PSCHGAP"] and coverage["PSCHGAP"] == 62.5
     targeted = {t["id"] for e in sample.escalation_policies for r in e["escalation_rules"] for t in r["targets"]}
     assert set(sched) - targeted == {"PSCHORP"}  # SCH-003
     assert sched["PSCHORP"]["escalation_policies"] == []
@@ -525,11 +619,26 @@ def test_generator_is_deterministic_and_realistic():
     assert {i["status"] for i in a.incidents} == {"triggered", "acknowledged", "resolved"}
     svc = a.services[0]
     for key in ("escalation_policy", "teams", "integrations", "incident_urgency_rule", "support_hours",
-                "alert_grouping_parameters", "status", "created_at", "updated_at", "last_incident_timestamp"):
+                "alert_grouping_parameters", "status", "created_at", "last_incident_timestamp"):
         assert key in svc
+    assert not any("updated_at" in s for s in a.services)
     assert a.escalation_policies[0]["escalation_rules"][0]["targets"]
-    assert a.schedules[0]["final_schedule"]["rendered_schedule_entries"]
-    assert any(s["final_schedule"]["rendered_coverage_percentage"] < 100 for s in a.schedules) or len(a.schedules) < 30
+    week = Window(NOW, NOW + timedelta(days=7), overflow=True)
+    rendered = [render_schedule(s, week)["final_schedule"] for s in a.schedules]
+    assert rendered[0]["rendered_schedule_entries"]
+    assert sum(1 for r in rendered if r["rendered_coverage_percentage"] < 100) >= 1
+    assert any(layer["end"] for s in a.schedules for layer in s["schedule_layers"])  # ended layers kept
+    assert any(s["overrides"] for s in a.schedules)
+    assert {e["num_loops"] for e in a.escalation_policies} >= {0, None}
+    roles = {u["role"] for u in a.users}
+    assert {"user", "admin", "observer", "read_only_user"} <= roles
+    pageable = {u["id"] for u in a.users if u["role"] not in ("observer", "read_only_user", "read_only_limited_user")}
+    targets = {t["id"] for e in a.escalation_policies for r in e["escalation_rules"] for t in r["targets"]}
+    users = {u["id"] for u in a.users}
+    assert targets & users <= pageable
+    assert len(a.flexible_schedules) == 1  # 25 schedules: one flexible
+    assert any(t["type"] == "schedule_v3_reference" for e in a.escalation_policies
+               for r in e["escalation_rules"] for t in r["targets"])
     # some problems exist in a generated account too
     assert any(s["escalation_policy"] is None for s in a.services)
     assert any(len(e["escalation_rules"]) == 1 for e in a.escalation_policies)

@@ -145,10 +145,16 @@ extensions_of[obj.id] contains ext.id if {
 	some obj in ext.extension_objects
 }
 
-# addons_of[service id]: ids of the add-ons attached to the service.
+# addons_of[service id]: ids of the add-ons attached to the service: the service's `addons`
+# references (the /addons list itself carries no services), or an add-on's `services`.
+addons_of[svc.id] contains ref.id if {
+	some svc in input.services
+	some ref in object.get(svc, "addons", [])
+}
+
 addons_of[ref.id] contains addon.id if {
 	some addon in input.addons
-	some ref in addon.services
+	some ref in object.get(addon, "services", [])
 }
 
 # has_outbound_integration(svc): an extension or an add-on acts on the service.

@@ -205,6 +205,17 @@ test_supporting_services_and_outbound_integrations if {
 	not lib.has_outbound_integration({"id": "PSVC003"}) with input as account
 }
 
+# The /addons list gives AddonReference objects without services: the link is the service's
+# `addons` references.
+test_addons_linked_from_the_service if {
+	inp := testing.snapshot({
+		"services": [{"id": "PSVC007", "type": "service", "addons": [{"id": "PADD002", "type": "full_page_addon_reference"}]}],
+		"addons": [{"id": "PADD002", "type": "full_page_addon_reference", "name": "Status", "src": "https://s.example.com"}],
+	})
+	testing.assert_equal(lib.addons_of, {"PSVC007": {"PADD002"}}) with input as inp
+	lib.has_outbound_integration({"id": "PSVC007"}) with input as inp
+}
+
 test_collection_of_and_asset if {
 	testing.assert_equal(lib.collection_of.escalation_policy, "escalation_policies")
 	testing.assert_equal(lib.collection_of.flexible_schedule, "flexible_schedules")

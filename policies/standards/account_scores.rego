@@ -36,6 +36,9 @@ active(s) if not inactive(s)
 
 inactive(s) if s.active == false
 
-standard_name(s) := object.get(s, "name", standard_id(s))
+# a score names each standard by id and type (snapshot 2.0): its name is in input.standards
+standard_name(s) := lib.standard[s.id].name
+
+standard_name(s) := object.get(s, "name", standard_id(s)) if not lib.standard[object.get(s, "id", "")].name
 
 standard_id(s) := object.get(s, "type", object.get(s, "id", ""))

@@ -57,3 +57,18 @@ test_standards_judged_by_std_001_are_left_to_it if {
 	no_extensions := testing.snapshot_without({"services": [testing.service("PSVC001", {})], "standards_scores": mirrored_scores}, ["extensions"])
 	testing.assert_finding(policy.deny, "PSVC001", {"details": {"failed": ["minimum_outbound_integrations"]}}) with input as no_extensions
 }
+
+# (a standard type PDG-STD-001 does not judge itself: PDG-STD-002 reports its score)
+test_the_name_comes_from_input_standards if {
+	score := {"resource_id": "PSVC001", "standards": [{"id": "PSTD1", "type": "account_runbook_standard", "active": true, "pass": false}]}
+	inp := testing.snapshot({
+		"services": [{"id": "PSVC001", "type": "service", "name": "checkout"}],
+		"standards": [{"id": "PSTD1", "name": "Service has a runbook", "type": "account_runbook_standard"}],
+		"standards_scores": [score],
+	})
+	testing.assert_finding(policy.deny, "PSVC001", {
+		"msg": "service \"checkout\" fails 1 active PagerDuty Service Standard(s): Service has a runbook",
+		"resource": {"type": "service", "id": "PSVC001", "name": "checkout"},
+		"details": {"failed": ["account_runbook_standard"]},
+	}) with input as inp
+}

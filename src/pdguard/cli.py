@@ -123,27 +123,35 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
 
     An incomplete scan (meta.complete false) exits 2 and never replaces FILE: it is written to
     FILE's name + .incomplete (snapshot.incomplete.json), unless --allow-incomplete accepts it.
+    The snapshot is streamed into the file as pages arrive, never built whole in memory.
     """
-    from pdguard.pipeline import require_complete, run_scan, save_scanned
-    from pdguard.snapshot import dump_document
+    import shutil
+    import tempfile
 
-    result = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"])
-    doc = result.document
+    from pdguard.pipeline import require_complete, run_scan
+
+    opts = _scan_opts(obj.cfg, kw)
     had = output != "-" and Path(output).exists()
-    if output == "-":
-        sys.stdout.buffer.write(dump_document(doc) + b"\n")
-        sys.stdout.flush()
+    if output == "-":  # streamed into a temporary file, then copied out
+        with tempfile.TemporaryDirectory(prefix="pdguard-scan-") as tmp:
+            result = run_scan(opts, quiet=kw["quiet"], output=Path(tmp) / "snapshot.json")
+            with open(Path(tmp) / "snapshot.json", "rb") as fh:
+                sys.stdout.flush()
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.write(b"\n")
+            sys.stdout.flush()
         where = "stdout"
     else:
-        where = save_scanned(doc, output, kw["allow_incomplete"])
-    meta = doc["meta"]
+        result = run_scan(opts, quiet=kw["quiet"], output=output, allow_incomplete=kw["allow_incomplete"])
+        where = str(result.path)
+    meta = result.meta
     for w in meta["warnings"]:
         echo_warning(w)
     if not kw["quiet"]:
         counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
         state = "complete" if meta["complete"] else "INCOMPLETE"
         click.echo(f"pdguard: scanned {counts} in {result.requests} requests ({state}) -> {safe_text(where)}", err=True)
-    require_complete(doc, kw["allow_incomplete"],
+    require_complete({"meta": meta}, kw["allow_incomplete"],
                      written=None if output == "-" else f"{where} ({output} {'left unchanged' if had else 'not written'})")
     if not kw["quiet"] and output != "-":
         click.echo(f"pdguard: evaluate it offline with: pdguard check --snapshot {safe_text(output)}", err=True)
@@ -244,6 +252,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     cfg = _apply_engine_flags(obj.cfg, kw)
     specs = parse_formats(formats, output, kinds=REPORT_KINDS)
     doc: dict[str, Any] | None = None
+    spool: str | None = None
     if tfplan:  # a bad plan file fails before a scan
         from pdguard.inventory.plan import apply_plan, read_plan
 
@@ -254,6 +263,29 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
             from pdguard.errors import InputError
 
             raise InputError(f"snapshot file not found: {snapshot}")
+    elif not snapshot and not (tfstate or tf_dir or tfplan):
+        # The scan streams into the snapshot file (--save-snapshot, else a temporary one) and the
+        # engine reads that file: the document is never built in this process's memory.
+        import tempfile
+
+        if save_snapshot:
+            target = Path(save_snapshot)
+        else:
+            spool = tempfile.mkdtemp(prefix="pdguard-check-")
+            target = Path(spool) / "snapshot.json"
+        try:
+            result = run_scan(_scan_opts(cfg, kw), quiet=kw["quiet"], output=target,
+                              allow_incomplete=kw["allow_incomplete"])
+            # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+            require_complete({"meta": result.meta}, kw["allow_incomplete"],
+                             written=str(result.path) if save_snapshot else None)
+        except BaseException:
+            if spool:
+                import shutil
+
+                shutil.rmtree(spool, ignore_errors=True)
+            raise
+        ref = InputRef(path=result.path)
     else:
         scanned = not snapshot
         if snapshot:
@@ -277,11 +309,18 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
         if tfplan:
             doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
         ref = InputRef(doc=doc)
-    report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"], policy_paths=list(kw["policies"]),
-                            builtin=not kw["no_builtin"], fail_on=fail_on, severities=list(severities) or None,
-                            baseline=baseline)
-    written = render_outputs(report, specs, sarif_category=sarif_category, document=doc, snapshot_path=snapshot,
-                             store_url=store_url, cfg=cfg)
+    try:
+        report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"],
+                                policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"], fail_on=fail_on,
+                                severities=list(severities) or None, baseline=baseline)
+        snapshot_file = snapshot if snapshot else (str(ref.path) if ref.path is not None else None)
+        written = render_outputs(report, specs, sarif_category=sarif_category, document=doc,
+                                 snapshot_path=snapshot_file, store_url=store_url, cfg=cfg)
+    finally:
+        if spool:
+            import shutil
+
+            shutil.rmtree(spool, ignore_errors=True)
     for w in report.warnings:
         echo_warning(w)
     if all(s.path not in (None, "-") for s in specs):  # nothing on stdout: say what happened

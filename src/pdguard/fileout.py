@@ -138,3 +138,49 @@ def _write_atomic(target: Path, raw: bytes, st: os.stat_result | None) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def place_output(path: str | os.PathLike[str], src: str | os.PathLike[str], *, what: str = "output") -> None:
+    """Put the finished file `src` at `path` with :func:`write_output`'s rules: through symlinks, a
+    device/FIFO written in place, a regular file replaced atomically (renamed when `src` is on the
+    same file system, the rename is what a streamed snapshot uses; copied otherwise). `src` is gone
+    afterwards; on an error `path` is left as it was."""
+    src = Path(src)
+    shown = os.fspath(path)
+    target = resolve_target(path)
+    try:
+        try:
+            st = os.stat(target)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"cannot write {what} {shown}: it is a directory")
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            with open(src, "rb") as fh, open(target, "wb") as out:
+                while chunk := fh.read(1 << 20):
+                    out.write(chunk)
+            src.unlink()
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if st is not None:
+            os.chmod(src, stat.S_IMODE(st.st_mode))
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                with contextlib.suppress(OSError):
+                    os.chown(src, st.st_uid, st.st_gid)
+        else:
+            os.chmod(src, 0o666 & ~current_umask())
+        try:
+            os.replace(src, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            _write_atomic(target, src.read_bytes(), st)  # another file system: copy, then rename
+            src.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {shown}: {_describe(exc)}") from None
+    with contextlib.suppress(OSError):  # make the rename durable (best effort)
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)

@@ -155,11 +155,15 @@ def _progress(quiet: bool) -> Iterator[Any]:
         yield update
 
 
-def run_scan(opts: ScanOptions, *, quiet: bool = False) -> ScanResult:
+def run_scan(opts: ScanOptions, *, quiet: bool = False, output: str | os.PathLike[str] | None = None,
+             allow_incomplete: bool = True) -> ScanResult:
+    """Scan; with `output` the snapshot is streamed into that file instead of memory. An incomplete
+    scan goes to :func:`incomplete_path` of it unless `allow_incomplete` (see :func:`save_scanned`)."""
     from pdguard.scanner import scan
 
+    beside = incomplete_path(os.fspath(output)) if output is not None and not allow_incomplete else None
     with _progress(quiet) as progress:
-        return scan(opts, progress)
+        return scan(opts, progress, output=output, incomplete_output=beside)
 
 
 def save_snapshot(doc: dict[str, Any], path: str) -> None:

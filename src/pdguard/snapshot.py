@@ -46,6 +46,28 @@ COLLECTIONS: dict[str, str] = {
 
 COLLECTION_STATUSES = ("complete", "incomplete", "forbidden", "excluded")
 
+# Where an object is shown in PagerDuty's web app, under meta.web_url (objects in a snapshot
+# carry no `self`/`html_url` links: they follow from type and id).
+WEB_PATHS: dict[str, str] = {
+    "service": "service-directory",
+    "escalation_policy": "escalation_policies",
+    "schedule": "schedules",
+    "flexible_schedule": "schedules",
+    "user": "users",
+    "team": "teams",
+    "incident": "incidents",
+}
+
+
+def web_link(meta: dict[str, Any] | None, asset_type: str, oid: str) -> str | None:
+    """The web page of an object (e.g. https://acme.pagerduty.com/service-directory/PABC123), or
+    None when the snapshot does not know the account's web address or the type has no page."""
+    base = (meta or {}).get("web_url")
+    path = WEB_PATHS.get(asset_type)
+    if not isinstance(base, str) or not base.startswith("https://") or not path or not oid:
+        return None
+    return f"{base.rstrip('/')}/{path}/{oid}"
+
 
 class _Open(BaseModel):
     """A PagerDuty object: unknown fields are kept, optional fields may be missing."""
@@ -335,6 +357,7 @@ class Meta(BaseModel):
     account_subdomain: str | None = None
     region: str = "us"
     api_url: str | None = None
+    web_url: str | None = None  # e.g. https://acme.pagerduty.com (see web_link)
     scanned_at: str  # "now" of every policy (never the evaluation clock)
     pdguard_version: str = __version__
     # The collections actually collected: an excluded or 403-skipped collection is NOT listed,

@@ -129,7 +129,13 @@ def stable_view(asset_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     the team (and the `summary` of every reference to it), not every service of the team.
     """
     volatile = VOLATILE_FIELDS.get(asset_type, frozenset())
-    return {k: _reduce_refs(v) for k, v in obj.items() if k not in volatile}
+    out = {k: _reduce_refs(v) for k, v in obj.items() if k not in volatile}
+    if asset_type == "schedule" and isinstance(out.get("schedule_layers"), list):  # rendered for the scan's window
+        out["schedule_layers"] = [
+            {k: v for k, v in layer.items() if not k.startswith("rendered_")} if isinstance(layer, dict) else layer
+            for layer in out["schedule_layers"]
+        ]
+    return out
 
 
 _INTEGRATION = "$integration"  # a service's integration stored as its own asset row

@@ -13,8 +13,8 @@ the same opened from a CI artifact, an email attachment or a laptop offline. Con
 * findings grouped **by policy** (description, remediation and docs link once per policy) or
   **by team** (from the snapshot: the teams of the service, escalation policy, schedule, user,
   incident → service …), with filters: severity chips, policy, team and free text;
-  resources link to PagerDuty (the object's ``html_url`` when the snapshot has it; only
-  ``https://``/``http://`` URLs are ever linked);
+  resources link to PagerDuty (the object's ``html_url`` in a 1.x snapshot, else the page under
+  ``meta.web_url``; only ``https://``/``http://`` URLs are ever linked);
 * waived findings (reason, expiry), expired waivers, findings fixed since the baseline, and the
   list of policies evaluated.
 
@@ -39,6 +39,7 @@ from pdguard.output._common import (
     severity_counts,
     sorted_findings,
 )
+from pdguard.snapshot import web_link
 from pdguard.textsafe import safe_text
 
 NO_TEAM = "(no team)"
@@ -95,6 +96,7 @@ def index_document(doc: dict[str, Any]) -> HTMLContext:
                 out.append(team_names.get(str(r["id"])) or str(r.get("summary") or r.get("name") or r["id"]))
         return sorted(set(out))
 
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
     service_teams: dict[str, list[str]] = {}
     for coll, rtype in _TEAMED.items():
         for o in doc.get(coll) or []:
@@ -109,8 +111,9 @@ def index_document(doc: dict[str, Any]) -> HTMLContext:
             for key in ((rtype, oid), ("", oid)):
                 if teams:
                     ctx.teams.setdefault(key, teams)
-                if isinstance(o.get("html_url"), str):
-                    ctx.links.setdefault(key, o["html_url"])
+                link = o.get("html_url") if isinstance(o.get("html_url"), str) else web_link(meta, rtype, oid)
+                if link:  # 1.x objects carry html_url; 2.0 snapshots give meta.web_url
+                    ctx.links.setdefault(key, link)
     return ctx
 
 

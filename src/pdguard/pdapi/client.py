@@ -21,6 +21,12 @@
   pages are detected, the suspicious pages re-read once, and whatever is still missing is
   reported through ``warn`` (data lost: the snapshot is incomplete). Without ``total`` the list
   is read page by page on ``more`` (stopping on an empty or repeated page and at the offset cap).
+  A streaming caller (``keep=False``) gets each page's new objects as they arrive; only their
+  ids are kept for the accounting.
+- Transport: a pool of keep-alive HTTP/1.1 connections (httpcore, what httpx runs on, without
+  httpx's per-request model layers: about 0.3 ms instead of 1 ms of CPU per request, measured
+  against the simulator), gzip accepted, TLS verified like httpx (certifi, SSL_CERT_FILE/DIR),
+  HTTP(S)_PROXY/NO_PROXY from the environment honoured.
 """
 
 from __future__ import annotations
@@ -33,12 +39,15 @@ import logging
 import math
 import random
 import time
+import urllib.request
+import zlib
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import httpcore
 import orjson
 
 from pdguard import __version__
@@ -61,6 +70,7 @@ SCOPES: dict[str, str] = {
     "services": "services.read",
     "escalation_policies": "escalation_policies.read",
     "schedules": "schedules.read",
+    "flexible_schedules": "schedules.read",
     "incidents": "incidents.read",
     "teams": "teams.read",
     "users": "users.read and users:contact_methods.read",
@@ -155,12 +165,13 @@ class Query:
 @dataclass
 class _Page:
     offset: int
-    raw: list[Any]
+    raw: list[Any]  # emptied once seen when the caller streams (read_query keep=False)
     echo: int | None  # the offset the server says it answered
     more: bool
     keys: list[Hashable | None]
     total: int | None = None
     limit: int | None = None
+    count: int = 0  # len(raw) as returned
 
 
 def item_key(item: Any) -> Hashable | None:
@@ -239,7 +250,9 @@ class PagerDutyClient:
         backoff_max: float = 30.0,
         max_rate_wait: float = MAX_RATE_WAIT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        prepare: Callable[[bytes], bytes] | None = None,
     ) -> None:
+        """``prepare``: applied to every 200 body before it is decoded (the scanner drops links there)."""
         check_api_key(api_key)
         if region not in REGIONS:
             raise ScanError(f"unknown region '{region}' (choose us or eu)")
@@ -257,26 +270,22 @@ class PagerDutyClient:
         self.backoff_max = backoff_max
         self.max_rate_wait = max_rate_wait
         self._sleep = sleep
+        self._prepare = prepare
         self._limiter = PriorityLimiter(concurrency)
         self._paused_until = 0.0
         self._logged: set[str] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http: _Transport | None = None
         self.stats = ClientStats()
 
     def __repr__(self) -> str:  # never show the key
         return f"PagerDutyClient(base_url={self.base_url!r}, region={self.region!r})"
 
     async def __aenter__(self) -> PagerDutyClient:
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={
-                "Accept": ACCEPT,
-                "Authorization": self._auth,
-                "User-Agent": f"pdguard/{__version__}",
-            },
-            timeout=httpx.Timeout(self.timeout),
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            follow_redirects=False,
+        self._http = _Transport(
+            self.base_url,
+            {"Accept": ACCEPT, "Authorization": self._auth, "User-Agent": f"pdguard/{__version__}"},
+            timeout=self.timeout,
+            max_connections=self.concurrency,
         )
         return self
 
@@ -332,7 +341,7 @@ class PagerDutyClient:
     def _pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    def _note_ratelimit(self, headers: httpx.Headers, collection: str) -> None:
+    def _note_ratelimit(self, headers: dict[str, str], collection: str) -> None:
         remaining = headers.get("ratelimit-remaining")
         if remaining is None:
             return
@@ -351,9 +360,13 @@ class PagerDutyClient:
             raise ScanError(f"{collection}: giving up after {self.retry_budget} retries in this scan (last: {what})")
 
     async def get(
-        self, path: str, params: list[tuple[str, Any]] | None = None, *, collection: str, priority: int = 10
-    ) -> dict[str, Any]:
-        """GET `path` and return the decoded JSON object, retrying what can be retried."""
+        self, path: str, params: list[tuple[str, Any]] | None = None, *, collection: str, priority: int = 10,
+        missing_ok: bool = False,
+    ) -> dict[str, Any] | None:
+        """GET `path` and return the decoded JSON object, retrying what can be retried.
+
+        ``missing_ok``: a 404 returns None (an object listed a moment ago may be gone) instead of raising.
+        """
         assert self._http is not None, "use 'async with PagerDutyClient(...)'"
         attempt = 0
         rate_waits = 0
@@ -365,24 +378,30 @@ class PagerDutyClient:
                 self.stats.by_collection[collection] = self.stats.by_collection.get(collection, 0) + 1
                 try:
                     # The whole request (connect, headers, every chunk of the body) within `timeout`:
-                    # httpx's own timeout bounds each read, so a dripping body would outlive it.
-                    resp = await asyncio.wait_for(self._http.get(path, params=params), self.timeout)
-                except (TimeoutError, httpx.TimeoutException):
+                    # the transport's own timeout bounds each read, so a dripping body would outlive it.
+                    resp = await asyncio.wait_for(self._http.get(path, params), self.timeout)
+                except (TimeoutError, httpcore.TimeoutException):
                     resp = None
                     problem = f"timeout ({self.timeout:g} s for the whole request)"
-                except httpx.TransportError as exc:
+                except httpcore.UnsupportedProtocol:
+                    raise ScanError(f"{collection}: cannot reach {self.base_url}: not an http(s) URL") from None
+                except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError, OSError) as exc:
                     resp = None
                     problem = f"connection error ({type(exc).__name__})"
             finally:
                 self._limiter.release()
 
             if resp is not None:
+                # Let the request that takes the freed slot go out before this body is decoded:
+                # decoding first would leave the slot idle for that long.
+                await asyncio.sleep(0)
                 self._note_ratelimit(resp.headers, collection)
                 status = resp.status_code
                 if status == 200:
                     try:
-                        body = json.loads(resp.content)
-                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        raw = resp.body()
+                        body = orjson.loads(self._prepare(raw) if self._prepare else raw)
+                    except (orjson.JSONDecodeError, UnicodeDecodeError, zlib.error):
                         problem = "malformed JSON in a 200 response"
                     else:
                         if isinstance(body, dict):
@@ -407,6 +426,8 @@ class PagerDutyClient:
                     self._pause(wait + random.uniform(0, 0.05))
                     log.info("%s: 429 from %s, waiting %.2fs", collection, path, wait)
                     continue  # 429s never spend the fault budget (attempts, retry budget)
+                elif status == 404 and missing_ok:
+                    return None
                 elif 500 <= status < 600:
                     problem = f"HTTP {status}"
                 else:
@@ -431,14 +452,17 @@ class PagerDutyClient:
         collection: str,
         warn: Callable[[str], None],
         max_items: int = OFFSET_CAP,
-        on_page: Callable[[list[Any]], None] | None = None,
+        on_page: Callable[[list[Any], int], None] | None = None,
         first_priority: int = 0,
         note: Callable[[str], None] | None = None,
         tally: Tally | None = None,
+        keep: bool = True,
+        page_limit: int = PAGE_LIMIT,
     ) -> list[Any]:
         """Every object of a classic offset-paginated list, each once (see :meth:`read_query`)."""
         q = await self.read_query(path, key, params, collection=collection, warn=warn, note=note, on_page=on_page,
-                                  first_priority=first_priority, tally=tally, cap=max_items)
+                                  first_priority=first_priority, tally=tally, cap=max_items, keep=keep,
+                                  page_limit=page_limit)
         return q.items
 
     async def read_query(
@@ -450,11 +474,14 @@ class PagerDutyClient:
         collection: str,
         warn: Callable[[str], None],
         note: Callable[[str], None] | None = None,
-        on_page: Callable[[list[Any]], None] | None = None,
+        on_page: Callable[[list[Any], int], None] | None = None,
         first_priority: int = 0,
         tally: Tally | None = None,
         cap: int = OFFSET_CAP,
         continues: bool = False,
+        keep: bool = True,
+        page_limit: int = PAGE_LIMIT,
+        on_last: Callable[[list[Any]], None] | None = None,
     ) -> Query:
         """Read one list query with the fewest requests, accounting for every object.
 
@@ -469,21 +496,28 @@ class PagerDutyClient:
         empty, short, overlapping, or answering another offset), a page that repeats objects
         already read when there is no total to check against, the offset cap (unless
         ``continues``). ``note`` receives oddities that lost nothing (``more: true`` after the
-        announced total). ``on_page`` sees each page's objects not seen before, as it arrives.
+        announced total). ``on_page(items, offset)`` sees each page's objects not seen before, as
+        it arrives. ``keep=False`` streams: pages are not held (only their ids, for the
+        accounting, and the page at the highest offset), ``items`` is empty. ``on_last`` sees the
+        page at the cap as soon as it arrives (``continues`` with a total past the cap): the
+        caller can start the next query from there while this one finishes.
         """
         base = list(params or [])
         cap = min(cap, OFFSET_CAP)
         note_ = note or (lambda m: log.warning("%s", m))
         emitted: set[Hashable] = set()
-        limit = PAGE_LIMIT
+        limit = page_limit
+        newest: list[Any] = [-1, []]  # (offset, raw) of the page at the highest offset read
+        at_last: list[int | None] = [None]  # the offset whose page goes to on_last
 
         async def fetch(off: int, prio: int = 10, *, first: bool = False) -> _Page:
-            lim = PAGE_LIMIT if first else max(1, min(limit, cap - off))
+            lim = page_limit if first else max(1, min(limit, cap - off))
             query = base + [("limit", lim), ("offset", off)] + ([("total", "true")] if first else [])
             body = await self.get(path, query, collection=collection, priority=prio)
+            assert body is not None
             raw = _page_items(body, key, collection, path)
             page = _Page(off, raw, _int(body.get("offset")), bool(body.get("more")), [item_key(i) for i in raw],
-                         _int(body.get("total")), _int(body.get("limit")))
+                         _int(body.get("total")), _int(body.get("limit")), len(raw))
             if on_page is not None:
                 fresh = []
                 for item, k in zip(raw, page.keys, strict=True):
@@ -492,7 +526,14 @@ class PagerDutyClient:
                     elif k not in emitted:
                         emitted.add(k)
                         fresh.append(item)
-                on_page(fresh)
+                on_page(fresh, off)
+            if off >= newest[0]:
+                newest[0], newest[1] = off, raw
+            if on_last is not None and off == at_last[0]:
+                at_last[0] = None  # once (not again on a re-read)
+                on_last(raw)
+            if not keep:
+                page.raw = []
             return page
 
         first = await fetch(0, first_priority, first=True)
@@ -507,13 +548,15 @@ class PagerDutyClient:
             items, keys = _assemble(pages)
             if tally is not None:
                 tally.add(None, keys)
-            return Query(items, None, at_cap and more, pages[-1][0].raw)
+            return Query(items if keep else [], None, at_cap and more, newest[1])
 
         want = min(total, cap)
         at_cap = total > cap
         if at_cap and not continues:
             warn(f"{collection}: {total:,} objects but the API pages only {cap:,}; the rest were not collected")
         offsets = list(range(limit, want, limit))
+        if at_cap and continues and offsets:
+            at_last[0] = offsets[-1]
         tasks = [fetch(o, 0 if (at_cap and continues and o == offsets[-1]) else 10) for o in offsets]
         pages = [[first]] + [[p] for p in await asyncio.gather(*tasks)]
         items, keys = _assemble(pages)
@@ -534,7 +577,7 @@ class PagerDutyClient:
             note_(f"{collection}: the server still answered more=true after all {total:,} items; stopped at its total")
         if tally is not None:
             tally.add(want if (at_cap and continues) else total, keys)
-        return Query(items, total, at_cap, pages[-1][-1].raw)
+        return Query(items if keep else [], total, at_cap, newest[1])
 
     async def _sequential(
         self, first: _Page, fetch: Callable[..., Awaitable[_Page]], cap: int, collection: str, path: str,
@@ -544,7 +587,7 @@ class PagerDutyClient:
         pages = [[first]]
         seen = {k for k in first.keys if k is not None}
         more = first.more
-        off = len(first.raw)
+        off = first.count
         while more:
             if off >= cap:
                 return pages, True, more
@@ -565,14 +608,14 @@ class PagerDutyClient:
                     return pages, False, False
             pages.append([page])
             seen.update(k for k in page.keys if k is not None)
-            off += len(page.raw)
+            off += page.count
             more = page.more
         return pages, False, more
 
 
 def _odd(page: _Page, seen: set[Hashable]) -> str | None:
     """Why a page read without a total cannot be trusted: empty, or nothing in it is new."""
-    if not page.raw:
+    if not page.count:
         return "empty"
     keys = [k for k in page.keys if k is not None]
     if keys and all(k in seen for k in keys):
@@ -581,12 +624,16 @@ def _odd(page: _Page, seen: set[Hashable]) -> str | None:
 
 
 def _assemble(pages: list[list[_Page]]) -> tuple[list[Any], set[Hashable]]:
-    """Objects in offset order, each once; a non-object item is kept (from the last read of its page)."""
+    """Objects in offset order, each once; a non-object item is kept (from the last read of its page).
+    A streamed page (its objects already handed on) contributes its ids only."""
     items: list[Any] = []
     seen: set[Hashable] = set()
     for reads in pages:
         for n, page in enumerate(reads):
             last = n == len(reads) - 1
+            if not page.raw and page.count:
+                seen.update(k for k in page.keys if k is not None)
+                continue
             for item, k in zip(page.raw, page.keys, strict=True):
                 if k is None:
                     if last:
@@ -608,9 +655,9 @@ def _flags(pages: list[list[_Page]], want: int, limit: int) -> list[set[str]]:
         expect = max(0, min(limit, want - page.offset))
         if page.echo is not None and page.echo != page.offset:
             flags.add("offset")
-        if not page.raw and expect:
+        if not page.count and expect:
             flags.add("empty")
-        elif len(page.raw) < expect:
+        elif page.count < expect:
             flags.add("short")
         if keys and keys <= before:
             flags.add("repeated")
@@ -662,9 +709,9 @@ def _page_items(body: dict[str, Any], key: str, collection: str, path: str) -> l
     return items
 
 
-def _api_error(resp: httpx.Response, secret: str) -> str:
+def _api_error(resp: _Response, secret: str) -> str:
     try:
-        err = resp.json().get("error", {})
+        err = orjson.loads(resp.body()).get("error", {})
         msg = err.get("message") or resp.reason_phrase
         errors = err.get("errors") or []
         if errors:
@@ -672,3 +719,68 @@ def _api_error(resp: httpx.Response, secret: str) -> str:
     except Exception:
         msg = resp.reason_phrase
     return _redact(str(msg), secret)
+
+
+@dataclass
+class _Response:
+    status_code: int
+    headers: dict[str, str]  # lower-case names
+    content: bytes
+
+    @property
+    def reason_phrase(self) -> str:
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return f"HTTP {self.status_code}"
+
+    def body(self) -> bytes:
+        """The body, gunzipped/inflated when the server compressed it (raises zlib.error if broken)."""
+        if self.headers.get("content-encoding", "identity").lower() in ("gzip", "deflate", "x-gzip"):
+            return zlib.decompress(self.content, 47)  # 32 + 15: a gzip or zlib header, detected
+        return self.content
+
+
+class _Transport:
+    """GET requests on a pool of keep-alive connections to one API host (see the module docstring)."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], *, timeout: float, max_connections: int) -> None:
+        import httpx  # only for the SSL context httpx would build (certifi, SSL_CERT_FILE/SSL_CERT_DIR)
+
+        url = urlsplit(base_url)
+        self._prefix = f"{url.scheme}://{url.netloc}{url.path.rstrip('/')}"
+        self._headers = [(b"Host", url.netloc.encode("ascii")), (b"Accept-Encoding", b"gzip, deflate")]
+        self._headers += [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers.items()]
+        self._extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": None}}
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=True) if url.scheme == "https" else None,
+            proxy=_environment_proxy(url.scheme, url.hostname or ""),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+        )
+
+    async def get(self, path: str, params: list[tuple[str, Any]] | None) -> _Response:
+        query = urlencode([(k, "true" if v is True else "false" if v is False else v) for k, v in params or []])
+        url = f"{self._prefix}{path}?{query}" if query else f"{self._prefix}{path}"
+        resp = await self._pool.request("GET", url, headers=self._headers, extensions=self._extensions)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in resp.headers}
+        out = _Response(resp.status, headers, resp.content)
+        if log.isEnabledFor(logging.DEBUG):  # -vv: one line per request (the key is in a header, never here)
+            log.debug('HTTP Request: GET %s "HTTP/1.1 %d %s"', url, out.status_code, out.reason_phrase)
+        return out
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+def _environment_proxy(scheme: str, host: str) -> httpcore.Proxy | None:
+    """HTTP(S)_PROXY / ALL_PROXY unless NO_PROXY covers the host (like httpx with trust_env)."""
+    proxies = urllib.request.getproxies()
+    url = proxies.get(scheme) or proxies.get("all")
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    if "://" not in url:
+        url = f"http://{url}"
+    if not url.startswith(("http://", "https://")):
+        raise ScanError(f"proxy {urlsplit(url).scheme}:// is not supported (use an http:// or https:// proxy)")
+    return httpcore.Proxy(url)

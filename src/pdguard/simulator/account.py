@@ -1,19 +1,27 @@
 """A simulated PagerDuty account: a plain container of API-shaped objects, and a generator.
 
-`Account` holds one list per collection, each object a dict in the shape the REST API v2
-returns it *with the include[]s a pdguard scan asks for* (see docs/design.md):
+`Account` holds one list per collection, each object a dict in the shape the REST API v2 list
+endpoint returns it *without* any ``include[]``: links to other objects are references
+(``{id, type: "<x>_reference", summary, self, html_url}``). Sub-objects that belong to one
+object and have no list endpoint of their own are stored whole; the server renders them as
+references unless the request asks for them with ``include[]`` (see ``EXPANSIONS``):
 
-* services            include[]=escalation_policies,teams,integrations (full objects)
-* escalation_policies include[]=services,teams,targets (full objects)
-* schedules           include[]=schedule_layers,final_schedule (final_schedule for [now, now+7d))
-* users               include[]=contact_methods,notification_rules,teams (full objects)
-* incidents, teams, business_services, addons, extensions, oncalls: as listed (references)
+* services            ``integrations`` (include[]=integrations), ``auto_pause_notifications_parameters``
+                      (only with include[]=auto_pause_notifications_parameters)
+* users               ``contact_methods``, ``notification_rules`` (include[]=contact_methods, notification_rules)
+* schedules           ``schedule_layers`` (ended layers keep their past ``end``) and ``overrides``
+                      (never served as such): ``GET /schedules/{id}`` renders the layers, the
+                      ``overrides_subschedule`` and the ``final_schedule`` for the requested window
+* flexible_schedules  ``/v3/schedules`` objects (``type: schedule_v3``) with ``rotations``/``events``;
+                      the list serves ``schedule_v3_reference``s only
+* addons              as the list returns them (``*_addon_reference`` with ``name``/``src``)
+* oncalls             not stored: computed from escalation policies and schedules for the window
+                      asked (``Account.oncalls`` is the list at ``generated_at``)
 * service_dependencies: the `relationships` of every business service
 * standards: GET /standards; standards_scores: GET /standards/scores/technical_services
 
-Nested linked objects are the *un-expanded* form of the linked object (its own links are
-references), exactly like the real API. Dicts are shared between collections (the same
-reference dict may appear many times): treat an Account as read-only once built.
+Dicts are shared between collections (the same reference dict may appear many times): treat an
+Account as read-only once built.
 
 `generate_account(...)` builds a deterministic, realistic account of any size;
 `pdguard.simulator.sample.sample_account()` is the small bundled demo account.
@@ -23,8 +31,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from pdguard.snapshot import COLLECTIONS
@@ -42,6 +51,7 @@ EXPANSIONS: dict[str, list[tuple[str, str, str, Any]]] = {
         ("escalation_policies", "escalation_policy", "one", "escalation_policies"),
         ("teams", "teams", "many", "teams"),
         ("integrations", "integrations", "many", None),
+        ("auto_pause_notifications_parameters", "auto_pause_notifications_parameters", "omit", None),
     ],
     "escalation_policies": [
         ("services", "services", "many", "services"),
@@ -50,7 +60,6 @@ EXPANSIONS: dict[str, list[tuple[str, str, str, Any]]] = {
     ],
     "schedules": [
         ("schedule_layers", "schedule_layers", "omit", None),
-        ("final_schedule", "final_schedule", "omit", None),
     ],
     "users": [
         ("contact_methods", "contact_methods", "many", None),
@@ -65,7 +74,6 @@ EXPANSIONS: dict[str, list[tuple[str, str, str, Any]]] = {
         ("acknowledgers", "acknowledgements", "item:acknowledger", "users"),
         ("priorities", "priority", "one", None),
     ],
-    "addons": [("services", "services", "many", "services")],
     "extensions": [
         ("extension_objects", "extension_objects", "many", "services"),
         ("extension_schemas", "extension_schema", "one", None),
@@ -76,14 +84,11 @@ EXPANSIONS: dict[str, list[tuple[str, str, str, Any]]] = {
         ("schedules", "schedule", "one", "schedules"),
     ],
 }
+# Stored fields the API never returns as such (rendered into other fields).
+INTERNAL_FIELDS: dict[str, tuple[str, ...]] = {"schedules": ("overrides",)}
 
-# The include[]s a pdguard scan uses: the Account stores objects in this expanded form.
-SCAN_INCLUDES: dict[str, tuple[str, ...]] = {
-    "services": ("escalation_policies", "teams", "integrations"),
-    "escalation_policies": ("services", "teams", "targets"),
-    "schedules": ("schedule_layers", "final_schedule"),
-    "users": ("contact_methods", "notification_rules", "teams"),
-}
+# User roles that cannot be paged (PagerDuty: observers and read-only users).
+UNPAGEABLE_ROLES = frozenset({"observer", "read_only_user", "read_only_limited_user"})
 
 STANDARDS: list[dict[str, Any]] = [
     {
@@ -138,7 +143,7 @@ class Account:
     services: list[dict[str, Any]] = field(default_factory=list)
     escalation_policies: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
-    flexible_schedules: list[dict[str, Any]] = field(default_factory=list)  # snapshot 2.0 collection (not served yet)
+    flexible_schedules: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
     users: list[dict[str, Any]] = field(default_factory=list)
@@ -146,12 +151,19 @@ class Account:
     service_dependencies: list[dict[str, Any]] = field(default_factory=list)
     addons: list[dict[str, Any]] = field(default_factory=list)
     extensions: list[dict[str, Any]] = field(default_factory=list)
-    oncalls: list[dict[str, Any]] = field(default_factory=list)
     standards: list[dict[str, Any]] = field(default_factory=list)
     standards_scores: list[dict[str, Any]] = field(default_factory=list)
     abilities: list[str] = field(default_factory=lambda: list(DEFAULT_ABILITIES))
-    # ISO 8601 reference time the account was generated for (informational).
+    # ISO 8601 reference time the account was generated for (informational; `oncalls` is at this time).
     generated_at: str | None = None
+
+    @cached_property
+    def oncalls(self) -> list[dict[str, Any]]:
+        """`GET /oncalls` (every page) at `generated_at` (or now): computed, not stored."""
+        from pdguard.simulator.render import compute_oncalls
+
+        at = parse_time(self.generated_at) if self.generated_at else datetime.now(UTC).replace(microsecond=0)
+        return compute_oncalls(self, at, at)
 
     def collections(self) -> dict[str, list[dict[str, Any]]]:
         return {name: getattr(self, name) for name in COLLECTION_NAMES}
@@ -200,7 +212,7 @@ def make_ref(obj: dict[str, Any] | None) -> dict[str, Any] | None:
     return {
         "id": obj.get("id"),
         "type": f"{typ}_reference" if typ else "reference",
-        "summary": obj.get("summary"),
+        "summary": obj["summary"] if "summary" in obj else obj.get("name"),
         "self": obj.get("self"),
         "html_url": obj.get("html_url"),
     }
@@ -212,6 +224,10 @@ def _now(now: datetime | None) -> datetime:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return now.replace(microsecond=0)
+
+
+def midnight(dt: datetime) -> datetime:
+    return dt.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 _B36_3 = [a + b + c for a in ALNUM for b in ALNUM for c in ALNUM]
@@ -233,6 +249,10 @@ class IdFactory:
                 self.used.add(candidate)
                 return candidate
 
+    def ulid(self) -> str:
+        """A 26-character id like the v3 schedule API's rotation and event ids."""
+        return "".join(self.rng.choice(ALNUM) for _ in range(26))
+
 
 class Builder:
     """Builds API-shaped objects for one account subdomain (base form: links as references)."""
@@ -250,9 +270,9 @@ class Builder:
             "html_url": html,
         }
 
-    def team(self, oid: str, name: str, description: str = "", parent: dict | None = None) -> dict[str, Any]:
+    def team(self, oid: str, name: str, description: str = "") -> dict[str, Any]:
         o = self._obj("team", oid, name, "teams", f"{self.web}/teams/{oid}")
-        o.update(name=name, description=description, default_role="manager", parent=parent)
+        o.update(name=name, description=description, default_role="manager")
         return o
 
     def contact_method(self, uid: str, oid: str, kind: str, label: str, address: str) -> dict[str, Any]:
@@ -322,8 +342,8 @@ class Builder:
             "events_api_v2_inbound_integration": "Events API V2",
             "generic_email_inbound_integration": "Email",
             "generic_events_api_inbound_integration": "Events API V1",
-            "cloudwatch_inbound_integration": "Amazon CloudWatch",
-            "datadog_inbound_integration": "Datadog",
+            "aws_cloudwatch_inbound_integration": "Amazon CloudWatch",
+            "nagios_inbound_integration": "Nagios",
         }
         name = names.get(kind, "Integration")
         o = {
@@ -343,8 +363,6 @@ class Builder:
             "created_at": created_at,
             "vendor": None,
         }
-        if kind == "events_api_v2_inbound_integration":
-            o["integration_key"] = (oid * 5)[:32].lower()
         if kind == "generic_email_inbound_integration":
             o["integration_email"] = f"{oid.lower()}@{self.sub}.pagerduty.com"
         return o
@@ -357,7 +375,6 @@ class Builder:
         description: str | None,
         status: str,
         created_at: str,
-        updated_at: str,
         escalation_policy: dict[str, Any] | None,
         teams: list[dict[str, Any]],
         integrations: list[dict[str, Any]],
@@ -365,7 +382,9 @@ class Builder:
         support_hours: dict[str, Any] | None,
         last_incident_timestamp: str | None = None,
         alert_grouping: str | None = "intelligent",
+        addons: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """A service: no `updated_at` (the API has none); `teams` follows the escalation policy's team."""
         o = self._obj("service", oid, name, "services", f"{self.web}/service-directory/{oid}")
         o.update(
             name=name,
@@ -373,16 +392,15 @@ class Builder:
             auto_resolve_timeout=14400,
             acknowledgement_timeout=1800,
             created_at=created_at,
-            updated_at=updated_at,
             status=status,
             last_incident_timestamp=last_incident_timestamp,
-            escalation_policy=escalation_policy,
-            teams=teams,
+            escalation_policy=make_ref(escalation_policy),
+            teams=[make_ref(t) for t in teams],
             integrations=integrations,
             incident_urgency_rule=urgency_rule,
             support_hours=support_hours,
             scheduled_actions=[],
-            addons=[],
+            addons=[make_ref(a) for a in addons or []],
             alert_creation="create_alerts_and_incidents",
             alert_grouping_parameters={"type": alert_grouping, "config": None}
             if alert_grouping
@@ -400,12 +418,13 @@ class Builder:
         name: str,
         *,
         rules: list[list[dict[str, Any]]],
-        num_loops: int,
+        num_loops: int | None,
         teams: list[dict[str, Any]],
         description: str = "",
         delay: int = 30,
         rule_ids: list[str] | None = None,
     ) -> dict[str, Any]:
+        """Targets may be users, schedules or flexible schedules (`schedule_v3_reference`)."""
         o = self._obj("escalation_policy", oid, name, "escalation_policies", f"{self.web}/escalation_policies/{oid}")
         o.update(
             name=name,
@@ -421,7 +440,7 @@ class Builder:
                 for i, targets in enumerate(rules)
             ],
             services=[],
-            teams=teams,
+            teams=[make_ref(t) for t in teams],
         )
         return o
 
@@ -433,8 +452,8 @@ class Builder:
         time_zone: str,
         description: str,
         layers: list[dict[str, Any]],
-        final_schedule: dict[str, Any],
         teams: list[dict[str, Any]],
+        overrides: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         o = self._obj("schedule", oid, name, "schedules", f"{self.web}/schedules/{oid}")
         users: dict[str, dict[str, Any]] = {}
@@ -447,9 +466,9 @@ class Builder:
             description=description,
             escalation_policies=[],
             users=list(users.values()),
-            teams=teams,
+            teams=[make_ref(t) for t in teams],
             schedule_layers=layers,
-            final_schedule=final_schedule,
+            overrides=overrides or [],
         )
         return o
 
@@ -462,12 +481,13 @@ class Builder:
         users: list[dict[str, Any]],
         turn_seconds: int = 604800,
         restrictions: list[dict[str, Any]] | None = None,
+        end: str | None = None,
     ) -> dict[str, Any]:
         return {
             "id": oid,
             "name": name,
             "start": start,
-            "end": None,
+            "end": end,
             "rotation_virtual_start": start,
             "rotation_turn_length_seconds": turn_seconds,
             "users": [{"user": make_ref(u)} for u in users],
@@ -475,33 +495,79 @@ class Builder:
         }
 
     @staticmethod
-    def final_schedule(
-        users: list[dict[str, Any]], now: datetime, coverage: float = 100.0, days: int = 7
-    ) -> dict[str, Any]:
-        """Rendered final schedule for [now, now+days): one entry per day, rotating daily.
+    def override(oid: str, user: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+        return {"id": oid, "start": iso(start), "end": iso(end), "user": make_ref(user)}
 
-        With coverage < 100 each day's entry is shortened so the window is that % covered.
-        """
-        entries = []
-        if users:
-            hours = 24.0 * coverage / 100.0
-            for d in range(days):
-                start = now + timedelta(days=d)
-                end = start + timedelta(hours=hours)
-                if hours <= 0:
-                    continue
-                entries.append({"user": make_ref(users[d % len(users)]), "start": iso(start), "end": iso(end)})
+    @staticmethod
+    def daily_restriction(coverage: float, start: str = "08:00:00") -> list[dict[str, Any]]:
+        """A daily window covering `coverage` % of each day (none at 100 %)."""
+        if coverage >= 100:
+            return []
+        return [{"type": "daily_restriction", "start_time_of_day": start,
+                 "duration_seconds": int(round(86400 * coverage / 100.0))}]
+
+    def flexible_schedule(
+        self,
+        oid: str,
+        name: str,
+        *,
+        time_zone: str,
+        description: str,
+        teams: list[dict[str, Any]],
+        rotations: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """A `/v3/schedules` object (what `GET /v3/schedules/{id}` returns without include[])."""
         return {
-            "name": "Final Schedule",
-            "rendered_schedule_entries": entries,
-            "rendered_coverage_percentage": round(coverage, 2) if users else 0.0,
+            "id": oid,
+            "type": "schedule_v3",
+            "name": name,
+            "time_zone": time_zone,
+            "description": description,
+            "teams": [make_ref(t) for t in teams],
+            "escalation_policies": [],
+            "rotations": rotations,
+            "http_cal_url": f"https://{self.sub}.pagerduty.com/private/schedules/{oid}.ics",
+            "web_cal_url": f"webcal://{self.sub}.pagerduty.com/private/schedules/{oid}.ics",
+            "self": f"{API}/v3/schedules/{oid}",
+            "html_url": f"{self.web}/schedules/{oid}",
+        }
+
+    @staticmethod
+    def rotation(rid: str, sid: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"id": rid, "type": "schedule_rotation", "events": events,
+                "self": f"{API}/v3/schedules/{sid}/rotations/{rid}", "html_url": None}
+
+    @staticmethod
+    def event(
+        eid: str, name: str, *, start: datetime, hours: float, recurrence: str, members: list[dict[str, Any]],
+        time_zone: str = "UTC", rotating: bool = True, shifts_per_member: int = 1,
+        effective_since: datetime | None = None, effective_until: datetime | None = None,
+    ) -> dict[str, Any]:
+        strategy: dict[str, Any] = {
+            "type": "rotating_member_assignment_strategy" if rotating else "every_member_assignment_strategy",
+            "members": [{"type": "user_member", "user_id": u["id"]} for u in members],
+        }
+        if rotating:
+            strategy["shifts_per_member"] = shifts_per_member
+        return {
+            "id": eid,
+            "type": "schedule_event",
+            "name": name,
+            "start_time": {"date_time": iso(start), "time_zone": time_zone},
+            "end_time": {"date_time": iso(start + timedelta(hours=hours)), "time_zone": time_zone},
+            "effective_since": iso(effective_since or start),
+            "effective_until": iso(effective_until) if effective_until else None,
+            "recurrence": [recurrence],
+            "assignment_strategy": strategy,
         }
 
     def business_service(
         self, oid: str, name: str, description: str, team: dict[str, Any] | None, poc: str | None
     ) -> dict[str, Any]:
         o = self._obj("business_service", oid, name, "business_services", None)
-        o.update(name=name, description=description, point_of_contact=poc, team=make_ref(team) if team else None)
+        # The business service's team is the API's short reference {id, type, self} (no summary).
+        team_ref = {"id": team["id"], "type": "team_reference", "self": team.get("self")} if team else None
+        o.update(name=name, description=description, point_of_contact=poc, team=team_ref)
         return o
 
     @staticmethod
@@ -603,8 +669,14 @@ def support_hours(tz: str = "America/New_York") -> dict[str, Any]:
     }
 
 
+def addon_reference(aid: str, name: str, src: str, kind: str = "full_page_addon") -> dict[str, Any]:
+    """An add-on as `GET /addons` lists it (the spec's AddonReference: name and src, no services)."""
+    return {"id": aid, "type": f"{kind}_reference", "summary": name, "self": f"{API}/addons/{aid}",
+            "html_url": None, "name": name, "src": src}
+
+
 # ---------------------------------------------------------------------------------------------
-# finishing an account: back-links, last incident, on-calls, standards, expansion
+# finishing an account: back-links, last incident, standards
 
 
 def finish_account(
@@ -621,12 +693,14 @@ def finish_account(
     service_dependencies: list[dict[str, Any]],
     addons: list[dict[str, Any]],
     extensions: list[dict[str, Any]],
+    flexible_schedules: list[dict[str, Any]] | None = None,
     set_last_incident: bool = True,
 ) -> Account:
-    """Fill derived fields on base-form objects and return the expanded Account."""
+    """Fill derived fields (back-links, last incident, standards scores) and return the Account."""
+    flexible_schedules = flexible_schedules or []
     ep_by_id = {ep["id"]: ep for ep in escalation_policies}
     sched_by_id = {s["id"]: s for s in schedules}
-    user_by_id = {u["id"]: u for u in users}
+    flex_by_id = {s["id"]: s for s in flexible_schedules}
 
     # EP.services and schedule.escalation_policies back-links
     for svc in services:
@@ -638,9 +712,11 @@ def finish_account(
         seen: set[str] = set()
         for rule in ep["escalation_rules"]:
             for t in rule["targets"]:
-                if t["type"].startswith("schedule") and t["id"] in sched_by_id and t["id"] not in seen:
+                target = (sched_by_id if t["type"] == "schedule_reference" else
+                          flex_by_id if t["type"] == "schedule_v3_reference" else {}).get(t["id"])
+                if target is not None and t["id"] not in seen:
                     seen.add(t["id"])
-                    sched_by_id[t["id"]]["escalation_policies"].append(ep_ref)
+                    target["escalation_policies"].append(ep_ref)
 
     # last_incident_timestamp from incidents
     if set_last_incident:
@@ -653,48 +729,14 @@ def finish_account(
         for svc in services:
             svc["last_incident_timestamp"] = last.get(svc["id"])
 
-    # on-calls (level n of every EP): schedules resolve to the entry covering `now`
-    oncalls: list[dict[str, Any]] = []
-    now_s = iso(now)
-    for ep in escalation_policies:
-        ep_ref = make_ref(ep)
-        for level, rule in enumerate(ep["escalation_rules"], start=1):
-            for t in rule["targets"]:
-                if t["type"].startswith("user") and t["id"] in user_by_id:
-                    oncalls.append(
-                        {
-                            "escalation_policy": ep_ref,
-                            "escalation_level": level,
-                            "schedule": None,
-                            "user": make_ref(user_by_id[t["id"]]),
-                            "start": None,
-                            "end": None,
-                        }
-                    )
-                elif t["type"].startswith("schedule") and t["id"] in sched_by_id:
-                    sched = sched_by_id[t["id"]]
-                    for entry in sched["final_schedule"]["rendered_schedule_entries"]:
-                        if entry["start"] <= now_s < entry["end"]:
-                            oncalls.append(
-                                {
-                                    "escalation_policy": ep_ref,
-                                    "escalation_level": level,
-                                    "schedule": make_ref(sched),
-                                    "user": entry["user"],
-                                    "start": entry["start"],
-                                    "end": entry["end"],
-                                }
-                            )
-                            break
-
     # service standards, evaluated from the account itself
     outbound: set[str] = set()
     for ext in extensions:
         for obj in ext.get("extension_objects", []):
             outbound.add(obj["id"])
-    for addon in addons:
-        for obj in addon.get("services", []):
-            outbound.add(obj["id"])
+    for svc in services:
+        if svc.get("addons"):
+            outbound.add(svc["id"])
     scores = []
     for svc in services:
         ep = ep_by_id.get((svc.get("escalation_policy") or {}).get("id"))
@@ -729,11 +771,12 @@ def finish_account(
             }
         )
 
-    account = Account(
+    return Account(
         subdomain=subdomain,
         services=services,
         escalation_policies=escalation_policies,
         schedules=schedules,
+        flexible_schedules=flexible_schedules,
         incidents=incidents,
         teams=teams,
         users=users,
@@ -741,64 +784,10 @@ def finish_account(
         service_dependencies=service_dependencies,
         addons=addons,
         extensions=extensions,
-        oncalls=oncalls,
         standards=[dict(s) for s in STANDARDS],
         standards_scores=scores,
         generated_at=iso(now),
     )
-    return expand_account(account)
-
-
-def expand_account(base: Account) -> Account:
-    """Turn base-form collections (links as references) into the scan's expanded form."""
-    by_id = {
-        name: {o["id"]: o for o in getattr(base, name)}
-        for name in ("services", "escalation_policies", "schedules", "users", "teams")
-    }
-
-    def full(coll: str, ref: dict[str, Any] | None) -> dict[str, Any] | None:
-        if ref is None:
-            return None
-        return by_id[coll].get(ref["id"], ref)
-
-    services = []
-    for svc in base.services:
-        o = dict(svc)
-        o["escalation_policy"] = full("escalation_policies", svc.get("escalation_policy"))
-        o["teams"] = [full("teams", t) for t in svc.get("teams", [])]
-        services.append(o)
-    eps = []
-    for ep in base.escalation_policies:
-        o = dict(ep)
-        o["services"] = [full("services", s) for s in ep.get("services", [])]
-        o["teams"] = [full("teams", t) for t in ep.get("teams", [])]
-        o["escalation_rules"] = [
-            dict(
-                rule,
-                targets=[
-                    full("schedules" if t["type"].startswith("schedule") else "users", t) for t in rule["targets"]
-                ],
-            )
-            for rule in ep["escalation_rules"]
-        ]
-        eps.append(o)
-    # Full schedules nested in EP targets are the list form (no layers / final schedule).
-    sched_list_form = {
-        s["id"]: {k: v for k, v in s.items() if k not in ("schedule_layers", "final_schedule")}
-        for s in base.schedules
-    }
-    for ep in eps:
-        for rule in ep["escalation_rules"]:
-            rule["targets"] = [
-                sched_list_form.get(t["id"], t) if t.get("type") == "schedule" else t for t in rule["targets"]
-            ]
-    users = []
-    for u in base.users:
-        o = dict(u)
-        o["teams"] = [full("teams", t) for t in u.get("teams", [])]
-        users.append(o)
-    return replace(base, services=services, escalation_policies=eps, schedules=list(base.schedules), users=users,
-                   abilities=list(base.abilities))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -822,10 +811,12 @@ _TZS = ("America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berl
 _INTEGRATION_KINDS = (
     "events_api_v2_inbound_integration",
     "events_api_v2_inbound_integration",
-    "datadog_inbound_integration",
-    "cloudwatch_inbound_integration",
+    "generic_events_api_inbound_integration",
+    "aws_cloudwatch_inbound_integration",
     "generic_email_inbound_integration",
 )
+# roles of generated users other than "user"/"admin", with their share
+_OTHER_ROLES = (("limited_user", 0.03), ("observer", 0.02), ("read_only_user", 0.02), ("restricted_access", 0.01))
 _INCIDENT_TITLES = (
     "High error rate",
     "Latency above SLO",
@@ -852,16 +843,22 @@ def generate_account(
     seed: int = 0,
     now: datetime | None = None,
     subdomain: str = "acme",
+    flexible_schedules: int | None = None,
 ) -> Account:
     """A deterministic, realistic account: same arguments (and `now`) → identical account.
 
     Mostly healthy objects with a small share of governance problems (a few % of each kind);
     with enough objects at least one of each is guaranteed: services[1..6] (bad name, no EP,
-    no teams, no description, disabled for 60 days, no integrations), escalation_policies[1..3]
-    (single rule, empty rule, one user everywhere), schedules[1] (one user), schedules[2] (75 %
+    no teams, no description, disabled, no integrations), escalation_policies[1..3] (single
+    rule, empty rule, one user everywhere), schedules[1] (one user), schedules[2] (75 %
     coverage), users[1] (no contact method), users[2] (low-urgency rules only), the last team
     (no members). Incidents are spread over the last ~120 days (oldest first, numbered from 1);
     a few unresolved ones are older than 90 days.
+
+    Like real accounts: some users are observers or read-only (never on call), some schedules
+    keep an ended layer or have an override, `num_loops` is sometimes 0 or null, and
+    `flexible_schedules` (default: 1 per 20 schedules, at least 1 from 5 schedules) live at
+    `/v3/schedules` and are targeted by some escalation policies (`schedule_v3_reference`).
     """
     now = _now(now)
     rng = random.Random(seed)
@@ -869,6 +866,8 @@ def generate_account(
     b = Builder(subdomain)
     rand = rng.random
     teams = max(teams, 0)
+    if flexible_schedules is None:
+        flexible_schedules = schedules // 20 + (1 if 5 <= schedules < 20 else 0)
 
     # teams
     team_objs = []
@@ -907,23 +906,34 @@ def generate_account(
                 extra = team_refs[staffed[rng.randrange(len(staffed))]]
                 if extra is not user_teams[0]:
                     user_teams.append(extra)
+        role = "admin" if i % 25 == 0 else "user"
+        if i > 2 and role == "user":
+            roll = rand()
+            for other, share in _OTHER_ROLES:
+                if roll < share:
+                    role = other
+                    break
+                roll -= share
         user_objs.append(
             b.user(
                 uid,
                 name,
                 email,
-                role=("admin" if i % 25 == 0 else "user"),
+                role=role,
                 time_zone=_TZS[i % len(_TZS)],
                 contact_methods=cms,
                 notification_rules=rules,
                 teams=user_teams,
             )
         )
-    reachable_users = [u for u in user_objs if u["contact_methods"]] or user_objs
+    pageable = [u for u in user_objs if u["role"] not in UNPAGEABLE_ROLES] or user_objs
+    reachable_users = [u for u in pageable if u["contact_methods"]] or pageable
 
-    # schedules
+    # schedules: rotations start at midnight UTC a year ago, so the shift in progress at `now`
+    # started before it (a window starting at `now` cuts it unless overflow=true)
     sched_objs = []
-    start = iso(now - timedelta(days=365))
+    start_dt = midnight(now - timedelta(days=365))
+    start = iso(start_dt)
     for i in range(schedules):
         sid = new_id()
         r = rand()
@@ -937,7 +947,18 @@ def generate_account(
         coverage = 100.0 if rand() >= 0.05 else float(rng.choice((50, 62.5, 75, 87.5)))
         if schedules >= 5 and i == 2:
             coverage = 75.0
-        layer = b.layer(new_id(), "Layer 1", start=start, users=members)
+        turn = 86400 if rand() < 0.5 else 604800
+        layers = []
+        if i != 1 and rand() < 0.2 and reachable_users:  # a layer that ended 10 days before `now`
+            former = rng.sample(reachable_users, min(len(reachable_users), 2))
+            layers.append(b.layer(new_id(), "Old Layer", start=iso(start_dt - timedelta(days=200)), users=former,
+                                  turn_seconds=turn, end=iso(midnight(now - timedelta(days=10)))))
+        layers.append(b.layer(new_id(), "Layer 1", start=start, users=members, turn_seconds=turn,
+                              restrictions=Builder.daily_restriction(coverage)))
+        overrides = []
+        if len(members) > 1 and rand() < 0.1:  # someone covers a shift in two days
+            o_start = midnight(now + timedelta(days=2)) + timedelta(hours=8)
+            overrides.append(Builder.override(new_id(), members[-1], o_start, o_start + timedelta(hours=8)))
         word = _WORDS[i % len(_WORDS)]
         team = [team_refs[i % len(team_refs)]] if team_refs else []
         sched_objs.append(
@@ -946,10 +967,31 @@ def generate_account(
                 f"{word.capitalize()} On-Call {i + 1}",
                 time_zone=_TZS[i % len(_TZS)],
                 description=f"Primary rotation for {word}",
-                layers=[layer],
-                final_schedule=Builder.final_schedule(members, now, coverage),
+                layers=layers,
                 teams=team,
+                overrides=overrides,
             )
+        )
+
+    # flexible (v3) schedules: a weekday business-hours rotation plus a daily follow-the-sun one
+    flex_objs = []
+    for i in range(flexible_schedules):
+        fid = new_id()
+        k = min(len(reachable_users), 2 + rng.randrange(3))
+        members = rng.sample(reachable_users, k) if reachable_users else []
+        begin = midnight(now - timedelta(days=90)) + timedelta(hours=9)
+        events = [
+            Builder.event(new_id.ulid(), "Business hours", start=begin, hours=8,
+                          recurrence="RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", members=members),
+            Builder.event(new_id.ulid(), "After hours", start=begin + timedelta(hours=8), hours=16,
+                          recurrence="RRULE:FREQ=DAILY", members=list(reversed(members)), shifts_per_member=7),
+        ]
+        word = _WORDS[(i * 3 + 1) % len(_WORDS)]
+        team = [team_refs[(i * 3) % len(team_refs)]] if team_refs else []
+        flex_objs.append(
+            b.flexible_schedule(fid, f"{word.capitalize()} Flexible {i + 1}", time_zone="UTC",
+                                description=f"Shift-based rotation for {word}", teams=team,
+                                rotations=[Builder.rotation(new_id.ulid(), fid, events)] if members else [])
         )
 
     # escalation policies: every schedule is targeted by some EP, except a few orphans
@@ -960,11 +1002,13 @@ def generate_account(
         if escalation_policies >= 5 and i in (1, 2, 3):
             r = (0.0, 0.045, 0.06)[i - 1]
         first: list[dict[str, Any]] = []
-        if sched_pool:
+        if flex_objs and i % 10 == 7:
+            first = [flex_objs[(i // 10) % len(flex_objs)]]
+        elif sched_pool:
             first = [sched_pool[i % len(sched_pool)]]
         elif reachable_users:
             first = [reachable_users[i % len(reachable_users)]]
-        second_user = user_objs[rng.randrange(len(user_objs))] if user_objs else None
+        second_user = pageable[rng.randrange(len(pageable))] if pageable else None
         rules: list[list[dict[str, Any]]]
         if r < 0.04:
             rules = [first]  # single level
@@ -976,7 +1020,8 @@ def generate_account(
             rules = [first, [second_user] if second_user else first]
             if rand() < 0.3 and reachable_users:
                 rules.append([reachable_users[rng.randrange(len(reachable_users))]])
-        num_loops = 0 if rand() < 0.1 else rng.choice((1, 2, 3))
+        loops_roll = rand()
+        num_loops = 0 if loops_roll < 0.1 else None if loops_roll < 0.15 else rng.choice((1, 2, 3))
         word = _WORDS[i % len(_WORDS)]
         team = [team_refs[i % len(team_refs)]] if team_refs else []
         ep_objs.append(
@@ -992,7 +1037,8 @@ def generate_account(
         )
     ep_refs = [make_ref(e) for e in ep_objs]
 
-    # services
+    # services: `teams` follows the escalation policy's team, as in PagerDuty
+    ep_team = {e["id"]: e["teams"] for e in ep_objs}
     svc_objs = []
     for i in range(services):
         sid = new_id()
@@ -1008,11 +1054,8 @@ def generate_account(
         elif r < 0.03:
             name = f"{word}_{word2}_{i}"
         created = now - timedelta(days=100 + rng.randrange(900))
-        updated = now - timedelta(days=rng.randrange(100), hours=rng.randrange(24))
         status = "active"
         rs = rand() if forced != 5 else 0.0
-        if forced == 5:
-            updated = now - timedelta(days=60)
         if rs < 0.02:
             status = "disabled"
         elif rs < 0.03:
@@ -1020,7 +1063,9 @@ def generate_account(
         elif rs < 0.06:
             status = "warning"
         ep = ep_refs[i % len(ep_refs)] if ep_refs and rand() >= 0.02 and forced != 2 else None
-        svc_teams = [team_refs[i % len(team_refs)]] if team_refs and rand() >= 0.03 and forced != 3 else []
+        svc_teams = list(ep_team.get(ep["id"], [])) if ep else []
+        if rand() < 0.03 or forced == 3:
+            svc_teams = []
         description = f"{word.capitalize()} {word2} service" if rand() >= 0.04 and forced != 4 else ("" if i % 2 else None)
         created_s = iso(created)
         integrations = []
@@ -1035,7 +1080,6 @@ def generate_account(
                 description=description,
                 status=status,
                 created_at=created_s,
-                updated_at=iso(updated),
                 escalation_policy=ep,
                 teams=svc_teams,
                 integrations=integrations,
@@ -1074,19 +1118,7 @@ def generate_account(
         )
     addon_objs = []
     if svc_objs:
-        aid = new_id()
-        addon_objs.append(
-            {
-                "id": aid,
-                "type": "full_page_addon",
-                "summary": "Internal Status Page",
-                "self": f"{API}/addons/{aid}",
-                "html_url": None,
-                "name": "Internal Status Page",
-                "src": f"https://status.{subdomain}.example.com",
-                "services": [],
-            }
-        )
+        addon_objs.append(addon_reference(new_id(), "Internal Status Page", f"https://status.{subdomain}.example.com"))
 
     # business services and dependencies
     bs_objs = []
@@ -1106,7 +1138,7 @@ def generate_account(
         horizon = 120 * 86400
         offsets = sorted((rng.random() * horizon for _ in range(incidents)), reverse=True)
         svc_count = len(svc_objs)
-        user_count = len(user_objs)
+        user_count = len(pageable)
         svc_refs = [make_ref(s) for s in svc_objs]
         for n, off in enumerate(offsets, start=1):
             created = now - timedelta(seconds=int(off))
@@ -1119,7 +1151,7 @@ def generate_account(
             else:
                 status = "resolved" if r >= 0.3 else ("triggered" if r < 0.15 else "acknowledged")
             urgency = "high" if rand() < 0.7 else "low"
-            assignee = user_objs[rng.randrange(user_count)] if user_count else None
+            assignee = pageable[rng.randrange(user_count)] if user_count else None
             resolved = created + timedelta(minutes=5 + rng.randrange(600)) if status == "resolved" else None
             if resolved and resolved > now:
                 resolved = now
@@ -1150,8 +1182,8 @@ def generate_account(
                 inc["resolved_at"] = None
                 inc["alert_counts"] = {"all": 1, "triggered": 1, "resolved": 0}
                 inc["last_status_change_at"] = inc["updated_at"] = inc["created_at"]
-                if user_objs:
-                    inc["assignments"] = [{"at": inc["created_at"], "assignee": make_ref(user_objs[0])}]
+                if pageable:
+                    inc["assignments"] = [{"at": inc["created_at"], "assignee": make_ref(pageable[0])}]
 
     return finish_account(
         subdomain,
@@ -1159,6 +1191,7 @@ def generate_account(
         services=svc_objs,
         escalation_policies=ep_objs,
         schedules=sched_objs,
+        flexible_schedules=flex_objs,
         users=user_objs,
         teams=team_objs,
         incidents=inc_objs,
@@ -1167,3 +1200,51 @@ def generate_account(
         addons=addon_objs,
         extensions=ext_objs,
     )
+
+
+def minimum_scan_requests(
+    account: Account, now: datetime, lookback_days: int = 90, *, service_dependencies: str = "business"
+) -> dict[str, int]:
+    """The fewest requests a complete scan of `account` at `now` can make, per collection.
+
+    List endpoints: one page per 100 objects (1,000 for `/v3/schedules`), at least one. Per
+    object, where the API has no list that renders it: one `GET /schedules/{id}` per classic
+    schedule (final schedule, overrides), one `GET /v3/schedules/{id}` per flexible schedule,
+    one dependency request per business service (and per service with
+    ``service_dependencies: all``), one Service Standards score request per 100 services plus
+    `/standards`. Incidents: the unresolved ones (`date_range=all`) plus the resolved ones of
+    each ≤ 6-month window of the lookback; a window holding more than the API's 10,000-offset
+    cap is read in parts of 10,000, each starting at the second of the previous part's last
+    incident (the incidents of that second are read twice: nothing tells where it ends).
+    """
+
+    def pages(n: int, per: int = 100) -> int:
+        return max(1, -(-n // per))
+
+    c = account.collections()
+    since = now - timedelta(days=lookback_days)
+    unresolved = sum(1 for i in c["incidents"] if i.get("status") != "resolved")
+    windows: list[int] = []  # requests per window
+    cursor = since
+    created = sorted(parse_time(i["created_at"]) for i in c["incidents"] if i.get("status") == "resolved")
+    while cursor < now:
+        nxt = min(now, cursor + timedelta(days=180))
+        start, requests = cursor, 0
+        while True:  # past the 10,000-offset cap: go on from the last second read (it is read again)
+            part = [t for t in created if start <= t < nxt]
+            requests += pages(min(len(part), 10_000))
+            if len(part) <= 10_000:
+                break
+            start = part[9_999].replace(microsecond=0)
+        windows.append(requests)
+        cursor = nxt
+    out = {name: pages(len(c[name])) for name in ("services", "escalation_policies", "users", "teams",
+                                                    "business_services", "addons", "extensions", "oncalls")}
+    out["schedules"] = pages(len(c["schedules"])) + len(c["schedules"])
+    out["flexible_schedules"] = pages(len(c["flexible_schedules"]), 1000) + len(c["flexible_schedules"])
+    out["incidents"] = pages(unresolved) + sum(windows)
+    out["service_dependencies"] = len(c["business_services"]) + (
+        len(c["services"]) if service_dependencies == "all" else 0)
+    out["standards"] = 1
+    out["standards_scores"] = -(-len(c["services"]) // 100) if c["standards"] else 0
+    return out

@@ -8,8 +8,9 @@ Services
   PDG-SVC-002  PSVCNTR "notification-router"                               (escalation_policy null)
   PDG-SVC-003  PSVCIMG "image-resizer"                                     (teams == [])
   PDG-SVC-004  PSVCFFL "feature-flags" (description "")                    (also fails the description standard)
-  PDG-SVC-005  PSVCORP "old-reporting" (disabled, updated 75 days ago),
-               PSVCBEX "batch-exporter" (maintenance, updated 45 days ago)
+  PDG-SVC-005  PSVCORP "old-reporting" (disabled, created 1200 days ago),
+               PSVCBEX "batch-exporter" (maintenance, created 800 days ago)
+               (services have no `updated_at` in the API: when a service was parked is unknown)
   PDG-SVC-006  PSVCEML "email-gateway"                                     (integrations == [])
   PDG-SVC-007  PSVCLAR "ledger-archive" (last incident 100 days ago),
                PSVCFAX "fax-bridge" (no incident ever, created 200 days ago),
@@ -21,9 +22,12 @@ Escalation policies
                                                                            used by PSVCVND "vendor-sync"
   PDG-EP-004   PEPSOLO "One Person Army" (both levels: PUSRSAM "Sam Solo")  used by PSVCSID "side-project"
   PDG-EP-005   PEPNOLP "Fraud No Repeat" (num_loops 0) used by PSVCFRD "fraud-detector" (constant high urgency)
+               (PEPSOLO has num_loops null, as the API may return, but only low-urgency services)
 Schedules
-  PDG-SCH-001  PSCHDAT "Data Solo Rotation" (only PUSRDAV "Dave Data")
-  PDG-SCH-002  PSCHGAP "Payments Business Hours" (rendered_coverage_percentage 62.5)
+  PDG-SCH-001  PSCHDAT "Data Solo Rotation" (only PUSRDAV "Dave Data" in its current layer; a layer
+               that ended 30 days ago still lists PUSRLEN too: ended layers do not count)
+  PDG-SCH-002  PSCHGAP "Payments Business Hours" (daily 08:00-23:00 UTC restriction: final_schedule
+               rendered_coverage_percentage 62.5 over any whole number of days)
   PDG-SCH-003  PSCHORP "Orphaned Holiday Rotation" (no escalation policy targets it)
 Users / teams / business services
   PDG-USR-001  PUSRLEO "Leo Lowly" (only low-urgency rules), PUSRNOC "Nora Quiet" (no rules at all)
@@ -40,7 +44,11 @@ Service Standards (PDG-STD-*; scores in standards_scores)
   no outbound extension:     PSVCORP, PSVCBEX, PSVCFAX, PSVCLAR, PSVCSID, PSVCCRN, PSVCVND, PSVCIMG
                              (every other service is on the "Slack #incidents" extension)
 
-Everything else (PSVCCHK "checkout-api", PEPPLAT "Platform Escalation", PSCHPL1 ...) is healthy.
+Everything else (PSVCCHK "checkout-api", PEPPLAT "Platform Escalation", PSCHPL1 ...) is healthy, including
+what real accounts have and a tool must not misread: the flexible (v3) schedule PFSSRCH "Search
+Follow-the-Sun", level 2 of PEPSRCH (a `schedule_v3_reference`), an override on PSCHPL1, the
+observer PUSROBS and read-only user PUSRRDO (never on call), PSVCIMG's escalation policy PEPIMGS
+without a team (a service's teams follow its escalation policy's team).
 """
 
 from __future__ import annotations
@@ -55,9 +63,11 @@ from pdguard.simulator.account import (
     Builder,
     IdFactory,
     _now,
+    addon_reference,
     finish_account,
     iso,
     make_ref,
+    midnight,
     support_hours,
     urgency_constant,
     urgency_support_hours,
@@ -75,8 +85,8 @@ TEAMS = [
     ("PTMGHST", "Ghost Team", "Team left over from the 2023 reorg"),
 ]
 
-# id, name, teams, kind ("ok" | "no_contact" | "low_only")
-USERS = [
+# id, name, teams, kind ("ok" | "no_contact" | "low_only"), role (default "user")
+USERS: list[tuple[Any, ...]] = [
     ("PUSRAVA", "Ava Adams", ["PTMPLAT"], "ok"),
     ("PUSRBEN", "Ben Brooks", ["PTMPLAT"], "ok"),
     ("PUSRCHL", "Chloe Chen", ["PTMPLAT", "PTMDATA"], "ok"),
@@ -97,9 +107,12 @@ USERS = [
     ("PUSRSAM", "Sam Solo", ["PTMPLAT"], "ok"),
     ("PUSRNOC", "Nora Quiet", ["PTMPLAT"], "no_contact"),
     ("PUSRLEO", "Leo Lowly", ["PTMMOBL"], "low_only"),
+    ("PUSROBS", "Olga Observer", ["PTMPLAT"], "ok", "observer"),
+    ("PUSRRDO", "Rudy Reader", ["PTMDATA"], "ok", "read_only_user"),
 ]
+ROLES = {"PUSRAVA": "admin", "PUSRBEN": "limited_user"}
 
-# id, name, team, users, coverage
+# id, name, team, users, coverage (a daily 08:00 UTC window of that share of the day below 100 %)
 SCHEDULES = [
     ("PSCHPL1", "Platform Primary", "PTMPLAT", ["PUSRAVA", "PUSRBEN", "PUSROMA"], 100.0),
     ("PSCHPL2", "Platform Secondary", "PTMPLAT", ["PUSRCHL", "PUSROMA", "PUSRBEN"], 100.0),
@@ -111,57 +124,68 @@ SCHEDULES = [
     ("PSCHORP", "Orphaned Holiday Rotation", "PTMPLAT", ["PUSRAVA", "PUSRCHL"], 100.0),
 ]
 
-# id, name, team, rules (list of target id lists), num_loops
-ESCALATION_POLICIES = [
+# Data Solo Rotation used to be shared: a layer that ended 30 days ago still lists its former members.
+ENDED_LAYERS = {"PSCHDAT": ["PUSRLEN", "PUSRDAV"]}
+# Ben covers eight hours of Platform Primary the day after tomorrow (an override).
+OVERRIDES = {"PSCHPL1": [("PUSRBEN", 2, 8)]}  # schedule -> [(user, days from today, hours)]
+
+# Flexible (v3, shift-based) schedules: id, name, team, members (rotating daily, 24 h shifts)
+FLEXIBLE_SCHEDULES = [
+    ("PFSSRCH", "Search Follow-the-Sun", "PTMSRCH", ["PUSRHUG", "PUSRROS", "PUSRGIA"]),
+]
+
+# id, name, team (None: no team), rules (list of target id lists), num_loops (None: null, as the API may return)
+ESCALATION_POLICIES: list[tuple[Any, ...]] = [
     ("PEPPLAT", "Platform Escalation", "PTMPLAT", [["PSCHPL1"], ["PSCHPL2"], ["PUSROMA"]], 2),
     ("PEPPAYM", "Payments Escalation", "PTMPAYM", [["PSCHPY1"], ["PSCHGAP", "PUSRDAN"]], 1),
-    ("PEPSRCH", "Search Escalation", "PTMSRCH", [["PSCHSR1"], ["PUSRGIA"]], 1),
+    ("PEPSRCH", "Search Escalation", "PTMSRCH", [["PSCHSR1"], ["PFSSRCH"]], 1),
     ("PEPMOBL", "Mobile Escalation", "PTMMOBL", [["PSCHMO1"], ["PUSRKAI"]], 1),
     ("PEPDATA", "Data Escalation", "PTMDATA", [["PSCHDAT"], ["PUSRLEN"]], 1),
     ("PEPSNGL", "Legacy Single Level", "PTMPLAT", [["PUSRBEN"]], 1),
     ("PEPEMPT", "Broken Escalation", "PTMPLAT", [["PSCHPL1"], []], 1),
     ("PEPNOCM", "Contractor Escalation", "PTMPLAT", [["PUSRNOC"], ["PSCHPL2"]], 1),
-    ("PEPSOLO", "One Person Army", "PTMPLAT", [["PUSRSAM"], ["PUSRSAM"]], 1),
+    ("PEPSOLO", "One Person Army", "PTMPLAT", [["PUSRSAM"], ["PUSRSAM"]], None),
     ("PEPNOLP", "Fraud No Repeat", "PTMPAYM", [["PSCHPY1"], ["PUSRFIN"]], 0),
+    ("PEPIMGS", "Image Pipeline Escalation", None, [["PSCHPL1"], ["PUSROMA"]], 1),
 ]
 
 H = urgency_constant("high")
 L = urgency_constant("low")
 SH = "support_hours"
 
-# id, name, description, team ids, ep id, urgency, status, updated days ago, created days ago, integrations, slack
+# id, name, description, team ids, ep id, urgency, status, created days ago, integrations, slack
 SERVICES: list[tuple[Any, ...]] = [
-    ("PSVCCHK", "checkout-api", "Checkout REST API", ["PTMPAYM"], "PEPPAYM", H, "active", 3, 700, 2, True),
-    ("PSVCCRT", "cart-service", "Shopping cart", ["PTMPAYM"], "PEPPAYM", H, "active", 10, 650, 1, True),
-    ("PSVCPGW", "payments-gateway", "Card payments gateway", ["PTMPAYM"], "PEPPAYM", H, "active", 5, 800, 2, True),
-    ("PSVCPAY", "Payments API", "Public payments API", ["PTMPAYM"], "PEPPAYM", H, "active", 8, 600, 1, True),
-    ("PSVCLGB", "legacy_billing", "Old billing system", ["PTMPAYM"], "PEPPAYM", L, "active", 20, 1500, 1, True),
-    ("PSVCFRD", "fraud-detector", "Scores orders for fraud", ["PTMPAYM"], "PEPNOLP", H, "active", 12, 400, 1, True),
-    ("PSVCSRA", "search-api", "Search query API", ["PTMSRCH"], "PEPSRCH", H, "active", 2, 500, 2, True),
-    ("PSVCSRI", "search-indexer", "Builds search indexes", ["PTMSRCH"], "PEPSRCH", SH, "active", 30, 500, 1, True),
-    ("PSVCREC", "recommendations", "Product recommendations", ["PTMSRCH"], "PEPSRCH", SH, "active", 15, 300, 1, True),
-    ("PSVCMBF", "mobile-bff", "Backend for the mobile apps", ["PTMMOBL"], "PEPMOBL", H, "active", 4, 450, 1, True),
-    ("PSVCPSH", "push-notifier", "Sends push notifications", ["PTMMOBL"], "PEPMOBL", L, "active", 9, 450, 1, True),
-    ("PSVCDPL", "data-pipeline", "Streaming ingestion", ["PTMDATA"], "PEPDATA", SH, "active", 6, 900, 2, True),
-    ("PSVCWHL", "warehouse-loader", "Loads the warehouse", ["PTMDATA"], "PEPDATA", L, "active", 25, 900, 1, True),
-    ("PSVCIDN", "identity-service", "Login and sessions", ["PTMPLAT"], "PEPPLAT", H, "active", 7, 1000, 2, True),
-    ("PSVCAGW", "api-gateway", "Edge API gateway", ["PTMPLAT"], "PEPPLAT", H, "active", 1, 1000, 2, True),
-    ("PSVCWEB", "web-frontend", "Customer web site", ["PTMPLAT"], "PEPPLAT", H, "active", 2, 1000, 1, True),
-    ("PSVCORD", "order-service", "Order lifecycle", ["PTMPAYM"], "PEPPAYM", H, "active", 11, 700, 1, True),
-    ("PSVCINV", "inventory-service", "Stock levels", ["PTMPLAT"], "PEPPLAT", SH, "active", 14, 700, 1, True),
-    ("PSVCSHP", "shipping-service", "Carrier integrations", ["PTMPLAT"], "PEPPLAT", SH, "active", 16, 700, 1, True),
-    ("PSVCNTR", "notification-router", "Routes customer notifications", ["PTMPLAT"], None, H, "active", 5, 300, 1, True),
-    ("PSVCIMG", "image-resizer", "Resizes product images", [], "PEPPLAT", L, "active", 40, 500, 1, False),
-    ("PSVCFFL", "feature-flags", "", ["PTMPLAT"], "PEPPLAT", H, "active", 3, 600, 1, True),
-    ("PSVCORP", "old-reporting", "Legacy reporting jobs", ["PTMDATA"], "PEPDATA", L, "disabled", 75, 1200, 1, False),
-    ("PSVCBEX", "batch-exporter", "Nightly partner exports", ["PTMDATA"], "PEPDATA", L, "maintenance", 45, 800, 1, False),
-    ("PSVCEML", "email-gateway", "Outbound e-mail relay", ["PTMPLAT"], "PEPPLAT", L, "active", 13, 900, 0, True),
-    ("PSVCLAR", "ledger-archive", "Archives ledger entries", ["PTMPAYM"], "PEPPAYM", L, "active", 60, 1100, 1, False),
-    ("PSVCFAX", "fax-bridge", "Fax to e-mail bridge", ["PTMPLAT"], "PEPPLAT", L, "active", 150, 200, 1, False),
-    ("PSVCLAU", "legacy-auth", "Old SSO bridge", ["PTMPLAT"], "PEPSNGL", H, "active", 33, 1300, 1, False),
-    ("PSVCCRN", "cron-runner", "Runs scheduled jobs", ["PTMPLAT"], "PEPEMPT", L, "active", 21, 600, 1, False),
-    ("PSVCVND", "vendor-sync", "Syncs vendor catalogues", ["PTMPLAT"], "PEPNOCM", L, "active", 17, 400, 1, False),
-    ("PSVCSID", "side-project", "Internal hack-week tool", ["PTMPLAT"], "PEPSOLO", L, "active", 19, 250, 1, False),
+    ("PSVCCHK", "checkout-api", "Checkout REST API", ["PTMPAYM"], "PEPPAYM", H, "active", 700, 2, True),
+    ("PSVCCRT", "cart-service", "Shopping cart", ["PTMPAYM"], "PEPPAYM", H, "active", 650, 1, True),
+    ("PSVCPGW", "payments-gateway", "Card payments gateway", ["PTMPAYM"], "PEPPAYM", H, "active", 800, 2, True),
+    ("PSVCPAY", "Payments API", "Public payments API", ["PTMPAYM"], "PEPPAYM", H, "active", 600, 1, True),
+    ("PSVCLGB", "legacy_billing", "Old billing system", ["PTMPAYM"], "PEPPAYM", L, "active", 1500, 1, True),
+    ("PSVCFRD", "fraud-detector", "Scores orders for fraud", ["PTMPAYM"], "PEPNOLP", H, "active", 400, 1, True),
+    ("PSVCSRA", "search-api", "Search query API", ["PTMSRCH"], "PEPSRCH", H, "active", 500, 2, True),
+    ("PSVCSRI", "search-indexer", "Builds search indexes", ["PTMSRCH"], "PEPSRCH", SH, "active", 500, 1, True),
+    ("PSVCREC", "recommendations", "Product recommendations", ["PTMSRCH"], "PEPSRCH", SH, "active", 300, 1, True),
+    ("PSVCMBF", "mobile-bff", "Backend for the mobile apps", ["PTMMOBL"], "PEPMOBL", H, "active", 450, 1, True),
+    ("PSVCPSH", "push-notifier", "Sends push notifications", ["PTMMOBL"], "PEPMOBL", L, "active", 450, 1, True),
+    ("PSVCDPL", "data-pipeline", "Streaming ingestion", ["PTMDATA"], "PEPDATA", SH, "active", 900, 2, True),
+    ("PSVCWHL", "warehouse-loader", "Loads the warehouse", ["PTMDATA"], "PEPDATA", L, "active", 900, 1, True),
+    ("PSVCIDN", "identity-service", "Login and sessions", ["PTMPLAT"], "PEPPLAT", H, "active", 1000, 2, True),
+    ("PSVCAGW", "api-gateway", "Edge API gateway", ["PTMPLAT"], "PEPPLAT", H, "active", 1000, 2, True),
+    ("PSVCWEB", "web-frontend", "Customer web site", ["PTMPLAT"], "PEPPLAT", H, "active", 1000, 1, True),
+    ("PSVCORD", "order-service", "Order lifecycle", ["PTMPAYM"], "PEPPAYM", H, "active", 700, 1, True),
+    ("PSVCINV", "inventory-service", "Stock levels", ["PTMPLAT"], "PEPPLAT", SH, "active", 700, 1, True),
+    ("PSVCSHP", "shipping-service", "Carrier integrations", ["PTMPLAT"], "PEPPLAT", SH, "active", 700, 1, True),
+    ("PSVCNTR", "notification-router", "Routes customer notifications", ["PTMPLAT"], None, H, "active", 300, 1, True),
+    ("PSVCIMG", "image-resizer", "Resizes product images", [], "PEPIMGS", L, "active", 500, 1, False),
+    ("PSVCFFL", "feature-flags", "", ["PTMPLAT"], "PEPPLAT", H, "active", 600, 1, True),
+    ("PSVCORP", "old-reporting", "Legacy reporting jobs", ["PTMDATA"], "PEPDATA", L, "disabled", 1200, 1, False),
+    ("PSVCBEX", "batch-exporter", "Nightly partner exports", ["PTMDATA"], "PEPDATA", L, "maintenance", 800, 1, False),
+    ("PSVCEML", "email-gateway", "Outbound e-mail relay", ["PTMPLAT"], "PEPPLAT", L, "active", 900, 0, True),
+    ("PSVCLAR", "ledger-archive", "Archives ledger entries", ["PTMPAYM"], "PEPPAYM", L, "active", 1100, 1, False),
+    ("PSVCFAX", "fax-bridge", "Fax to e-mail bridge", ["PTMPLAT"], "PEPPLAT", L, "active", 200, 1, False),
+    ("PSVCLAU", "legacy-auth", "Old SSO bridge", ["PTMPLAT"], "PEPSNGL", H, "active", 1300, 1, False),
+    ("PSVCCRN", "cron-runner", "Runs scheduled jobs", ["PTMPLAT"], "PEPEMPT", L, "active", 600, 1, False),
+    ("PSVCVND", "vendor-sync", "Syncs vendor catalogues", ["PTMPLAT"], "PEPNOCM", L, "active", 400, 1, False),
+    ("PSVCSID", "side-project", "Internal hack-week tool", ["PTMPLAT"], "PEPSOLO", L, "active", 250, 1, False),
 ]
 
 # id, name, description, team, supporting services
@@ -184,7 +208,8 @@ _TITLES = (
 def sample_account(now: datetime | None = None) -> Account:
     """The bundled demo account, with timestamps relative to `now` (default: the current time)."""
     now = _now(now)
-    reserved = {row[0] for table in (TEAMS, USERS, SCHEDULES, ESCALATION_POLICIES, SERVICES, BUSINESS_SERVICES) for row in table}
+    tables = (TEAMS, USERS, SCHEDULES, FLEXIBLE_SCHEDULES, ESCALATION_POLICIES, SERVICES, BUSINESS_SERVICES)
+    reserved = {row[0] for table in tables for row in table}
     reserved |= {"PINCTRG", "PINCOLD", "PINCANC"}
     new_id = IdFactory(random.Random(20261126), reserved)
     b = Builder(SUBDOMAIN)
@@ -193,7 +218,7 @@ def sample_account(now: datetime | None = None) -> Account:
     team_ref = {tid: make_ref(t) for tid, t in teams.items()}
 
     users: dict[str, dict[str, Any]] = {}
-    for i, (uid, name, team_ids, kind) in enumerate(USERS):
+    for i, (uid, name, team_ids, kind, *role) in enumerate(USERS):
         email = f"{name.lower().replace(' ', '.')}@acme.example.com"
         cms: list[dict[str, Any]] = []
         rules: list[dict[str, Any]] = []
@@ -209,7 +234,7 @@ def sample_account(now: datetime | None = None) -> Account:
             uid,
             name,
             email,
-            role="admin" if uid == "PUSRAVA" else "user",
+            role=role[0] if role else ROLES.get(uid, "user"),
             time_zone="America/New_York" if i % 2 else "Europe/London",
             job_title="Site Reliability Engineer" if i % 3 == 0 else "Software Engineer",
             contact_methods=cms,
@@ -217,26 +242,45 @@ def sample_account(now: datetime | None = None) -> Account:
             teams=[team_ref[t] for t in team_ids],
         )
 
+    # Daily shifts handed over at midnight UTC: the shift in progress at `now` started before it.
     schedules: dict[str, dict[str, Any]] = {}
-    layer_start = iso(now - timedelta(days=400))
+    layer_start = midnight(now - timedelta(days=400))
     for sid, name, tid, member_ids, coverage in SCHEDULES:
         members = [users[u] for u in member_ids]
-        restrictions = None
-        if coverage < 100:
-            restrictions = [{"type": "daily_restriction", "start_time_of_day": "08:00:00", "duration_seconds": 54000}]
-        layer = b.layer(new_id(), "Layer 1", start=layer_start, users=members, turn_seconds=86400, restrictions=restrictions)
+        layers = []
+        if sid in ENDED_LAYERS:
+            layers.append(b.layer(new_id(), "Shared rotation (ended)", start=iso(layer_start), turn_seconds=86400,
+                                  users=[users[u] for u in ENDED_LAYERS[sid]],
+                                  end=iso(midnight(now - timedelta(days=30)))))
+        layers.append(b.layer(new_id(), "Layer 1", start=iso(layer_start), users=members, turn_seconds=86400,
+                              restrictions=Builder.daily_restriction(coverage)))
+        overrides = [
+            Builder.override(new_id(), users[u], midnight(now + timedelta(days=days)) + timedelta(hours=9),
+                             midnight(now + timedelta(days=days)) + timedelta(hours=9 + hours))
+            for u, days, hours in OVERRIDES.get(sid, [])
+        ]
         schedules[sid] = b.schedule(
             sid,
             name,
             time_zone="America/New_York",
             description=f"{name} on-call rotation",
-            layers=[layer],
-            final_schedule=Builder.final_schedule(members, now, coverage),
+            layers=layers,
             teams=[team_ref[tid]],
+            overrides=overrides,
         )
 
+    flexible: dict[str, dict[str, Any]] = {}
+    for fid, name, tid, member_ids in FLEXIBLE_SCHEDULES:
+        event = Builder.event(new_id.ulid(), "Daily shift", start=midnight(now - timedelta(days=60)), hours=24,
+                              recurrence="RRULE:FREQ=DAILY", members=[users[u] for u in member_ids])
+        flexible[fid] = b.flexible_schedule(fid, name, time_zone="UTC", description=f"{name} (shift-based)",
+                                            teams=[team_ref[tid]],
+                                            rotations=[Builder.rotation(new_id.ulid(), fid, [event])])
+
     def target(oid: str) -> dict[str, Any]:
-        return users[oid] if oid.startswith("PUSR") else schedules[oid]
+        if oid.startswith("PUSR"):
+            return users[oid]
+        return schedules[oid] if oid in schedules else flexible[oid]
 
     eps: dict[str, dict[str, Any]] = {}
     for eid, name, tid, rules_spec, loops in ESCALATION_POLICIES:
@@ -246,14 +290,14 @@ def sample_account(now: datetime | None = None) -> Account:
             rules=[[target(t) for t in rule] for rule in rules_spec],
             rule_ids=[new_id() for _ in rules_spec],
             num_loops=loops,
-            teams=[team_ref[tid]],
-            description=f"Escalation policy of the {teams[tid]['name']} team",
+            teams=[team_ref[tid]] if tid else [],
+            description=f"Escalation policy of the {teams[tid]['name']} team" if tid else "Escalation policy without a team",
         )
 
     services: dict[str, dict[str, Any]] = {}
-    for sid, name, desc, team_ids, eid, urg, status, upd, created, n_int, _slack in SERVICES:
+    for sid, name, desc, team_ids, eid, urg, status, created, n_int, _slack in SERVICES:
         created_s = iso(now - timedelta(days=created))
-        kinds = ("events_api_v2_inbound_integration", "datadog_inbound_integration")
+        kinds = ("events_api_v2_inbound_integration", "generic_events_api_inbound_integration")
         integrations = [b.integration(sid, new_id(), kinds[k % 2], created_s) for k in range(n_int)]
         rule = urgency_support_hours() if urg == SH else urg
         services[sid] = b.service(
@@ -262,8 +306,7 @@ def sample_account(now: datetime | None = None) -> Account:
             description=desc,
             status=status,
             created_at=created_s,
-            updated_at=iso(now - timedelta(days=upd, hours=2)),
-            escalation_policy=make_ref(eps[eid]) if eid else None,
+            escalation_policy=eps[eid] if eid else None,
             teams=[team_ref[t] for t in team_ids],
             integrations=integrations,
             urgency_rule=dict(rule),
@@ -337,7 +380,7 @@ def sample_account(now: datetime | None = None) -> Account:
         for j, sid in enumerate(supporting):
             deps.append(Builder.dependency(f"DSAMPLEDEP{k:03d}{j:03d}", services[sid], bs))
 
-    slack_objects = [make_ref(services[row[0]]) for row in SERVICES if row[10]]
+    slack_objects = [make_ref(services[row[0]]) for row in SERVICES if row[9]]
     extensions = [
         {
             "id": "PEXSLCK",
@@ -358,18 +401,7 @@ def sample_account(now: datetime | None = None) -> Account:
             "temporarily_disabled": False,
         }
     ]
-    addons = [
-        {
-            "id": "PADSTAT",
-            "type": "full_page_addon",
-            "summary": "Internal Status Page",
-            "self": f"{API}/addons/PADSTAT",
-            "html_url": None,
-            "name": "Internal Status Page",
-            "src": "https://status.acme.example.com",
-            "services": [],
-        }
-    ]
+    addons = [addon_reference("PADSTAT", "Internal Status Page", "https://status.acme.example.com")]
 
     return finish_account(
         SUBDOMAIN,
@@ -377,6 +409,7 @@ def sample_account(now: datetime | None = None) -> Account:
         services=list(services.values()),
         escalation_policies=list(eps.values()),
         schedules=list(schedules.values()),
+        flexible_schedules=list(flexible.values()),
         users=list(users.values()),
         teams=list(teams.values()),
         incidents=incidents,

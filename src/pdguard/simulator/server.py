@@ -1,12 +1,25 @@
 """A PagerDuty-faithful local REST API v2 server (read-only) over an `Account`, with fault injection.
 
-Faithful behaviours (checked against PagerDuty's OpenAPI spec and observed API responses):
+Faithful behaviours (checked against PagerDuty's OpenAPI spec and the behaviour notes in
+``pagerduty-api-behaviour.md``; ``tests/test_contract.py`` holds every response to the spec):
 classic pagination envelope (`offset`, `limit` ≤ 100, `more`, `total` null unless `total=true`),
 `offset+limit > 10000` → 400 (code 2002), `include[]` expansion vs `<type>_reference` forms,
 incidents `since`/`until` (default last month, max 6 months, `date_range=all`), `statuses[]`,
 `urgencies[]`, `service_ids[]`, `sort_by`, `ratelimit-*` headers and 429s, the error envelope
 `{"error": {"message", "code", "errors"?}}`, `Token token=` / `Bearer` auth (401 code 2006,
 403 code 2010).
+
+Schedules: the `/schedules` list never renders `final_schedule` or `overrides_subschedule`
+(whatever `include[]` says); `GET /schedules/{id}` renders the layers, overrides and final
+schedule for `since`/`until` only when `time_zone` is given too, cutting entries at the window's
+edges unless `overflow=true`. Flexible schedules: `/v3/schedules` lists `schedule_v3_reference`s
+(no `total`), `GET /v3/schedules/{id}` returns the object (`include[]=final_schedule` with
+`since`/`until` adds the computed assignments), `GET /schedules/{id}` is 404 for them.
+`/oncalls` is computed for `since`/`until` (default now; `earliest`), leaves out schedules on
+no escalation policy and gives direct user targets null `start`/`end`.
+
+`record=True` keeps every request (method, path, query, Accept header, status, body) in
+`server.recorded` for contract tests.
 """
 
 from __future__ import annotations
@@ -25,9 +38,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from pdguard.simulator.account import EXPANSIONS, Account, iso, make_ref, parse_time
+import orjson
+
+from pdguard.simulator.account import EXPANSIONS, INTERNAL_FIELDS, Account, make_ref, parse_time
+from pdguard.simulator.render import Window, compute_oncalls, render_flexible, render_schedule, zone
 from pdguard.snapshot import COLLECTIONS
 
 MAX_LIMIT = 100
@@ -52,8 +68,25 @@ LIST_ENDPOINTS = {
     "/addons": "addons",
     "/extensions": "extensions",
     "/oncalls": "oncalls",
+    "/v3/schedules": "flexible_schedules",
 }
-SINGULAR = {k: v for k, v in COLLECTIONS.items() if k in LIST_ENDPOINTS.values() and k != "oncalls"}  # GET /x/{id}
+# GET /x/{id}: the object under its singular key (schedules and flexible schedules are rendered)
+SINGULAR = {k: v for k, v in COLLECTIONS.items()
+            if k in LIST_ENDPOINTS.values() and k not in ("oncalls", "schedules", "flexible_schedules")}
+V3_MAX_LIMIT = 1000  # /v3/schedules: limit 1..1000, default 100, no `total` in the response
+V3_DEFAULT_LIMIT = 100
+
+
+@dataclass
+class Recorded:
+    """One request the simulator answered (kept when the server runs with `record=True`)."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    accept: str | None
+    status: int
+    body: bytes
 
 
 @dataclass
@@ -160,6 +193,7 @@ class _Collection:
         self.name = name
         self.objects = objects
         self.specs = EXPANSIONS.get(name, [])
+        self.internal = INTERNAL_FIELDS.get(name, ())
         self.field_of = {inc: fld for inc, fld, _m, _t in self.specs}
         self.by_id: dict[str, int] = {}
         for i, obj in enumerate(objects):
@@ -176,6 +210,8 @@ class _Collection:
         if b is None:
             obj = self.objects[i]
             b = dict(obj)
+            for fld in self.internal:
+                b.pop(fld, None)
             for _inc, fld, mode, _target in self.specs:
                 if mode == "omit":
                     b.pop(fld, None)
@@ -224,13 +260,15 @@ class SimulatorServer:
         forbidden_tokens: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
         forbidden_paths: Iterable[str] = ("/standards",),
         now: datetime | Callable[[], datetime] | None = None,
+        record: bool = False,
     ) -> None:
         """
         tokens: accepted API keys (None = any request is accepted). A mapping gives the user id
             a token belongs to (user-level key, used by /users/me) or None (account-level key).
         forbidden_tokens: tokens answered with 403 on `forbidden_paths` (a set), or a mapping
             token -> path prefixes (an empty list = every path) to simulate a missing scope.
-        now: fixed time or a clock for the incidents default window (default: the real clock).
+        now: fixed time or a clock for the incidents default window and /oncalls (default: the real clock).
+        record: keep every request and response in `self.recorded` (see `Recorded`).
         """
         self.account = account
         self.host = host
@@ -270,6 +308,10 @@ class SimulatorServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._query_cache: dict[tuple, list[int]] = {}
+        self.recorded: list[Recorded] | None = [] if record else None
+        self._oncall_cache: dict[tuple, _Collection] = {}
+        self._oncall_lock = threading.Lock()
+        self._render_cache: dict[tuple, bytes] = {}
         self._index()
 
     # ------------------------------------------------------------------ indexing
@@ -277,6 +319,7 @@ class SimulatorServer:
         self.cols = {
             name: _Collection(name, list(getattr(self.account, name)))
             for name in LIST_ENDPOINTS.values()
+            if name != "oncalls"  # computed per request window: see _oncalls
         }
         created = []
         for obj in self.cols["incidents"].objects:
@@ -300,8 +343,7 @@ class SimulatorServer:
             return _dump(ref)
         return col.base_json(idx)
 
-    def _expanded_json(self, coll: str, i: int, inc: str, q: dict[str, list[str]]) -> bytes | None:
-        col = self.cols[coll]
+    def _expanded_json(self, col: _Collection, i: int, inc: str) -> bytes | None:
         obj = col.objects[i]
         for name, fld, mode, target in col.specs:
             if name != inc:
@@ -309,8 +351,6 @@ class SimulatorServer:
             if fld not in obj:
                 return None
             value = obj[fld]
-            if coll == "schedules" and inc == "final_schedule":
-                return _dump(self._final_schedule(value, q))
             if target is None or mode == "omit":
                 return _dump(value)
             if mode == "one":
@@ -322,7 +362,8 @@ class SimulatorServer:
                 for rule in value or []:
                     rest = {k: v for k, v in rule.items() if k != "targets"}
                     targets = b",".join(
-                        self._linked_json("schedules" if str(t.get("type", "")).startswith("schedule") else "users", t)
+                        _dump(t) if t.get("type") == "schedule_v3_reference"  # stays a reference (spec)
+                        else self._linked_json("schedules" if t.get("type") == "schedule_reference" else "users", t)
                         for t in rule.get("targets", [])
                     )
                     rules.append(_dump(rest)[:-1] + (b"," if rest else b"") + b'"targets":[' + targets + b"]}")
@@ -337,9 +378,10 @@ class SimulatorServer:
                 return b"[" + b",".join(items) + b"]"
         return None
 
-    def _render_json(self, coll: str, i: int, includes: tuple[str, ...], q: dict[str, list[str]]) -> bytes:
+    def _render_json(self, coll: str, i: int, includes: tuple[str, ...], q: dict[str, list[str]],
+                     col: _Collection | None = None) -> bytes:
         """One object as JSON: its base form with the included fields expanded."""
-        col = self.cols[coll]
+        col = col or self.cols[coll]
         if not includes or not col.specs:
             return col.base_json(i)
         parts: list[tuple[str, bytes]] = []
@@ -347,7 +389,7 @@ class SimulatorServer:
             fld = col.field_of.get(inc)
             if fld is None:
                 continue
-            value = self._expanded_json(coll, i, inc, q)
+            value = self._expanded_json(col, i, inc)
             if value is not None:
                 parts.append((fld, value))
         if not parts:
@@ -446,6 +488,16 @@ class SimulatorServer:
 
     # ------------------------------------------------------------------ request handling
     def handle(self, method: str, raw_path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        status, hdrs, body = self._handle(method, raw_path, headers)
+        if self.recorded is not None:
+            parts = urlsplit(raw_path)
+            accept = headers.get("Accept") or headers.get("accept")
+            with self.stats.lock:
+                self.recorded.append(Recorded(method, parts.path, parse_qsl(parts.query, keep_blank_values=True),
+                                              accept, status, body))
+        return status, hdrs, body
+
+    def _handle(self, method: str, raw_path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(raw_path)
         path = parts.path.rstrip("/") or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -576,12 +628,87 @@ class SimulatorServer:
                 )
             return b'{"user":' + self._render_json("users", idx, _includes(q), q) + b"}"
         segs = path.split("/")
+        if len(segs) == 3 and segs[1] == "schedules":
+            return self._schedule(segs[2], q)
+        if len(segs) == 4 and segs[1] == "v3" and segs[2] == "schedules":
+            return self._flexible(segs[3], q)
         if len(segs) == 3 and "/" + segs[1] in LIST_ENDPOINTS:
             coll = LIST_ENDPOINTS["/" + segs[1]]
-            idx = self.cols[coll].by_id.get(segs[2])
+            idx = self.cols[coll].by_id.get(segs[2]) if coll in self.cols else None
             if idx is not None and coll in SINGULAR and idx not in self._gone.get(coll, ()):
                 return b'{"' + SINGULAR[coll].encode() + b'":' + self._render_json(coll, idx, _includes(q), q) + b"}"
         raise ApiError(404, "Not Found", 2100)
+
+    def _window(self, q: dict[str, list[str]], need_tz: bool) -> Window | None:
+        """The render window of a schedule request; None when the API would render nothing."""
+        since_s, until_s, tz_s = _first(q, "since"), _first(q, "until"), _first(q, "time_zone")
+        if not since_s and not until_s:
+            return None
+        since = _parse_or_400(since_s, "since") if since_s else None
+        until = _parse_or_400(until_s, "until") if until_s else None
+        if since is None:
+            since = until - timedelta(weeks=2)  # type: ignore[operator]
+        if until is None:
+            until = since + timedelta(weeks=2)
+        if until <= since:
+            raise _bad_input("until must be after since")
+        if need_tz and not tz_s:
+            return None  # since/until are not honoured without time_zone
+        overflow = (_first(q, "overflow") or "").lower() == "true"
+        return Window(since, until, zone(tz_s), overflow)
+
+    def _schedule(self, sid: str, q: dict[str, list[str]]) -> bytes:
+        """GET /schedules/{id}: the schedule with its layers, overrides and final schedule rendered."""
+        col = self.cols["schedules"]
+        idx = col.by_id.get(sid)
+        if idx is None or idx in self._gone.get("schedules", ()):
+            raise ApiError(404, "Not Found", 2100)  # flexible schedules too: they live at /v3/schedules
+        w = self._window(q, need_tz=True)
+        key = ("schedule", sid, w)
+        cached = self._render_cache.get(key)
+        if cached is None:
+            obj = dict(col.base(idx))
+            obj.update(render_schedule(col.objects[idx], w))
+            cached = _dump({"schedule": obj})
+            if len(self._render_cache) > 4096:
+                self._render_cache.clear()
+            self._render_cache[key] = cached
+        return cached
+
+    def _flexible(self, fid: str, q: dict[str, list[str]]) -> bytes:
+        """GET /v3/schedules/{id}; include[]=final_schedule with since/until adds the computed shifts."""
+        col = self.cols["flexible_schedules"]
+        idx = col.by_id.get(fid)
+        if idx is None or idx in self._gone.get("flexible_schedules", ()):
+            raise ApiError(404, "Not Found", 2100)
+        obj = dict(col.base(idx))
+        if "final_schedule" in _includes(q):
+            w = self._window(q, need_tz=False)
+            if w is not None:
+                obj["final_schedule"] = render_flexible(col.objects[idx], w)
+        return _dump({"schedule": obj})
+
+    def _oncalls(self, q: dict[str, list[str]]) -> _Collection:
+        """The on-call entries for the request's window (default: now), as a collection to page."""
+        now = self._clock().astimezone(UTC).replace(microsecond=0)
+        since_s, until_s = _first(q, "since"), _first(q, "until")
+        since = _parse_or_400(since_s, "since") if since_s else now
+        until = _parse_or_400(until_s, "until") if until_s else (since if not since_s else now)
+        if until < since:
+            raise _bad_input("until must be after since")
+        if until - since > timedelta(days=90):
+            raise _bad_input("The maximum date range between since and until is 90 days.")
+        earliest = (_first(q, "earliest") or "").lower() == "true"
+        tz = zone(_first(q, "time_zone"))
+        key = (since, until, earliest, str(tz))
+        with self._oncall_lock:
+            col = self._oncall_cache.get(key)
+            if col is None:
+                col = _Collection("oncalls", compute_oncalls(self.account, since, until, earliest=earliest, tz=tz))
+                if len(self._oncall_cache) > 64:
+                    self._oncall_cache.clear()
+                self._oncall_cache[key] = col
+        return col
 
     def _dependencies(self, kind: str, oid: str) -> bytes:
         if kind == "business_services":
@@ -597,40 +724,22 @@ class SimulatorServer:
         ]
         return _dump({"relationships": rel})
 
-    def _final_schedule(self, fs: Any, q: dict[str, list[str]]) -> Any:
-        if not isinstance(fs, dict):
-            return fs
-        since_s, until_s = _first(q, "since"), _first(q, "until")
-        if not since_s and not until_s:
-            return {"name": fs.get("name"), "rendered_schedule_entries": [], "rendered_coverage_percentage": None}
-        since = _parse_or_400(since_s, "since") if since_s else None
-        until = _parse_or_400(until_s, "until") if until_s else None
-        if since is None and until is None:  # pragma: no cover - unreachable
-            return fs
-        if since is None:
-            since = until - timedelta(weeks=2)
-        if until is None:
-            until = since + timedelta(weeks=2)
-        s_iso, u_iso = iso(since), iso(until)
-        entries = [
-            e for e in fs.get("rendered_schedule_entries", []) if e.get("end", "") > s_iso and e.get("start", "") < u_iso
-        ]
-        return dict(fs, rendered_schedule_entries=entries)
-
     # ------------------------------------------------------------------ lists
     def _list(self, coll: str, path: str, q: dict[str, list[str]]) -> bytes:
-        limit = _int(q, "limit", DEFAULT_LIMIT)
+        v3 = coll == "flexible_schedules"
+        limit = _int(q, "limit", V3_DEFAULT_LIMIT if v3 else DEFAULT_LIMIT)
         offset = _int(q, "offset", 0)
         if limit < 1:
-            limit = DEFAULT_LIMIT
-        limit = min(limit, MAX_LIMIT)
+            limit = V3_DEFAULT_LIMIT if v3 else DEFAULT_LIMIT
+        limit = min(limit, V3_MAX_LIMIT if v3 else MAX_LIMIT)
         if offset < 0:
             raise _bad_input("offset must be a non-negative integer")
         if offset + limit > MAX_OFFSET_PLUS_LIMIT:
             raise ApiError(400, "Arguments Caused Error", 2002, [OFFSET_MESSAGE])
         want_total = (_first(q, "total") or "").lower() == "true"
         includes = _includes(q)
-        indices = self._select(coll, q)
+        col = self._oncalls(q) if coll == "oncalls" else self.cols[coll]
+        indices = self._select(coll, q, col)
         f = self.faults
         faulty = f.applies_to(path)
         proxy_key: tuple | None = None
@@ -668,18 +777,16 @@ class SimulatorServer:
                 self._gone.setdefault(coll, set()).update(page[:n_vanish])
                 with self.stats.lock:
                     self.stats.faults["vanish"] += len(page[:n_vanish])
-        col = self.cols[coll]
-        extra: tuple = ()
-        if coll == "schedules" and "final_schedule" in includes:
-            extra = (_first(q, "since"), _first(q, "until"))
-        key = (includes, extra)
-        cache = col.cache_for(key)
-        frags = []
-        for i in page:
-            frag = cache.get(i)
-            if frag is None:
-                frag = cache[i] = self._render_json(coll, i, includes, q)
-            frags.append(frag)
+        if v3:  # the list holds schedule_v3_references only
+            frags = [_dump(make_ref(col.objects[i])) for i in page]
+        else:
+            cache = col.cache_for((includes,))
+            frags = []
+            for i in page:
+                frag = cache.get(i)
+                if frag is None:
+                    frag = cache[i] = self._render_json(coll, i, includes, q, col)
+                frags.append(frag)
         if faulty and coll in f.null_items and frags:
             frags[0] = b"null"
             with self.stats.lock:
@@ -687,20 +794,21 @@ class SimulatorServer:
         if broken_more:
             with self.stats.lock:
                 self.stats.faults["always_more"] += 1
-        tail = {"limit": limit, "offset": offset, "more": more, "total": len(indices) if want_total else None}
+        tail: dict[str, Any] = {"limit": limit, "offset": offset, "more": more}
+        if not v3:  # the v3 list has no `total`
+            tail["total"] = len(indices) if want_total else None
+        key = b"schedules" if v3 else coll.encode()
         body = b"".join(
-            (b'{"', coll.encode(), b'":[', b",".join(frags), b"],", _dump(tail)[1:])
+            (b'{"', key, b'":[', b",".join(frags), b"],", _dump(tail)[1:])
         )
         if proxy_key is not None and offset == 0:
             self._proxy_cache.setdefault(proxy_key, body)
         return body
 
-    def _select(self, coll: str, q: dict[str, list[str]]) -> list[int]:
+    def _select(self, coll: str, q: dict[str, list[str]], col: _Collection) -> list[int]:
         """Indices of the objects matching the query's filters, in response order (cached)."""
-        col = self.cols[coll]
         if coll == "incidents":
             return self._select_incidents(q)
-        key: tuple = (coll,)
         query = _first(q, "query")
         team_ids = set(q.get("team_ids[]", []))
         service_ids = set(q.get("service_ids[]", []))
@@ -708,8 +816,8 @@ class SimulatorServer:
         ep_ids = set(q.get("escalation_policy_ids[]", []))
         sched_ids = set(q.get("schedule_ids[]", []))
         sort_by = _first(q, "sort_by")
-        key = (coll, query, frozenset(team_ids), frozenset(service_ids), frozenset(user_ids), frozenset(ep_ids),
-               frozenset(sched_ids), sort_by)
+        key = (coll, id(col), query, frozenset(team_ids), frozenset(service_ids), frozenset(user_ids),
+               frozenset(ep_ids), frozenset(sched_ids), sort_by)
         cached = self._query_cache.get(key)
         if cached is not None:
             return cached
@@ -819,7 +927,10 @@ class SimulatorServer:
 
 # ---------------------------------------------------------------------------------------------
 def _dump(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return orjson.dumps(obj)  # compact, UTF-8, like the stdlib call below but ~10x faster
+    except TypeError:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _first(q: dict[str, list[str]], name: str) -> str | None:
