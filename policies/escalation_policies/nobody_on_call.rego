@@ -20,23 +20,11 @@ package pdguard.escalation_policies.nobody_on_call
 import data.pdguard.lib
 
 deny contains lib.finding_with(msg, "escalation_policy", ep, {"level": 1}) if {
-	lib.collected("oncalls")
 	some ep in input.escalation_policies
-	in_use(ep)
-	first := lib.levels(ep)[0]
-	not lib.pages_nobody(first)
-	count(lib.oncall_now(ep, 1)) == 0
+	lib.nobody_on_call_now(ep)
+	services := sort([lib.asset_name("service", id) | some id in lib.active_services_of(ep)])
 	msg := sprintf(
 		"nobody is on call at the first level of escalation policy %q right now (GET /oncalls at the scan): incidents of %s page nobody until they escalate",
-		[lib.name(ep), concat(", ", sort(active_services(ep)))],
+		[lib.name(ep), concat(", ", services)],
 	)
 }
-
-# names of the services using the policy that can open incidents (not disabled or in maintenance)
-active_services(ep) := {lib.name(svc) |
-	some id in lib.services_of_escalation_policy[ep.id]
-	svc := lib.service[id]
-	not lib.is_parked(svc)
-}
-
-in_use(ep) if count(active_services(ep)) > 0

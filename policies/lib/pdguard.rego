@@ -215,6 +215,26 @@ has_description(obj) if {
 	lower(trim_space(text)) != lower(terraform_placeholder_description)
 }
 
+# incidents_of[service id]: the incidents of a service in the snapshot (the scan's incident
+# window: unresolved ones, and the others since meta.incidents_since).
+incidents_of[inc.service.id] contains inc if some inc in input.incidents
+
+# recent_incidents(svc, days): how many incidents the service opened in the `days` days before
+# the scan (a lower bound when the scan's incident window is shorter).
+recent_incidents(svc, days) := count([inc |
+	some inc in incidents_of[svc.id]
+	age := age_days(inc.created_at)
+	age >= 0
+	age <= days
+])
+
+# noisy(svc): incidents were collected and the service opened at least the setting
+# noisy_service_incidents incidents in the last noisy_service_window_days days.
+noisy(svc) if {
+	collected("incidents")
+	recent_incidents(svc, setting("noisy_service_window_days")) >= setting("noisy_service_incidents")
+}
+
 # -- escalation policies ------------------------------------------------------------------
 
 # has_escalation_policy(svc): the service names an escalation policy (whether or not the
@@ -367,6 +387,100 @@ unpaged_schedule(s) if {
 	not escalation_policies_targeting[s.id]
 }
 
+# -- coverage over the schedule window (meta.schedule_window: the scan and the 7 days after) --
+
+# window: {"since", "until"} of the schedule renders, in nanoseconds; undefined without one.
+window := {"since": time_ns(input.meta.schedule_window.since), "until": time_ns(input.meta.schedule_window.until)}
+
+# shifts(t): the [start, end] intervals (ns, cut to the window) during which the target pages
+# someone: a user target always; a schedule its final_schedule's rendered entries; a flexible
+# schedule its computed shift assignments of a user. Undefined when the schedule or its
+# rendering is not in the snapshot (what it covers is then unknown).
+shifts(t) := [[window.since, window.until]] if is_user_target(t)
+
+shifts(t) := [iv |
+	some e in schedule[t.id].final_schedule.rendered_schedule_entries
+	object.get(e, ["user", "id"], null) != null
+	iv := _cut(e.start, e.end)
+] if {
+	is_schedule_target(t)
+	is_array(schedule[t.id].final_schedule.rendered_schedule_entries)
+}
+
+shifts(t) := [iv |
+	some a in flexible_schedule[t.id].final_schedule.computed_shift_assignments
+	a.member.type == "user_member"
+	iv := _cut(a.start_time, a.end_time)
+] if {
+	is_flexible_schedule_target(t)
+	is_array(flexible_schedule[t.id].final_schedule.computed_shift_assignments)
+}
+
+_cut(start, end) := [s, e] if {
+	s := max([time_ns(start), window.since])
+	e := min([time_ns(end), window.until])
+	s < e
+}
+
+# level_shifts(rule): the shifts of every on-call target of an escalation level; undefined when
+# one of them cannot be resolved (the level's coverage is then unknown).
+level_shifts(rule) := [iv | some t in rule.targets; is_oncall_target(t); some iv in shifts(t)] if {
+	every t in rule.targets {
+		_known_shifts(t)
+	}
+}
+
+_known_shifts(t) if is_array(shifts(t))
+
+_known_shifts(t) if not is_oncall_target(t)
+
+# gaps(ivs): the [start, end] intervals of the window that no interval of ivs covers, in order
+# (a gap starts at the window's start or where an interval ends, and lasts until the next one).
+gaps(ivs) := [[s, e] |
+	some s in sort({window.since} | {iv[1] | some iv in ivs; iv[1] < window.until})
+	not _covered(ivs, s)
+	e := min({iv[0] | some iv in ivs; iv[0] > s} | {window.until})
+]
+
+_covered(ivs, t) if {
+	some iv in ivs
+	iv[0] <= t
+	t < iv[1]
+}
+
+# covered_percent(gaps): the share of the window the gaps leave covered, in percent (0.1 precision).
+covered_percent(gs) := round(1000 * (1 - (gap_ns(gs) / (window.until - window.since)))) / 10
+
+# gap_ns(gaps): how long the gaps last together, in nanoseconds.
+gap_ns(gs) := sum([length | some g in gs; length := g[1] - g[0]])
+
+# gap_text(g): "2026-11-26 23:00 - 2026-11-27 08:00 UTC" for a message.
+gap_text(g) := sprintf("%s - %s UTC", [_minute(g[0]), _minute(g[1])])
+
+_minute(ns) := substring(replace(time.format([ns, "UTC", "2006-01-02T15:04"]), "T", " "), 0, 16)
+
+# window_days: the length of the schedule window, in days (7 for a scan).
+window_days := round((window.until - window.since) / ns_per_day)
+
+# gaps_text(gaps): how long and when, for a message: "18h: 2026-11-26 23:00 - 2026-11-27 08:00
+# UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more)".
+gaps_text(gs) := sprintf("%dh: %s%s", [
+	floor(gap_ns(gs) / ns_per_hour),
+	concat(", ", [gap_text(g) | some i, g in gs; i < 2]),
+	_more(count(gs) - 2),
+])
+
+_more(n) := sprintf(" (+%d more)", [n]) if n > 0
+
+_more(n) := "" if n <= 0
+
+# sole_schedule(rule): the schedule that is the only target of an escalation level (its gaps are
+# the level's; PDG-SCH-002 reports them on the schedule).
+sole_schedule(rule) := schedule[t.id] if {
+	[t] := rule.targets
+	is_schedule_target(t)
+}
+
 # -- on-call ------------------------------------------------------------------------------
 
 # oncall_users[[ep id, level]]: ids of the users on call at the scan for that escalation
@@ -390,6 +504,23 @@ oncall_now(ep, level) := uids if {
 	collected("oncalls")
 	uids := oncall_users[[id_of(ep), level]]
 } else := set() if collected("oncalls")
+
+# active_services_of(ep): ids of the services using the escalation policy that can open
+# incidents (not disabled or in maintenance).
+active_services_of(ep) := {id |
+	some id in services_of_escalation_policy[ep.id]
+	not is_parked(service[id])
+}
+
+# nobody_on_call_now(ep): on-calls were collected, active services use the policy, its first
+# level has on-call targets, and GET /oncalls shows nobody on call there at the scan
+# (PDG-EP-007; the coverage policies leave that level to it).
+nobody_on_call_now(ep) if {
+	collected("oncalls")
+	count(active_services_of(ep)) > 0
+	not pages_nobody(levels(ep)[0])
+	count(oncall_now(ep, 1)) == 0
+}
 
 # oncall_now_users: ids of the users /oncalls reports on call at the scan, at any level of any
 # escalation policy (empty when on-calls were not collected).
@@ -506,6 +637,17 @@ judged_standards := {
 	"minimum_escalation_policy_rule_depth": ["services", "escalation_policies"],
 	"minimum_outbound_integrations": ["services", "extensions", "addons"],
 }
+
+# fails_standard(type, svc): the service's live configuration fails a standard PDG-STD-001
+# judges (whoever owns the root cause): no description (the Terraform placeholder is none), an
+# escalation policy with fewer than two unique levels (or none), no extension or add-on.
+fails_standard("has_technical_service_description", svc) if not has_description(svc)
+
+fails_standard("minimum_escalation_policy_rule_depth", svc) if not has_escalation_policy(svc)
+
+fails_standard("minimum_escalation_policy_rule_depth", svc) if unique_levels(escalation_policy_of(svc)) < 2
+
+fails_standard("minimum_outbound_integrations", svc) if not has_outbound_integration(svc)
 
 # judges_standard(type): PDG-STD-001 can judge standards of this type on this snapshot.
 judges_standard(stype) if all_collected(judged_standards[stype])

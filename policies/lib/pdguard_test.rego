@@ -704,3 +704,118 @@ test_duration_text if {
 	testing.assert_equal(lib.duration_text(5400), "90 min")
 	testing.assert_equal(lib.duration_text(45), "45 s")
 }
+
+# -- coverage over the schedule window ----------------------------------------------------
+
+coverage_account := testing.snapshot({
+	"schedules": [
+		testing.daily_schedule("PSCH008", ["PUSR001"], 8, 15), # 08:00-23:00 UTC
+		testing.daily_schedule("PSCH020", ["PUSR002"], 20, 12), # 20:00-08:00 UTC
+		testing.schedule("PSCH099", []), # not rendered
+	],
+	"flexible_schedules": [object.union(testing.flexible_daily("PFLX008", ["PUSR003"], 8, 15), {"final_schedule": {
+		"type": "final_schedule",
+		"computed_shift_assignments": array.concat(
+			testing.flexible_daily("PFLX008", ["PUSR003"], 8, 15).final_schedule.computed_shift_assignments,
+			[{"type": "computed_shift_assignment", "start_time": "2026-11-26T23:00:00Z", "end_time": "2026-11-27T08:00:00Z",
+				"member": {"type": "empty_member"}, "source": {"type": "schedule_rotation", "rotation_id": "R1"}}],
+		),
+	}})],
+})
+
+hour := 3600000000000
+
+since := time.parse_rfc3339_ns(testing.scanned_at)
+
+until := time.parse_rfc3339_ns("2026-12-03T09:00:00Z")
+
+test_window_and_user_shifts if {
+	inp := coverage_account
+	testing.assert_equal(lib.window, {"since": since, "until": until}) with input as inp
+	testing.assert_equal(lib.window_days, 7) with input as inp
+	testing.assert_equal(lib.shifts(testing.user_ref("PUSR001")), [[since, until]]) with input as inp
+}
+
+# a rendered entry overflowing the window (overflow=true) is cut to it
+test_schedule_shifts_are_cut_to_the_window if {
+	inp := coverage_account
+	s := lib.shifts(testing.schedule_ref("PSCH008")) with input as inp
+	testing.assert_equal(s[0], [since, since + 14 * hour]) # 09:00 (the scan) - 23:00
+	testing.assert_count(s, 8)
+	t := lib.shifts(testing.schedule_ref("PSCH020")) with input as inp
+	testing.assert_equal(t[count(t) - 1], [until - 13 * hour, until - hour]) # 20:00 - 08:00, the last night
+	not lib.shifts(testing.schedule_ref("PSCH099")) with input as inp
+	not lib.shifts(testing.schedule_ref("PGONE01")) with input as inp
+}
+
+# an empty_member shift covers nothing
+test_flexible_shifts if {
+	inp := coverage_account
+	s := lib.shifts(testing.flexible_schedule_ref("PFLX008")) with input as inp
+	testing.assert_count(s, 8)
+}
+
+test_gaps_and_coverage if {
+	inp := coverage_account
+	g := lib.gaps(lib.shifts(testing.schedule_ref("PSCH008"))) with input as inp
+	testing.assert_count(g, 7)
+	testing.assert_equal(g[0], [since + 14 * hour, since + 23 * hour]) # 23:00 - 08:00
+	testing.assert_equal(lib.covered_percent(g), 62.5) with input as inp
+	testing.assert_equal(lib.gap_text(g[0]), "2026-11-26 23:00 - 2026-11-27 08:00 UTC")
+	testing.assert_equal(lib.gaps_text(g), "63h: 2026-11-26 23:00 - 2026-11-27 08:00 UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more)")
+	testing.assert_equal(lib.gaps([]), [[since, until]]) with input as inp
+	testing.assert_equal(lib.covered_percent([]), 100) with input as inp
+}
+
+# the level pages the union of its targets: day and night schedules together leave no gap
+test_level_shifts if {
+	inp := coverage_account
+	both := {"targets": [testing.schedule_ref("PSCH008"), testing.schedule_ref("PSCH020")]}
+	testing.assert_equal(lib.gaps(lib.level_shifts(both)), []) with input as inp
+	day_and_user := {"targets": [testing.schedule_ref("PSCH008"), testing.user_ref("PUSR009")]}
+	testing.assert_equal(lib.gaps(lib.level_shifts(day_and_user)), []) with input as inp
+	unknown := {"targets": [testing.schedule_ref("PSCH008"), testing.schedule_ref("PSCH099")]}
+	not lib.level_shifts(unknown) with input as inp
+	ignored := {"targets": [testing.schedule_ref("PSCH008"), {"id": "X", "type": "team_reference"}]}
+	testing.assert_count(lib.level_shifts(ignored), 8) with input as inp
+}
+
+test_sole_schedule if {
+	inp := coverage_account
+	testing.assert_equal(lib.sole_schedule({"targets": [testing.schedule_ref("PSCH008")]}).id, "PSCH008") with input as inp
+	not lib.sole_schedule({"targets": [testing.schedule_ref("PSCH008"), testing.user_ref("PUSR001")]}) with input as inp
+	not lib.sole_schedule({"targets": [testing.user_ref("PUSR001")]}) with input as inp
+}
+
+test_nobody_on_call_now if {
+	ep := testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH008")], [testing.user_ref("PUSR002")]])
+	base := {"escalation_policies": [ep], "services": [testing.service("PSVC001", {})]}
+	lib.nobody_on_call_now(ep) with input as testing.snapshot(object.union(base, {"oncalls": [testing.oncall("PEP0001", 2, "PUSR002", null)]}))
+	not lib.nobody_on_call_now(ep) with input as testing.snapshot(object.union(base, {"oncalls": [testing.oncall("PEP0001", 1, "PUSR001", "PSCH008")]}))
+	not lib.nobody_on_call_now(ep) with input as testing.snapshot_without(base, ["oncalls"])
+	parked := {"escalation_policies": [ep], "services": [testing.service("PSVC001", {"status": "disabled"})]}
+	not lib.nobody_on_call_now(ep) with input as testing.snapshot(parked)
+}
+
+test_fails_standard if {
+	inp := testing.snapshot({"escalation_policies": [testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")]])]})
+	lib.fails_standard("has_technical_service_description", testing.service("PSVC001", {"description": "Managed by Terraform"}))
+	not lib.fails_standard("has_technical_service_description", testing.service("PSVC001", {}))
+	lib.fails_standard("minimum_escalation_policy_rule_depth", testing.service("PSVC001", {})) with input as inp
+	lib.fails_standard("minimum_escalation_policy_rule_depth", testing.service("PSVC001", {"escalation_policy": null})) with input as inp
+	lib.fails_standard("minimum_outbound_integrations", testing.service("PSVC001", {})) with input as inp
+	not lib.fails_standard("unknown_type", testing.service("PSVC001", {})) with input as inp
+}
+
+test_recent_incidents_and_noisy if {
+	cfg := {"noisy_service_incidents": 10, "noisy_service_window_days": 7}
+	svc := testing.service("PSVC001", {})
+	# 12 incidents 12 hours apart: 11 in the last 5.5 days, the 12th 133 hours ago (still 7 days)
+	inp := testing.snapshot({"incidents": testing.incidents("PSVC001", 12, 12)})
+	testing.assert_equal(lib.recent_incidents(svc, 7), 12) with input as inp
+	testing.assert_equal(lib.recent_incidents(svc, 2), 4) with input as inp
+	lib.noisy(svc) with input as inp with data.pdguard.config as cfg
+	not lib.noisy(svc) with input as inp with data.pdguard.config as {"noisy_service_incidents": 13, "noisy_service_window_days": 7}
+	not lib.noisy(svc) with input as testing.snapshot_without({"incidents": testing.incidents("PSVC001", 12, 12)}, ["incidents"])
+		with data.pdguard.config as cfg
+}

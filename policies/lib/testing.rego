@@ -208,6 +208,55 @@ standard(stype, fields) := object.union(
 # technical_service_ref(id): how a standard's inclusions/exclusions name a service.
 technical_service_ref(id) := {"type": "technical_service_reference", "id": id}
 
+# daily_schedule(id, uids, start_hour, hours): a classic schedule as GET /schedules/{id} with
+# since/until (the fixtures' window, 7 days from scanned_at) and overflow=true renders it: every
+# day someone of `uids` (in turn) is on call from start_hour UTC for `hours` hours - 24 is round
+# the clock; 8 from 22 runs past midnight.
+daily_schedule(id, uids, start_hour, hours) := object.union(schedule(id, [layer(uids, null)]), {"final_schedule": {
+	"name": "Final Schedule",
+	"rendered_schedule_entries": [entry |
+		some d in numbers.range(-1, 7)
+		start := time.parse_rfc3339_ns("2026-11-26T00:00:00Z") + ((d * 24) + start_hour) * _ns_per_hour
+		end := start + (hours * _ns_per_hour)
+		end > time.parse_rfc3339_ns(scanned_at)
+		start < time.parse_rfc3339_ns("2026-12-03T09:00:00Z")
+		entry := {"start": _rfc3339(start), "end": _rfc3339(end), "user": user_ref(uids[(d + 1) % count(uids)])}
+	],
+	"rendered_coverage_percentage": (100 * hours) / 24,
+}})
+
+# flexible_daily(id, uids, start_hour, hours): the same rendering for a flexible schedule
+# (GET /v3/schedules/{id}: final_schedule.computed_shift_assignments).
+flexible_daily(id, uids, start_hour, hours) := {
+	"id": id, "type": "schedule_v3", "name": id, "time_zone": "UTC",
+	"users": [user_ref(uid) | some uid in uids],
+	"final_schedule": {"type": "final_schedule", "computed_shift_assignments": [{
+		"type": "computed_shift_assignment",
+		"start_time": e.start, "end_time": e.end,
+		"member": {"type": "user_member", "user_id": e.user.id},
+		"source": {"type": "schedule_rotation", "rotation_id": "R1"},
+	} |
+		some e in daily_schedule(id, uids, start_hour, hours).final_schedule.rendered_schedule_entries
+	]},
+}
+
+_ns_per_hour := 3600000000000
+
+_rfc3339(ns) := time.format([ns, "UTC", "2006-01-02T15:04:05Z07:00"])
+
+# incident(id, service_id, created_at): a resolved incident of the service (GET /incidents).
+incident(id, service_id, created_at) := {
+	"id": id, "type": "incident", "title": id, "incident_number": 1, "status": "resolved", "urgency": "high",
+	"created_at": created_at, "service": service_ref(service_id),
+}
+
+# incidents(service_id, n, hours_apart): n incidents of the service, the last one an hour before
+# the scan, one every `hours_apart` hours before it.
+incidents(service_id, n, hours_apart) := [incident(sprintf("PINC%s%d", [service_id, i]), service_id, _rfc3339(ts)) |
+	some i in numbers.range(0, n - 1)
+	ts := time.parse_rfc3339_ns(scanned_at) - ((1 + (i * hours_apart)) * _ns_per_hour)
+]
+
 # -- assertions ---------------------------------------------------------------------------
 
 # assert_equal(got, want): got == want.

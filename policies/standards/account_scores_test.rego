@@ -52,10 +52,27 @@ mirrored_scores := [{"resource_id": "PSVC001", "resource_type": "technical_servi
 ]}]
 
 test_standards_judged_by_std_001_are_left_to_it if {
-	inp := testing.snapshot({"services": [testing.service("PSVC001", {})], "standards_scores": mirrored_scores})
+	# no description, an escalation policy with one level, no extension: the live configuration
+	# fails all three, PDG-STD-001 and the escalation policy's own findings report them
+	svc := testing.service("PSVC001", {"description": ""})
+	ep := testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")]])
+	inp := testing.snapshot({"services": [svc], "escalation_policies": [ep], "standards_scores": mirrored_scores})
 	testing.assert_empty(policy.deny) with input as inp
-	no_extensions := testing.snapshot_without({"services": [testing.service("PSVC001", {})], "standards_scores": mirrored_scores}, ["extensions"])
+	# what pdguard cannot judge (extensions not collected) stays PagerDuty's
+	no_extensions := testing.snapshot_without({"services": [svc], "escalation_policies": [ep], "standards_scores": mirrored_scores}, ["extensions"])
 	testing.assert_finding(policy.deny, "PSVC001", {"details": {"failed": ["minimum_outbound_integrations"]}}) with input as no_extensions
+}
+
+# a failing score the live configuration contradicts (PagerDuty recomputes scores periodically)
+test_a_score_the_live_configuration_contradicts_is_reported if {
+	svc := testing.service("PSVC001", {"name": "api"})
+	eps := [testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")], [testing.user_ref("PUSR002")]])]
+	slack := {"id": "PEXT001", "type": "extension", "extension_objects": [testing.service_ref("PSVC001")]}
+	inp := testing.snapshot({"services": [svc], "escalation_policies": eps, "extensions": [slack], "standards_scores": mirrored_scores})
+	testing.assert_finding(policy.deny, "PSVC001", {
+		"msg": "service \"api\" fails 3 active PagerDuty Service Standard(s): Service has a description, Service has an escalation policy with 2 or more unique levels, Service has an extension or add-on (e.g. Slack, etc.) (PagerDuty's score: the live configuration passes, the score may predate the last change)",
+		"details": {"failed": ["has_technical_service_description", "minimum_escalation_policy_rule_depth", "minimum_outbound_integrations"]},
+	}) with input as inp
 }
 
 # (a standard type PDG-STD-001 does not judge itself: PDG-STD-002 reports its score)

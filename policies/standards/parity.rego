@@ -32,23 +32,22 @@ import data.pdguard.lib
 deny contains lib.finding_with(msg, "service", svc, {"failed": failed}) if {
 	some svc in input.services
 	applying := lib.standards_applying_to(svc)
-	failed := sort([stype | some stype, _ in applying; fails(stype, svc)])
+	failed := sort([stype |
+		some stype, _ in applying
+		lib.judges_standard(stype)
+		lib.fails_standard(stype, svc)
+		not owned_elsewhere(stype, svc)
+	])
 	count(failed) > 0
 	names := [object.get(applying[stype], "name", stype) | some stype in failed]
 	msg := sprintf("service %q fails the account's Service Standards: %s", [lib.name(svc), concat(", ", names)])
 }
 
-fails("has_technical_service_description", svc) if not lib.has_description(svc)
+# A service without an escalation policy is PDG-SVC-002's finding; a shallow escalation
+# policy is reported on the policy (PDG-EP-001, -002, -004) unless min_escalation_levels lets it
+# pass - PagerDuty still asks for two unique levels.
+owned_elsewhere("minimum_escalation_policy_rule_depth", svc) if not lib.has_escalation_policy(svc)
 
-# PagerDuty counts two unique levels, whatever min_escalation_levels says
-fails("minimum_escalation_policy_rule_depth", svc) if {
-	lib.judges_standard("minimum_escalation_policy_rule_depth")
-	ep := lib.escalation_policy_of(svc)
-	lib.unique_levels(ep) < 2
-	not lib.shallow_escalation_reported(ep)
-}
-
-fails("minimum_outbound_integrations", svc) if {
-	lib.judges_standard("minimum_outbound_integrations")
-	not lib.has_outbound_integration(svc)
+owned_elsewhere("minimum_escalation_policy_rule_depth", svc) if {
+	lib.shallow_escalation_reported(lib.escalation_policy_of(svc))
 }

@@ -65,6 +65,10 @@ BUILTIN: dict[str, SettingSpec] = {s.name: s for s in (
     _spec("min_team_members", "integer", 1, "Minimum members of a team.", 0),
     _spec("min_schedule_users", "integer", 2,
           "Minimum distinct users in the current layers of a schedule.", 1),
+    _spec("noisy_service_incidents", "integer", 10,
+          "A service that opened at least this many incidents in the last noisy_service_window_days days is noisy.", 1),
+    _spec("noisy_service_window_days", "integer", 7,
+          "The days over which a service's incidents are counted to tell whether it is noisy.", 1),
 )}
 
 DEFAULT_SETTINGS: dict[str, Any] = {name: spec.default for name, spec in BUILTIN.items()}
