@@ -354,6 +354,10 @@ unused_escalation_policy(ep) if {
 	not services_of_escalation_policy[ep.id]
 }
 
+# shared_escalation_policy(ep): two services or more use the escalation policy (a problem of
+# the policy is then reported once, on it, rather than on each service).
+shared_escalation_policy(ep) if count(services_of_escalation_policy[ep.id]) > 1
+
 # -- schedules ----------------------------------------------------------------------------
 
 # ended(layer): the schedule layer ended at or before the scan (PagerDuty keeps ended layers).

@@ -679,6 +679,9 @@ test_has_and_unused_escalation_policy if {
 	not lib.unused_escalation_policy(used) with input as inp
 	lib.unused_escalation_policy(unused) with input as inp
 	not lib.unused_escalation_policy(unused) with input as testing.snapshot_without({}, ["services"])
+	lib.shared_escalation_policy(used) with input as inp # PSVC001 and PSVC002
+	shared_by_one := testing.snapshot({"services": [services[0]]})
+	not lib.shared_escalation_policy(used) with input as shared_by_one
 }
 
 dep(id, from, to) := {"id": id, "type": "service_dependency", "supporting_service": from, "dependent_service": to}

@@ -3,10 +3,11 @@
 # description: >-
 #   Team ownership tells responders and stakeholders who is accountable for a service,
 #   drives team-scoped permissions, analytics and the service directory. Ownerless services
-#   rot. A service's teams are those of its escalation policy (read-only on the service): an
-#   escalation policy without a team is reported once, on the policy, by PDG-TEAM-002, and a
-#   service without an escalation policy by PDG-SVC-002. When the setting required_team is
-#   set, every service must also belong to that team.
+#   rot. A service's teams are those of its escalation policy (read-only on the service). One
+#   root cause, one finding: an escalation policy without a team that several services share
+#   is reported once, on the policy, by PDG-TEAM-002; a service without an escalation policy
+#   by PDG-SVC-002. When the setting required_team is set, every service must also belong to
+#   that team.
 # custom:
 #   id: PDG-SVC-003
 #   severity: medium
@@ -24,12 +25,11 @@ package pdguard.services.team
 
 import data.pdguard.lib
 
-deny contains lib.finding(msg, "service", svc) if {
+deny contains lib.finding(message(svc), "service", svc) if {
 	some svc in input.services
 	not in_a_team(svc)
 	lib.has_escalation_policy(svc)
-	not escalation_policy_without_team(svc)
-	msg := sprintf("service %q does not belong to any team", [lib.name(svc)])
+	not shared_policy_without_team(svc)
 }
 
 deny contains lib.finding_with(msg, "service", svc, {"required_team": wanted}) if {
@@ -44,7 +44,19 @@ deny contains lib.finding_with(msg, "service", svc, {"required_team": wanted}) i
 
 in_a_team(svc) if count(object.get(svc, "teams", [])) > 0
 
-escalation_policy_without_team(svc) if count(object.get(lib.escalation_policy_of(svc), "teams", [])) == 0
+shared_policy_without_team(svc) if {
+	ep := lib.escalation_policy_of(svc)
+	count(object.get(ep, "teams", [])) == 0
+	lib.shared_escalation_policy(ep)
+}
+
+message(svc) := sprintf(
+	"service %q does not belong to any team: its escalation policy %q has none",
+	[lib.name(svc), lib.name(ep)],
+) if {
+	ep := lib.escalation_policy_of(svc)
+	count(object.get(ep, "teams", [])) == 0
+} else := sprintf("service %q does not belong to any team", [lib.name(svc)])
 
 # the required team is named by id or name
 in_team(svc, wanted) if {

@@ -22,7 +22,7 @@ import data.pdguard.lib
 deny contains lib.finding(msg, "escalation_policy", ep) if {
 	some ep in input.escalation_policies
 	without_team(ep)
-	not lib.unused_escalation_policy(ep)
+	lib.shared_escalation_policy(ep)
 	services := sort([lib.asset_name("service", id) | some id in lib.services_of_escalation_policy[ep.id]])
 	msg := sprintf(
 		"escalation policy %q belongs to no team, so neither do the %d service(s) using it: %s",

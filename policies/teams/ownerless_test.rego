@@ -9,6 +9,7 @@ eps := [
 	object.union(testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH001")]]), {"teams": team}),
 	testing.escalation_policy("PEP0002", [[testing.schedule_ref("PSCH002")]]),
 	testing.escalation_policy("PEP0003", [[testing.user_ref("PUSR001")]]), # used by no service
+	testing.escalation_policy("PEP0004", [[testing.user_ref("PUSR001")]]), # one service: PDG-SVC-003 reports it
 ]
 
 schedules := [
@@ -21,6 +22,7 @@ services := [
 	testing.service("PSVC001", {"name": "api", "escalation_policy": testing.escalation_policy_ref("PEP0001"), "teams": team}),
 	testing.service("PSVC002", {"name": "web", "escalation_policy": testing.escalation_policy_ref("PEP0002"), "teams": []}),
 	testing.service("PSVC003", {"name": "db", "escalation_policy": testing.escalation_policy_ref("PEP0002"), "teams": []}),
+	testing.service("PSVC004", {"name": "cache", "escalation_policy": testing.escalation_policy_ref("PEP0004"), "teams": []}),
 ]
 
 test_ownerless_policy_and_schedule_denied_once if {
@@ -39,7 +41,7 @@ test_ownerless_policy_and_schedule_denied_once if {
 test_unknown_use_judges_the_team if {
 	inp := testing.snapshot_without({"escalation_policies": eps, "schedules": schedules}, ["services"])
 	d := policy.deny with input as inp
-	testing.assert_ids(d, {"PEP0002", "PEP0003", "PSCH002"})
+	testing.assert_ids(d, {"PEP0002", "PEP0003", "PEP0004", "PSCH002"})
 	testing.assert_finding(d, "PEP0003", {"msg": "escalation policy \"PEP0003\" belongs to no team"})
 	no_eps := testing.snapshot_without({"schedules": schedules}, ["escalation_policies"])
 	testing.assert_ids(policy.deny, {"PSCH002", "PSCH003"}) with input as no_eps
