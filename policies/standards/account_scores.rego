@@ -22,6 +22,7 @@ import data.pdguard.lib
 
 deny contains lib.finding_with(msg, "service", service, {"failed": sort({standard_id(s) | some s in failing})}) if {
 	some entry in input.standards_scores
+	scored_service_known(entry)
 	failing := [s | some s in entry.standards; active(s); s.pass == false; not reported_by_pdguard(s, entry.resource_id)]
 	count(failing) > 0
 	service := {"id": entry.resource_id, "name": lib.asset_name("service", entry.resource_id)}
@@ -31,6 +32,12 @@ deny contains lib.finding_with(msg, "service", service, {"failed": sort({standar
 		[service.name, count(names), concat(", ", names), stale_note(failing)],
 	)
 }
+
+# a score of a service the scan did not list (deleted since) is not judged; without the services
+# collection every score is
+scored_service_known(entry) if lib.service[entry.resource_id]
+
+scored_service_known(_) if not lib.collected("services")
 
 # One root cause, one finding: a standard PDG-STD-001 judges, failed by the live configuration
 # too, is reported by it or by the policy owning the root cause.
