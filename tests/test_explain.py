@@ -11,7 +11,7 @@ from conftest import run_pdguard, tiny_snapshot
 from pdguard.explain import excerpt
 
 USERS = [
-    {"id": "PUSR001", "type": "user", "name": "Sam \x1b[2JSolo", "role": "user", "contact_methods": [],
+    {"id": "PUSR001", "type": "user", "name": "Sam \x1b[2J\u202eSolo", "role": "user", "contact_methods": [],
      "notification_rules": []},
     {"id": "PUSR002", "type": "user", "name": "Ann", "role": "user", "contact_methods": [], "notification_rules": []},
 ]
@@ -64,8 +64,9 @@ def test_explain_a_fingerprint(snap: Path, tmp_path: Path) -> None:
     assert "  escalation_policies/PEP0001:\n    {" in out
     assert "  users/PUSR001:" in out and "  oncalls:" in out and "  referenced_by:" in out
     assert '"type": "services",\n        "id": "PSVC001"' in out
-    # PagerDuty's text is untrusted: the escape sequence is shown, never sent
+    # PagerDuty's text is untrusted: escape sequences and bidi controls are shown, never sent
     assert "\x1b" not in out and "\\u001b[2J" in out
+    assert "\u202e" not in out and "\\u202eSolo" in out
 
 
 def test_explain_json(snap: Path, tmp_path: Path) -> None:
@@ -116,3 +117,15 @@ def test_excerpt_cuts_long_lists() -> None:
     ex = excerpt(tiny_snapshot(schedules=[big]), "schedule", "PSCH001")
     entries = ex.resource["final_schedule"]["rendered_schedule_entries"]  # type: ignore[index]
     assert len(entries) == 26 and entries[-1] == "... 15 more"
+
+
+def test_explain_scans_when_no_snapshot_is_given() -> None:
+    from pdguard.simulator import sample_account, serve
+
+    with serve(sample_account(), tokens={"t0k3n"}) as server:
+        r = run_pdguard("explain", "--policy", "PDG-SCH-002", "--resource", "PSCHGAP", "--api-url", server.url,
+                        "--quiet", env={"PAGERDUTY_API_KEY": "t0k3n"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("PDG-SCH-002  high  Schedule leaves no gap in the escalation levels it serves alone\n")
+    assert "  schedules/PSCHGAP:" in r.stdout and "  escalation_policies/PEPPAYM:" in r.stdout  # what it references
+    assert "t0k3n" not in r.stdout + r.stderr

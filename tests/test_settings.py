@@ -162,7 +162,7 @@ def _demo() -> dict:
 # A value of each built-in setting that changes what the demo account's findings are.
 PERTURBED = {
     "service_name_pattern": ".*", "required_team": "Platform", "disabled_service_max_age_days": 0,
-    "stale_service_days": 1, "min_escalation_levels": 3, "min_schedule_coverage_percent": 50,
+    "stale_service_days": 1, "min_escalation_levels": 1, "min_schedule_coverage_percent": 50,
     "incident_ack_max_minutes": 10000, "incident_open_max_hours": 10000, "min_team_members": 5,
     "min_schedule_users": 4, "noisy_service_incidents": 20, "noisy_service_window_days": 1,
 }
