@@ -815,8 +815,8 @@ test_recent_incidents_and_noisy if {
 	svc := testing.service("PSVC001", {})
 	# 12 incidents 12 hours apart: 11 in the last 5.5 days, the 12th 133 hours ago (still 7 days)
 	inp := testing.snapshot({"incidents": testing.incidents("PSVC001", 12, 12)})
-	testing.assert_equal(lib.recent_incidents(svc, 7), 12) with input as inp
-	testing.assert_equal(lib.recent_incidents(svc, 2), 4) with input as inp
+	testing.assert_equal(lib.recent_incidents(svc), 12) with input as inp with data.pdguard.config as cfg
+	testing.assert_equal(lib.recent_incidents(svc), 4) with input as inp with data.pdguard.config as {"noisy_service_window_days": 2}
 	lib.noisy(svc) with input as inp with data.pdguard.config as cfg
 	not lib.noisy(svc) with input as inp with data.pdguard.config as {"noisy_service_incidents": 13, "noisy_service_window_days": 7}
 	not lib.noisy(svc) with input as testing.snapshot_without({"incidents": testing.incidents("PSVC001", 12, 12)}, ["incidents"])

@@ -28,7 +28,7 @@ import data.pdguard.lib
 deny contains lib.finding_with(msg, "schedule", s, {"min_coverage_percent": min_pct}) if {
 	min_pct := lib.setting("min_schedule_coverage_percent")
 	some s in input.schedules
-	serves_a_level_alone(s)
+	s.id in schedules_alone_on_a_level
 	gaps := lib.gaps(lib.shifts({"id": s.id, "type": "schedule_reference"}))
 	pct := lib.covered_percent(gaps)
 	pct < min_pct
@@ -38,13 +38,13 @@ deny contains lib.finding_with(msg, "schedule", s, {"min_coverage_percent": min_
 	)
 }
 
-# the only target of a level of an escalation policy in use (a first level with nobody on call
-# now is PDG-EP-007's)
-serves_a_level_alone(s) if {
+# ids of the schedules that are the only target of a level of an escalation policy in use (a
+# first level with nobody on call now is PDG-EP-007's)
+schedules_alone_on_a_level contains s.id if {
 	some ep in input.escalation_policies
 	not lib.unused_escalation_policy(ep)
 	some i, rule in lib.levels(ep)
-	lib.sole_schedule(rule).id == s.id
+	s := lib.sole_schedule(rule)
 	not silent_first_level(ep, i)
 }
 

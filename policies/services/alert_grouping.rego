@@ -30,7 +30,7 @@ deny contains lib.finding(msg, "service", svc) if {
 	days := lib.setting("noisy_service_window_days")
 	msg := sprintf(
 		"service %q opened %d incidents in the last %d days and opens one incident per alert: it groups no alerts",
-		[lib.name(svc), lib.recent_incidents(svc, days), days],
+		[lib.name(svc), lib.recent_incidents(svc), days],
 	)
 }
 

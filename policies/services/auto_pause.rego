@@ -31,6 +31,6 @@ deny contains lib.finding(msg, "service", svc) if {
 	days := lib.setting("noisy_service_window_days")
 	msg := sprintf(
 		"service %q opened %d incidents in the last %d days but does not auto-pause the notifications of transient alerts",
-		[lib.name(svc), lib.recent_incidents(svc, days), days],
+		[lib.name(svc), lib.recent_incidents(svc), days],
 	)
 }

@@ -49,5 +49,5 @@ deny contains lib.finding_with(msg, "service", svc, {"failed": failed}) if {
 owned_elsewhere("minimum_escalation_policy_rule_depth", svc) if not lib.has_escalation_policy(svc)
 
 owned_elsewhere("minimum_escalation_policy_rule_depth", svc) if {
-	lib.shallow_escalation_reported(lib.escalation_policy_of(svc))
+	object.get(svc, ["escalation_policy", "id"], null) in lib.shallow_escalation_policies
 }

@@ -23,7 +23,7 @@ deny contains lib.finding(msg, "escalation_policy", ep) if {
 	some ep in input.escalation_policies
 	without_team(ep)
 	lib.shared_escalation_policy(ep)
-	services := sort([lib.asset_name("service", id) | some id in lib.services_of_escalation_policy[ep.id]])
+	services := sort([lib.asset_name("service", id) | some id in lib.services_using(ep)])
 	msg := sprintf(
 		"escalation policy %q belongs to no team, so neither do the %d service(s) using it: %s",
 		[lib.name(ep), count(services), concat(", ", services)],
