@@ -128,3 +128,41 @@ resource "pagerduty_team_membership" "oncall" {
   team_id = "PT1"
 }
 '''
+
+
+# --- blast radius (tests/fixtures/terraform/blast_*.json): plans over live_doc() -------------------
+# blast_delete_schedule.json          delete the Primary rota, take it out of the Primary policy
+# blast_delete_user.json              delete Bob and his Platform membership, take him off the rota
+# blast_remove_membership.json        remove Bob's Platform membership only
+# blast_replace_service.json          -replace web, delete checkout
+# blast_cross_state_dependency.json   the web team's state adds web -> checkout (checkout: payments' state)
+# blast_delete_service_used_elsewhere.json  the web team's state deletes web, which payments' dependency uses
+# blast_last_oncall.json              the Primary policy loses its user target, the rota its current layer
+# blast_new_service.json              a new service whose escalation_policy variable is empty
+# blast_payments.tfstate              the payments team's state: checkout and checkout -> web
+BLAST = {name: FIXTURES / f"blast_{name}.json" for name in (
+    "delete_schedule", "delete_user", "remove_membership", "replace_service", "cross_state_dependency",
+    "delete_service_used_elsewhere", "last_oncall", "new_service")}
+PAYMENTS_STATE = FIXTURES / "blast_payments.tfstate"
+
+
+def blast_live_doc() -> dict[str, Any]:
+    """live_doc() with open incidents (checkout via Primary for Ann, web via Web EP for Bob) and the
+    payments team's dependency of checkout on web."""
+    doc = live_doc()
+    doc["meta"]["collections"] = sorted([*doc["meta"]["collections"], "incidents"])
+
+    def incident(iid: str, status: str, svc: str, ep: str, user: str) -> dict[str, Any]:
+        return {"id": iid, "type": "incident", "title": f"{svc} is down", "incident_number": int(iid[1:]),
+                "status": status, "urgency": "high", "created_at": "2026-11-26T07:30:00Z",
+                "html_url": f"https://acme.pagerduty.com/incidents/{iid}",
+                "service": r("service", svc), "escalation_policy": r("escalation_policy", ep),
+                "assignments": [{"at": "2026-11-26T07:30:00Z", "assignee": r("user", user)}]}
+
+    doc["incidents"] = [incident("Q1", "triggered", "PSCHK", "PEP1", "PU1"),
+                        incident("Q2", "acknowledged", "PSWEB", "PEP2", "PU2"),
+                        incident("Q3", "resolved", "PSWEB", "PEP2", "PU1")]
+    doc["service_dependencies"] = [{"id": "PDEP1", "type": "service_dependency",
+                                    "supporting_service": {"id": "PSWEB", "type": "technical_service_reference"},
+                                    "dependent_service": {"id": "PSCHK", "type": "technical_service_reference"}}]
+    return doc

@@ -67,8 +67,10 @@ def store(tmp_path: Path) -> Store:
 def test_diff_lists_exactly_the_changes(store: Store) -> None:
     result = diff_scans(store)
     assert result["a"]["id"] == 1 and result["b"]["id"] == 2
-    assert result["assets"]["added"] == [{"type": "service", "id": "PS4", "name": "billing"}]
-    assert result["assets"]["removed"] == [{"type": "service", "id": "PS3", "name": "old"}]
+    # no audit records in these scans: who changed what is unknown
+    assert result["assets"]["added"] == [{"type": "service", "id": "PS4", "name": "billing", "changed_by": None}]
+    assert result["assets"]["removed"] == [{"type": "service", "id": "PS3", "name": "old", "changed_by": None}]
+    assert result["audit"] == {"collected": False, "covers_interval": False}
     changed = {(c["type"], c["id"]): c for c in result["assets"]["changed"]}
     assert set(changed) == {("service", "PS2"), ("user", "PU1")}
     web = changed[("service", "PS2")]

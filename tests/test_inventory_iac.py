@@ -146,8 +146,10 @@ def test_classify_tfstate_and_show_json(states: tuple[str, str]) -> None:
     iac = classify(live_doc(), list(states))
     assert iac["sources"] == list(states)
     r = iac["resources"]
+    tfstate, show = states
     assert r["service"]["PSAPI"] == {"status": "codified", "address": "pagerduty_service.api", "drift": [],
-                                     "file": None, "line": None}
+                                     "file": None, "line": None, "source": tfstate}
+    assert r["service"]["PSNEW"]["source"] is None  # unmanaged: in no state
     web = r["service"]["PSWEB"]
     assert web["status"] == "drifted" and web["address"] == "module.frontend.pagerduty_service.web"
     assert web["drift"] == ["description", "escalation_policy", "acknowledgement_timeout"]
@@ -155,7 +157,8 @@ def test_classify_tfstate_and_show_json(states: tuple[str, str]) -> None:
 
     assert r["escalation_policy"]["PEP1"]["status"] == "codified"  # "" description == null
     assert r["escalation_policy"]["PEP2"] == {"status": "drifted", "address": 'pagerduty_escalation_policy.tier["b"]',
-                                              "drift": ["rule"], "file": None, "line": None}
+                                              "drift": ["rule"], "file": None, "line": None, "source": tfstate,
+                                              "changed_by": None}  # no audit records in this snapshot
     assert r["user"]["PU1"]["status"] == "drifted" and r["user"]["PU1"]["drift"] == ["role"]
     assert r["user"]["PU1"]["address"] == "pagerduty_user.ann[0]"
     assert r["integration"]["PINT1"]["status"] == "codified"
@@ -164,13 +167,14 @@ def test_classify_tfstate_and_show_json(states: tuple[str, str]) -> None:
     assert r["team"]["PT1"]["status"] == "codified"
     assert r["business_service"]["PB1"] == {"status": "drifted",
                                             "address": "module.biz.pagerduty_business_service.checkout",
-                                            "drift": ["point_of_contact"], "file": None, "line": None}
+                                            "drift": ["point_of_contact"], "file": None, "line": None,
+                                            "source": show, "changed_by": None}  # each entry names its state
     assert r["schedule"]["PSCH1"]["status"] == "codified"
     assert r["schedule"]["PSCH1"]["address"] == 'module.biz.module.sched.pagerduty_schedule.fts["eu"]'
 
-    ghosts = {(g["type"], g["id"]): g["address"] for g in iac["ghosts"]}
-    assert ghosts == {("service", "PGONE1"): "pagerduty_service.old",
-                      ("schedule", "PSCHX"): "module.biz.module.sched.pagerduty_schedule.gone"}
+    ghosts = {(g["type"], g["id"]): (g["address"], g["source"]) for g in iac["ghosts"]}
+    assert ghosts == {("service", "PGONE1"): ("pagerduty_service.old", tfstate),
+                      ("schedule", "PSCHX"): ("module.biz.module.sched.pagerduty_schedule.gone", show)}
     assert summary(iac) == {"codified": 6, "drifted": 4, "unmanaged": 1, "ghosts": 2}
     json.dumps(iac)
 

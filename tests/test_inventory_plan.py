@@ -130,7 +130,8 @@ def test_post_apply_iac(applied: dict) -> None:
     r = applied["iac"]["resources"]
     assert applied["iac"]["sources"] == [str(PLAN_CHANGES)]
     assert r["service"]["tf:pagerduty_service.api"] == {"status": "codified", "address": "pagerduty_service.api",
-                                                        "drift": [], "file": None, "line": None}
+                                                        "drift": [], "file": None, "line": None,
+                                                        "source": str(PLAN_CHANGES)}
     assert r["escalation_policy"]["tf:pagerduty_escalation_policy.platform"]["status"] == "codified"
     assert r["schedule"]["tf:pagerduty_schedule.new_rota"]["status"] == "codified"
     assert r["integration"]["tf:pagerduty_service_integration.api_datadog"]["status"] == "codified"
@@ -223,11 +224,17 @@ def test_findings_on_deleted_objects_get_their_block_and_address() -> None:
     from pdguard.evaluate import _iac_locations
 
     plan = {"changes": [{"address": "pagerduty_schedule.old", "resource": {"type": "schedule", "id": "PSOLD"},
-                         "file": "infra/old.tf", "line": 3}]}
+                         "file": "infra/old.tf", "line": 3},
+                        {"address": "pagerduty_service.web", "action": "replace", "before": {"id": "PSWEB"},
+                         "resource": {"type": "service", "id": "tf:pagerduty_service.web"},
+                         "file": "infra/web.tf", "line": 5}]}
     iac = {"resources": {"service": {"PS1": {"status": "codified", "address": "pagerduty_service.a",
                                              "file": "infra/a.tf", "line": 7}}}, "ghosts": []}
     locs = _iac_locations(iac, plan)
     loc, addr = locs[("schedule", "PSOLD")]
     assert (loc.path, loc.line, addr) == ("infra/old.tf", 3, "pagerduty_schedule.old")  # type: ignore[union-attr]
+    for rid in ("PSWEB", "tf:pagerduty_service.web"):  # a replace: the old object and the new one
+        loc, addr = locs[("service", rid)]
+        assert (loc.path, loc.line, addr) == ("infra/web.tf", 5, "pagerduty_service.web")  # type: ignore[union-attr]
     loc, addr = locs[("service", "PS1")]
     assert (loc.path, loc.line, addr) == ("infra/a.tf", 7, "pagerduty_service.a")  # type: ignore[union-attr]

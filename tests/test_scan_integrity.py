@@ -23,7 +23,14 @@ import pytest
 
 from pdguard.errors import AuthError, ConfigError, ScanError
 from pdguard.pdapi.client import PagerDutyClient, check_api_key, check_api_url
-from pdguard.scanner import ALL_COLLECTIONS, CORE_COLLECTIONS, OPTIONAL_COLLECTIONS, ScanOptions, scan
+from pdguard.scanner import (
+    ALL_COLLECTIONS,
+    CORE_COLLECTIONS,
+    OPTIONAL_COLLECTIONS,
+    SUPPLEMENTARY_COLLECTIONS,
+    ScanOptions,
+    scan,
+)
 from pdguard.simulator import FaultConfig, generate_account, sample_account, serve
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -346,7 +353,9 @@ PATHS = {"standards": "/standards", "addons": "/addons", "extensions": "/extensi
 
 
 def test_optional_and_core_sets() -> None:
-    assert set(PATHS) == OPTIONAL_COLLECTIONS
+    # audit records: optional too, but a 403 leaves the scan complete (tests/test_scan_audit.py)
+    assert set(PATHS) | SUPPLEMENTARY_COLLECTIONS == OPTIONAL_COLLECTIONS
+    assert SUPPLEMENTARY_COLLECTIONS == {"audit_records"}
     assert CORE_COLLECTIONS == {"services", "escalation_policies", "schedules", "users", "teams"}
     assert not CORE_COLLECTIONS & OPTIONAL_COLLECTIONS
     assert CORE_COLLECTIONS | OPTIONAL_COLLECTIONS == set(ALL_COLLECTIONS)

@@ -24,5 +24,11 @@ deny contains lib.finding_with(msg, rtype, {"id": id, "name": name}, {"address":
 	name := lib.asset_name(rtype, id)
 	drift := sort(object.get(res, "drift", []))
 	address := object.get(res, "address", null)
-	msg := sprintf("%s %q (%v) differs from its Terraform code: %s", [rtype, name, address, concat(", ", drift)])
+	msg := sprintf("%s %q (%v) differs from its Terraform code: %s%s", [rtype, name, address, concat(", ", drift), changed(res)])
 }
+
+# Who changed it last, when the audit records say (not part of the details: a new change to the
+# same drift is the same finding).
+changed(res) := sprintf("; last changed by %s", [lib.changed_by_text(object.get(res, "changed_by", null))]) if {
+	lib.changed_by_text(object.get(res, "changed_by", null))
+} else := ""

@@ -44,3 +44,24 @@ test_in_sync_or_no_iac_passes if {
 	testing.assert_empty(policy.deny) with input as object.union(testing.snapshot({}), {"iac": null})
 	testing.assert_empty(policy.deny) with input as testing.snapshot({})
 }
+
+# The audit records name who changed it last: in the message, not in the details (fingerprint).
+test_drift_names_who_changed_it if {
+	change := {"at": "2026-11-25T10:12:03Z", "action": "update", "method": "browser", "record": "R1",
+		"actors": [{"id": "PUSR001", "type": "user_reference", "summary": "Ann Adams"}]}
+	entry := {"status": "drifted", "address": "pagerduty_service.api", "drift": ["description"], "changed_by": change}
+	inp := object.union(
+		testing.snapshot({"services": [{"id": "PSVC001", "type": "service", "name": "api"}]}),
+		{"iac": {"resources": {"service": {"PSVC001": entry}}}},
+	)
+	testing.assert_finding(policy.deny, "PSVC001", {
+		"msg": "service \"api\" (pagerduty_service.api) differs from its Terraform code: description; last changed by Ann Adams (user) at 2026-11-25T10:12:03Z via browser",
+		"details": {"address": "pagerduty_service.api", "drift": ["description"]},
+	}) with input as inp
+	unknown := object.union(entry, {"changed_by": null})
+	inp2 := object.union(
+		testing.snapshot({"services": [{"id": "PSVC001", "type": "service", "name": "api"}]}),
+		{"iac": {"resources": {"service": {"PSVC001": unknown}}}},
+	)
+	testing.assert_finding(policy.deny, "PSVC001", {"msg": "service \"api\" (pagerduty_service.api) differs from its Terraform code: description"}) with input as inp2
+}

@@ -20,5 +20,10 @@ deny contains lib.finding_with(msg, ghost.type, {"id": ghost.id, "name": object.
 	some ghost in input.iac.ghosts
 	lib.collected(lib.collection_of[ghost.type])
 	address := object.get(ghost, "address", null)
-	msg := sprintf("%s %s (%v) is in Terraform state but does not exist in PagerDuty", [ghost.type, ghost.id, address])
+	msg := sprintf("%s %s (%v) is in Terraform state but does not exist in PagerDuty%s", [ghost.type, ghost.id, address, changed(ghost)])
 }
+
+# Who deleted it (the latest change the audit records show), when they say.
+changed(ghost) := sprintf("; last changed by %s", [lib.changed_by_text(object.get(ghost, "changed_by", null))]) if {
+	lib.changed_by_text(object.get(ghost, "changed_by", null))
+} else := ""

@@ -33,3 +33,12 @@ test_no_ghosts_passes if {
 	testing.assert_empty(policy.deny) with input as with_iac(testing.snapshot({}), {"resources": {}})
 	testing.assert_empty(policy.deny) with input as with_iac(testing.snapshot({}), null)
 }
+
+test_ghost_names_who_deleted_it if {
+	deleted := object.union(ghosts[0], {"changed_by": {"at": "2026-11-20T08:00:00Z", "action": "delete", "method": "api_token", "actors": []}})
+	inp := with_iac(testing.snapshot({}), {"resources": {}, "ghosts": [deleted]})
+	testing.assert_finding(policy.deny, "PGONE01", {
+		"msg": "service PGONE01 (pagerduty_service.old) is in Terraform state but does not exist in PagerDuty; last changed by an actor PagerDuty does not name (api_token) at 2026-11-20T08:00:00Z",
+		"details": {"address": "pagerduty_service.old"},
+	}) with input as inp
+}

@@ -420,16 +420,18 @@ ended(layer) if at_or_before_scan(layer.end)
 current_layers(s) := [layer | some layer in object.get(s, "schedule_layers", []); not ended(layer)]
 
 # schedule_users[schedule id]: ids of the users of the schedule's current layers.
-schedule_users := {s.id: {lu.user.id | some layer in current_layers(s); some lu in layer.users} |
-	some s in input.schedules
-}
+schedule_users := {s.id: schedule_users_of(s) | some s in input.schedules}
+
+# schedule_users_of(s): ids of the users of the current layers of the classic schedule object s.
+schedule_users_of(s) := {lu.user.id | some layer in current_layers(s); some lu in layer.users}
 
 # flexible_schedule_users[id]: ids of the members of a flexible schedule's current rotation
 # events (events whose effective_until is past are excluded); the schedule's `users`
 # references when it has no rotations.
-flexible_schedule_users := {s.id: _flexible_members(s) | some s in input.flexible_schedules}
+flexible_schedule_users := {s.id: flexible_schedule_users_of(s) | some s in input.flexible_schedules}
 
-_flexible_members(s) := {m.user_id |
+# flexible_schedule_users_of(s): the same for the flexible schedule object s.
+flexible_schedule_users_of(s) := {m.user_id |
 	some rotation in s.rotations
 	some event in rotation.events
 	not at_or_before_scan(object.get(event, "effective_until", null))
@@ -783,6 +785,148 @@ age_minutes(ts) := age_ns(ts) / ns_per_minute
 age_hours(ts) := age_ns(ts) / ns_per_hour
 
 age_days(ts) := age_ns(ts) / ns_per_day
+
+# -- incidents ----------------------------------------------------------------------------
+
+# open_incident(inc): the incident is triggered or acknowledged (not resolved).
+open_incident(inc) if inc.status in {"triggered", "acknowledged"}
+
+# open_incidents_of_service[service id]: ids of the open incidents of the service.
+open_incidents_of_service[inc.service.id] contains inc.id if {
+	some inc in input.incidents
+	open_incident(inc)
+}
+
+# open_incidents_of_escalation_policy[ep id]: ids of the open incidents escalating through the policy.
+open_incidents_of_escalation_policy[inc.escalation_policy.id] contains inc.id if {
+	some inc in input.incidents
+	open_incident(inc)
+}
+
+# open_incidents_assigned_to[user id]: ids of the open incidents assigned to the user.
+open_incidents_assigned_to[a.assignee.id] contains inc.id if {
+	some inc in input.incidents
+	open_incident(inc)
+	some a in inc.assignments
+}
+
+# -- Terraform plans (`check --tfplan`: input.plan) ----------------------------------------
+#
+# With a plan, the collections of input are the account as it will be after `terraform apply`
+# (created objects have the id "tf:<address>", deleted ones are gone) and input.plan.changes
+# lists the changes, each with the live object as `before`. The rules below give the account
+# as it is BEFORE the apply as well: what PagerDuty checks when Terraform sends a DELETE.
+# Terraform deletes an object before it updates the objects whose state depends on it (their
+# update may need its replacement), and after it deletes the objects that depend on it: so
+# at the time of a delete, the objects the plan merely updates still look as they do now.
+
+# plan_changes: the planned changes (input.plan.changes); [] when there is no plan.
+plan_changes := input.plan.changes if is_array(input.plan.changes) else := []
+
+# removed_id(ch): the id of the object a change removes from PagerDuty: a delete's object, or
+# the old object of a replace (either order); undefined for other changes.
+removed_id(ch) := ch.resource.id if ch.action == "delete"
+
+removed_id(ch) := ch.before.id if ch.action == "replace"
+
+# removals: {"type", "id", "change"} of every object the plan removes (delete or replace).
+removals contains {"type": ch.resource.type, "id": id, "change": ch} if {
+	some ch in plan_changes
+	id := removed_id(ch)
+}
+
+# removed[type]: ids of the objects of a resource type the plan removes.
+removed[r.type] contains r.id if some r in removals
+
+# removed_by_plan(type, id): the plan removes that object (negate this, not `id in removed[type]`).
+removed_by_plan(rtype, id) if id in removed[rtype]
+
+# created[type]: ids of the objects of a resource type the plan creates (placeholders "tf:...").
+created[ch.resource.type] contains ch.resource.id if {
+	some ch in plan_changes
+	ch.action in {"create", "replace"}
+}
+
+# changed_before[type]: ids of the live objects of a resource type the plan changes.
+changed_before[ch.resource.type] contains ch.before.id if {
+	some ch in plan_changes
+	is_object(ch.before)
+}
+
+# objects_before(type): the objects of a resource type as they are before the apply: those the
+# plan does not touch, and the `before` of those it changes. (Use the rules below: computed once.)
+objects_before(rtype) := array.concat(
+	[o | some o in object.get(input, collection_of[rtype], []); not _touched(rtype, o.id)],
+	[ch.before | some ch in plan_changes; ch.resource.type == rtype; is_object(ch.before)],
+)
+
+_touched(rtype, id) if id in changed_before[rtype]
+
+_touched(rtype, id) if id in created[rtype]
+
+# escalation_policy_before[id], schedule_before[id], flexible_schedule_before[id], user_before[id]:
+# indexes of the account before the apply (the same as the indexes above without a plan).
+escalation_policy_before := {ep.id: ep | some ep in objects_before("escalation_policy")}
+
+schedule_before := {s.id: s | some s in objects_before("schedule")}
+
+flexible_schedule_before := {s.id: s | some s in objects_before("flexible_schedule")}
+
+user_before := {u.id: u | some u in objects_before("user")}
+
+# escalation_policies_targeting_before[id]: ids of the escalation policies whose rules target
+# the user, schedule or flexible schedule `id` before the apply.
+escalation_policies_targeting_before[t.id] contains ep.id if {
+	some ep in escalation_policy_before
+	some rule in ep.escalation_rules
+	some t in rule.targets
+}
+
+# users_of_target_before(t) / users_of_level_before(rule): users_of_target / users_of_level
+# before the apply (users that exist then).
+users_of_target_before(t) := {t.id} if {
+	is_user_target(t)
+	user_before[t.id]
+}
+
+users_of_target_before(t) := schedule_users_of(schedule_before[t.id]) if is_schedule_target(t)
+
+users_of_target_before(t) := flexible_schedule_users_of(flexible_schedule_before[t.id]) if is_flexible_schedule_target(t)
+
+users_of_level_before(rule) := {uid | some t in rule.targets; some uid in users_of_target_before(t)}
+
+# existing_users_of_level(rule): users_of_level(rule) without the users that are not in the
+# snapshot (after the apply: deleted by the plan).
+existing_users_of_level(rule) := {uid | some uid in users_of_level(rule); user[uid]}
+
+# iac_entry(type, id): the input.iac entry of an object ({status, address, source, ...});
+# undefined when there is no IaC classification or the object is not in it.
+iac_entry(rtype, id) := input.iac.resources[rtype][id]
+
+# plan_resource(r): the resource of a finding about a removed object r (an item of removals):
+# it is named after the object as it was.
+plan_resource(r) := {"type": r.type, "id": r.id, "name": name(object.get(r.change, "before", null))} if {
+	is_object(r.change.before)
+} else := {"type": r.type, "id": r.id, "name": object.get(r.change.resource, "name", r.id)}
+
+# plan_finding(msg, r, details): a finding about the removed object r (an item of removals).
+plan_finding(msg, r, details) := {"msg": msg, "resource": plan_resource(r), "details": details}
+
+# -- audit records (who changed what) ------------------------------------------------------
+
+# changed_by_text(change): an audit change ({at, action, method, actors: [references]}, e.g. an
+# input.iac entry's changed_by) in words: "Ann Adams (user) at 2026-11-25T10:12:03Z via browser".
+# Undefined when change is not an object (audit records not collected, or no record).
+changed_by_text(change) := sprintf("%s at %s%s", [_actors_text(change), change.at, _via(change)]) if is_object(change)
+
+_actors_text(change) := concat(", ", [sprintf("%s (%s)", [name(a), trim_suffix(a.type, "_reference")]) |
+	some a in change.actors
+]) if count(object.get(change, "actors", [])) > 0 else := sprintf("an actor PagerDuty does not name (%v)", [object.get(change, "method", null)])
+
+_via(change) := sprintf(" via %s", [change.method]) if {
+	count(object.get(change, "actors", [])) > 0
+	is_string(change.method)
+} else := ""
 
 # -- settings and findings ----------------------------------------------------------------
 

@@ -476,6 +476,117 @@ test_finding if {
 	testing.assert_equal(lib.resource("user", {"id": "PUSR009"}), {"type": "user", "id": "PUSR009", "name": "PUSR009"})
 }
 
+# -- incidents and Terraform plans --------------------------------------------------------
+
+plan_incidents := [
+	testing.incident("Q1", "triggered", "PSVC001", "PEP0001", ["PUSR001", "PUSR002"]),
+	testing.incident("Q2", "acknowledged", "PSVC001", "PEP0002", ["PUSR001"]),
+	testing.incident("Q3", "resolved", "PSVC002", "PEP0001", ["PUSR004"]),
+]
+
+test_open_incidents if {
+	inp := testing.snapshot({"incidents": plan_incidents})
+	testing.assert_equal(lib.open_incidents_of_service, {"PSVC001": {"Q1", "Q2"}}) with input as inp
+	testing.assert_equal(lib.open_incidents_of_escalation_policy, {"PEP0001": {"Q1"}, "PEP0002": {"Q2"}}) with input as inp
+	testing.assert_equal(lib.open_incidents_assigned_to, {"PUSR001": {"Q1", "Q2"}, "PUSR002": {"Q1"}}) with input as inp
+}
+
+# before the apply: PEP0001 targets PSCH001 (Ann, Bob) and Dee; the plan points it at PSCH002
+# (Dee) only, deletes PSCH001 and Bob, creates PEP-new, and replaces a team membership in place.
+ep_before := testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH001")], [testing.user_ref("PUSR004")]])
+
+ep_after := testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH002")]])
+
+ep_new := testing.escalation_policy("tf:pagerduty_escalation_policy.new", [[testing.user_ref("PUSR001")]])
+
+membership := {"id": "PUSR001:PT1", "type": "team_membership", "user": testing.user_ref("PUSR001"), "team": testing.team_ref("PT1")}
+
+plan_input := testing.planned(
+	{
+		"users": [users[0], users[2], users[3]],
+		"schedules": [schedules[1]],
+		"escalation_policies": [ep_after, ep_new],
+	},
+	[
+		testing.change("update", "escalation_policy", ep_before, ep_after),
+		testing.change("delete", "schedule", schedules[0], null),
+		testing.change("delete", "user", users[1], null),
+		testing.change("create", "escalation_policy", null, ep_new),
+		testing.change("replace", "team_membership", membership, membership),
+	],
+)
+
+test_plan_removals_and_creations if {
+	inp := plan_input
+	testing.assert_equal({[r.type, r.id] | some r in lib.removals}, {
+		["schedule", "PSCH001"], ["user", "PUSR002"], ["team_membership", "PUSR001:PT1"],
+	}) with input as inp
+	testing.assert_equal(lib.removed, {"schedule": {"PSCH001"}, "user": {"PUSR002"}, "team_membership": {"PUSR001:PT1"}}) with input as inp
+	testing.assert_equal(lib.created, {"escalation_policy": {"tf:pagerduty_escalation_policy.new"}, "team_membership": {"PUSR001:PT1"}}) with input as inp
+	lib.removed_by_plan("user", "PUSR002") with input as inp
+	not lib.removed_by_plan("user", "PUSR001") with input as inp
+	testing.assert_equal(lib.plan_changes, []) with input as testing.snapshot({})
+	testing.assert_empty(lib.removals) with input as testing.snapshot({})
+}
+
+test_the_account_before_the_apply if {
+	inp := plan_input
+	# the live version of a changed object, the deleted ones, not the created ones
+	testing.assert_equal(lib.escalation_policy_before, {"PEP0001": ep_before}) with input as inp
+	testing.assert_equal(object.keys(lib.schedule_before), {"PSCH001", "PSCH002"}) with input as inp
+	testing.assert_equal(object.keys(lib.user_before), {"PUSR001", "PUSR002", "PUSR003", "PUSR004"}) with input as inp
+	testing.assert_equal(lib.escalation_policies_targeting_before, {"PSCH001": {"PEP0001"}, "PUSR004": {"PEP0001"}}) with input as inp
+	# after the apply the index follows the plan
+	testing.assert_equal(lib.escalation_policies_targeting["PSCH002"], {"PEP0001"}) with input as inp
+}
+
+test_who_a_level_pages_before_and_after if {
+	inp := plan_input
+	before_rules := lib.levels(ep_before)
+	testing.assert_equal(lib.users_of_level_before(before_rules[0]), {"PUSR001", "PUSR002"}) with input as inp
+	testing.assert_equal(lib.users_of_level_before(before_rules[1]), {"PUSR004"}) with input as inp
+	unknown := testing.user_ref("PUSR009")
+	not lib.users_of_target_before(unknown) with input as inp
+	# after: PSCH001 and Bob are gone; a user target of a deleted user pages no one
+	rule := {"targets": [testing.schedule_ref("PSCH001"), testing.user_ref("PUSR002"), testing.schedule_ref("PSCH002")]}
+	testing.assert_equal(lib.existing_users_of_level(rule), {"PUSR004"}) with input as inp
+}
+
+test_plan_findings_name_the_object_as_it_was if {
+	inp := plan_input
+	removed_user := [x | some x in lib.removals; x.type == "user"][0] with input as inp
+	testing.assert_equal(lib.plan_finding("m", removed_user, {"k": 1}), {
+		"msg": "m",
+		"resource": {"type": "user", "id": "PUSR002", "name": "Bob"},
+		"details": {"k": 1},
+	})
+}
+
+test_iac_entry if {
+	inp := object.union(testing.snapshot({}), {"iac": {"resources": {"service": {"PSVC001": {"status": "codified", "source": "a.tfstate"}}}}})
+	testing.assert_equal(lib.iac_entry("service", "PSVC001").source, "a.tfstate") with input as inp
+	not lib.iac_entry("service", "PSVC002") with input as inp
+	not lib.iac_entry("service", "PSVC001") with input as testing.snapshot({})
+}
+
+test_changed_by_text if {
+	ann := {"id": "PUSR001", "type": "user_reference", "summary": "Ann Adams"}
+	key := {"id": "PKEY001", "type": "api_key_reference", "summary": "deploy key"}
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "browser", "actors": [ann]}),
+		"Ann Adams (user) at 2026-11-25T10:00:00Z via browser",
+	)
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "api_token", "actors": [ann, key]}),
+		"Ann Adams (user), deploy key (api_key) at 2026-11-25T10:00:00Z via api_token",
+	)
+	testing.assert_equal(
+		lib.changed_by_text({"at": "2026-11-25T10:00:00Z", "method": "api_token", "actors": []}),
+		"an actor PagerDuty does not name (api_token) at 2026-11-25T10:00:00Z",
+	)
+	not lib.changed_by_text(null)
+}
+
 # -- the test helpers themselves ----------------------------------------------------------
 
 test_testing_assertions_fail_with_false if {

@@ -244,18 +244,92 @@ _ns_per_hour := 3600000000000
 
 _rfc3339(ns) := time.format([ns, "UTC", "2006-01-02T15:04:05Z07:00"])
 
-# incident(id, service_id, created_at): a resolved incident of the service (GET /incidents).
-incident(id, service_id, created_at) := {
+# resolved_incident(id, service_id, created_at): a resolved incident of the service (GET /incidents).
+resolved_incident(id, service_id, created_at) := {
 	"id": id, "type": "incident", "title": id, "incident_number": 1, "status": "resolved", "urgency": "high",
 	"created_at": created_at, "service": service_ref(service_id),
 }
 
 # incidents(service_id, n, hours_apart): n incidents of the service, the last one an hour before
 # the scan, one every `hours_apart` hours before it.
-incidents(service_id, n, hours_apart) := [incident(sprintf("PINC%s%d", [service_id, i]), service_id, _rfc3339(ts)) |
+incidents(service_id, n, hours_apart) := [resolved_incident(sprintf("PINC%s%d", [service_id, i]), service_id, _rfc3339(ts)) |
 	some i in numbers.range(0, n - 1)
 	ts := time.parse_rfc3339_ns(scanned_at) - ((1 + (i * hours_apart)) * _ns_per_hour)
 ]
+
+# -- Terraform plans (input.plan, `check --tfplan`) ----------------------------------------
+
+# The Terraform resource type of each resource type.
+tf_types := {
+	"service": "pagerduty_service",
+	"escalation_policy": "pagerduty_escalation_policy",
+	"schedule": "pagerduty_schedule",
+	"flexible_schedule": "pagerduty_schedulev2",
+	"team": "pagerduty_team",
+	"team_membership": "pagerduty_team_membership",
+	"user": "pagerduty_user",
+	"business_service": "pagerduty_business_service",
+	"service_dependency": "pagerduty_service_dependency",
+}
+
+# change(action, type, before, after): an input.plan.changes entry as pdguard builds it from a
+# plan: `action` create | update | delete | replace; `before` the live object (null for a
+# create), `after` the object after the apply (null for a delete). The address is
+# "<terraform type>.<name>" where name is the lower-cased id of the object.
+change(action, rtype, before, after) := {
+	"address": sprintf("%s.%s", [tf_types[rtype], lower(_id_of_change(before, after))]),
+	"type": tf_types[rtype],
+	"name": lower(_id_of_change(before, after)),
+	"actions": _actions[action],
+	"action": action,
+	"resource": {"type": rtype, "id": _resource_id(action, before, after), "name": null},
+	"before": before,
+	"after": after,
+	"replaces": _replaces(action, before, after),
+	"unknown": [],
+	"file": null,
+	"line": null,
+}
+
+_actions := {"create": ["create"], "update": ["update"], "delete": ["delete"], "replace": ["delete", "create"]}
+
+_id_of_change(before, _) := before.id if before != null
+
+_id_of_change(null, after) := after.id
+
+_resource_id("delete", before, _) := before.id
+
+_resource_id(action, _, after) := after.id if action != "delete"
+
+_replaces("replace", before, after) := before.id if before.id != after.id
+
+_replaces(action, _, _) := null if action != "replace"
+
+_replaces("replace", before, after) := null if before.id == after.id
+
+# planned(objects, changes): a snapshot of the account after the apply (`objects`, as for
+# snapshot) with input.plan holding `changes`.
+planned(objects, changes) := object.union(snapshot(objects), {"plan": {
+	"source": "plan.json",
+	"format_version": "1.2",
+	"terraform_version": "1.9.5",
+	"complete": true,
+	"changes": changes,
+}})
+
+# incident(id, status, service, ep, assignees): an incident (status triggered | acknowledged |
+# resolved) of the service, escalating through ep, assigned to the users `assignees`.
+incident(id, status, service, ep, assignees) := {
+	"id": id,
+	"type": "incident",
+	"title": id,
+	"status": status,
+	"urgency": "high",
+	"created_at": "2026-11-25T09:00:00Z",
+	"service": service_ref(service),
+	"escalation_policy": escalation_policy_ref(ep),
+	"assignments": [{"at": "2026-11-25T09:00:00Z", "assignee": user_ref(u)} | some u in assignees],
+}
 
 # -- assertions ---------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ def scan_options(
     cfg: Config, *, api_key: str | None = None, oauth: bool = False, region: str | None = None,
     api_url: str | None = None, concurrency: int | None = None, incidents_since: str | None = None,
     lookback_days: int | None = None, exclude: tuple[str, ...] = (), timeout: float | None = None,
-    max_duration: str | float | None = None,
+    max_duration: str | float | None = None, audit_days: int | None = None,
 ) -> ScanOptions:
     """Scan options from flags and pdguard.yaml, checked before any request: a key no HTTP header
     can carry (trailing newline, non-ASCII…) or a scheme-less --api-url is one clear error here."""
@@ -75,6 +75,9 @@ def scan_options(
     if timeout is not None and not (0 < timeout < float("inf")):
         raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
     limit = max_duration if max_duration is not None else cfg.scan.max_duration
+    days = audit_days if audit_days is not None else cfg.scan.audit_days
+    if days == 0:  # no window: no audit records, knowingly
+        exclude = (*exclude, "audit_records")
     return ScanOptions(
         api_key=key, auth_type=auth,  # type: ignore[arg-type]
         region=region or cfg.scan.region,
@@ -86,6 +89,7 @@ def scan_options(
         service_dependencies=cfg.scan.service_dependencies,
         timeout=timeout or 30.0,
         max_duration=parse_duration(limit, "--max-duration") if limit is not None else DEFAULT_MAX_DURATION,
+        audit_days=days,
     )
 
 

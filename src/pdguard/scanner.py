@@ -73,8 +73,15 @@ CORE_COLLECTIONS: frozenset[str] = frozenset({"services", "escalation_policies",
 # Optional: a 403 skips the collection with a warning (scope, --exclude); the snapshot is incomplete.
 OPTIONAL_COLLECTIONS: frozenset[str] = frozenset({
     "flexible_schedules", "incidents", "business_services", "service_dependencies", "addons", "extensions",
-    "oncalls", "standards",
+    "oncalls", "standards", "audit_records",
 })
+# Optional and about the account's history, not its configuration: a 403/402 (a key below admin
+# level, a plan without Audit Trail) is said once and the scan stays complete - no policy judges
+# them, diffs and drift entries simply name no actor.
+SUPPLEMENTARY_COLLECTIONS: frozenset[str] = frozenset({"audit_records"})
+AUDIT_DAYS = 30  # default audit window: the last 30 days (one query)
+AUDIT_RETENTION = timedelta(days=365)  # PagerDuty keeps audit records 12 months
+AUDIT_MAX_SPAN = timedelta(days=31)  # one /audit/records query spans at most 31 days
 DEFAULT_MAX_DURATION = 1800.0  # seconds: a whole scan stops (incomplete) past this
 MAX_WINDOW = timedelta(days=180)  # the API rejects since/until spans longer than 6 months
 SCHEDULE_HORIZON = timedelta(days=7)  # schedules are rendered over [scanned_at, scanned_at + 7 days)
@@ -104,6 +111,8 @@ class ScanOptions:
     now: datetime | None = None
     max_duration: float | None = DEFAULT_MAX_DURATION  # seconds for the whole scan; None = unbounded
     max_rate_wait: float = MAX_RATE_WAIT  # cap on one ratelimit-reset wait
+    audit_since: datetime | None = None  # start of the audit window; default: now - audit_days
+    audit_days: int = AUDIT_DAYS
 
 
 @dataclass(repr=False)
@@ -577,6 +586,68 @@ class Scanner:
 
         await asyncio.gather(*(one(n, k, i) for n, (k, i) in enumerate(targets)))
 
+    def audit_window(self) -> tuple[datetime, datetime]:
+        """[since, until) of the audit records read: `audit_since` (default `audit_days` back) up to
+        the scan, never further back than PagerDuty keeps them (12 months)."""
+        since = self.o.audit_since or (self.now - timedelta(days=self.o.audit_days))
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return max(since.astimezone(UTC).replace(microsecond=0), self.now - AUDIT_RETENTION), self.now
+
+    async def audit_records(self, c: PagerDutyClient) -> None:
+        """`GET /audit/records`: windows of at most 31 days (newest first), each read page after
+        page on `next_cursor` (cursor pagination: no total, no offset). The newest window is read
+        first: a key that may not read audit records gets one 403, not one per window; the
+        older windows then run concurrently."""
+        since, until = self.audit_window()
+        windows = []
+        end = until
+        while end > since:
+            start = max(since, end - AUDIT_MAX_SPAN)
+            windows.append((start, end))
+            end = start
+        if not windows:
+            return
+        await self._audit_part(c, 0, *windows[0])
+        rest = [asyncio.ensure_future(self._audit_part(c, n, a, b)) for n, (a, b) in enumerate(windows[1:], 1)]
+        try:
+            await asyncio.gather(*rest)
+        except BaseException:
+            for t in rest:
+                t.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+            raise
+
+    async def _audit_part(self, c: PagerDutyClient, n: int, start: datetime, end: datetime) -> None:
+        cursors: set[str] = set()
+        cursor: str | None = None
+        page = 0
+        while True:
+            params: list[tuple[str, Any]] = [("since", _iso(start)), ("until", _iso(end)), ("limit", PAGE_LIMIT)]
+            if cursor:
+                params.append(("cursor", cursor))
+            body = await c.get("/audit/records", params, collection="audit_records", priority=20)
+            assert body is not None
+            records = body.get("records")
+            if not isinstance(records, list):
+                raise ScanError("audit_records: response from /audit/records has no 'records' list")
+            for r in records:
+                if isinstance(r, dict):  # what the snapshot keeps: no token ends, no remote IPs
+                    r.pop("execution_context", None)
+                    if isinstance(r.get("method"), dict):
+                        r["method"].pop("truncated_token", None)
+            self.emit("audit_records", (n, page), records)
+            nxt = body.get("next_cursor")
+            if not nxt:
+                return
+            if not isinstance(nxt, str) or nxt in cursors:
+                self.lost(f"audit_records: /audit/records repeated a cursor for {_iso(start)}..{_iso(end)}; "
+                          "the records after it were not read")
+                return
+            cursors.add(nxt)
+            cursor = nxt
+            page += 1
+
     async def incidents(self, c: PagerDutyClient) -> None:
         since = self.o.incidents_since or (self.now - timedelta(days=self.o.lookback_days))
         if since.tzinfo is None:
@@ -717,6 +788,12 @@ class Scanner:
             coll = _status_name(exc.collection or name)
             if coll not in OPTIONAL_COLLECTIONS:
                 raise
+            if coll in SUPPLEMENTARY_COLLECTIONS:
+                if coll not in self.forbidden:  # said once, the scan goes on and stays complete
+                    self.forbidden[coll] = str(exc)
+                    self.warn(f"{coll}: not collected: {str(exc).removeprefix(f'{exc.collection}: ')}; diffs and "
+                              "drift entries will not name who changed what")
+                return None
             if coll not in self.forbidden:
                 self.forbidden[coll] = str(exc)
                 self.lost(f"{coll}: skipped: {str(exc).removeprefix(f'{exc.collection}: ')}; the snapshot is "
@@ -843,6 +920,8 @@ class Scanner:
             for name in ("addons", "extensions", "oncalls"):
                 if name in want:
                     start(name, self.simple(client, name))
+            if "audit_records" in want:
+                start("audit_records", self.audit_records(client))
 
             async def after_services() -> None:
                 assert standards_list is not None
@@ -893,9 +972,13 @@ class Scanner:
             "pdguard_version": __version__,
             "counts": counts,
             "warnings": list(self.warnings),
-            "complete": self.complete and all(v["status"] in ("complete", "excluded") for v in status.values()),
+            "complete": self.complete and all(
+                v["status"] in ("complete", "excluded") or (k in SUPPLEMENTARY_COLLECTIONS and v["status"] == "forbidden")
+                for k, v in status.items()),
             "incidents_since": _iso(o.incidents_since or (self.now - timedelta(days=o.lookback_days))),
             "schedule_window": {"since": _iso(self.now), "until": _iso(self.now + SCHEDULE_HORIZON)},
+            **({"audit_window": dict(zip(("since", "until"), map(_iso, self.audit_window()), strict=True))}
+               if "audit_records" in want else {}),
             # The truth: what was read. Excluded, forbidden (403) and unfinished collections are not listed.
             "collections": sorted(collected),
             "collections_status": status,

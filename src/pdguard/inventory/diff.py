@@ -75,8 +75,9 @@ def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict
     Returns a JSON-serialisable dict::
 
         {"a": {id, scanned_at, account, region, complete}, "b": {...},
-         "assets": {"added": [{type, id, name}], "removed": [...],
-                    "changed": [{type, id, name, fields: [...], values: {field: {old, new}}}]},
+         "assets": {"added": [{type, id, name, changed_by}], "removed": [...],
+                    "changed": [{type, id, name, fields: [...], values: {field: {old, new}}, changed_by}]},
+         "audit": {"collected": bool, "covers_interval": bool},   # changed_by: see pdguard.inventory.audit
          "findings": {"new": [finding summary], "fixed": [...], "waived": [...]},
          "summary": {added, removed, changed, new_findings, fixed_findings, waived_findings}}
     """
@@ -118,7 +119,7 @@ def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict
     new.sort(key=key)
     fixed.sort(key=key)
     waived.sort(key=key)
-    return {
+    result = {
         "a": _scan_summary(scan_a),
         "b": _scan_summary(scan_b),
         "assets": {"added": added, "removed": removed, "changed": changed},
@@ -132,6 +133,14 @@ def diff_scans(store: Store, a: int | None = None, b: int | None = None) -> dict
             "waived_findings": len(waived),
         },
     }
+    return _with_actors(store, result)
+
+
+def _with_actors(store: Store, result: dict[str, Any]) -> dict[str, Any]:
+    """Who changed each asset, from the audit records of the scans stored after A up to B."""
+    from pdguard.inventory.audit import attach_actors
+
+    return attach_actors(result, store.list_scans())
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -160,16 +169,21 @@ def render_text(result: dict[str, Any]) -> str:
     if assets["added"]:
         lines.append("")
         lines.append("Added:")
-        lines += [f"  + {x['type']} {x['id']} {x['name'] or ''}".rstrip() for x in assets["added"]]
+        for x in assets["added"]:
+            lines.append(f"  + {x['type']} {x['id']} {x['name'] or ''}".rstrip())
+            lines += _by(x)
     if assets["removed"]:
         lines.append("")
         lines.append("Removed:")
-        lines += [f"  - {x['type']} {x['id']} {x['name'] or ''}".rstrip() for x in assets["removed"]]
+        for x in assets["removed"]:
+            lines.append(f"  - {x['type']} {x['id']} {x['name'] or ''}".rstrip())
+            lines += _by(x)
     if assets["changed"]:
         lines.append("")
         lines.append("Changed:")
         for x in assets["changed"]:
             lines.append(f"  ~ {x['type']} {x['id']} {x['name'] or ''}".rstrip())
+            lines += _by(x)
             for field in x["fields"]:
                 if field in x["values"]:
                     v = x["values"][field]
@@ -189,4 +203,16 @@ def render_text(result: dict[str, Any]) -> str:
                 )
     if not any((assets["added"], assets["removed"], assets["changed"], findings["new"], findings["fixed"])):
         lines.append("no changes")
+    elif any((assets["added"], assets["removed"], assets["changed"])) and not (result.get("audit") or {}).get("collected"):
+        lines.append("")
+        lines.append("who changed what: unknown (these scans hold no audit records: they need an admin-level key "
+                     "and Audit Trail)")
     return "\n".join(lines) + "\n"
+
+
+def _by(entry: dict[str, Any]) -> list[str]:
+    """The "by <actor> at <time>" line of an asset entry (its text already made safe)."""
+    from pdguard.inventory.audit import describe
+
+    change = entry.get("changed_by")
+    return [f"      by {describe(change)}"] if change else []

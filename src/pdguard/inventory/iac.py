@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pdguard.errors import InputError
-from pdguard.inventory import tfmap
+from pdguard.inventory import audit, tfmap
 from pdguard.inventory.tfmap import RESOURCES, Ctx
 from pdguard.snapshot import read_json_file
 
@@ -223,15 +223,19 @@ StateEntry = tuple[str, str, dict[str, Any]]  # (address, Terraform type, attrib
 
 
 def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] | None = None, *,
-             extra_state: Iterable[StateEntry] = (), sources: list[str] | None = None) -> dict[str, Any]:
+             extra_state: Iterable[StateEntry] = (), extra_source: str | None = None,
+             sources: list[str] | None = None) -> dict[str, Any]:
     """The ``input.iac`` document: status of each live object against the Terraform state files.
 
-    `extra_state` entries (a plan's post-apply state) come before the files' and win over them.
+    `extra_state` entries (a plan's post-apply state, read from `extra_source`) come before the
+    files' and win over them. Each managed entry names its ``source``: the state file (or plan)
+    it is managed in, so policies can tell objects of different states apart.
     """
     locations = scan_tf_dirs(list(tf_dirs or []))
-    managed: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-    entries: list[Iterable[StateEntry]] = [extra_state, *(read_state(p) for p in tfstate_paths)]
-    for batch in entries:
+    managed: dict[tuple[str, str], tuple[str, dict[str, Any], str | None]] = {}
+    batches: list[tuple[Iterable[StateEntry], str | None]] = [
+        (extra_state, extra_source), *((read_state(p), p) for p in tfstate_paths)]
+    for batch, source in batches:
         for address, tf_type, attrs in batch:
             asset_type = TF_TYPES.get(tf_type)
             if asset_type is None:
@@ -239,19 +243,21 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
             oid = _state_id(tf_type, attrs)
             if oid is None:
                 continue
-            managed.setdefault((asset_type, oid), (address, attrs))
+            managed.setdefault((asset_type, oid), (address, attrs, source))
 
     ctx = Ctx.of(doc)
     live = live_objects(doc)
+    changes = audit_changes(doc)
     resources: dict[str, dict[str, dict[str, Any]]] = {}
     for asset_type, objs in live.items():
         entries: dict[str, dict[str, Any]] = {}
         for oid, obj in objs.items():
             hit = managed.get((asset_type, oid))
             if hit is None:
-                entries[oid] = {"status": "unmanaged", "address": None, "drift": [], "file": None, "line": None}
+                entries[oid] = {"status": "unmanaged", "address": None, "drift": [], "file": None, "line": None,
+                                "source": None}
                 continue
-            address, attrs = hit
+            address, attrs, source = hit
             drift = drift_fields(asset_type, attrs, obj, ctx)
             file, line = _location(address, locations)
             entries[oid] = {
@@ -260,17 +266,28 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
                 "drift": drift,
                 "file": file,
                 "line": line,
+                "source": source,
             }
+            if drift:  # who changed it by hand, when the audit records say
+                entries[oid]["changed_by"] = audit.latest(changes.get((asset_type, oid)))
         if entries:
             resources[asset_type] = entries
 
     ghosts = []
-    for (asset_type, oid), (address, _attrs) in managed.items():
+    for (asset_type, oid), (address, _attrs, source) in managed.items():
         if oid not in live.get(asset_type, {}) and asset_collected(doc, asset_type):
             file, line = _location(address, locations)
-            ghosts.append({"type": asset_type, "id": oid, "address": address, "file": file, "line": line})
+            ghosts.append({"type": asset_type, "id": oid, "address": address, "file": file, "line": line,
+                           "source": source, "changed_by": audit.latest(changes.get((asset_type, oid)))})
     ghosts.sort(key=lambda g: (g["type"], g["address"]))
     return {"sources": list(sources if sources is not None else tfstate_paths), "resources": resources, "ghosts": ghosts}
+
+
+def audit_changes(doc: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Changes of assets from the document's audit records (none when they were not collected)."""
+    if not collected(doc, "audit_records"):
+        return {}
+    return audit.changes_by_asset(doc.get("audit_records") or [])
 
 
 def apply_iac(doc: dict[str, Any], iac: dict[str, Any] | None) -> dict[str, Any]:

@@ -517,7 +517,7 @@ def apply_plan(doc: dict[str, Any], plan: Plan, *, tfstate_paths: list[str] | No
         "complete": plan.complete, "changes": applied.changes,
     }
     new["iac"] = iacmod.classify(new, list(tfstate_paths or []), list(tf_dirs or []),
-                                 extra_state=applied.post_state, sources=[plan.path, *(tfstate_paths or [])])
+                                 extra_state=applied.post_state, extra_source=plan.path, sources=[plan.path, *(tfstate_paths or [])])
     if not plan.complete:
         meta = new.setdefault("meta", {})
         meta["warnings"] = [*(meta.get("warnings") or []),

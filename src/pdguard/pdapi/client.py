@@ -81,6 +81,7 @@ SCOPES: dict[str, str] = {
     "oncalls": "oncalls.read",
     "standards": "standards.read",
     "standards_scores": "standards.read",
+    "audit_records": "audit_records.read, with an admin, account owner or global API key on a plan with Audit Trail",
 }
 
 AuthType = Literal["token", "bearer"]
@@ -411,6 +412,10 @@ class PagerDutyClient:
                     raise AuthError(
                         "authentication failed (401): PagerDuty did not accept the API key (wrong, revoked, "
                         "or for the other service region: --region us|eu)", status=401, collection=collection)
+                elif status == 402:  # the account's plan lacks the feature (e.g. Audit Trail)
+                    raise ForbiddenError(
+                        f"{collection}: not available on this account's plan (402) at {path}"
+                        f" ({SCOPES.get(collection, 'read')})", status=402, collection=collection)
                 elif status == 403:
                     raise ForbiddenError(
                         f"{collection}: access denied (403) at {path}: the API key cannot read {collection}"

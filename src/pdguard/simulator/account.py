@@ -154,6 +154,9 @@ class Account:
     standards: list[dict[str, Any]] = field(default_factory=list)
     standards_scores: list[dict[str, Any]] = field(default_factory=list)
     abilities: list[str] = field(default_factory=lambda: list(DEFAULT_ABILITIES))
+    # GET /audit/records (newest first; see pdguard.simulator.audit) and whether the plan has Audit Trail.
+    audit_records: list[dict[str, Any]] = field(default_factory=list)
+    audit_trail: bool = True
     # ISO 8601 reference time the account was generated for (informational; `oncalls` is at this time).
     generated_at: str | None = None
 
@@ -1203,7 +1206,7 @@ def generate_account(
                 if pageable:
                     inc["assignments"] = [{"at": inc["created_at"], "assignee": make_ref(pageable[0])}]
 
-    return finish_account(
+    account = finish_account(
         subdomain,
         now,
         services=svc_objs,
@@ -1218,10 +1221,15 @@ def generate_account(
         addons=addon_objs,
         extensions=ext_objs,
     )
+    from pdguard.simulator.audit import generate_records
+
+    account.audit_records = generate_records(account, now, seed)
+    return account
 
 
 def minimum_scan_requests(
-    account: Account, now: datetime, lookback_days: int = 90, *, service_dependencies: str = "business"
+    account: Account, now: datetime, lookback_days: int = 90, *, service_dependencies: str = "business",
+    audit_days: int = 30,
 ) -> dict[str, int]:
     """The fewest requests a complete scan of `account` at `now` can make, per collection.
 
@@ -1230,7 +1238,7 @@ def minimum_scan_requests(
     schedule (final schedule, overrides), one `GET /v3/schedules/{id}` per flexible schedule,
     one dependency request per business service (and per service with
     ``service_dependencies: all``), one Service Standards score request per 100 services plus
-    `/standards`. Incidents: the unresolved ones (`date_range=all`) plus the resolved ones of
+    `/standards`, one page per 100 audit records of each ≤ 31-day window of `audit_days`. Incidents: the unresolved ones (`date_range=all`) plus the resolved ones of
     each ≤ 6-month window of the lookback; a window holding more than the API's 10,000-offset
     cap is read in parts of 10,000, each starting at the second of the previous part's last
     incident (the incidents of that second are read twice: nothing tells where it ends).
@@ -1265,4 +1273,13 @@ def minimum_scan_requests(
         len(c["services"]) if service_dependencies == "all" else 0)
     out["standards"] = 1
     out["standards_scores"] = -(-len(c["services"]) // 100) if c["standards"] else 0
+    # Audit records: one cursor-paginated query per window of at most 31 days, 100 records a page.
+    audit = 0
+    start = now - timedelta(days=audit_days)
+    while start < now:
+        end = min(now, start + timedelta(days=31))
+        n = sum(1 for r in c["audit_records"] if start <= parse_time(r["execution_time"]) < end)
+        audit += pages(n)
+        start = end
+    out["audit_records"] = audit
     return out

@@ -470,7 +470,7 @@ def sample_account(now: datetime | None = None) -> Account:
     ]
     addons = [addon_reference("PADSTAT", "Internal Status Page", "https://status.acme.example.com")]
 
-    return finish_account(
+    account = finish_account(
         SUBDOMAIN,
         now,
         services=list(services.values()),
@@ -488,3 +488,7 @@ def sample_account(now: datetime | None = None) -> Account:
                    if std["type"] == "has_technical_service_description" else std for std in STANDARDS],
         stale_scores=STALE_SCORES,
     )
+    from pdguard.simulator.audit import sample_records
+
+    account.audit_records = sample_records(account, now)
+    return account

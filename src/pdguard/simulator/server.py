@@ -16,7 +16,9 @@ edges unless `overflow=true`. Flexible schedules: `/v3/schedules` lists `schedul
 (no `total`), `GET /v3/schedules/{id}` returns the object (`include[]=final_schedule` with
 `since`/`until` adds the computed assignments), `GET /schedules/{id}` is 404 for them.
 `/oncalls` is computed for `since`/`until` (default now; `earliest`), leaves out schedules on
-no escalation policy and gives direct user targets null `start`/`end`.
+no escalation policy and gives direct user targets null `start`/`end`. `/audit/records` and
+`/{resource}/{id}/audit/records`: cursor-paginated audit records (see ``simulator.audit``: 31-day
+windows, admin-level keys only for the account-wide list, 403 without Audit Trail).
 
 `record=True` keeps every request (method, path, query, Accept header, status, body) in
 `server.recorded` for contract tests.
@@ -120,6 +122,7 @@ class FaultConfig:
     vanish: Mapping[str, int] = field(default_factory=dict)  # path -> n: once page 1 of it is served, its first n
     #   objects are deleted (offsets shift under a client that is paging)
     forbid: Collection[str] = ()  # path prefixes answered 403 (code 2010) whatever the key: a missing OAuth scope
+    forbid_status: int = 403  # 402: the spec's "Account does not have the abilities" (a feature not on the plan)
     burst_429: int = 0  # the next N faultable requests answer 429
     ratelimit_headers: Mapping[str, str] = field(default_factory=dict)  # replace rate-limit headers of faultable
     #   responses (429s included), e.g. {"ratelimit-reset": "inf"} or {"ratelimit-remaining": "0", ...: "3600"}
@@ -518,6 +521,9 @@ class SimulatorServer:
             _, rl = self._rate_headers(consume=True)
             with stats.lock:
                 stats.faults["forbid"] += 1
+            if self.faults.forbid_status == 402:
+                return 402, rl, _dump({"error": {"message": "Account does not have the abilities to perform the "
+                                                            "action", "code": 2010}})
             return 403, rl, _dump({"error": {"message": "Access Denied", "code": 2010}})
 
         exceeded, rl = self._rate_headers(consume=True)
@@ -587,6 +593,8 @@ class SimulatorServer:
     def _route(self, path: str, q: dict[str, list[str]], headers: Mapping[str, str]) -> bytes:
         if path in LIST_ENDPOINTS:
             return self._list(LIST_ENDPOINTS[path], path, q)
+        if path.endswith("/audit/records"):
+            return self._audit(path, q, headers)
         if path == "/standards":
             active = _first(q, "active")
             rtype = _first(q, "resource_type")
@@ -638,6 +646,29 @@ class SimulatorServer:
             if idx is not None and coll in SINGULAR and idx not in self._gone.get(coll, ()):
                 return b'{"' + SINGULAR[coll].encode() + b'":' + self._render_json(coll, idx, _includes(q), q) + b"}"
         raise ApiError(404, "Not Found", 2100)
+
+    def _audit(self, path: str, q: dict[str, list[str]], headers: Mapping[str, str]) -> bytes:
+        """GET /audit/records (account-wide) and /{resource}/{id}/audit/records: see simulator.audit."""
+        from pdguard.simulator import audit
+
+        root = None
+        if path != "/audit/records":
+            segs = path.split("/")  # ["", "services", "PXXXXXX", "audit", "records"]
+            coll = segs[1] if len(segs) == 5 else None
+            if coll not in audit.RESOURCE_PATHS or segs[2] not in self.cols[coll].by_id:
+                raise ApiError(404, "Not Found", 2100)
+            root = (audit.RESOURCE_PATHS[coll], segs[2])
+        token = _token(headers)
+        uid = (self.tokens or {}).get(token) if token else None
+        role = None
+        if uid is not None and uid in self.cols["users"].by_id:
+            role = self.cols["users"].objects[self.cols["users"].by_id[uid]].get("role")
+        try:
+            body = audit.page(self.account, q, self._clock().astimezone(UTC), root=root, role=role,
+                              account_key=uid is None)
+        except audit.AuditError as err:
+            raise ApiError(err.status, err.message, err.code, err.errors) from None
+        return _dump(body)
 
     def _window(self, q: dict[str, list[str]], need_tz: bool) -> Window | None:
         """The render window of a schedule request; None when the API would render nothing."""
