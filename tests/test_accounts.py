@@ -237,16 +237,18 @@ def report_of(account: str, *rids: str) -> Report:
                   findings=[Finding(policy_id="P-1", title="t", severity="high", msg="m", account=account,
                                     resource=Resource(type="service", id=r),
                                     fingerprint=fingerprint("P-1", "service", r, {}, account)) for r in rids],
-                  warnings=["services: something"])
+                  warnings=[f"services: something in {account}", "policies: a note about every account"])
 
 
 def test_combine_and_split_round_trip() -> None:
     combined = combine([("us", report_of("us", "A", "B")), ("eu", report_of("eu", "A"))])
     assert combined.summary.total == 3 and combined.meta["complete"] is True
-    assert combined.warnings == ["account us: services: something", "account eu: services: something"]
+    assert combined.warnings == ["account us: services: something in us", "account eu: services: something in eu",
+                                 "policies: a note about every account"]
     parts = dict(split(combined))
     assert [f.resource.id for f in parts["us"].findings] == ["A", "B"]
-    assert parts["eu"].summary.total == 1 and parts["eu"].warnings == ["services: something"]
+    assert parts["eu"].summary.total == 1
+    assert parts["eu"].warnings == ["services: something in eu", "policies: a note about every account"]
     assert parts["eu"].meta["account"] == "eu"
     one = report_of("us", "A")
     assert combine([("us", one)]) is one and split(one) == [("us", one)]
@@ -300,3 +302,17 @@ def test_one_account_failing_does_not_stop_the_others(two: dict[str, Any]) -> No
     assert "tick 1 failed: account eu:" in r.stderr and "not-the-eu-key" not in r.stderr
     with Store(db) as store:
         assert [s["account"] for s in store.list_scans()] == ["us"]
+
+
+def test_explain_looks_at_one_account(two: dict[str, Any]) -> None:
+    d = two["dir"]
+    pd(two, "check", "--format", "json=r.json", "-q")
+    eu = next(f for f in json.loads((d / "r.json").read_text())["findings"] if f["account"] == "eu")
+    r = pd(two, "explain", eu["fingerprint"])
+    assert r.returncode == 2 and "--account NAME" in r.stderr
+    r = pd(two, "explain", eu["fingerprint"], "--account", "us", "-q")
+    assert r.returncode == 2 and "no finding with fingerprint" in r.stderr  # the same problem in us is another one
+    r = pd(two, "explain", eu["fingerprint"], "--account", "eu", "--format", "json", "-q")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["input"]["account"] == "eu" and eu["fingerprint"] in r.stdout

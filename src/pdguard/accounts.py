@@ -124,11 +124,13 @@ def combine(parts: list[tuple[str, Report]]) -> Report:
     policies = {p.id: p for _, r in parts for p in r.policies}
     findings = sorted((f for _, r in parts for f in r.findings), key=finding_sort_key)
     waived = sorted((f for _, r in parts for f in r.waived), key=finding_sort_key)
-    shared = {expired_warning(w) for w in first.expired_waivers}
+    # What every account's report says (expired waivers, policy loading notes) is said once, as is.
+    shared = {expired_warning(w) for w in first.expired_waivers} | set.intersection(
+        *(set(r.warnings) for _, r in parts))
     warnings: list[str] = []
     for name, r in parts:
         warnings += [_prefix(name) + w for w in r.warnings if w not in shared]
-    warnings += [w for w in first.warnings if w in shared]
+    warnings += [w for w in dict.fromkeys(first.warnings) if w in shared]
     metas = {name: r.meta for name, r in parts}
     evaluation = first.meta.get("evaluation")
     meta: dict[str, Any] = {

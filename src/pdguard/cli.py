@@ -542,10 +542,22 @@ def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: 
         raise click.UsageError("give a FINGERPRINT, or --policy ID with --resource ID")
     specs = parse_formats(formats, output, kinds=("text", "json"), default="text")
     if snapshot:
+        if kw["accounts"]:
+            raise click.UsageError("--account chooses the account to scan; --snapshot reads one snapshot (its "
+                                   "meta.account names the account)")
         doc = load_document(snapshot)
     else:
-        doc = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"]).document
-        require_complete(doc, kw["allow_incomplete"])
+        targets = _targets(obj.cfg, kw)
+        if len(targets) > 1:  # a finding is one account's: its fingerprint names the account
+            raise click.UsageError("explain looks at one account: choose it with --account NAME (accounts: "
+                                   f"{', '.join(str(t.name) for t in targets)})")
+        from pdguard.accounts import labelled
+
+        try:
+            doc = run_scan(targets[0].opts, quiet=kw["quiet"]).document
+            require_complete(doc, kw["allow_incomplete"])
+        except PdguardError as exc:
+            raise labelled(exc, targets[0].label) from None
     cfg = obj.cfg
     ps = load_policies(list(policy_paths), builtin=not no_builtin)
     if policy_id:

@@ -155,7 +155,8 @@ def as_json(findings: list[Finding], info: PolicyInfo | None, ex: Excerpt, meta:
     return json.dumps({
         "findings": [f.model_dump(mode="json") for f in findings],
         "policy": info.model_dump(mode="json") if info else None,
-        "input": {"scanned_at": meta.get("scanned_at"), "account": meta.get("account_subdomain"), **ex.as_dict()},
+        "input": {"scanned_at": meta.get("scanned_at"), "account": meta.get("account") or meta.get("account_subdomain"),
+                  **ex.as_dict()},
     }, indent=2, ensure_ascii=False)
 
 
@@ -190,7 +191,7 @@ def as_text(findings: list[Finding], info: PolicyInfo | None, ex: Excerpt, meta:
         if info.docs_url:
             lines.append(f"  {info.docs_url}")
     when = meta.get("scanned_at")
-    lines += ["", f"The input it judged (snapshot of {safe_text(str(meta.get('account_subdomain') or 'the account'))}, "
+    lines += ["", f"The input it judged (snapshot of {safe_text(str(meta.get('account') or meta.get('account_subdomain') or 'the account'))}, "
                   f"scanned at {safe_text(str(when))}):"]
     if ex.resource is None:
         lines.append("  " + safe_text(f"{rtype} {rid} is not in the snapshot (a planned object, or one the scan did "
