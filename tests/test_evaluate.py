@@ -115,6 +115,24 @@ def test_waivers_and_expired_waivers(tmp_path: Path) -> None:
     assert r.summary.waived == 2 and r.summary.failing == 1
 
 
+def test_a_waiver_for_one_account_waives_only_its_findings(tmp_path: Path) -> None:
+    """`accounts:`: findings name their account (and their fingerprint does); a waiver may name one."""
+    cfg = Config(waivers=[WaiverEntry(policy="T-001", resource="P1", account="eu", reason="eu only")])
+    docs = {}
+    for name in ("us", "eu"):
+        doc = tiny_snapshot(services=SERVICES)
+        doc["meta"]["account"] = name
+        docs[name] = run(tmp_path, cfg, doc)
+    assert {f.account for f in docs["us"].findings} == {"us"}
+    assert "P1" in [f.resource.id for f in docs["us"].findings]  # not waived in us
+    assert [(f.resource.id, f.account) for f in docs["eu"].waived if f.kind == "deny"] == [("P1", "eu")]
+    us = {(f.policy_id, f.resource.id, f.kind): f.fingerprint for f in docs["us"].findings}
+    eu = {(f.policy_id, f.resource.id, f.kind): f.fingerprint for f in [*docs["eu"].findings, *docs["eu"].waived]}
+    assert us.keys() == eu.keys() and all(us[k] != eu[k] for k in us)
+    plain = run(tmp_path, cfg)  # no account: the waiver for eu waives nothing, fingerprints as always
+    assert not plain.waived and all(f.account is None for f in plain.findings)
+
+
 def test_baseline_new_unchanged_fixed(tmp_path: Path) -> None:
     first = run(tmp_path)
     base = json.loads(first.model_dump_json())
