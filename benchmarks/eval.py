@@ -16,6 +16,11 @@ policies, the generated entry module, `data.pdguard.config` from the default set
 - the findings of all three, which must be the same (count, fingerprints, policy and resource):
   `opa eval`'s result goes through the same post-processing as an engine's (`pdguard.evaluate`).
 
+Evaluation limits (issue 13): `check` evaluates in a forked child under the default limits (300 s,
+4 GiB). In process, per size: `engine s` is the embedded evaluation without limits, `limits s` the
+same with the default limits, from the file (`check --snapshot`) and from the in-memory document
+(`watch`, `check` after a scan: `doc s` without limits, `doc lim s` with). Target: limits add <= 10 %.
+
 Then the ratios against `opa eval` and the growth between sizes. Targets (issue 9, issue 11):
 embedded check <= 0.4x opa eval at 1/10 size and <= 0.15x at full size, peak RSS <= 0.3x, 10x data
 <= 11x time; check --opa-preloaded <= 1.3x opa eval at full size. Needs `opa` on PATH (or
@@ -40,6 +45,9 @@ from typing import Any
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
+from pdguard.engine.embedded import EmbeddedEngine
+from pdguard.engine.limits import EvalLimits
+from pdguard.engine.loader import PolicySet, load_policies
 from pdguard.evaluate import evaluate
 from pdguard.scanner import _derive_members
 from pdguard.simulator import generate_account
@@ -184,6 +192,29 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def limits_overhead(snap: Path, policyset: PolicySet, repeat: int) -> dict[str, float]:
+    """In-process evaluation seconds (best of `repeat`) without and with the default limits, from
+    the file and from the in-memory document (what `watch` holds)."""
+    limits = EvalLimits.from_settings(Config().limits)
+    times: dict[str, list[float]] = {"engine_s": [], "limits_s": [], "doc_s": [], "doc_lim_s": []}
+
+    def measure(label: str, ref: InputRef, lim: EvalLimits | None) -> None:
+        eng = EmbeddedEngine(lim)
+        evaluate(ref, Config(), engine=eng, policyset=policyset)  # compiled once, kept across ticks
+        t0 = time.perf_counter()
+        evaluate(ref, Config(), engine=eng, policyset=policyset)
+        times[label].append(time.perf_counter() - t0)
+
+    for _ in range(repeat):
+        measure("engine_s", InputRef(path=snap), None)
+        measure("limits_s", InputRef(path=snap), limits)
+    doc = json.loads(snap.read_bytes())
+    for _ in range(repeat):
+        measure("doc_s", InputRef(doc=doc), None)
+        measure("doc_lim_s", InputRef(doc=doc), limits)
+    return {k: round(min(v), 3) for k, v in times.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scales", default="0.01,0.1,1.0")
@@ -197,6 +228,7 @@ def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     pdguard = [sys.executable, "-m", "pdguard"]
     rows = []
+    policyset = load_policies([], builtin=True)
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         bundle = tmp / "pdguard-bundle.tar.gz"
@@ -224,7 +256,8 @@ def main() -> None:
                        "opa_eval_cpu_s": round(opa_eval[2], 2),
                        "preloaded_s": round(preloaded[0], 3), "preloaded_client_rss_mb": round(preloaded[1]),
                        "preloaded_cpu_s": round(preloaded[2], 2),
-                       "opa_server_peak_rss_mb": round(peak_rss_mb(server.pid))}
+                       "opa_server_peak_rss_mb": round(peak_rss_mb(server.pid)),
+                       **limits_overhead(snap, policyset, args.repeat)}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 if not same:
@@ -248,6 +281,10 @@ def main() -> None:
                   f"RSS {r['check_rss_mb'] / r['opa_eval_rss_mb']:.2f} (target <= 0.3)"
                   + (f", preloaded/opa eval {r['preloaded_s'] / r['opa_eval_s']:.2f} (target <= 1.3)"
                      if r["scale"] == 1.0 else ""))
+    for r in rows:
+        print(f"limits overhead at {r['scale']}: engine {r['engine_s']:.3f} s -> {r['limits_s']:.3f} s "
+              f"(x{r['limits_s'] / r['engine_s']:.2f}), in-memory document {r['doc_s']:.3f} s -> "
+              f"{r['doc_lim_s']:.3f} s (x{r['doc_lim_s'] / r['doc_s']:.2f}) (target: <= 1.10)")
     for a, b in zip(rows, rows[1:], strict=False):
         print(f"growth {a['scale']} -> {b['scale']}: data x{b['size_mb'] / a['size_mb']:.1f}, "
               f"check wall x{b['check_s'] / a['check_s']:.1f}, opa eval x{b['opa_eval_s'] / a['opa_eval_s']:.1f}, "

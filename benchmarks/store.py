@@ -7,6 +7,9 @@ policies, schedules, users, teams, incidents; every cross-reference a reference)
 with findings, then a second scan with ~1 % of services changed, 50 removed, 50 added, every
 service's last_incident_timestamp moved and some findings fixed/new. Prints the time to store
 each scan and to diff them, the database bytes each stored scan added (SQLite) and the peak RSS.
+The second scan is stored as `watch --on-new-findings` stores it (its new findings go to the
+outbox in the same transaction); then `prune --keep 1` (which also drops the configs only the
+pruned scan used) and VACUUM give the size of one scan.
 
 Measured before snapshot 2.0 (schema-1 store, every object stored whole in every scan): 98.9 MB
 for the two scans, 49.5 MB per stored scan; target <= 0.5x (24.7 MB).
@@ -149,8 +152,7 @@ def db_bytes(store: Store) -> int | None:
         return None
     with store.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db = Path(store.engine.url.database or "")
-    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
+    return store.size_bytes()
 
 
 def main() -> int:
@@ -175,14 +177,20 @@ def main() -> int:
         save1 = time.perf_counter() - t
         after1 = db_bytes(store)
         t = time.perf_counter()
-        id2 = store.save_scan(doc2, rep2)
+        id2 = store.save_scan(doc2, rep2, notify=[("bench-target", "https://example.org/***")])
         save2 = time.perf_counter() - t
+        queued = len(store.pending_notifications("bench-target"))
         t = time.perf_counter()
         result = diff_scans(store, id1, id2)
         diff_t = time.perf_counter() - t
         after2 = db_bytes(store)
-        store.close()
         size = after2
+        t = time.perf_counter()
+        pruned = store.prune(keep=1)
+        prune_t = time.perf_counter() - t
+        store.vacuum()
+        one_scan = db_bytes(store)
+        store.close()
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rss_mb = rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
@@ -205,6 +213,9 @@ def main() -> int:
         ratio = (f"  ({per_scan / BEFORE_PER_SCAN:.2f}x the {BEFORE_PER_SCAN / 1e6:.1f} MB measured before snapshot "
                  "2.0; target <= 0.5x)") if (args.services, args.incidents) == (10_000, 50_000) else ""
         print(f"DB bytes per stored scan: {per_scan / 1e6:7.1f} MB{ratio}")
+    print(f"outbox rows queued   : {queued:7d}     (scan 2's new findings, one target)")
+    print(f"prune --keep 1       : {prune_t:7.2f} s   (deleted {len(pruned.deleted)} scan"
+          + (f"; after VACUUM {one_scan / 1e6:.1f} MB for one scan)" if one_scan is not None else ")"))
     print(f"peak RSS             : {rss_mb:7.0f} MB")
     print(f"python {sys.version.split()[0]}, pid {os.getpid()}")
     return 0

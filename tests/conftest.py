@@ -151,3 +151,28 @@ def opa_url() -> Iterator[str]:
         return
     with OpaServer(["--log-level=error"]) as server:
         yield server.url
+
+
+@pytest.fixture()
+def pg_schema() -> Iterator[tuple[str, str, object]]:
+    """A fresh Postgres schema of its own per test (search_path in the URL), dropped afterwards:
+    `(name, store URL, admin engine)`. Skips without PDGUARD_TEST_POSTGRES_URL. Tests never use the
+    server's public schema, which other checkouts may share."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    url = os.environ.get("PDGUARD_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PDGUARD_TEST_POSTGRES_URL is not set (no Postgres)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+    sep = "&" if "?" in url else "?"
+    try:
+        yield name, f"{url}{sep}options=-csearch_path%3D{name}", admin
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
+        admin.dispose()

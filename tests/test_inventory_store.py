@@ -74,8 +74,9 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     with s2.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT version, name FROM schema_migrations ORDER BY version")).all()
         tables = set(sa.inspect(conn).get_table_names())
-    assert [r[0] for r in rows] == [1, 2, 3]
-    assert {"scans", "assets", "findings", "configs", "schema_migrations"} <= tables
+    assert [r[0] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
+    assert [r[1] for r in rows][2] == "configs stored once"
+    assert {"scans", "assets", "findings", "configs", "schema_migrations", "pdguard_store", "outbox"} <= tables
     s2.close()
 
 
@@ -384,21 +385,16 @@ def test_lock_waits_until_released(store: Store) -> None:
     other.close()
 
 
-POSTGRES_URL = os.environ.get("PDGUARD_TEST_POSTGRES_URL")
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="PDGUARD_TEST_POSTGRES_URL is not set (no Postgres to test against)")
-def test_postgres_round_trip_and_lock() -> None:
-    s = Store(POSTGRES_URL)
+def test_postgres_round_trip_and_lock(pg_schema) -> None:
+    _, url, _ = pg_schema
+    s = Store(url)
     try:
-        with s.engine.begin() as conn:  # fresh tables for the test run
-            conn.execute(sa.text("TRUNCATE findings, assets, scans RESTART IDENTITY CASCADE"))
         a = s.save_scan(make_doc(services=SERVICES), report(finding("PDG-SVC-002", "service", "PS2")))
         b = s.save_scan(make_doc(complete=False, services=SERVICES[:1]))
         assert s.latest()["id"] == a and s.get_scan(b)["complete"] is False
         assert {x["id"] for x in s.assets(type="service")} == {"PS1", "PS2"}
         assert s.asset("PS2")["findings"][0]["policy_id"] == "PDG-SVC-002"
-        other = Store(POSTGRES_URL)
+        other = Store(url)
         with s.lock():
             with pytest.raises(StoreLockedError):
                 with other.lock(timeout=0.2):

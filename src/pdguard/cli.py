@@ -4,8 +4,10 @@ Exit codes:
   0  no failing finding (or the command succeeded)
   1  failing findings at or above --fail-on (default: high); failing policy tests
   2  error: scan failed or incomplete (unless --allow-incomplete), authentication, engine or OPA
-     error, bad config, invalid policy, usage, an output that cannot be written
+     error, bad config, invalid policy, usage, an output that cannot be written, a policy
+     evaluation over its time/memory limit, a store pdguard cannot use
   3  an input file (snapshot, baseline, state) that cannot be read
+  4  watch --once: a new-findings notification could not be delivered (kept for the next tick)
 
 Grammar shared by every subcommand (see pdguard.cligrammar): --format KIND[=FILE], -o/--output,
 --snapshot reads / --save-snapshot writes, --config and -v also after the subcommand.
@@ -33,8 +35,9 @@ from pdguard.cligrammar import (
     parse_formats,
 )
 from pdguard.config import DEFAULT_SETTINGS, Config, load_config
-from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, PdguardError
+from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
 from pdguard.findings import SEVERITIES
+from pdguard.redact import redact_text
 from pdguard.textsafe import safe_text
 
 EXIT_HELP = """\b
@@ -42,8 +45,13 @@ Exit codes:
   0  no failing finding
   1  failing findings at or above --fail-on (default high; 'none' never fails)
   2  error: scan failed or incomplete (see --allow-incomplete), auth, engine/OPA error,
-     bad config, invalid policy, usage, unwritable output
+     bad config, invalid policy, usage, unwritable output, policy evaluation over its
+     time/memory limit
   3  an input file (snapshot, baseline, tfstate) that cannot be read
+"""
+
+WATCH_EXIT_HELP = EXIT_HELP + """  4  watch --once: a notification could not be delivered (it stays in the
+     store's outbox; the next tick retries it)
 """
 
 
@@ -180,6 +188,12 @@ def _check_options(f: Any) -> Any:
         click.option("--opa-preloaded", is_flag=True, default=None,
                      help="OPA runs `pdguard policy bundle`'s bundle: only query it (no writes); its revision must match."),
         click.option("--opa-timeout", type=float, help="OPA request timeout in seconds (default 60)."),
+        click.option("--eval-timeout", metavar="DURATION",
+                     help="Stop a policy evaluation after DURATION (default 300s; 'none': no limit; "
+                          "limits.eval_timeout in pdguard.yaml). Exceeded: exit 2 naming the policy."),
+        click.option("--eval-memory", metavar="SIZE",
+                     help="Memory a policy evaluation may add (default 4GiB; 'none': no limit; "
+                          "limits.eval_memory). Exceeded: exit 2 naming the policy."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -187,6 +201,15 @@ def _check_options(f: Any) -> Any:
 
 
 def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
+    from pdguard.engine.limits import EvalLimits
+
+    limits = cfg.limits.model_copy()
+    if kw.get("eval_timeout") is not None:
+        limits.eval_timeout = kw["eval_timeout"]
+    if kw.get("eval_memory") is not None:
+        limits.eval_memory = kw["eval_memory"]
+    EvalLimits.from_settings(limits)  # validates the flags (ConfigError, exit 2)
+    cfg = cfg.model_copy(update={"limits": limits})
     opa = cfg.opa.model_copy()
     if kw.get("opa_token"):
         opa.token = kw["opa_token"]
@@ -381,14 +404,23 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
     sys.exit(gate(report))
 
 
-@cli.command(epilog=EXIT_HELP)
+@cli.command(epilog=WATCH_EXIT_HELP)
 @click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …).")
-@click.option("--once", is_flag=True, help="One tick (for cron): exit 2 if it failed, else 0/1 like check.")
+@click.option("--once", is_flag=True,
+              help="One tick (for cron): exit 2 if it failed, 4 if a notification could not be delivered, "
+                   "else 0/1 like check.")
 @click.option("--max-ticks", type=click.IntRange(1), hidden=True, help="Stop after N ticks (tests).")
 @click.option("--store", "store_url", metavar="URL", envvar="PDGUARD_STORE",
               help="Inventory store: sqlite:///PATH or postgresql://… (default: per-user SQLite).")
-@click.option("--on-new-findings", metavar="TARGET",
-              help="When a scan has new findings: write FILE.json / FILE.sarif, or POST JSON to an http(s) URL.")
+@click.option("--on-new-findings", "notify_targets", multiple=True, metavar="TARGET",
+              envvar="PDGUARD_ON_NEW_FINDINGS",
+              help="Send each scan's new findings (at least once, from the store's outbox): POST to an "
+                   "http(s) webhook, or write FILE.json / FILE.sarif. Repeatable.")
+@click.option("--notify-format", type=click.Choice(["auto", "slack", "json"]),
+              help="Webhook body: slack (text + blocks), json (generic), auto (slack for hooks.slack.com, "
+                   "else json; default; notify.format).")
+@click.option("--notify-max-age", metavar="AGE",
+              help="Drop (with a warning) notifications still undelivered after AGE (default 7d; notify.max_age).")
 @scan_options_decorator
 @_check_options
 @click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), help="Severity that counts as failing.")
@@ -396,71 +428,121 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
 @click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources, for file/line locations.")
 @click.pass_obj
 def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url: str | None,
-          on_new_findings: str | None, fail_on: str | None, tfstate: tuple[str, ...], tf_dir: tuple[str, ...],
-          **kw: Any) -> None:
-    """Continuous governance: scan → evaluate → store → diff on every tick (default every 8 hours).
+          notify_targets: tuple[str, ...], notify_format: str | None, notify_max_age: str | None,
+          fail_on: str | None, tfstate: tuple[str, ...], tf_dir: tuple[str, ...], **kw: Any) -> None:
+    """Continuous governance: scan → evaluate → store → diff → notify on every tick (default every 8 hours).
 
-    Every scan is kept in the inventory store. A failed scan is logged and retried at the next
-    tick; an incomplete one is stored as incomplete and never becomes the latest. SIGTERM/SIGINT
-    let the current tick finish (a second one abandons it).
+    Every scan is kept in the inventory store (pruned by `store_retention:` in pdguard.yaml). A
+    failed scan is logged and retried at the next tick; an incomplete one is stored as incomplete
+    and never becomes the latest. New findings go to an outbox in the store with the scan and are
+    delivered at least once: every tick retries what is undelivered. Log lines carry ISO 8601 UTC
+    timestamps. SIGTERM/SIGINT let the current tick finish (a second one abandons it).
     """
+    from dataclasses import dataclass
+
     from pdguard.engine.base import InputRef
     from pdguard.evaluate import make_engine
     from pdguard.inventory.diff import diff_scans
+    from pdguard.inventory.notify import DeliveryOutcome, deliver, parse_target
     from pdguard.inventory.store import Store
-    from pdguard.inventory.watch import check_notify_target, notify_new_findings, parse_interval
+    from pdguard.inventory.watch import parse_interval
     from pdguard.inventory.watch import watch as watch_loop
     from pdguard.pipeline import check_document, gate, run_scan
+    from pdguard.units import format_duration
 
     cfg = _apply_engine_flags(obj.cfg, kw)
     seconds = parse_interval(interval)
-    if on_new_findings:
-        check_notify_target(on_new_findings)
+    notify = cfg.notify.model_copy()
+    if notify_format:
+        notify.format = notify_format  # type: ignore[assignment]
+    if notify_max_age:
+        from pdguard.units import parse_duration
+
+        parse_duration(notify_max_age, what="--notify-max-age", require_unit=True)
+        notify.max_age = notify_max_age
+    targets = list({t.key: t for t in (parse_target(x, notify.format) for x in notify_targets)}.values())
+    retention = cfg.store_retention
     scan_opts = _scan_opts(cfg, kw)  # validates the key and options before the first tick
     engine = make_engine(cfg, kw["engine"], kw["opa_url"])  # kept across ticks: compiled once
     store = Store(store_url, config=cfg)
     log = logging.getLogger("pdguard.watch")
+    log.setLevel(logging.INFO)
 
-    def tick() -> int:
+    @dataclass
+    class Tick:
+        code: int
+        delivery: DeliveryOutcome
+
+    def scan_evaluate_store() -> int:
+        doc = run_scan(_audit_since_latest(store, scan_opts), quiet=True).document
+        if tfstate or tf_dir:
+            from pdguard.inventory.iac import apply_iac, classify
+
+            apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
+        report = check_document(InputRef(doc=doc), cfg, engine=engine, policy_paths=list(kw["policies"]),
+                                builtin=not kw["no_builtin"], fail_on=fail_on)
+        scan_id = store.save_scan(doc, report, notify=[(t.key, t.label) for t in targets])
+        meta = doc["meta"]
+        line = (f"scan {scan_id}: {store.count_assets(scan_id)} assets, {report.summary.total} findings "
+                f"({report.summary.failing} failing)")
+        if not meta.get("complete", True):
+            log.error("%s; INCOMPLETE, not made latest: %s", line, "; ".join(meta.get("warnings") or []))
+            # Like `check`: an incomplete inventory is an error unless --allow-incomplete accepts it.
+            return gate(report) if kw["allow_incomplete"] else EXIT_ERROR
+        previous = store.previous(scan_id)
+        if previous is not None:
+            d = diff_scans(store, previous["id"], scan_id)
+            s = d["summary"]
+            line += (f"; since scan {previous['id']}: +{s['added']} -{s['removed']} ~{s['changed']} assets, "
+                     f"{s['new_findings']} new / {s['fixed_findings']} fixed findings")
+        log.info("%s", line)
+        return gate(report)
+
+    def apply_retention() -> None:
+        if not retention.enabled:
+            return
+        pruned = store.prune(retention.keep, retention.older_than_seconds())
+        if pruned.deleted:
+            rules = ", ".join(x for x in (f"keep {retention.keep}" if retention.keep else "",
+                                          f"older than {retention.older_than}" if retention.older_than else "") if x)
+            log.info("store retention (%s): pruned %d scan(s)%s", rules, len(pruned.deleted),
+                     f" and {pruned.undelivered} undelivered notification(s)" if pruned.undelivered else "")
+
+    def tick() -> Tick:
         with store.lock():
-            doc = run_scan(_audit_since_latest(store, scan_opts), quiet=True).document
-            if tfstate or tf_dir:
-                from pdguard.inventory.iac import apply_iac, classify
+            failure: Exception | None = None
+            code = EXIT_OK
+            delivery = DeliveryOutcome()
+            try:
+                code = scan_evaluate_store()
+            except Exception as exc:  # noqa: BLE001 - logged once by the loop, after the outbox is flushed
+                failure = exc
+            # Whatever happened to the scan, what is waiting in the outbox is retried.
+            if targets:
+                try:
+                    delivery = deliver(store, targets, notify)
+                except Exception as exc:  # noqa: BLE001
+                    failure = failure or exc
+            try:
+                apply_retention()
+            except Exception as exc:  # noqa: BLE001
+                failure = failure or exc
+            if failure is not None:
+                raise failure
+            return Tick(code, delivery)
 
-                apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
-            report = check_document(InputRef(doc=doc), cfg, engine=engine, policy_paths=list(kw["policies"]),
-                                    builtin=not kw["no_builtin"], fail_on=fail_on)
-            scan_id = store.save_scan(doc, report)
-            meta = doc["meta"]
-            line = (f"scan {scan_id}: {sum(meta['counts'].values())} objects, {report.summary.total} findings "
-                    f"({report.summary.failing} failing)")
-            if not meta.get("complete", True):
-                click.echo(safe_text(f"pdguard watch: {line}; INCOMPLETE, not made latest: {'; '.join(meta['warnings'])}"),
-                           err=True)
-                # Like `check`: an incomplete inventory is an error unless --allow-incomplete accepts it.
-                return gate(report) if kw["allow_incomplete"] else EXIT_ERROR
-            previous = store.previous(scan_id)
-            if previous is not None:
-                d = diff_scans(store, previous["id"], scan_id)
-                s = d["summary"]
-                line += (f"; since scan {previous['id']}: +{s['added']} -{s['removed']} ~{s['changed']} assets, "
-                         f"{s['new_findings']} new / {s['fixed_findings']} fixed findings")
-                if on_new_findings and notify_new_findings(d, on_new_findings, report=report):
-                    line += f"; new findings sent to {on_new_findings.split('?')[0]}"
-            click.echo(f"pdguard watch: {line}", err=True)
-            return gate(report)
-
-    def on_error(exc: Exception) -> None:
-        msg = str(exc) if isinstance(exc, PdguardError) else f"{type(exc).__name__}: {exc}"
-        log.warning("tick failed (retrying at the next tick): %s", " ".join(msg.split()))
-        click.echo(f"pdguard watch: tick failed, retrying at the next tick: {safe_text(msg)}", err=True)
-
+    if not once:
+        log.info("watching every %s; store %s%s", format_duration(seconds), store.label,
+                 f"; notifying {', '.join(t.label for t in targets)}" if targets else "")
     try:
-        result = watch_loop(tick, seconds, once=once, on_error=on_error, max_ticks=max_ticks)
+        result = watch_loop(tick, seconds, once=once, max_ticks=max_ticks)
     finally:
         store.close()
     if once:
-        sys.exit(EXIT_ERROR if result.failures else (result.last_result or EXIT_OK))
+        if result.failures or result.last_result is None:
+            sys.exit(EXIT_ERROR)
+        last = result.last_result
+        sys.exit(EXIT_NOTIFY if not last.delivery.ok else last.code)
 
 
 def _audit_since_latest(store: Any, opts: Any) -> Any:
@@ -676,7 +758,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="pdguard", standalone_mode=False)
     except PdguardError as exc:
-        click.echo(f"pdguard: error: {safe_text(exc)}", err=True)
+        click.echo(f"pdguard: error: {redact_text(safe_text(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("pdguard: aborted", err=True)
@@ -700,6 +782,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, unless debugging
         if os.environ.get("PDGUARD_DEBUG"):
             raise
-        click.echo(f"pdguard: internal error: {type(exc).__name__}: {safe_text(exc)[:300]}", err=True)
+        click.echo(f"pdguard: internal error: {type(exc).__name__}: {redact_text(safe_text(exc))[:300]}", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK)

@@ -21,8 +21,6 @@ Usage in a command::
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +28,7 @@ from typing import Any
 import click
 
 from pdguard.errors import ConfigError
-from pdguard.textsafe import SafeFormatter, safe_text
+from pdguard.textsafe import safe_text
 
 _warned: set[str] = set()
 
@@ -126,20 +124,11 @@ def echo_warning(message: str) -> None:
 def configure_logging(verbose: int) -> None:
     """0: warnings and errors; 1 (-v): + API retries and rate-limit waits; 2 (-vv): + every HTTP request.
 
-    Log lines go to stderr with the message neutralised (one line, no control/bidi characters)."""
-    root = logging.getLogger()
-    handler = next((h for h in root.handlers if getattr(h, "_pdguard", False)), None)
-    if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
-        handler._pdguard = True  # type: ignore[attr-defined]
-        handler.setFormatter(SafeFormatter("pdguard: %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    logging.getLogger("pdguard").setLevel(logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING)
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    if verbose >= 2:
-        logging.getLogger("httpx").setLevel(logging.INFO)  # one line per request
+    Log lines go to stderr as :mod:`pdguard.logs` formats them: an ISO 8601 UTC timestamp, the
+    message neutralised (one line, no control/bidi characters) and every URL redacted."""
+    from pdguard import logs
+
+    logs.setup(verbose)
 
 
 def _root_obj(ctx: click.Context) -> Any:

@@ -18,6 +18,10 @@ engine: embedded                # or opa
 opa: {url: http://localhost:8181, token: null, preloaded: false, timeout: 60, ca_cert: null, insecure: false}
 scan: {region: us, concurrency: 8, incidents_lookback_days: 90, api_url: null, max_duration: 30m}
 fail_on: high
+store: sqlite:///var/lib/pdguard/inventory.sqlite   # inventory store (see pdguard.inventory.store)
+store_retention: {keep: 30, older_than: 90d}       # applied by `watch` after each tick; default: keep all
+notify: {max_age: 7d, retries: 2, backoff: 1s, timeout: 10s, format: auto}   # --on-new-findings delivery
+limits: {eval_timeout: 300s, eval_memory: 4GiB}    # policy evaluation limits ("none" switches one off)
 ```
 """
 
@@ -34,6 +38,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pdguard.errors import ConfigError
 from pdguard.findings import SEVERITIES, Waiver
+from pdguard.units import parse_duration, parse_limit_seconds, parse_size
+
+
+def _valid(check: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a units parser inside a pydantic validator: its error becomes a ValueError (so the
+    message names the file and the key)."""
+    try:
+        check(*args, **kwargs)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     # PDG-SVC-001: service names must match this regex.
@@ -59,6 +73,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 DEFAULT_CONCURRENCY = 8
+DEFAULT_EVAL_TIMEOUT = "300s"
+DEFAULT_EVAL_MEMORY = "4GiB"
+DEFAULT_NOTIFY_MAX_AGE = "7d"
 DEFAULT_LOOKBACK_DAYS = 90
 DEFAULT_FAIL_ON = "high"
 CONFIG_FILENAMES = ("pdguard.yaml", "pdguard.yml", ".pdguard.yaml")
@@ -99,6 +116,72 @@ class ScanSettings(BaseModel):
     audit_days: int = Field(default=30, ge=0, le=365)  # audit records (who changed what) of the last N days
 
 
+class RetentionSettings(BaseModel):
+    """`store_retention:`: which stored scans `watch` keeps after each tick (`inventory prune` rules).
+
+    A scan is kept when any rule keeps it: it is among the newest `keep`, or younger than
+    `older_than`; the latest complete scan is always kept. Nothing set: every scan is kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    keep: int | None = Field(default=None, ge=1)
+    older_than: str | None = None
+
+    @field_validator("older_than", mode="before")
+    @classmethod
+    def _age(cls, v: Any) -> str | None:
+        if v is None:
+            return None
+        _valid(parse_duration, v, what="age", require_unit=True)
+        return str(v)
+
+    def older_than_seconds(self) -> float | None:
+        return parse_duration(self.older_than, require_unit=True) if self.older_than else None
+
+    @property
+    def enabled(self) -> bool:
+        return self.keep is not None or self.older_than is not None
+
+
+class NotifySettings(BaseModel):
+    """`notify:`: delivery of `--on-new-findings` notifications from the store's outbox."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_age: str = DEFAULT_NOTIFY_MAX_AGE  # undelivered notifications older than this are dropped
+    retries: int = Field(default=2, ge=0, le=10)  # extra attempts within one tick
+    backoff: str = "1s"  # first wait between attempts (doubles; a Retry-After header wins, up to 60 s)
+    timeout: str = "10s"  # per HTTP attempt
+    format: Literal["auto", "slack", "json"] = "auto"  # webhook body; auto: slack for hooks.slack.com
+
+    @field_validator("max_age", "backoff", "timeout", mode="before")
+    @classmethod
+    def _durations(cls, v: Any, info: Any) -> str:
+        _valid(parse_duration, v, what="duration", require_unit=info.field_name == "max_age")
+        return str(v)
+
+    def seconds(self, name: str) -> float:
+        return parse_duration(getattr(self, name), require_unit=name == "max_age")
+
+
+class LimitSettings(BaseModel):
+    """`limits:`: time and memory allowed to one policy evaluation (`none` switches a limit off)."""
+
+    model_config = ConfigDict(extra="forbid")
+    eval_timeout: str = DEFAULT_EVAL_TIMEOUT
+    eval_memory: str = DEFAULT_EVAL_MEMORY
+
+    @field_validator("eval_timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> str:
+        _valid(parse_limit_seconds, v, what="time limit")
+        return str(v)
+
+    @field_validator("eval_memory", mode="before")
+    @classmethod
+    def _memory(cls, v: Any) -> str:
+        _valid(parse_size, v, what="memory limit")
+        return str(v)
+
+
 class WaiverEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     policy: str
@@ -125,6 +208,9 @@ class Config(BaseModel):
     scan: ScanSettings = Field(default_factory=ScanSettings)
     fail_on: str = DEFAULT_FAIL_ON
     store: str | None = None
+    store_retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     source: str | None = None  # the file it was read from
 
     @field_validator("fail_on")
@@ -188,6 +274,6 @@ def load_config(explicit: str | None = None) -> Config:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"{path}: {loc}: {err['msg']}") from None
+        raise ConfigError(f"{path}: {loc}: {str(err['msg']).removeprefix('Value error, ')}") from None
     cfg.source = str(path)
     return cfg

@@ -7,6 +7,8 @@ Exit codes (documented in the README and `pdguard --help`):
      usage error (unknown option, bad value), an output file that cannot be written
   3  an input file that cannot be read or is not what it claims to be (snapshot, baseline report,
      Terraform state): missing, unreadable, not JSON, a JSON array instead of an object …
+  4  `watch --once`: the scan was stored, but a new-findings notification could not be delivered
+     (it stays in the store's outbox and the next tick retries it)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 EXIT_BAD_INPUT = 3
+EXIT_NOTIFY = 4
 
 
 class PdguardError(Exception):
@@ -59,6 +62,10 @@ class PolicyError(PdguardError):
 
 class EngineError(PdguardError):
     """The policy engine (embedded or OPA) failed to evaluate."""
+
+
+class EvalLimitError(EngineError):
+    """Policy evaluation exceeded its time or memory limit (`--eval-timeout`, `--eval-memory`)."""
 
 
 class InputError(PdguardError):

@@ -37,18 +37,23 @@ from pdguard.snapshot import check_meta, check_version
 
 
 def make_engine(cfg: Config, name: str | None = None, opa_url: str | None = None) -> Engine:
+    from pdguard.engine.limits import EvalLimits
+
     kind = name or cfg.engine
+    limits = EvalLimits.from_settings(cfg.limits)
     if kind == "embedded":
         from pdguard.engine.embedded import EmbeddedEngine
 
-        return EmbeddedEngine()
+        return EmbeddedEngine(limits)
     if kind == "opa":
         from pdguard.engine.opa import OpaEngine
 
         url = opa_url or cfg.opa.url
         if not url:
             raise ConfigError("--engine opa needs an OPA server: pass --opa-url or set opa.url in pdguard.yaml")
-        return OpaEngine(url, token=cfg.opa.token, timeout=cfg.opa.timeout, ca_cert=cfg.opa.ca_cert,
+        # The OPA server evaluates (its memory is its own); the time limit caps the query.
+        timeout = min(cfg.opa.timeout, limits.timeout) if limits.timeout is not None else cfg.opa.timeout
+        return OpaEngine(url, token=cfg.opa.token, timeout=timeout, ca_cert=cfg.opa.ca_cert,
                          insecure=cfg.opa.insecure, preloaded=cfg.opa.preloaded)
     raise ConfigError(f"unknown engine '{kind}' (choose embedded or opa)")
 

@@ -21,21 +21,29 @@ ENTRY_RULE = f"data.{ENTRY_PACKAGE}.result"
 
 
 def entry_module(targets: list[Module]) -> str:
+    """`result` (envelope + every package's deny/warn: what OPA evaluates in one query), and the
+    `envelope` and `supported` it is built from (the embedded engine's own query module,
+    :func:`pdguard.engine.embedded.embedded_module`, builds on those two)."""
     parts = []
     for m in targets:
         rules = ", ".join(f'"{r}": data.{m.package}.{r}' for r in m.rules)
         parts.append(f'  "{m.package}": {{{rules}}}')
     results = ",\n".join(parts)
     collections = json.dumps(list(COLLECTIONS))
+    envelope = f"""  "schema_version": object.get(input, "schema_version", null),
+  "meta": object.get(input, "meta", null),
+  "iac": object.get(input, "iac", null),
+  "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],"""
     # Policies are evaluated only over a snapshot of the schema they are written for: another
     # major version gives no results, and Python turns its schema_version into a one-line error.
     return f"""package {ENTRY_PACKAGE}
 
+envelope := {{
+{envelope}
+}}
+
 result := {{
-  "schema_version": object.get(input, "schema_version", null),
-  "meta": object.get(input, "meta", null),
-  "iac": object.get(input, "iac", null),
-  "not_lists": [k | some k in {collections}; not is_array(object.get(input, k, []))],
+{envelope}
   "results": results,
 }}
 

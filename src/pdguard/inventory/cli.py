@@ -1,4 +1,4 @@
-"""Click commands over the inventory store: ``inventory list|show|scans``, ``diff``, ``codify``.
+"""Click commands over the inventory store: ``inventory list|show|scans|prune``, ``diff``, ``codify``.
 
 :func:`register` adds them to the main ``pdguard`` group. Every command takes ``--store URL``
 (default: ``$PDGUARD_STORE``, then ``store:`` of pdguard.yaml, then the per-user SQLite file).
@@ -181,6 +181,63 @@ def show_cmd(
         return "\n".join(lines)
 
     emit(specs, {"table": table, "json": lambda: _json(asset)}, what="asset")
+
+
+@inventory.command("prune")
+@store_option
+@click.option("--keep", type=click.IntRange(1), metavar="N", help="Keep the newest N scans (of each account).")
+@click.option("--older-than", metavar="AGE", help="Delete scans older than AGE (e.g. 90d, 12w, 36h).")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--no-vacuum", is_flag=True, help="SQLite: do not compact the file after deleting.")
+@click.pass_context
+def prune_cmd(ctx: click.Context, store_url: str | None, keep: int | None, older_than: str | None, dry_run: bool,
+              no_vacuum: bool) -> None:
+    """Delete old scans with their assets, findings and notifications.
+
+    A scan is kept when any option keeps it (among the newest N, or younger than AGE); the latest
+    complete scan of each account is always kept. `watch` applies the same rules after every tick
+    when pdguard.yaml has `store_retention: {keep: N, older_than: AGE}`.
+    """
+    import contextlib
+    import logging
+
+    from pdguard.inventory.store import StoreLockedError
+    from pdguard.textsafe import safe_text
+    from pdguard.units import format_duration, parse_duration
+
+    if keep is None and older_than is None:
+        raise click.UsageError("give --keep N and/or --older-than AGE")
+    age = parse_duration(older_than, what="--older-than", require_unit=True) if older_than else None
+    with _open_store(ctx, store_url) as store:
+        if dry_run:
+            plan = store.prune_plan(keep, age)
+            for d in plan:
+                click.echo(safe_text(f"would delete scan {d['id']} ({d['scanned_at']}, {d['account'] or '-'}"
+                                     f"{'' if d['complete'] else ', incomplete'})"))
+            click.echo(f"pdguard: {len(plan)} scan(s) would be deleted (dry run)", err=True)
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(store.lock(timeout=0))
+            except StoreLockedError:
+                logging.getLogger("pdguard").warning("waiting for the store lock (a pdguard watch is using the store)")
+                stack.enter_context(store.lock())
+            before = store.size_bytes()
+            result = store.prune(keep, age)
+            vacuumed = bool(result.deleted) and not no_vacuum and store.dialect == "sqlite"
+            if vacuumed:
+                store.vacuum()
+            after = store.size_bytes()
+    rules = ", ".join(x for x in (f"keep {keep}" if keep else "", f"older than {format_duration(age)}" if age else "") if x)
+    msg = f"pdguard: pruned {len(result.deleted)} scan(s) ({rules})"
+    if result.deleted:
+        ids = result.deleted
+        msg += f": {', '.join(map(str, ids[:10]))}{', …' if len(ids) > 10 else ''}"
+    if result.undelivered:
+        msg += f"; {result.undelivered} undelivered notification(s) went with them"
+    if before is not None and after is not None and result.deleted:
+        msg += f"; store {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB" + ("" if vacuumed else " (space reused by later scans)")
+    click.echo(msg, err=True)
 
 
 @click.command("diff")

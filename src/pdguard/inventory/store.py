@@ -7,13 +7,21 @@ bare path is taken as a SQLite file, ``postgresql://…`` uses psycopg (3) when 
 Schema (version :data:`SCHEMA_VERSION`, migrations are versioned in code, see :data:`MIGRATIONS`)::
 
     schema_migrations(version PK, name, applied_at)
+    pdguard_store(key PK, value)                                       v4: application = pdguard
     scans(id PK, started_at, scanned_at, stored_at, account, region, complete, meta JSON,
-          counts JSON, error)
+          counts JSON, error, window_end)                              window_end: v6
     assets(scan_id FK, type, id, name, config JSON, content_hash, config_hash, volatile JSON)
                                                                       PK (scan_id, type, id)
-    configs(hash PK, config JSON)
+    configs(hash PK, config JSON)                                      v3: configs stored once
     findings(row_id PK, scan_id FK, fingerprint, policy_id, severity, resource_type, resource_id,
              resource_name, msg, waived, data JSON)
+    outbox(id PK, scan_id FK, target_key, target_label, fingerprint, finding JSON, created_at,
+           attempts, last_attempt_at, last_error, delivered_at)        v5: notifications
+
+Opening a store never writes into something that is not one: the database is identified first
+(:func:`_identify`): empty → created; pdguard's (the marker, or an older store's own tables and
+migrations) → migrated if older; written by a newer pdguard → :class:`NewerStoreError`; anything
+else → :class:`NotAStoreError` (both exit 2).
 
 An asset's configuration is stored once however many scans hold it unchanged: ``configs`` holds
 each distinct object without its volatile fields (keyed by ``config_hash``, the hash of that
@@ -52,11 +60,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,11 +78,11 @@ from sqlalchemy.types import TypeDecorator
 from pdguard.errors import PdguardError
 from pdguard.snapshot import COLLECTIONS
 
+log = logging.getLogger("pdguard.store")
+
 if TYPE_CHECKING:  # pragma: no cover
     from pdguard.config import Config
     from pdguard.findings import Report
-
-SCHEMA_VERSION = 3
 
 EXCLUDED_COLLECTIONS: tuple[str, ...] = ("incidents", "oncalls", "standards_scores", "audit_records")
 ASSET_COLLECTIONS: dict[str, str] = {k: v for k, v in COLLECTIONS.items() if k not in EXCLUDED_COLLECTIONS}
@@ -223,13 +233,21 @@ class JSONText(TypeDecorator[Any]):
 # ------------------------------------------------------------------------------------------- schema
 
 
-def _tables_v1(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+def _define_tables(md: sa.MetaData) -> tuple[sa.Table, ...]:
+    """The CURRENT schema (what queries use). Migrations never call this: each one builds the
+    tables it creates from its own frozen definition, so changing this does not change history."""
     migrations = sa.Table(
         "schema_migrations",
         md,
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("applied_at", sa.String(40), nullable=False),
+    )
+    store_info = sa.Table(
+        "pdguard_store",
+        md,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text),
     )
     scans = sa.Table(
         "scans",
@@ -244,6 +262,7 @@ def _tables_v1(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]
         sa.Column("meta", JSONText),
         sa.Column("counts", JSONText),
         sa.Column("error", sa.Text),
+        sa.Column("window_end", sa.String(40)),  # v6: end of the scan's incident window
     )
     assets = sa.Table(
         "assets",
@@ -252,8 +271,16 @@ def _tables_v1(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]
         sa.Column("type", sa.String(64), primary_key=True),
         sa.Column("id", sa.String(200), primary_key=True),
         sa.Column("name", sa.Text),
-        sa.Column("config", JSONText),
+        sa.Column("config", JSONText),  # the whole object: rows stored before version 3 only
         sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("config_hash", sa.String(64)),  # v3: -> configs.hash
+        sa.Column("volatile", JSONText),  # v3: the object's volatile fields
+    )
+    configs = sa.Table(
+        "configs",
+        md,
+        sa.Column("hash", sa.String(64), primary_key=True),
+        sa.Column("config", JSONText, nullable=False),
     )
     findings = sa.Table(
         "findings",
@@ -270,40 +297,79 @@ def _tables_v1(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]
         sa.Column("waived", sa.Boolean, nullable=False),
         sa.Column("data", JSONText),
     )
-    return migrations, scans, assets, findings
-
-
-def _define_tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table, sa.Table]:
-    """The current schema (version 1 tables plus what later migrations add)."""
-    migrations, scans, assets, findings = _tables_v1(md)
-    assets.append_column(sa.Column("config_hash", sa.String(64)))
-    assets.append_column(sa.Column("volatile", JSONText))
-    configs = sa.Table(
-        "configs",
+    outbox = sa.Table(
+        # v5. One row per (new finding, notification target) of a stored scan, written in the
+        # scan's transaction; delivered rows get ``delivered_at``. The target's URL is never
+        # stored: only a keyed hash (``target_key``) and its redacted form (``target_label``).
+        "outbox",
         md,
-        sa.Column("hash", sa.String(64), primary_key=True),
-        sa.Column("config", JSONText, nullable=False),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("target_key", sa.String(64), nullable=False),
+        sa.Column("target_label", sa.Text),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("finding", JSONText),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_attempt_at", sa.String(40)),
+        sa.Column("last_error", sa.Text),
+        sa.Column("delivered_at", sa.String(40)),
+        sa.UniqueConstraint("scan_id", "target_key", "fingerprint", name="uq_outbox_scan_target_fp"),
     )
-    return migrations, scans, assets, findings, configs
+    return migrations, store_info, scans, assets, configs, findings, outbox
 
 
 METADATA = sa.MetaData()
-schema_migrations_t, scans_t, assets_t, findings_t, configs_t = _define_tables(METADATA)
+schema_migrations_t, store_info_t, scans_t, assets_t, configs_t, findings_t, outbox_t = _define_tables(METADATA)
+PDGUARD_TABLES = frozenset(METADATA.tables)
+APPLICATION = "pdguard"
 
 
 def _migration_001_tables(conn: Connection) -> None:
-    # Built in a private MetaData so that a later migration changing the current schema does not
-    # change what version 1 creates.
+    # Frozen: the version-1 schema exactly as it was released.
     md = sa.MetaData()
-    _, scans, assets, findings = _tables_v1(md)
-    md.create_all(conn, tables=[scans, assets, findings])
+    sa.Table(
+        "scans", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("started_at", sa.String(40)), sa.Column("scanned_at", sa.String(40)),
+        sa.Column("stored_at", sa.String(40), nullable=False), sa.Column("account", sa.String(200)),
+        sa.Column("region", sa.String(20)), sa.Column("complete", sa.Boolean, nullable=False),
+        sa.Column("meta", sa.Text), sa.Column("counts", sa.Text), sa.Column("error", sa.Text),
+    )
+    sa.Table(
+        "assets", md,
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("type", sa.String(64), primary_key=True), sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("name", sa.Text), sa.Column("config", sa.Text),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+    )
+    sa.Table(
+        "findings", md,
+        sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False), sa.Column("policy_id", sa.String(100), nullable=False),
+        sa.Column("severity", sa.String(20)), sa.Column("resource_type", sa.String(64)),
+        sa.Column("resource_id", sa.String(200)), sa.Column("resource_name", sa.Text), sa.Column("msg", sa.Text),
+        sa.Column("waived", sa.Boolean, nullable=False), sa.Column("data", sa.Text),
+    )
+    md.create_all(conn)
+
+
+def _frozen_columns(md: sa.MetaData, table: str, *columns: str) -> sa.Table:
+    """A stand-in for an existing table, naming only the columns an index of a migration needs
+    (never created: indexes are built on it so a migration does not depend on the current schema)."""
+    return sa.Table(table, md, *(sa.Column(c, sa.Text) for c in columns))
 
 
 def _migration_002_indexes(conn: Connection) -> None:
-    sa.Index("ix_scans_complete_id", scans_t.c.complete, scans_t.c.id).create(conn)
-    sa.Index("ix_assets_id", assets_t.c.id).create(conn)
-    sa.Index("ix_findings_scan_fp", findings_t.c.scan_id, findings_t.c.fingerprint).create(conn)
-    sa.Index("ix_findings_scan_resource", findings_t.c.scan_id, findings_t.c.resource_id).create(conn)
+    md = sa.MetaData()
+    scans = _frozen_columns(md, "scans", "complete", "id")
+    assets = _frozen_columns(md, "assets", "id")
+    findings = _frozen_columns(md, "findings", "scan_id", "fingerprint", "resource_id")
+    sa.Index("ix_scans_complete_id", scans.c.complete, scans.c.id).create(conn)
+    sa.Index("ix_assets_id", assets.c.id).create(conn)
+    sa.Index("ix_findings_scan_fp", findings.c.scan_id, findings.c.fingerprint).create(conn)
+    sa.Index("ix_findings_scan_resource", findings.c.scan_id, findings.c.resource_id).create(conn)
 
 
 def _migration_003_shared_configs(conn: Connection) -> None:
@@ -320,21 +386,77 @@ def _migration_003_shared_configs(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE assets ADD COLUMN volatile TEXT"))
 
 
+def _migration_004_marker(conn: Connection) -> None:
+    # What tells a pdguard store from any other database (see Store._identify).
+    md = sa.MetaData()
+    info = sa.Table("pdguard_store", md, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
+    info.create(conn, checkfirst=True)
+    conn.execute(info.insert(), [{"key": "application", "value": APPLICATION},
+                                 {"key": "created_by", "value": f"pdguard {_pdguard_version()}"}])
+
+
+def _migration_005_outbox(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table("scans", md, sa.Column("id", sa.Integer, primary_key=True))  # FK target only; not created
+    outbox = sa.Table(
+        "outbox",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("target_key", sa.String(64), nullable=False),
+        sa.Column("target_label", sa.Text),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("finding", sa.Text),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_attempt_at", sa.String(40)),
+        sa.Column("last_error", sa.Text),
+        sa.Column("delivered_at", sa.String(40)),
+        sa.UniqueConstraint("scan_id", "target_key", "fingerprint", name="uq_outbox_scan_target_fp"),
+    )
+    outbox.create(conn)
+    sa.Index("ix_outbox_target_pending", outbox.c.target_key, outbox.c.delivered_at, outbox.c.id).create(conn)
+    sa.Index("ix_outbox_scan", outbox.c.scan_id).create(conn)
+
+
+def _migration_006_scan_window(conn: Connection) -> None:
+    # For incremental rescans and several accounts: where a scan's incident window ended, and the
+    # latest complete scan per account found by index. Older scans' windows ended when they ran.
+    conn.execute(sa.text("ALTER TABLE scans ADD COLUMN window_end VARCHAR(40)"))
+    conn.execute(sa.text("UPDATE scans SET window_end = scanned_at WHERE window_end IS NULL"))
+    scans = _frozen_columns(sa.MetaData(), "scans", "account", "complete", "id")
+    sa.Index("ix_scans_account_complete_id", scans.c.account, scans.c.complete, scans.c.id).create(conn)
+
+
 # Applied in order, each in its own transaction with its row in schema_migrations. Append only:
 # never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "scans, assets, findings", _migration_001_tables),
     (2, "indexes", _migration_002_indexes),
     (3, "configs stored once", _migration_003_shared_configs),
+    (4, "store marker", _migration_004_marker),
+    (5, "notification outbox", _migration_005_outbox),
+    (6, "scan window end, account index", _migration_006_scan_window),
 ]
+SCHEMA_VERSION = len(MIGRATIONS)
 assert [m[0] for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
+
+
+def _pdguard_version() -> str:
+    from pdguard import __version__
+
+    return __version__
 
 
 # ------------------------------------------------------------------------------------------ helpers
 
 
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def _now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
 
 
 def _parse_iso(value: Any) -> datetime | None:
@@ -422,6 +544,13 @@ _ASSET_COLS = ("type", "id", "name", "content_hash", "config_hash", "volatile")
 _FINDING_COLS = (
     "fingerprint", "policy_id", "severity", "resource_type", "resource_id", "resource_name", "msg", "waived", "data",
 )
+_OUTBOX_COLS = ("scan_id", "target_key", "target_label", "fingerprint", "finding", "created_at", "attempts")
+
+
+@dataclass
+class PruneResult:
+    deleted: list[int]  # scan ids, oldest first
+    undelivered: int  # undelivered notifications that went with them
 
 
 def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
@@ -457,6 +586,121 @@ def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: l
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     for start in range(0, len(rows), chunk):
         conn.exec_driver_sql(sql, rows[start : start + chunk])
+
+
+# ----------------------------------------------------------------------------------------- identity
+
+
+class NotAStoreError(StoreError):
+    """The URL points at something that is not a pdguard store: pdguard never writes into it."""
+
+
+class NewerStoreError(StoreError):
+    """The store was written by a newer pdguard (a schema version this one does not know)."""
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _identify(label: str, tables: set[str], marker: str | None, versions: dict[int, str] | None) -> int:
+    """The schema version of the database behind `label` (0: empty, pdguard may create its store),
+    or :class:`NotAStoreError` / :class:`NewerStoreError`. Reads only what it is given.
+
+    A pdguard store is a database with the ``pdguard_store`` marker table (``application =
+    pdguard``, since schema version 4), or an older store (versions 1 to 3): only pdguard's
+    tables, with ``schema_migrations`` whose rows name pdguard's own migrations. A marked store
+    whose migration rows name other migrations than this pdguard's (a development build's
+    numbering) is refused too: migrating it would apply the wrong steps.
+    """
+    tables = {t for t in tables if not t.startswith("sqlite_")}
+    if not tables:
+        return 0
+    foreign = NotAStoreError(
+        f"{label} is not a pdguard inventory store (it holds other tables: {', '.join(sorted(tables)[:6])}"
+        f"{', …' if len(tables) > 6 else ''}); pdguard does not write into it: use a new file, or an empty "
+        "database (on Postgres a dedicated database, or a schema via ?options=-csearch_path%3DNAME)"
+    )
+    known = {v: n for v, n, _ in MIGRATIONS}
+    differing = sorted(v for v, n in (versions or {}).items() if known.get(v, n) != n)
+    if "pdguard_store" in tables:
+        if marker != APPLICATION:
+            raise foreign
+        if differing:
+            v = differing[0]
+            raise StoreError(
+                f"store {label} has a different migration history (its migration {v} is "
+                f"'{(versions or {})[v]}', pdguard {_pdguard_version()}'s is '{known[v]}'): it was written by "
+                "another build of pdguard; pdguard does not migrate it"
+            )
+    elif versions is None or not tables <= PDGUARD_TABLES or differing:
+        raise foreign
+    version = max(versions or {0: ""})
+    if version > SCHEMA_VERSION:
+        raise NewerStoreError(
+            f"this store ({label}) was written by a newer pdguard (store schema version {version}; pdguard "
+            f"{_pdguard_version()} knows up to {SCHEMA_VERSION}): upgrade pdguard"
+        )
+    return version
+
+
+def _read_identity(label: str, execute: Callable[[str], list[tuple[Any, ...]]], tables: set[str]) -> int:
+    """Query the marker and the migration rows through `execute` (read-only SELECTs) and identify."""
+    marker: str | None = None
+    versions: dict[int, str] | None = None
+    if "pdguard_store" in tables:
+        try:
+            rows = execute("SELECT value FROM pdguard_store WHERE key = 'application'")
+            marker = str(rows[0][0]) if rows else None
+        except Exception:  # noqa: BLE001 - a table of that name with another shape: not ours
+            marker = None
+    if "schema_migrations" in tables:
+        try:
+            versions = {int(v): str(n) for v, n in execute("SELECT version, name FROM schema_migrations")}
+        except Exception:  # noqa: BLE001 - e.g. Rails' schema_migrations(version): not ours
+            versions = None
+    return _identify(label, tables, marker, versions)
+
+
+def _identify_sqlite_file(path: Path, label: str) -> int:
+    """Identify a SQLite store file WITHOUT writing anything (header check, then a read-only open)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    if not path.is_file():
+        raise NotAStoreError(f"{label} is not a pdguard inventory store (not a regular file)")
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read store {label}: {exc.strerror}") from None
+    if not header:
+        return 0  # an empty file is an empty SQLite database
+    if not header.startswith(_SQLITE_MAGIC):
+        raise NotAStoreError(f"{label} is not a pdguard inventory store (not a SQLite database); pdguard does not "
+                             "write into it")
+    from urllib.parse import quote
+
+    # Read-only. A WAL database without a -wal file is read as immutable, so that not even the
+    # -shm/-wal files a WAL reader creates appear beside a database that is not ours.
+    wal_mode = len(header) > 19 and header[18] == 2
+    immutable = "&immutable=1" if wal_mode and not path.with_name(path.name + "-wal").exists() else ""
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro{immutable}", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open store {label}: {exc}") from None
+    try:
+        def execute(sql: str) -> list[tuple[Any, ...]]:
+            return conn.execute(sql).fetchall()
+
+        try:
+            tables = {r[0] for r in execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise NotAStoreError(f"{label} is not a pdguard inventory store ({exc}); pdguard does not write into it") \
+                from None
+        return _read_identity(label, execute, tables)
+    finally:
+        conn.close()
 
 
 # --------------------------------------------------------------------------------------------- lock
@@ -516,6 +760,23 @@ def _pg_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+_CONFIGS_LOCK = int.from_bytes(hashlib.sha256(b"pdguard.configs").digest()[:4], "big", signed=True)
+
+
+def _configs_lock(conn: Connection, *, shared: bool) -> None:
+    """Postgres: saves (shared) against the removal of unused configs (exclusive), per store schema.
+
+    A save that finds a config already stored does not insert it, and its asset rows are invisible
+    to other transactions until it commits: a concurrent prune would see the config unused and
+    drop it under the save. So the removal waits for the saves in flight (and new saves wait for
+    it). Transaction-level: released at commit. SQLite serialises writers on its own.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    conn.execute(sa.text(f"SELECT {fn}(:k, hashtext(current_schema()))"), {"k": _CONFIGS_LOCK})
+
+
 # -------------------------------------------------------------------------------------------- store
 
 
@@ -544,6 +805,7 @@ class Store:
             db = sa_url.database
             if db and db != ":memory:" and not db.startswith("file:"):
                 path = Path(db)
+                _identify_sqlite_file(path, self._safe_url(self.url))  # before anything writes to it
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -568,13 +830,17 @@ class Store:
 
     @staticmethod
     def _safe_url(url: str) -> str:
-        try:
-            return sa.engine.make_url(url).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001
-            return "<store url>"
+        from pdguard.redact import redact_url
+
+        return redact_url(url)
+
+    @property
+    def label(self) -> str:
+        """The store's URL, safe to show (:func:`pdguard.redact.redact_url`)."""
+        return self._safe_url(self.url)
 
     def __repr__(self) -> str:
-        return f"Store({self._safe_url(self.url)!r})"
+        return f"Store({self.label!r})"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -596,13 +862,28 @@ class Store:
         v = conn.execute(sa.select(sa.func.max(schema_migrations_t.c.version))).scalar()
         return int(v or 0)
 
+    def _identify(self, conn: Connection) -> int:
+        """Schema version of the open database (0 when empty); refuses foreign and newer ones."""
+        tables = set(sa.inspect(conn).get_table_names())
+
+        def execute(sql: str) -> list[tuple[Any, ...]]:
+            with conn.begin_nested() if self.dialect == "postgresql" else contextlib.nullcontext():
+                return [tuple(r) for r in conn.exec_driver_sql(sql).all()]
+
+        return _read_identity(self._safe_url(self.url), execute, tables)
+
     def _migrate(self) -> None:
         try:
             with self.engine.connect() as conn:
-                if self._current_version(conn) >= SCHEMA_VERSION:
-                    return
+                version = self._identify(conn)
+                conn.rollback()
+            if version >= SCHEMA_VERSION:
+                return
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot open store {self._safe_url(self.url)}: {exc.orig}") from None
+            raise StoreError(f"cannot open store {self._safe_url(self.url)}: {getattr(exc, 'orig', exc)}") from None
+        except sa.exc.DatabaseError as exc:
+            raise NotAStoreError(f"{self._safe_url(self.url)} is not a pdguard inventory store "
+                                 f"({getattr(exc, 'orig', exc)}); pdguard does not write into it") from None
         # Serialise concurrent first opens: a file lock beside the SQLite DB, a transaction-level
         # advisory lock on Postgres.
         file_lock = _FileLock(self._lock_path.with_suffix(".migrate")) if self._lock_path else None
@@ -616,6 +897,7 @@ class Store:
             with self.engine.begin() as conn:
                 if self.dialect == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _pg_key("pdguard.migrate")})
+                self._identify(conn)
                 schema_migrations_t.create(conn, checkfirst=True)
             for version, name, fn in MIGRATIONS:
                 with self.engine.begin() as conn:
@@ -625,6 +907,7 @@ class Store:
                         )
                     if self._current_version(conn) >= version:
                         continue
+                    log.info("store %s: applying migration %d (%s)", self._safe_url(self.url), version, name)
                     fn(conn)
                     conn.execute(
                         schema_migrations_t.insert().values(version=version, name=name, applied_at=_now_iso())
@@ -680,8 +963,18 @@ class Store:
 
     # ---------------------------------------------------------------------- write
 
-    def save_scan(self, doc: dict[str, Any], report: Report | None = None) -> int:
-        """Store a snapshot document (and its report's findings) in one transaction; return the scan id."""
+    def save_scan(
+        self, doc: dict[str, Any], report: Report | None = None, *, notify: Sequence[tuple[str, str]] = ()
+    ) -> int:
+        """Store a snapshot document (and its report's findings) in one transaction; return the scan id.
+
+        Only 2.x documents are stored (a 1.x one is an InputError, exit 3, like a 1.x file).
+        `notify`: ``(target_key, target_label)`` of each notification target. For a complete scan
+        with a previous complete scan (of the same snapshot schema major, as :meth:`previous`),
+        each NEW finding (active now, not active in that scan: the ``new`` of
+        :func:`pdguard.inventory.diff.diff_scans`) gets one outbox row per target, in the same
+        transaction: a scan is never stored without its notifications, nor the reverse.
+        """
         from pdguard.snapshot import check_version
 
         check_version(doc.get("schema_version"), "store")
@@ -694,8 +987,6 @@ class Store:
             ts = _parse_iso(scanned_at)
             dur = meta.get("duration_seconds")
             if ts is not None and isinstance(dur, int | float):
-                from datetime import timedelta
-
                 started_at = (
                     (ts - timedelta(seconds=float(dur)))
                     .astimezone(UTC)
@@ -732,8 +1023,13 @@ class Store:
         audit_index = _audit_index(doc)
         if audit_index is not None:  # who changed what, for diffs (the records themselves are not stored)
             scan_meta["audit"] = audit_index
+        window_end = meta.get("incidents_until") or scanned_at
         try:
             with self.engine.begin() as conn:
+                _configs_lock(conn, shared=True)
+                previous_id = None
+                if notify and complete and report is not None:
+                    previous_id = self._previous_id(conn, None, schema_major({"meta": scan_meta}))
                 result = conn.execute(
                     scans_t.insert().values(
                         started_at=started_at,
@@ -745,6 +1041,7 @@ class Store:
                         meta=scan_meta,
                         counts=counts,
                         error=error,
+                        window_end=window_end,
                     )
                 )
                 scan_id = int(result.inserted_primary_key[0])
@@ -753,31 +1050,209 @@ class Store:
                              [(scan_id, *r) for r in asset_rows.values()])
                 _bulk_insert(conn, "findings", ("scan_id", *_FINDING_COLS),
                              [(scan_id, *r) for r in finding_rows])
+                if previous_id is not None and report is not None:
+                    self._enqueue(conn, scan_id, previous_id, report, notify)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot save scan to {self._safe_url(self.url)}: {getattr(exc, 'orig', exc)}") from None
         return scan_id
 
     def delete_scan(self, scan_id: int) -> None:
-        self._delete_scans([scan_id])
-
-    def _delete_scans(self, scan_ids: list[int]) -> None:
-        """Delete scans, their assets and findings, and the configs no remaining asset uses."""
         with self.engine.begin() as conn:
-            for scan_id in scan_ids:
-                conn.execute(findings_t.delete().where(findings_t.c.scan_id == scan_id))
-                conn.execute(assets_t.delete().where(assets_t.c.scan_id == scan_id))
-                conn.execute(scans_t.delete().where(scans_t.c.id == scan_id))
-            used = sa.select(assets_t.c.config_hash).where(assets_t.c.config_hash.is_not(None))
-            conn.execute(configs_t.delete().where(configs_t.c.hash.not_in(used)))
+            self._delete_scans(conn, [scan_id])
 
-    def prune(self, keep: int) -> list[int]:
-        """Delete all but the newest `keep` scans; return the deleted ids."""
+    @staticmethod
+    def _delete_scans(conn: Connection, ids: list[int]) -> None:
+        """Delete scans with their outbox rows, findings and assets (in chunks), then the configs
+        no remaining asset uses. Runs in the caller's transaction."""
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for table in (outbox_t, findings_t, assets_t):
+                conn.execute(table.delete().where(table.c.scan_id.in_(chunk)))
+            conn.execute(scans_t.delete().where(scans_t.c.id.in_(chunk)))
+        if conn.dialect.name == "postgresql":
+            _configs_lock(conn, shared=False)
+            # An anti-join (NOT IN over a large subquery is a nested loop once it outgrows work_mem).
+            used = sa.exists().where(assets_t.c.config_hash == configs_t.c.hash)
+            conn.execute(configs_t.delete().where(~used))
+        else:
+            # SQLite builds a temporary index of the subquery's hashes once.
+            used_hashes = sa.select(assets_t.c.config_hash).where(assets_t.c.config_hash.is_not(None))
+            conn.execute(configs_t.delete().where(configs_t.c.hash.not_in(used_hashes)))
+
+    def prune_plan(
+        self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """The scans :meth:`prune` would delete (oldest first), each ``{id, account, scanned_at, complete}``.
+
+        A scan is KEPT when any rule keeps it: it is among the newest `keep` scans of its account,
+        or it is younger than `older_than` seconds (by ``scanned_at``, else ``stored_at``); the
+        latest complete scan of each account is always kept, whatever the rules. With no rule,
+        nothing is deleted.
+        """
+        if keep is None and older_than is None:
+            return []
+        if keep is not None and keep < 1:
+            raise StoreError("--keep must be at least 1 (the latest complete scan is always kept)")
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(seconds=older_than) if older_than is not None else None
+        cols = (scans_t.c.id, scans_t.c.account, scans_t.c.complete, scans_t.c.scanned_at, scans_t.c.stored_at)
         with self.engine.connect() as conn:
-            ids = [r[0] for r in conn.execute(sa.select(scans_t.c.id).order_by(scans_t.c.id.desc()))]
-        doomed = ids[max(0, keep) :]
-        if doomed:
-            self._delete_scans(doomed)
+            rows = conn.execute(sa.select(*cols).order_by(scans_t.c.id.desc())).all()
+        seen: dict[Any, int] = {}
+        latest_complete: dict[Any, int] = {}
+        doomed: list[dict[str, Any]] = []
+        for r in rows:  # newest first
+            rank = seen[r.account] = seen.get(r.account, 0) + 1
+            if r.complete and r.account not in latest_complete:
+                latest_complete[r.account] = r.id
+                continue
+            when = _parse_iso(r.scanned_at) or _parse_iso(r.stored_at)
+            kept_by_count = keep is not None and rank <= keep
+            kept_by_age = cutoff is not None and (when is None or when >= cutoff)
+            if kept_by_count or kept_by_age:
+                continue
+            doomed.append({"id": r.id, "account": r.account, "scanned_at": r.scanned_at, "complete": bool(r.complete)})
+        doomed.reverse()
         return doomed
+
+    def prune(
+        self, keep: int | None = None, older_than: float | None = None, *, now: datetime | None = None
+    ) -> PruneResult:
+        """Delete the scans of :meth:`prune_plan` with their assets, findings and outbox rows (one
+        transaction). Returns what was deleted, and how many undelivered notifications went with it."""
+        doomed = [d["id"] for d in self.prune_plan(keep, older_than, now=now)]
+        if not doomed:
+            return PruneResult([], 0)
+        with self.engine.begin() as conn:
+            undelivered = 0
+            for start in range(0, len(doomed), 500):
+                undelivered += int(conn.execute(
+                    sa.select(sa.func.count()).where(outbox_t.c.scan_id.in_(doomed[start : start + 500]),
+                                                     outbox_t.c.delivered_at.is_(None))
+                ).scalar() or 0)
+            self._delete_scans(conn, doomed)
+        return PruneResult(doomed, undelivered)
+
+    def vacuum(self) -> None:
+        """Give the space of deleted scans back to the file system (SQLite ``VACUUM``; Postgres'
+        autovacuum does this on its own, so nothing is done there)."""
+        if self.dialect != "sqlite":
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def size_bytes(self) -> int | None:
+        """Bytes the store takes on disk (SQLite file + WAL; Postgres: this schema's tables), or None."""
+        if self.dialect == "sqlite":
+            db = self.engine.url.database
+            if not db or db == ":memory:":
+                return None
+            path = Path(db)
+            return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")
+                       if p.is_file() and not p.name.endswith((".lock", ".migrate")))
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+                "AND n.nspname = current_schema() AND c.relname = ANY(:names)"
+            ), {"names": sorted(PDGUARD_TABLES)}).scalar() or 0)
+
+    # --------------------------------------------------------------------- outbox
+
+    @staticmethod
+    def _enqueue(conn: Connection, scan_id: int, previous_id: int, report: Report,
+                 targets: Sequence[tuple[str, str]]) -> None:
+        before = set(conn.execute(
+            sa.select(findings_t.c.fingerprint).where(findings_t.c.scan_id == previous_id,
+                                                      findings_t.c.waived.is_(False))
+        ).scalars())
+        new: dict[str, str] = {}
+        for f in report.findings:
+            if not f.waived and f.fingerprint not in before and f.fingerprint not in new:
+                new[f.fingerprint] = canonical_json(f.model_dump(mode="json"))
+        if not new:
+            return
+        now = _now_iso()
+        rows = [(scan_id, key, label, fp, data, now, 0) for key, label in dict(targets).items()
+                for fp, data in new.items()]
+        _bulk_insert(conn, "outbox", _OUTBOX_COLS, rows)
+
+    def pending_notifications(self, target_key: str) -> list[dict[str, Any]]:
+        """Undelivered outbox rows of one target, oldest first:
+        ``{id, scan_id, fingerprint, finding, created_at, attempts, last_error, scanned_at, account}``."""
+        q = (
+            sa.select(outbox_t.c.id, outbox_t.c.scan_id, outbox_t.c.fingerprint, outbox_t.c.finding,
+                      outbox_t.c.created_at, outbox_t.c.attempts, outbox_t.c.last_error,
+                      scans_t.c.scanned_at, scans_t.c.account)
+            .join(scans_t, scans_t.c.id == outbox_t.c.scan_id)
+            .where(outbox_t.c.target_key == target_key, outbox_t.c.delivered_at.is_(None))
+            .order_by(outbox_t.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def mark_delivered(self, ids: Sequence[int]) -> None:
+        """Mark outbox rows delivered (one transaction): they are never sent again."""
+        now = _now_iso()
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(
+                    outbox_t.update()
+                    .where(outbox_t.c.id.in_(list(ids[start : start + 500])), outbox_t.c.delivered_at.is_(None))
+                    .values(delivered_at=now, attempts=outbox_t.c.attempts + 1, last_attempt_at=now, last_error=None)
+                )
+
+    def mark_failed(self, ids: Sequence[int], error: str) -> None:
+        """Record a failed delivery attempt of outbox rows (they stay pending)."""
+        now = _now_iso()
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(
+                    outbox_t.update()
+                    .where(outbox_t.c.id.in_(list(ids[start : start + 500])))
+                    .values(attempts=outbox_t.c.attempts + 1, last_attempt_at=now, last_error=error[:500])
+                )
+
+    def expire_notifications(self, max_age: float, *, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Delete undelivered outbox rows created more than `max_age` seconds ago (every target).
+        Returns ``{target_label, count, oldest, last_error}`` per target, for the warning."""
+        now = now or datetime.now(UTC)
+        cutoff = _iso(now - timedelta(seconds=max_age))
+        cond = sa.and_(outbox_t.c.delivered_at.is_(None), outbox_t.c.created_at < cutoff)
+        q = (
+            sa.select(outbox_t.c.target_key, sa.func.max(outbox_t.c.target_label).label("label"),
+                      sa.func.count().label("n"), sa.func.min(outbox_t.c.created_at).label("oldest"),
+                      sa.func.max(outbox_t.c.last_error).label("last_error"))
+            .where(cond)
+            .group_by(outbox_t.c.target_key)
+        )
+        with self.engine.begin() as conn:
+            groups = conn.execute(q).all()
+            if groups:
+                conn.execute(outbox_t.delete().where(cond))
+        return [{"target_label": g.label, "count": int(g.n), "oldest": g.oldest, "last_error": g.last_error}
+                for g in groups]
+
+    def outbox_summary(self) -> list[dict[str, Any]]:
+        """Per target: pending and delivered row counts, oldest pending, last error."""
+        q = (
+            sa.select(
+                outbox_t.c.target_key, sa.func.max(outbox_t.c.target_label).label("target_label"),
+                sa.func.sum(sa.case((outbox_t.c.delivered_at.is_(None), 1), else_=0)).label("pending"),
+                sa.func.sum(sa.case((outbox_t.c.delivered_at.is_not(None), 1), else_=0)).label("delivered"),
+                sa.func.min(sa.case((outbox_t.c.delivered_at.is_(None), outbox_t.c.created_at))).label("oldest_pending"),
+                sa.func.max(outbox_t.c.last_error).label("last_error"),
+            ).group_by(outbox_t.c.target_key).order_by(sa.text("target_label"))
+        )
+        with self.engine.connect() as conn:
+            return [{**dict(r._mapping), "pending": int(r.pending or 0), "delivered": int(r.delivered or 0)}
+                    for r in conn.execute(q)]
+
+    def count_assets(self, scan_id: int) -> int:
+        """Assets stored for a scan: the one number pdguard calls "assets" everywhere."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(assets_t.c.scan_id == scan_id)).scalar() or 0)
 
     # ----------------------------------------------------------------------- read
 
@@ -812,15 +1287,23 @@ class Store:
         scan = self.get_scan(scan_id)
         major = schema_major(scan) if scan else SCHEMA_MAJOR
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(scans_t)
-                .where(scans_t.c.complete.is_(True), scans_t.c.id < scan_id)
-                .order_by(scans_t.c.id.desc())
-            )
-            for row in rows:
-                d = self._scan_dict(row)
-                if schema_major(d) == major:
-                    return d
+            prev = self._previous_id(conn, scan_id, major)
+        return self.get_scan(prev) if prev is not None else None
+
+    @staticmethod
+    def _previous_id(conn: Connection, before: int | None, major: str) -> int | None:
+        """Id of the newest complete scan (older than `before`, if given) stored from a snapshot
+        of schema major `major`: what a diff, and the notification outbox, compare a scan with."""
+        q = sa.select(scans_t.c.id, scans_t.c.meta).where(scans_t.c.complete.is_(True)).order_by(scans_t.c.id.desc())
+        if before is not None:
+            q = q.where(scans_t.c.id < before)
+        result = conn.execute(q)
+        try:
+            for row in result:
+                if schema_major({"meta": row.meta}) == major:
+                    return int(row.id)
+        finally:
+            result.close()
         return None
 
     def get_scan(self, scan_id: int) -> dict[str, Any] | None:
