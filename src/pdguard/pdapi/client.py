@@ -24,11 +24,10 @@
   is read page by page on ``more`` (stopping on an empty or repeated page and at the offset cap).
   A streaming caller (``keep=False``) gets each page's new objects as they arrive; only their
   ids are kept for the accounting.
-- Transport: a pool of keep-alive HTTP/1.1 connections (:mod:`pdguard.pdapi.transport`, on
-  asyncio protocols: a freed connection carries the next request before the response just
-  received is decoded; ~30 µs of CPU per request where httpcore took ~0.5 ms), gzip accepted, TLS
-  verified like httpx (certifi, SSL_CERT_FILE/DIR), HTTP(S)_PROXY/NO_PROXY from the environment
-  honoured. The whole request is bounded by ``timeout`` (``asyncio.timeout``: no task in between).
+- Transport: a pool of keep-alive HTTP/1.1 connections (httpcore, what httpx runs on, without
+  httpx's per-request model layers: about 0.3 ms instead of 1 ms of CPU per request, measured
+  against the simulator), gzip accepted, TLS verified like httpx (certifi, SSL_CERT_FILE/DIR),
+  HTTP(S)_PROXY/NO_PROXY from the environment honoured.
 """
 
 from __future__ import annotations
@@ -45,15 +44,15 @@ import urllib.request
 import zlib
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
+import httpcore
 import orjson
 
 from pdguard import __version__
 from pdguard.errors import AuthError, ConfigError, ForbiddenError, ScanError
-from pdguard.pdapi.transport import Pool, Proxy
-from pdguard.pdapi.transport import Response as _Response
 
 log = logging.getLogger("pdguard.api")
 
@@ -287,6 +286,7 @@ class PagerDutyClient:
         self._http = _Transport(
             self.base_url,
             {"Accept": ACCEPT, "Authorization": self._auth, "User-Agent": f"pdguard/{__version__}"},
+            timeout=self.timeout,
             max_connections=self.concurrency,
         )
         return self
@@ -379,14 +379,15 @@ class PagerDutyClient:
                 self.stats.requests += 1
                 self.stats.by_collection[collection] = self.stats.by_collection.get(collection, 0) + 1
                 try:
-                    # The whole request (connect, headers, every chunk of the body) within `timeout`.
-                    # (`asyncio.timeout`, not `wait_for`: no task in between, the request is written now.)
-                    async with asyncio.timeout(self.timeout):
-                        resp = await self._http.get(path, params)
-                except TimeoutError:
+                    # The whole request (connect, headers, every chunk of the body) within `timeout`:
+                    # the transport's own timeout bounds each read, so a dripping body would outlive it.
+                    resp = await asyncio.wait_for(self._http.get(path, params), self.timeout)
+                except (TimeoutError, httpcore.TimeoutException):
                     resp = None
                     problem = f"timeout ({self.timeout:g} s for the whole request)"
-                except OSError as exc:  # refused, reset, DNS, TLS, a broken response, a proxy's refusal
+                except httpcore.UnsupportedProtocol:
+                    raise ScanError(f"{collection}: cannot reach {self.base_url}: not an http(s) URL") from None
+                except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError, OSError) as exc:
                     resp = None
                     problem = f"connection error ({type(exc).__name__})"
             finally:
@@ -726,39 +727,66 @@ def _api_error(resp: _Response, secret: str) -> str:
     return _redact(str(msg), secret)
 
 
+@dataclass
+class _Response:
+    status_code: int
+    headers: dict[str, str]  # lower-case names
+    content: bytes
+
+    @property
+    def reason_phrase(self) -> str:
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return f"HTTP {self.status_code}"
+
+    def body(self) -> bytes:
+        """The body, gunzipped/inflated when the server compressed it (raises zlib.error if broken)."""
+        if self.headers.get("content-encoding", "identity").lower() in ("gzip", "deflate", "x-gzip"):
+            return zlib.decompress(self.content, 47)  # 32 + 15: a gzip or zlib header, detected
+        return self.content
+
+
 class _Transport:
     """GET requests on a pool of keep-alive connections to one API host (see the module docstring)."""
 
-    def __init__(self, base_url: str, headers: dict[str, str], *, max_connections: int) -> None:
-        url = urlsplit(base_url)
-        proxy = _environment_proxy(url.scheme, url.hostname or "")
-        context = None
-        if url.scheme == "https" or (proxy is not None and proxy.scheme == "https"):
-            import httpx  # only for the SSL context httpx would build (certifi, SSL_CERT_FILE/SSL_CERT_DIR)
+    def __init__(self, base_url: str, headers: dict[str, str], *, timeout: float, max_connections: int) -> None:
+        import httpx  # only for the SSL context httpx would build (certifi, SSL_CERT_FILE/SSL_CERT_DIR)
 
-            context = httpx.create_ssl_context(trust_env=True)
-        self._pool = Pool(base_url, {"Accept-Encoding": "gzip, deflate", **headers}, max_connections=max_connections,
-                          ssl_context=context, proxy=proxy)
+        url = urlsplit(base_url)
+        self._prefix = f"{url.scheme}://{url.netloc}{url.path.rstrip('/')}"
+        self._headers = [(b"Host", url.netloc.encode("ascii")), (b"Accept-Encoding", b"gzip, deflate")]
+        self._headers += [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers.items()]
+        self._extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": None}}
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=True) if url.scheme == "https" else None,
+            proxy=_environment_proxy(url.scheme, url.hostname or ""),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+        )
 
     async def get(self, path: str, params: list[tuple[str, Any]] | None) -> _Response:
         query = urlencode([(k, "true" if v is True else "false" if v is False else v) for k, v in params or []])
-        out = await self._pool.get(path, query)
+        url = f"{self._prefix}{path}?{query}" if query else f"{self._prefix}{path}"
+        resp = await self._pool.request("GET", url, headers=self._headers, extensions=self._extensions)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in resp.headers}
+        out = _Response(resp.status, headers, resp.content)
         if log.isEnabledFor(logging.DEBUG):  # -vv: one line per request (the key is in a header, never here)
-            log.debug('HTTP Request: GET %s "HTTP/1.1 %d %s"', self._pool.url(path, query), out.status_code,
-                      out.reason_phrase)
+            log.debug('HTTP Request: GET %s "HTTP/1.1 %d %s"', url, out.status_code, out.reason_phrase)
         return out
 
     async def aclose(self) -> None:
         await self._pool.aclose()
 
 
-def _environment_proxy(scheme: str, host: str) -> Proxy | None:
+def _environment_proxy(scheme: str, host: str) -> httpcore.Proxy | None:
     """HTTP(S)_PROXY / ALL_PROXY unless NO_PROXY covers the host (like httpx with trust_env)."""
     proxies = urllib.request.getproxies()
     url = proxies.get(scheme) or proxies.get("all")
     if not url or urllib.request.proxy_bypass(host):
         return None
-    try:
-        return Proxy.parse(url)
-    except ValueError as exc:
-        raise ScanError(str(exc)) from None
+    if "://" not in url:
+        url = f"http://{url}"
+    if not url.startswith(("http://", "https://")):
+        raise ScanError(f"proxy {urlsplit(url).scheme}:// is not supported (use an http:// or https:// proxy)")
+    return httpcore.Proxy(url)
