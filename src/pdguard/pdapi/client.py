@@ -380,8 +380,10 @@ class PagerDutyClient:
                 self.stats.by_collection[collection] = self.stats.by_collection.get(collection, 0) + 1
                 try:
                     # The whole request (connect, headers, every chunk of the body) within `timeout`:
-                    # the transport's own timeout bounds each read, so a dripping body would outlive it.
-                    resp = await asyncio.wait_for(self._http.get(path, params), self.timeout)
+                    # httpcore's own timeout bounds each read, so a dripping body would outlive it.
+                    # (`asyncio.timeout`, not `wait_for`: no task in between, the request starts now.)
+                    async with asyncio.timeout(self.timeout):
+                        resp = await self._http.get(path, params)
                 except (TimeoutError, httpcore.TimeoutException):
                     resp = None
                     problem = f"timeout ({self.timeout:g} s for the whole request)"
