@@ -49,7 +49,6 @@ from pdguard.engine.embedded import EmbeddedEngine
 from pdguard.engine.limits import EvalLimits
 from pdguard.engine.loader import PolicySet, load_policies
 from pdguard.evaluate import evaluate
-from pdguard.scanner import _derive_members
 from pdguard.simulator import generate_account
 from pdguard.simulator.account import EXPANSIONS, make_ref
 from pdguard.snapshot import SCHEMA_VERSION, dump_document
@@ -91,6 +90,18 @@ def v2_object(collection: str, obj: dict) -> dict:
     return out
 
 
+def derive_members(teams: list[dict], users: list[dict]) -> None:
+    """Team members from the users' `teams` references, as the scanner derives them."""
+    members: dict[str, list[dict]] = {t["id"]: [] for t in teams}
+    for u in users:
+        for ref in u.get("teams") or []:
+            if ref["id"] in members:
+                members[ref["id"]].append({"user": {"id": u["id"], "type": "user_reference", "summary": u.get("name")},
+                                           "role": None})
+    for t in teams:
+        t["members"] = members[t["id"]]
+
+
 def snapshot_document(scale: float, now: datetime) -> dict:
     acc = generate_account(
         services=int(10_000 * scale), escalation_policies=int(1_000 * scale), schedules=int(500 * scale),
@@ -103,7 +114,7 @@ def snapshot_document(scale: float, now: datetime) -> dict:
                     "pdguard_version": "bench", "counts": {k: len(v) for k, v in cols.items()}, "warnings": [],
                     "complete": True, "collections": [k for k in cols if k != "standards_scores"]}}
     doc.update({k: [v2_object(k, o) for o in v] for k, v in cols.items()})
-    _derive_members(doc["teams"], doc["users"])
+    derive_members(doc["teams"], doc["users"])
     doc["iac"] = None
     return doc
 

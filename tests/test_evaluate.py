@@ -136,7 +136,7 @@ def test_invalid_rego_names_file_and_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("body, fragment", [
-    ('deny contains "just a string" if { true }', "expected an object"),
+    ('deny contains "just a string" if { true }', "pdguard needs findings"),
     ('deny contains {"msg": "m"} if { true }', "without msg"),
     ('deny contains {"msg": 1, "resource": {"type": "service", "id": "x"}} if { true }', "without msg"),
     ('deny contains {"msg": "m", "resource": {"type": "service", "id": "x"}, "details": [1]} if { true }', "details"),

@@ -88,7 +88,7 @@ def test_pdguard_yaml_decides_config_and_entry_module(tmp_path: Path) -> None:
     first = enabled_policies(ps, Config())[0]
     assert first.info is not None
     default = json.loads(members(build(tmp_path, name="default.tar.gz"))[".manifest"])["revision"]
-    out = build(tmp_path, config={"settings": {"min_escalation_levels": 7, "extra": "x"},
+    out = build(tmp_path, config={"settings": {"min_escalation_levels": 7},
                                   "policies": {first.info.id: {"enabled": False}}})
     files = members(out)
     assert json.loads(files["data.json"])["pdguard"]["config"]["min_escalation_levels"] == 7
@@ -151,10 +151,29 @@ def test_bad_signing_key_is_one_line_exit_2(tmp_path: Path, args: list[str], mes
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "b.tar.gz").exists()
 
 
+# A user policy declaring settings of every JSON kind (METADATA custom.settings: name -> default)
+SETTINGS_POLICY = """# METADATA
+# title: Reads odd settings
+# custom:
+#   id: ACME-SET-1
+#   severity: low
+#   settings: {note: "", ratio: 0.5, tiny: 0.0, big: 1.0, list: []}
+package acme.settings_reader
+
+deny contains {"msg": data.pdguard.config.note, "resource": {"type": "x", "id": "y"}} if false
+"""
+
+
+def settings_policy(tmp_path: Path) -> str:
+    (tmp_path / "reader.rego").write_text(SETTINGS_POLICY)
+    return str(tmp_path / "reader.rego")
+
+
 def test_settings_without_a_json_form_are_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "pdguard.yaml").write_text("settings:\n  ratio: .nan\n")
-    r = run_pdguard("--config", str(tmp_path / "pdguard.yaml"), "policy", "bundle", "-o", str(tmp_path / "b.tar.gz"))
-    assert r.returncode == 2 and "NaN" in r.stderr and not (tmp_path / "b.tar.gz").exists()
+    r = run_pdguard("--config", str(tmp_path / "pdguard.yaml"), "policy", "bundle", "-o", str(tmp_path / "b.tar.gz"),
+                    "--policy", settings_policy(tmp_path))
+    assert r.returncode == 2 and "settings.ratio" in r.stderr and not (tmp_path / "b.tar.gz").exists()
 
 
 def test_structured_files_are_hashed_in_canonical_form() -> None:
@@ -231,7 +250,8 @@ def test_signed_bundle_is_verified_and_a_tampered_one_refused(tmp_path: Path, al
     # control characters, non-ASCII, backslashes, numbers as written, nesting.
     settings = {"service_name_pattern": "^[a-z0-9<&>]+(-\\d+)*$", "note": "é\u2028\u2029\x01\x7f\t\"q\"",
                 "ratio": 1.5, "tiny": 1e-07, "big": 100.0, "list": [1, "two", None, True, {"k": []}]}
-    signed = build(tmp_path, "--signing-key", sign_key, "--signing-alg", alg, config={"settings": settings})
+    signed = build(tmp_path, "--signing-key", sign_key, "--signing-alg", alg, "--policy", settings_policy(tmp_path),
+                   config={"settings": settings})
     files = members(signed)
     assert ".signatures.json" in files
     verify = ["--verification-key", verify_key, "--signing-alg", alg]
@@ -257,8 +277,8 @@ def test_signed_bundle_is_verified_and_a_tampered_one_refused(tmp_path: Path, al
     wrong = ["--verification-key", "another-secret", "--signing-alg", "HS256"] if alg == "HS256" else verify
     if alg == "HS256":
         assert "signature" in opa_refuses(signed, *wrong)
-    unsigned = build(tmp_path, name="unsigned.tar.gz")
+    unsigned = build(tmp_path, "--policy", settings_policy(tmp_path), name="unsigned.tar.gz")
     assert ".signatures.json" in opa_refuses(unsigned, *verify)
     r = run_pdguard("policy", "bundle", "-o", str(tmp_path / "x.tar.gz"), "--signing-key", sign_key,
-                    "--signing-alg", alg, cwd=tmp_path)
-    assert SECRET not in r.stdout + r.stderr
+                    "--signing-alg", alg, "--policy", settings_policy(tmp_path), cwd=tmp_path)
+    assert r.returncode == 0 and SECRET not in r.stdout + r.stderr

@@ -123,17 +123,20 @@ def test_parity_case(engine, case: Case, tmp_path: Path) -> None:
     assert got == case.expected, f"{engine.name} differs on {case.name}"
 
 
-_STD = ["PSVCBEX", "PSVCCRN", "PSVCFAX", "PSVCFFL", "PSVCIMG", "PSVCLAR", "PSVCLAU", "PSVCNTR", "PSVCORP",
-        "PSVCSID", "PSVCVND"]
+_STANDARDS = ["PSVCBEX", "PSVCCRN", "PSVCFAX", "PSVCFFL", "PSVCIMG", "PSVCLAR", "PSVCLAU", "PSVCORP", "PSVCSID",
+              "PSVCVND"]
 # The sample account's documented problems (pdguard/simulator/sample.py): what every engine must find.
 SAMPLE_FINDINGS = {
-    "PDG-BS-001": ["PBSPRTL"], "PDG-EP-001": ["PEPSNGL"], "PDG-EP-002": ["PEPEMPT"], "PDG-EP-003": ["PEPNOCM"],
-    "PDG-EP-004": ["PEPSNGL", "PEPSOLO"], "PDG-EP-005": ["PEPNOLP"], "PDG-INC-001": ["PINCOLD", "PINCTRG"],
-    "PDG-SCH-001": ["PSCHDAT"], "PDG-SCH-002": ["PSCHGAP"], "PDG-SCH-003": ["PSCHORP"],
-    "PDG-STD-001": _STD, "PDG-STD-002": _STD, "PDG-SVC-001": ["PSVCLGB", "PSVCPAY"], "PDG-SVC-002": ["PSVCNTR"],
-    "PDG-SVC-003": ["PSVCIMG"], "PDG-SVC-004": ["PSVCFFL"], "PDG-SVC-005": ["PSVCBEX", "PSVCORP"],
-    "PDG-SVC-006": ["PSVCEML"], "PDG-SVC-007": ["PSVCFAX", "PSVCLAR", "PSVCLGB"], "PDG-TEAM-001": ["PTMGHST"],
-    "PDG-USR-001": ["PUSRLEO", "PUSRNOC"],
+    "PDG-BS-001": ["PBSPRTL"], "PDG-BS-002": ["PSVCFFL", "PSVCNTR"], "PDG-BS-003": ["PBSMOBL"],
+    "PDG-EP-001": ["PEPSNGL"], "PDG-EP-002": ["PEPEMPT"], "PDG-EP-003": ["PEPNOCM"], "PDG-EP-004": ["PEPSOLO"],
+    "PDG-EP-005": ["PEPNOLP"], "PDG-EP-006": ["PEPOLDX"], "PDG-EP-007": ["PEPRECO"], "PDG-EP-008": ["PEPDATA"],
+    "PDG-INC-001": ["PINCOLD", "PINCTRG"], "PDG-SCH-001": ["PSCHDAT"], "PDG-SCH-002": ["PSCHGAP"],
+    "PDG-SCH-003": ["PSCHORP"], "PDG-STD-001": _STANDARDS, "PDG-STD-002": ["PSVCWHL"],
+    "PDG-SVC-001": ["PSVCLGB", "PSVCPAY"], "PDG-SVC-002": ["PSVCNTR"], "PDG-SVC-003": ["PSVCIMG"],
+    "PDG-SVC-004": ["PSVCSID"], "PDG-SVC-005": ["PSVCBEX", "PSVCORP"], "PDG-SVC-006": ["PSVCEML"],
+    "PDG-SVC-007": ["PSVCFAX", "PSVCLAR", "PSVCLGB"], "PDG-SVC-008": ["PSVCLAU", "PSVCPAY"],
+    "PDG-SVC-009": ["PSVCORD"], "PDG-SVC-010": ["PSVCSRI"], "PDG-SVC-011": ["PSVCSRI"], "PDG-TEAM-001": ["PTMGHST"],
+    "PDG-TEAM-002": ["PSCHNEW"], "PDG-USR-001": ["PUSRLEO"], "PDG-USR-002": ["PUSRHUG"], "PDG-USR-003": ["PUSRMIL"],
 }
 
 

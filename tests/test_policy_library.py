@@ -114,3 +114,19 @@ def test_policy_test_command(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert "test_fails: FAIL" in bad.stdout and "PASS: 1/2" in bad.stdout and "FAIL: 1/2" in bad.stdout
+
+
+def test_catalogue_groups_by_area_and_links_tests_and_settings() -> None:
+    text = (POLICY_DIR / "README.md").read_text()
+    for m in _policies():
+        assert m.info is not None
+        rel = Path(m.path).resolve().relative_to(POLICY_DIR).as_posix()
+        test = rel.removesuffix(".rego") + "_test.rego"
+        row = next(line for line in text.splitlines() if line.startswith(f"| [{m.info.id}](#{m.info.id.lower()}) |"))
+        assert f"]({rel})" in row and f"]({test})" in row, row
+        for name in m.info.settings:
+            assert f"[`{name}`](#setting-{name.replace('_', '-')})" in row
+    for area in sorted({Path(m.path).resolve().relative_to(POLICY_DIR).parts[0] for m in _policies()}):
+        assert f"\n## {'IaC (Terraform)' if area == 'iac' else area.replace('_', ' ').capitalize()}\n" in text
+    assert '<a id="setting-min-escalation-levels"></a>`min_escalation_levels` | integer >= 1 | `2` | ' \
+           "[PDG-EP-001](#pdg-ep-001), [PDG-STD-001](#pdg-std-001) |" in text

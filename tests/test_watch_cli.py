@@ -56,6 +56,10 @@ def changed_account():
     acc = sample_account(now=NOW)
     ffl = next(s for s in acc.services if s["id"] == "PSVCFFL")
     ffl["description"] = "Feature flag evaluation service"
+    score = next(x for x in acc.standards_scores if x["resource_id"] == "PSVCFFL")  # PagerDuty recomputed it
+    for row in score["standards"]:
+        row["pass"] = True
+    score["score"]["passing"] = len(score["standards"])
     new = json.loads(json.dumps(next(s for s in acc.services if s["id"] == "PSVCFFL"), default=str))
     new.update({"id": "PSVCNEW", "name": "New Service", "summary": "New Service", "integrations": []})
     acc.services.append(new)
@@ -82,7 +86,7 @@ def test_diff_lists_exactly_the_changes_and_new_fixed_findings(tmp_path: Path) -
     fixed = diff["findings"]["fixed"]
     assert new and {f["resource"]["id"] for f in new} == {"PSVCNEW"}
     assert {"PDG-SVC-001", "PDG-SVC-006"} <= {f["policy_id"] for f in new}
-    assert {(f["policy_id"], f["resource"]["id"]) for f in fixed} >= {("PDG-SVC-004", "PSVCFFL"),
+    assert {(f["policy_id"], f["resource"]["id"]) for f in fixed} >= {("PDG-STD-001", "PSVCFFL"),
                                                                        ("PDG-TEAM-001", "PTMGHST")}
     assert {f["resource"]["id"] for f in fixed} <= {"PSVCFFL", "PTMGHST"}
     sent = json.loads((tmp_path / "new.json").read_text())

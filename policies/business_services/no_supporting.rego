@@ -19,6 +19,6 @@ import data.pdguard.lib
 deny contains lib.finding(msg, "business_service", bs) if {
 	lib.collected("service_dependencies")
 	some bs in input.business_services
-	not lib.supporting_services_of[bs.id]
+	count(lib.supporters(bs.id)) == 0
 	msg := sprintf("business service %q has no supporting services", [lib.name(bs)])
 }

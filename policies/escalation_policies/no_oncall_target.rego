@@ -26,15 +26,10 @@ deny contains lib.finding_with(msg, "escalation_policy", ep, {"levels": []}) if 
 
 deny contains lib.finding_with(msg, "escalation_policy", ep, {"levels": silent}) if {
 	some ep in input.escalation_policies
-	silent := [n | some i, level in lib.levels(ep); not pages_someone(level); n := i + 1]
+	silent := lib.silent_levels(ep)
 	count(silent) > 0
 	msg := sprintf(
 		"escalation policy %q has escalation levels with no user or schedule target: level %s",
 		[lib.name(ep), concat(", ", [sprintf("%d", [n]) | some n in silent])],
 	)
-}
-
-pages_someone(level) if {
-	some t in level.targets
-	lib.is_oncall_target(t)
 }

@@ -4,9 +4,13 @@
 #   With a single escalation level, an incident that the first responder misses (asleep,
 #   phone dead, out of signal) is never escalated to anyone else. A second level - a
 #   secondary on-call or a manager - is the safety net that bounds time to acknowledge.
+#   Levels count when they page someone new: a level repeating an earlier level's targets
+#   adds nothing (PagerDuty's "unique levels"). A policy with an empty level is reported by
+#   PDG-EP-002, one that only ever pages one person by PDG-EP-004.
 # custom:
 #   id: PDG-EP-001
 #   severity: high
+#   settings: [min_escalation_levels]
 #   remediation: >-
 #     Add an escalation rule (for example a secondary schedule or the team lead) that fires
 #     after the first level's escalation delay: in the PagerDuty web UI open People >
@@ -18,17 +22,22 @@ package pdguard.escalation_policies.single_level
 
 import data.pdguard.lib
 
-deny contains lib.finding_with(message(ep, levels, min_levels), "escalation_policy", ep, details) if {
-	min_levels := lib.setting("min_escalation_levels")
+deny contains lib.finding_with(message(ep, unique, min_levels), "escalation_policy", ep, details) if {
 	some ep in input.escalation_policies
-	levels := count(lib.levels(ep))
-	levels < min_levels
-	details := {"levels": levels, "min_levels": min_levels}
+	lib.too_few_levels(ep)
+	unique := lib.unique_levels(ep)
+	min_levels := lib.setting("min_escalation_levels")
+	details := {"levels": unique, "min_levels": min_levels}
 }
 
-message(ep, 1, _) := sprintf("escalation policy %q has a single escalation level: a missed page is never escalated", [lib.name(ep)])
-
-message(ep, levels, min_levels) := sprintf(
-	"escalation policy %q has %d escalation levels, fewer than %d",
-	[lib.name(ep), levels, min_levels],
-) if levels != 1
+message(ep, unique, min_levels) := sprintf(
+	"escalation policy %q has %d escalation levels but only %d pages someone new (the others repeat its targets), fewer than %d",
+	[lib.name(ep), count(lib.levels(ep)), unique, min_levels],
+) if {
+	count(lib.levels(ep)) > unique
+} else := sprintf(
+	"escalation policy %q has a single escalation level: a missed page is never escalated",
+	[lib.name(ep)],
+) if {
+	unique == 1
+} else := sprintf("escalation policy %q has %d escalation levels, fewer than %d", [lib.name(ep), unique, min_levels])

@@ -4,6 +4,7 @@
 #   When every level of an escalation policy - directly or through its schedules - ends
 #   up at the same one user, that person is a single point of failure. Escalation does
 #   not help when they are asleep, sick or on holiday, and the on-call load never rotates.
+#   (A single level that pages a single person is reported here, not by PDG-EP-001.)
 # custom:
 #   id: PDG-EP-004
 #   severity: high
@@ -19,18 +20,17 @@ package pdguard.escalation_policies.single_user
 import data.pdguard.lib
 
 # Schedules count with the users of their current layers (ended layers are not a rotation).
-deny contains lib.finding_with(msg, "escalation_policy", ep, {"user_id": uid}) if {
+deny contains lib.finding_with(message(ep, uid), "escalation_policy", ep, {"user_id": uid}) if {
 	some ep in input.escalation_policies
-	targets := lib.targets(ep)
-	count(targets) > 0
-	every t in targets {
-		count(lib.users_of_target(t)) == 1
-	}
-	users := {id | some t in targets; some id in lib.users_of_target(t)}
-	count(users) == 1
-	some uid in users
-	msg := sprintf(
-		"every level of escalation policy %q pages the same single user %q (%s): a single point of failure",
-		[lib.name(ep), lib.asset_name("user", uid), uid],
-	)
+	uid := lib.sole_responder(ep)
 }
+
+message(ep, uid) := sprintf(
+	"escalation policy %q pages only %q (%s), on its single level: a single point of failure",
+	[lib.name(ep), lib.asset_name("user", uid), uid],
+) if {
+	count(lib.levels(ep)) == 1
+} else := sprintf(
+	"every level of escalation policy %q pages the same single user %q (%s): a single point of failure",
+	[lib.name(ep), lib.asset_name("user", uid), uid],
+)

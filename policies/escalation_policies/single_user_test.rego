@@ -48,7 +48,7 @@ test_flexible_schedule_members_count if {
 }
 
 test_unknown_user_named_by_id if {
-	inp := account([testing.escalation_policy("PEP0004", [[testing.user_ref("PUSR009")]])])
+	inp := account([testing.escalation_policy("PEP0004", [[testing.user_ref("PUSR009")], [testing.user_ref("PUSR009")]])])
 	testing.assert_finding(policy.deny, "PEP0004", {
 		"msg": "every level of escalation policy \"PEP0004\" pages the same single user \"PUSR009\" (PUSR009): a single point of failure",
 	}) with input as inp
@@ -79,4 +79,12 @@ test_schedules_not_collected_judges_only_user_targets if {
 		testing.escalation_policy("PEP0004", [[ann], [ann]]),
 	]}, ["schedules"])
 	testing.assert_ids(policy.deny, {"PEP0004"}) with input as inp
+}
+
+test_a_single_level_is_named_as_such if {
+	inp := account([testing.escalation_policy("PEP0010", [[ann]])])
+	testing.assert_finding(policy.deny, "PEP0010", {
+		"msg": "escalation policy \"PEP0010\" pages only \"Ann\" (PUSR001), on its single level: a single point of failure",
+		"details": {"user_id": "PUSR001"},
+	}) with input as inp
 }

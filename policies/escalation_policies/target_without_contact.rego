@@ -1,16 +1,18 @@
 # METADATA
-# title: Escalation targets users who can be contacted
+# title: Escalation targets users who can be paged
 # description: >-
-#   A user targeted directly by an escalation rule but with no contact method (no email,
-#   phone, SMS or push) cannot receive the page. The level looks staffed but is silent.
+#   A user targeted directly by an escalation rule who cannot receive the page - no contact
+#   method at all, or a role that cannot be paged (observer, read-only user) - leaves the level
+#   looking staffed while it is silent.
 # custom:
 #   id: PDG-EP-003
 #   severity: high
 #   remediation: >-
 #     Ask the user to add contact methods and notification rules (web UI - My Profile >
 #     Contact Information / Notification Rules; REST API POST /users/{id}/contact_methods;
-#     Terraform pagerduty_user_contact_method), or replace the user target with a schedule:
-#     People > Escalation Policies > the policy > Edit.
+#     Terraform pagerduty_user_contact_method), give them a role that can respond (People >
+#     Users > the user > Edit role; PUT /users/{id}), or replace the user target with a
+#     schedule: People > Escalation Policies > the policy > Edit.
 package pdguard.escalation_policies.target_without_contact
 
 import data.pdguard.lib
@@ -20,8 +22,12 @@ deny contains lib.finding_with(msg, "escalation_policy", ep, {"user": {"id": use
 	some t in lib.targets(ep)
 	lib.is_user_target(t)
 	user := lib.user[t.id]
-	not has_contact_method(user)
-	msg := sprintf("escalation policy %q targets user %q who has no contact methods", [lib.name(ep), lib.name(user)])
+	reason := why_not_paged(user)
+	msg := sprintf("escalation policy %q targets user %q who %s", [lib.name(ep), lib.name(user), reason])
 }
 
-has_contact_method(user) if count(user.contact_methods) > 0
+why_not_paged(user) := sprintf("cannot be paged (role %s)", [user.role]) if {
+	not lib.can_be_paged(user)
+} else := "has no contact methods" if {
+	not lib.has_contact_method(user)
+}

@@ -48,3 +48,27 @@ test_users_not_collected_judges_nothing if {
 	)
 	testing.assert_empty(policy.deny) with input as inp
 }
+
+# Observers and read-only users cannot be paged (behaviour notes): targeting one directly is a
+# silent target too.
+test_user_who_cannot_be_paged_denied if {
+	inp := testing.snapshot({
+		"users": [
+			testing.user("PUSR003", {"name": "Olga", "role": "observer"}),
+			testing.user("PUSR004", {"name": "Rudy", "role": "read_only_user", "contact_methods": []}),
+			testing.user("PUSR005", {"name": "Lim", "role": "limited_user"}),
+		],
+		"escalation_policies": [
+			testing.escalation_policy("PEP0007", [[testing.user_ref("PUSR003")]]),
+			testing.escalation_policy("PEP0008", [[testing.user_ref("PUSR004")]]),
+			testing.escalation_policy("PEP0009", [[testing.user_ref("PUSR005")]]),
+		],
+	})
+	d := policy.deny with input as inp
+	testing.assert_ids(d, {"PEP0007", "PEP0008"})
+	testing.assert_finding(d, "PEP0007", {
+		"msg": "escalation policy \"PEP0007\" targets user \"Olga\" who cannot be paged (role observer)",
+		"details": {"user": {"id": "PUSR003", "name": "Olga"}},
+	})
+	testing.assert_count(d, 2)
+}

@@ -8,6 +8,7 @@
 # custom:
 #   id: PDG-INC-001
 #   severity: high
+#   settings: [incident_ack_max_minutes, incident_open_max_hours]
 #   remediation: >-
 #     Acknowledge, reassign or escalate the incident now (web UI - Incidents > the
 #     incident > Acknowledge / Reassign / Escalate; REST API PUT /incidents/{id} with

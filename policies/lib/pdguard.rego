@@ -17,6 +17,12 @@
 # field that may be missing (`not f(svc.description)`): when the field is missing OPA makes the
 # whole expression undefined while regorus makes it true. The helpers below that take a field
 # (lib.blank(obj, key)) read it with a default for that reason.
+#
+# Two more differences, both measured: bind a function's result in the body, not in a rule head
+# (`s contains x if { ...; x := lib.sole_schedule(rule).id }`: in the head, regorus fails with "not
+# an object" where the function is undefined, OPA skips it); and look a relation up through its
+# accessor (lib.services_using(ep), lib.targeted_by(id), ...), not `relation[key]`, which OPA
+# re-evaluates for every key.
 package pdguard.lib
 
 # -- collections --------------------------------------------------------------------------
@@ -121,6 +127,50 @@ supporting_services_of[dep.dependent_service.id] contains dep.supporting_service
 	some dep in input.service_dependencies
 }
 
+# dependents_of[id]: ids of the services (technical or business) that the service `id` supports.
+dependents_of[dep.supporting_service.id] contains dep.dependent_service.id if {
+	some dep in input.service_dependencies
+}
+
+# Every service a dependency names -> what it supports (graph.reachable follows keys only).
+_dependency_graph := {id: object.get(dependents_of, id, set()) |
+	some dep in input.service_dependencies
+	some id in {dep.supporting_service.id, dep.dependent_service.id}
+}
+
+# supports_business_service(svc): through the collected service dependencies, the service
+# supports a business service - directly, or through the services it supports.
+supports_business_service(svc) if {
+	some id in graph.reachable(_dependency_graph, {svc.id})
+	business_service[id]
+}
+
+# services_using(ep): ids of the services that use the escalation policy (an empty set for none).
+# Look a relation up with object.get(relation, key, default), as these accessors do: OPA then
+# builds the relation once, where `relation[key]` re-evaluates its body for every key looked up
+# (measured: 25 s instead of 0.2 s at 1,000 services and 5,000 incidents). A relation with no
+# entry is {} on OPA and undefined on regorus: the accessors read it through `_all(...)` rules.
+services_using(ep) := object.get(_all_services_of_ep, ep.id, set())
+
+_all_services_of_ep := r if {
+	r := services_of_escalation_policy
+} else := {}
+
+# targeted_by(id): ids of the escalation policies targeting the user, schedule or flexible
+# schedule `id` (an empty set for none).
+targeted_by(id) := object.get(_all_targeting, id, set())
+
+_all_targeting := r if {
+	r := escalation_policies_targeting
+} else := {}
+
+# supporters(id): ids of the services supporting the business or technical service `id`.
+supporters(id) := object.get(_all_supporting, id, set())
+
+_all_supporting := r if {
+	r := supporting_services_of
+} else := {}
+
 # extensions_of[service id]: ids of the extensions (outbound integrations) that act on the service.
 extensions_of[obj.id] contains ext.id if {
 	some ext in input.extensions
@@ -140,9 +190,17 @@ addons_of[ref.id] contains addon.id if {
 }
 
 # has_outbound_integration(svc): an extension or an add-on acts on the service.
-has_outbound_integration(svc) if extensions_of[svc.id]
+has_outbound_integration(svc) if count(object.get(_all_extensions, svc.id, set())) > 0
 
-has_outbound_integration(svc) if addons_of[svc.id]
+has_outbound_integration(svc) if count(object.get(_all_addons, svc.id, set())) > 0
+
+_all_extensions := r if {
+	r := extensions_of
+} else := {}
+
+_all_addons := r if {
+	r := addons_of
+} else := {}
 
 # member_ids(team): ids of the team's members (team.members, derived from the users' teams).
 member_ids(t) := {m.user.id | some m in object.get(t, "members", [])}
@@ -175,7 +233,59 @@ has_text(x) if {
 # blank(obj, key): obj[key] is missing, null, not a string, or only white space.
 blank(obj, key) if not has_text(object.get(obj, key, null))
 
+# -- services -----------------------------------------------------------------------------
+
+# Statuses of a service that opens no incident: disabled, or in a maintenance window.
+parked_statuses := {"disabled", "maintenance"}
+
+# is_parked(svc): the service is disabled or in maintenance (it opens no incident).
+is_parked(svc) if svc.status in parked_statuses
+
+# has_integration(svc): the service has an integration (events can reach it).
+has_integration(svc) if count(object.get(svc, "integrations", [])) > 0
+
+# The description terraform-provider-pagerduty gives a pagerduty_service when the code sets none.
+terraform_placeholder_description := "Managed by Terraform"
+
+# has_description(obj): obj has a description a reader can use: text, and not the Terraform
+# provider's placeholder (compared without case and surrounding white space).
+has_description(obj) if {
+	text := object.get(obj, "description", null)
+	has_text(text)
+	lower(trim_space(text)) != lower(terraform_placeholder_description)
+}
+
+# recent_incidents_of[service id]: ids of the incidents the service opened in the last
+# noisy_service_window_days days before the scan (from the scan's incidents: a lower bound when
+# its incident window is shorter).
+recent_incidents_of[inc.service.id] contains inc.id if {
+	days := setting("noisy_service_window_days")
+	some inc in input.incidents
+	age := age_days(inc.created_at)
+	age >= 0
+	age <= days
+}
+
+_all_recent_incidents := r if {
+	r := recent_incidents_of
+} else := {}
+
+# recent_incidents(svc): how many incidents the service opened in the last
+# noisy_service_window_days days.
+recent_incidents(svc) := count(object.get(_all_recent_incidents, svc.id, set()))
+
+# noisy(svc): incidents were collected and the service opened at least the setting
+# noisy_service_incidents incidents in the last noisy_service_window_days days.
+noisy(svc) if {
+	collected("incidents")
+	recent_incidents(svc) >= setting("noisy_service_incidents")
+}
+
 # -- escalation policies ------------------------------------------------------------------
+
+# has_escalation_policy(svc): the service names an escalation policy (whether or not the
+# snapshot holds it).
+has_escalation_policy(svc) if has_text(object.get(svc, ["escalation_policy", "id"], null))
 
 # escalation_policy_of(svc): the escalation policy object of a service (undefined when the
 # service has none or its policy is not in the snapshot).
@@ -227,6 +337,80 @@ users_of_target(t) := flexible_schedule_users[t.id] if is_flexible_schedule_targ
 # resolve are left out: check them with users_of_target).
 users_of_level(rule) := {uid | some t in rule.targets; some uid in users_of_target(t)}
 
+# pages_nobody(level): the escalation level has no user or schedule target.
+pages_nobody(level) if not _pages_someone(level)
+
+_pages_someone(level) if {
+	some t in object.get(level, "targets", [])
+	is_oncall_target(t)
+}
+
+# silent_levels(ep): the numbers (1 = first) of the levels that page nobody.
+silent_levels(ep) := [n | some i, level in levels(ep); pages_nobody(level); n := i + 1]
+
+# unique_levels(ep): how many levels page someone new - distinct, non-empty sets of on-call
+# targets (PagerDuty's "unique levels": a level repeating an earlier one's targets adds nothing).
+unique_levels(ep) := count({ids |
+	some level in levels(ep)
+	ids := {t.id | some t in level.targets; is_oncall_target(t)}
+	count(ids) > 0
+})
+
+# sole_responder(ep): the id of the one user every target of every level resolves to (a user,
+# or a schedule whose only current user is that user); undefined when the policy has no target,
+# a target cannot be resolved, or more than one person is paged.
+sole_responder(ep) := uid if {
+	ts := targets(ep)
+	count(ts) > 0
+	every t in ts {
+		count(users_of_target(t)) == 1
+	}
+	users := {id | some t in ts; some id in users_of_target(t)}
+	count(users) == 1
+	some uid in users
+}
+
+# Who owns a shallow escalation (one root cause, one finding). On the escalation policy itself:
+# - pages_nobody_somewhere(ep): no level, or a level without target (PDG-EP-002);
+# - sole_responder(ep): every level pages the same single person (PDG-EP-004);
+# - too_few_levels(ep): fewer unique levels than the setting min_escalation_levels, and neither
+#   of the above (PDG-EP-001).
+# Policies about the services using the policy (Service Standards) defer to these.
+pages_nobody_somewhere(ep) if count(levels(ep)) == 0
+
+pages_nobody_somewhere(ep) if count(silent_levels(ep)) > 0
+
+too_few_levels(ep) if {
+	unique_levels(ep) < setting("min_escalation_levels")
+	not pages_nobody_somewhere(ep)
+	not sole_responder(ep)
+}
+
+# shallow_escalation_reported(ep): a policy of the escalation policy reports its depth problem.
+shallow_escalation_reported(ep) if pages_nobody_somewhere(ep)
+
+shallow_escalation_reported(ep) if sole_responder(ep)
+
+shallow_escalation_reported(ep) if too_few_levels(ep)
+
+# shallow_escalation_policies: ids of the escalation policies shallow_escalation_reported holds
+# for (computed once: policies about the services using them look them up).
+shallow_escalation_policies contains ep.id if {
+	some ep in input.escalation_policies
+	shallow_escalation_reported(ep)
+}
+
+# unused_escalation_policy(ep): services were collected and none uses the escalation policy
+# (PDG-EP-006 reports it; policies about its details defer to that finding).
+unused_escalation_policy(ep) if {
+	collected("services")
+	count(services_using(ep)) == 0
+}
+
+# shared_escalation_policy(ep): two services or more use the escalation policy (a problem of
+# the policy is then reported once, on it, rather than on each service).
+shared_escalation_policy(ep) if count(services_using(ep)) > 1
+
 # -- schedules ----------------------------------------------------------------------------
 
 # ended(layer): the schedule layer ended at or before the scan (PagerDuty keeps ended layers).
@@ -255,6 +439,107 @@ flexible_schedule_users_of(s) := {m.user_id |
 	m.type == "user_member"
 } if is_array(s.rotations) else := ids(object.get(s, "users", []))
 
+# unpaged_schedule(s): escalation policies were collected and none targets the schedule: it
+# pages nobody (PDG-SCH-003 reports it; policies about its rotation defer to that finding).
+unpaged_schedule(s) if {
+	collected("escalation_policies")
+	count(targeted_by(s.id)) == 0
+}
+
+# -- coverage over the schedule window (meta.schedule_window: the scan and the 7 days after) --
+
+# window: {"since", "until"} of the schedule renders, in nanoseconds; undefined without one.
+window := {"since": time_ns(input.meta.schedule_window.since), "until": time_ns(input.meta.schedule_window.until)}
+
+# shifts(t): the [start, end] intervals (ns, cut to the window) during which the target pages
+# someone: a user target always; a schedule its final_schedule's rendered entries; a flexible
+# schedule its computed shift assignments of a user. Undefined when the schedule or its
+# rendering is not in the snapshot (what it covers is then unknown).
+shifts(t) := [[window.since, window.until]] if is_user_target(t)
+
+shifts(t) := [iv |
+	some e in schedule[t.id].final_schedule.rendered_schedule_entries
+	object.get(e, ["user", "id"], null) != null
+	iv := _cut(e.start, e.end)
+] if {
+	is_schedule_target(t)
+	is_array(schedule[t.id].final_schedule.rendered_schedule_entries)
+}
+
+shifts(t) := [iv |
+	some a in flexible_schedule[t.id].final_schedule.computed_shift_assignments
+	a.member.type == "user_member"
+	iv := _cut(a.start_time, a.end_time)
+] if {
+	is_flexible_schedule_target(t)
+	is_array(flexible_schedule[t.id].final_schedule.computed_shift_assignments)
+}
+
+_cut(start, end) := [s, e] if {
+	s := max([time_ns(start), window.since])
+	e := min([time_ns(end), window.until])
+	s < e
+}
+
+# level_shifts(rule): the shifts of every on-call target of an escalation level; undefined when
+# one of them cannot be resolved (the level's coverage is then unknown).
+level_shifts(rule) := [iv | some t in rule.targets; is_oncall_target(t); some iv in shifts(t)] if {
+	every t in rule.targets {
+		_known_shifts(t)
+	}
+}
+
+_known_shifts(t) if is_array(shifts(t))
+
+_known_shifts(t) if not is_oncall_target(t)
+
+# gaps(ivs): the [start, end] intervals of the window that no interval of ivs covers, in order
+# (a gap starts at the window's start or where an interval ends, and lasts until the next one).
+gaps(ivs) := [[s, e] |
+	some s in sort({window.since} | {iv[1] | some iv in ivs; iv[1] < window.until})
+	not _covered(ivs, s)
+	e := min({iv[0] | some iv in ivs; iv[0] > s} | {window.until})
+]
+
+_covered(ivs, t) if {
+	some iv in ivs
+	iv[0] <= t
+	t < iv[1]
+}
+
+# covered_percent(gaps): the share of the window the gaps leave covered, in percent (0.1 precision).
+covered_percent(gs) := round(1000 * (1 - (gap_ns(gs) / (window.until - window.since)))) / 10
+
+# gap_ns(gaps): how long the gaps last together, in nanoseconds.
+gap_ns(gs) := sum([length | some g in gs; length := g[1] - g[0]])
+
+# gap_text(g): "2026-11-26 23:00 - 2026-11-27 08:00 UTC" for a message.
+gap_text(g) := sprintf("%s - %s UTC", [_minute(g[0]), _minute(g[1])])
+
+_minute(ns) := substring(replace(time.format([ns, "UTC", "2006-01-02T15:04"]), "T", " "), 0, 16)
+
+# window_days: the length of the schedule window, in days (7 for a scan).
+window_days := round((window.until - window.since) / ns_per_day)
+
+# gaps_text(gaps): how long and when, for a message: "18h: 2026-11-26 23:00 - 2026-11-27 08:00
+# UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more)".
+gaps_text(gs) := sprintf("%dh: %s%s", [
+	floor(gap_ns(gs) / ns_per_hour),
+	concat(", ", [gap_text(g) | some i, g in gs; i < 2]),
+	_more(count(gs) - 2),
+])
+
+_more(n) := sprintf(" (+%d more)", [n]) if n > 0
+
+_more(n) := "" if n <= 0
+
+# sole_schedule(rule): the schedule that is the only target of an escalation level (its gaps are
+# the level's; PDG-SCH-002 reports them on the schedule).
+sole_schedule(rule) := schedule[t.id] if {
+	[t] := rule.targets
+	is_schedule_target(t)
+}
+
 # -- on-call ------------------------------------------------------------------------------
 
 # oncall_users[[ep id, level]]: ids of the users on call at the scan for that escalation
@@ -271,13 +556,51 @@ _on_call_at_scan(o) if {
 	not at_or_before_scan(object.get(o, "end", null))
 }
 
+_all_oncall_users := r if {
+	r := oncall_users
+} else := {}
+
 # oncall_now(ep, level): ids of the users on call right now at `level` (1 = first) of the
 # escalation policy `ep` (object, reference or id); an empty set when nobody is. Undefined
 # when on-calls were not collected.
 oncall_now(ep, level) := uids if {
 	collected("oncalls")
-	uids := oncall_users[[id_of(ep), level]]
+	uids := object.get(_all_oncall_users, [[id_of(ep), level]], set())
 } else := set() if collected("oncalls")
+
+# active_services_of(ep): ids of the services using the escalation policy that can open
+# incidents (not disabled or in maintenance).
+active_services_of(ep) := {id |
+	some id in services_using(ep)
+	not is_parked(service[id])
+}
+
+# nobody_on_call_now(ep): on-calls were collected, active services use the policy, its first
+# level has on-call targets, and GET /oncalls shows nobody on call there at the scan
+# (PDG-EP-007; the coverage policies leave that level to it).
+nobody_on_call_now(ep) if {
+	collected("oncalls")
+	count(active_services_of(ep)) > 0
+	not pages_nobody(levels(ep)[0])
+	count(oncall_now(ep, 1)) == 0
+}
+
+# oncall_now_users: ids of the users /oncalls reports on call at the scan, at any level of any
+# escalation policy (empty when on-calls were not collected).
+oncall_now_users contains o.user.id if {
+	some o in input.oncalls
+	_on_call_at_scan(o)
+}
+
+# responders: ids of the users an escalation policy pages - targeted directly, through a
+# schedule's current layers or a flexible schedule - and anyone /oncalls reports on call now.
+responders contains uid if {
+	some ep in input.escalation_policies
+	some t in targets(ep)
+	some uid in users_of_target(t)
+}
+
+responders contains uid if some uid in oncall_now_users
 
 # -- urgency ------------------------------------------------------------------------------
 
@@ -306,6 +629,91 @@ unpageable_roles := {"observer", "read_only_user", "read_only_limited_user"}
 can_be_paged(u) if not _unpageable(u)
 
 _unpageable(u) if u.role in unpageable_roles
+
+# has_contact_method(user): the user has at least one contact method.
+has_contact_method(u) if count(object.get(u, "contact_methods", [])) > 0
+
+# contact_kind(cm): "phone", "sms", "email", "push_notification", "whatsapp" - the kind of a
+# contact method or of its reference.
+contact_kind(cm) := trim_suffix(trim_suffix(cm.type, "_reference"), "_contact_method")
+
+# Contact methods that reach a phone and wake someone up (an email does not).
+urgent_contact_kinds := {"phone", "sms", "push_notification", "whatsapp"}
+
+# urgent_rules(user): the user's high-urgency notification rules that reach a phone (call,
+# SMS, push or WhatsApp).
+urgent_rules(u) := [rule |
+	some rule in object.get(u, "notification_rules", [])
+	rule.urgency == "high"
+	contact_kind(rule.contact_method) in urgent_contact_kinds
+]
+
+# is_paged_urgently(user): a high-urgency notification rule of the user reaches a phone.
+is_paged_urgently(u) if count(urgent_rules(u)) > 0
+
+# unreachable_target(user): an escalation policy targets the user directly and the user has no
+# contact method at all: PDG-EP-003 reports it on the escalation policy; the user policies defer.
+unreachable_target(u) if {
+	count(targeted_by(u.id)) > 0
+	not has_contact_method(u)
+}
+
+# invitation_pending(user): the user has not accepted the invitation to the account yet.
+invitation_pending(u) if u.invitation_sent == true
+
+# -- Service Standards --------------------------------------------------------------------
+
+# standard_applies(standard, svc): the account's Service Standard applies to the technical
+# service: it is active, the service is not in its exclusions, and when it lists inclusions
+# the service is one of them (GET /standards; the scores already apply this).
+standard_applies(std, svc) if {
+	object.get(std, "resource_type", "technical_service") == "technical_service"
+	object.get(std, "active", true) != false
+	not _excluded(std, svc)
+	_in_scope(std, svc)
+}
+
+_excluded(std, svc) if {
+	some ref in object.get(std, "exclusions", [])
+	ref.id == svc.id
+}
+
+_in_scope(std, _) if count(object.get(std, "inclusions", [])) == 0
+
+_in_scope(std, svc) if {
+	some ref in std.inclusions
+	ref.id == svc.id
+}
+
+# standards_applying_to(svc): the account's standards that apply to the service, by type.
+# Undefined when the standards were not collected.
+standards_applying_to(svc) := {s.type: s | some s in input.standards; standard_applies(s, svc)} if collected("standards")
+
+# standard_applies_to(type, svc): a standard of that type applies to the service.
+standard_applies_to(stype, svc) if standards_applying_to(svc)[stype]
+
+# judged_standards[type]: the Service Standard types PDG-STD-001 judges from the live
+# configuration, and the collections each needs. PDG-STD-002 leaves their scores to it when
+# those were collected (one root cause, one finding).
+judged_standards := {
+	"has_technical_service_description": ["services"],
+	"minimum_escalation_policy_rule_depth": ["services", "escalation_policies"],
+	"minimum_outbound_integrations": ["services", "extensions", "addons"],
+}
+
+# fails_standard(type, svc): the service's live configuration fails a standard PDG-STD-001
+# judges (whoever owns the root cause): no description (the Terraform placeholder is none), an
+# escalation policy with fewer than two unique levels (or none), no extension or add-on.
+fails_standard("has_technical_service_description", svc) if not has_description(svc)
+
+fails_standard("minimum_escalation_policy_rule_depth", svc) if not has_escalation_policy(svc)
+
+fails_standard("minimum_escalation_policy_rule_depth", svc) if unique_levels(escalation_policy_of(svc)) < 2
+
+fails_standard("minimum_outbound_integrations", svc) if not has_outbound_integration(svc)
+
+# judges_standard(type): PDG-STD-001 can judge standards of this type on this snapshot.
+judges_standard(stype) if all_collected(judged_standards[stype])
 
 # -- time ("now" is the scan, never the evaluation clock) ---------------------------------
 
@@ -353,6 +761,13 @@ _leap(y) if {
 }
 
 _leap(y) if y % 400 == 0
+
+# duration_text(seconds): "4h", "90 min", "45 s" - a duration for a message.
+duration_text(seconds) := sprintf("%dh", [seconds / 3600]) if {
+	seconds % 3600 == 0
+} else := sprintf("%d min", [seconds / 60]) if {
+	seconds % 60 == 0
+} else := sprintf("%d s", [seconds])
 
 # at_or_before_scan(ts) / after_scan(ts): ts is a valid timestamp at or before / after the
 # scan. Use `not lib.after_scan(x)` rather than `not lib.time_ns(x) > lib.now_ns`: OPA and

@@ -608,3 +608,328 @@ test_testing_snapshot_shape if {
 	"services" in inp.meta.collections
 	testing.assert_equal(testing.ref("escalation_policy", "P1").type, "escalation_policy_reference")
 }
+
+# -- services (issue 10) ------------------------------------------------------------------
+
+test_is_parked if {
+	lib.is_parked(testing.service("PSVC001", {"status": "disabled"}))
+	lib.is_parked(testing.service("PSVC002", {"status": "maintenance"}))
+	not lib.is_parked(testing.service("PSVC003", {"status": "critical"}))
+	not lib.is_parked({"id": "PSVC004"})
+}
+
+test_has_integration if {
+	lib.has_integration(testing.service("PSVC001", {}))
+	not lib.has_integration(testing.service("PSVC002", {"integrations": []}))
+	not lib.has_integration({"id": "PSVC003"})
+}
+
+# terraform-provider-pagerduty's default description is no description
+test_has_description if {
+	lib.has_description(testing.service("PSVC001", {}))
+	not lib.has_description(testing.service("PSVC002", {"description": "Managed by Terraform"}))
+	not lib.has_description(testing.service("PSVC003", {"description": " managed by terraform\n"}))
+	lib.has_description(testing.service("PSVC004", {"description": "Managed by Terraform: the payments API"}))
+	not lib.has_description(testing.service("PSVC005", {"description": "  "}))
+	not lib.has_description(testing.service("PSVC006", {"description": null}))
+	not lib.has_description({"id": "PSVC007"})
+}
+
+# -- escalation depth ---------------------------------------------------------------------
+
+depth_schedules := [
+	testing.schedule("PSOLO01", [testing.layer(["PUSR001"], null)]),
+	testing.schedule("PTEAM01", [testing.layer(["PUSR001", "PUSR002"], null)]),
+]
+
+depth_account := testing.snapshot({"schedules": depth_schedules})
+
+test_silent_levels_and_pages_nobody if {
+	ep := testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")], [], [{"id": "X", "type": "team_reference"}]])
+	testing.assert_equal(lib.silent_levels(ep), [2, 3])
+	lib.pages_nobody({"targets": []})
+	lib.pages_nobody({})
+	not lib.pages_nobody({"targets": [testing.schedule_ref("PSOLO01")]})
+}
+
+test_unique_levels if {
+	ann := testing.user_ref("PUSR001")
+	bob := testing.user_ref("PUSR002")
+	testing.assert_equal(lib.unique_levels(testing.escalation_policy("E1", [[ann], [ann]])), 1)
+	testing.assert_equal(lib.unique_levels(testing.escalation_policy("E2", [[ann, bob], [bob, ann], [bob]])), 2)
+	testing.assert_equal(lib.unique_levels(testing.escalation_policy("E3", [[ann], []])), 1)
+	testing.assert_equal(lib.unique_levels({"id": "E4"}), 0)
+}
+
+test_sole_responder if {
+	ann := testing.user_ref("PUSR001")
+	solo := testing.schedule_ref("PSOLO01")
+	team := testing.schedule_ref("PTEAM01")
+	testing.assert_equal(lib.sole_responder(testing.escalation_policy("E1", [[ann], [solo]])), "PUSR001") with input as depth_account
+	not lib.sole_responder(testing.escalation_policy("E2", [[ann], [team]])) with input as depth_account
+	not lib.sole_responder(testing.escalation_policy("E3", [[ann], [testing.schedule_ref("PGONE01")]])) with input as depth_account
+	not lib.sole_responder(testing.escalation_policy("E4", [])) with input as depth_account
+}
+
+# one owner per shallow escalation: EP-002 (nobody), EP-004 (one person), else EP-001 (levels)
+test_shallow_escalation_owners if {
+	ann := testing.user_ref("PUSR001")
+	team := testing.schedule_ref("PTEAM01")
+	cfg := {"min_escalation_levels": 2}
+	empty := testing.escalation_policy("E1", [[team], []])
+	solo := testing.escalation_policy("E2", [[ann], [ann]])
+	repeated := testing.escalation_policy("E3", [[team], [team]])
+	fine := testing.escalation_policy("E4", [[team], [ann]])
+	lib.pages_nobody_somewhere(empty) with input as depth_account with data.pdguard.config as cfg
+	not lib.too_few_levels(empty) with input as depth_account with data.pdguard.config as cfg
+	lib.sole_responder(solo) with input as depth_account with data.pdguard.config as cfg
+	not lib.too_few_levels(solo) with input as depth_account with data.pdguard.config as cfg
+	lib.too_few_levels(repeated) with input as depth_account with data.pdguard.config as cfg
+	lib.shallow_escalation_reported(repeated) with input as depth_account with data.pdguard.config as cfg
+	not lib.shallow_escalation_reported(fine) with input as depth_account with data.pdguard.config as cfg
+	lib.pages_nobody_somewhere({"id": "E5"}) with input as depth_account with data.pdguard.config as cfg
+}
+
+# -- schedules paged by nobody ------------------------------------------------------------
+
+test_unpaged_schedule if {
+	inp := testing.snapshot({
+		"escalation_policies": [testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH001")]])],
+		"schedules": [testing.schedule("PSCH001", []), testing.schedule("PSCH002", [])],
+	})
+	not lib.unpaged_schedule({"id": "PSCH001"}) with input as inp
+	lib.unpaged_schedule({"id": "PSCH002"}) with input as inp
+	not lib.unpaged_schedule({"id": "PSCH002"}) with input as testing.snapshot_without({}, ["escalation_policies"])
+}
+
+# -- on call and responders ---------------------------------------------------------------
+
+test_oncall_now_users if {
+	testing.assert_equal(lib.oncall_now_users, {"PUSR001", "PUSR004"}) with input as account
+	testing.assert_equal(lib.oncall_now_users, set()) with input as testing.snapshot_without({}, ["oncalls"])
+}
+
+test_responders if {
+	# PEP0001: PSCH001's current layer (Ann, Bob), Dee directly, PFLX001's current members (Ann, Bob)
+	testing.assert_equal(lib.responders, {"PUSR001", "PUSR002", "PUSR004"}) with input as account
+	only_oncalls := testing.snapshot({"oncalls": [testing.oncall("PEP0009", 1, "PUSR007", null)]})
+	testing.assert_equal(lib.responders, {"PUSR007"}) with input as only_oncalls
+}
+
+# -- notification rules -------------------------------------------------------------------
+
+test_contact_kind if {
+	testing.assert_equal(lib.contact_kind({"type": "phone_contact_method_reference"}), "phone")
+	testing.assert_equal(lib.contact_kind({"type": "push_notification_contact_method"}), "push_notification")
+	testing.assert_equal(lib.contact_kind({"type": "email_contact_method_reference"}), "email")
+}
+
+test_is_paged_urgently if {
+	email := testing.contact_method("email", "CM1")
+	sms := testing.contact_method("sms", "CM2")
+	push := testing.contact_method("push_notification", "CM3")
+	lib.is_paged_urgently(testing.user("PUSR001", {}))
+	lib.is_paged_urgently(testing.user("PUSR002", {"notification_rules": [testing.notification_rule("high", sms)]}))
+	lib.is_paged_urgently(testing.user("PUSR003", {"notification_rules": [testing.notification_rule("high", push)]}))
+	# email only, or a phone only for low urgency: nobody wakes up
+	not lib.is_paged_urgently(testing.user("PUSR004", {"notification_rules": [testing.notification_rule("high", email)]}))
+	not lib.is_paged_urgently(testing.user("PUSR005", {"notification_rules": [testing.notification_rule("low", sms)]}))
+	not lib.is_paged_urgently({"id": "PUSR006"})
+}
+
+test_unreachable_target_and_invitations if {
+	quiet := testing.user("PUSR001", {"contact_methods": [], "notification_rules": []})
+	inp := testing.snapshot({"escalation_policies": [testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")]])]})
+	lib.unreachable_target(quiet) with input as inp
+	not lib.unreachable_target(object.union(quiet, {"id": "PUSR002"})) with input as inp
+	not lib.unreachable_target(testing.user("PUSR001", {})) with input as inp
+	not lib.has_contact_method(quiet)
+	lib.invitation_pending(testing.user("PUSR003", {"invitation_sent": true}))
+	not lib.invitation_pending(testing.user("PUSR003", {}))
+	not lib.invitation_pending({"id": "PUSR004"})
+}
+
+# -- Service Standards --------------------------------------------------------------------
+
+test_standard_applies if {
+	svc := testing.service("PSVC001", {})
+	other := testing.service("PSVC002", {})
+	lib.standard_applies(testing.standard("has_technical_service_description", {}), svc)
+	not lib.standard_applies(testing.standard("x", {"active": false}), svc)
+	excluded := testing.standard("x", {"exclusions": [testing.technical_service_ref("PSVC001")]})
+	not lib.standard_applies(excluded, svc)
+	lib.standard_applies(excluded, other)
+	included := testing.standard("x", {"inclusions": [testing.technical_service_ref("PSVC002")]})
+	not lib.standard_applies(included, svc)
+	lib.standard_applies(included, other)
+	# a standard without the flag counts as active; one for another resource type never applies
+	lib.standard_applies({"id": "S", "type": "x"}, svc)
+	not lib.standard_applies(testing.standard("x", {"resource_type": "business_service"}), svc)
+}
+
+test_standards_applying_to if {
+	stds := [
+		testing.standard("has_technical_service_description", {}),
+		testing.standard("minimum_outbound_integrations", {"exclusions": [testing.technical_service_ref("PSVC001")]}),
+	]
+	svc := testing.service("PSVC001", {})
+	inp := testing.snapshot({"standards": stds})
+	testing.assert_equal(object.keys(lib.standards_applying_to(svc)), {"has_technical_service_description"}) with input as inp
+	lib.standard_applies_to("has_technical_service_description", svc) with input as inp
+	not lib.standard_applies_to("minimum_outbound_integrations", svc) with input as inp
+	not lib.standards_applying_to(svc) with input as testing.snapshot_without({"standards": stds}, ["standards"])
+}
+
+test_has_and_unused_escalation_policy if {
+	lib.has_escalation_policy(services[0])
+	not lib.has_escalation_policy(services[3]) # null
+	not lib.has_escalation_policy(services[5]) # missing
+	used := eps[0]
+	unused := eps[2]
+	inp := account
+	not lib.unused_escalation_policy(used) with input as inp
+	lib.unused_escalation_policy(unused) with input as inp
+	not lib.unused_escalation_policy(unused) with input as testing.snapshot_without({}, ["services"])
+	lib.shared_escalation_policy(used) with input as inp # PSVC001 and PSVC002
+	shared_by_one := testing.snapshot({"services": [services[0]]})
+	not lib.shared_escalation_policy(used) with input as shared_by_one
+}
+
+dep(id, from, to) := {"id": id, "type": "service_dependency", "supporting_service": from, "dependent_service": to}
+
+tech(id) := {"id": id, "type": "technical_service_reference"}
+
+test_supports_business_service if {
+	bs := {"id": "PBS0001", "type": "business_service_reference"}
+	inp := testing.snapshot({
+		"business_services": [{"id": "PBS0001", "type": "business_service", "name": "shop"}],
+		"service_dependencies": [dep("D1", tech("PSVC001"), bs), dep("D2", tech("PSVC002"), tech("PSVC001")), dep("D3", tech("PSVC003"), tech("PSVC004"))],
+	})
+	testing.assert_equal(lib.dependents_of, {"PSVC001": {"PBS0001"}, "PSVC002": {"PSVC001"}, "PSVC003": {"PSVC004"}}) with input as inp
+	lib.supports_business_service({"id": "PSVC001"}) with input as inp
+	lib.supports_business_service({"id": "PSVC002"}) with input as inp # through PSVC001
+	not lib.supports_business_service({"id": "PSVC003"}) with input as inp
+	not lib.supports_business_service({"id": "PSVC005"}) with input as inp
+}
+
+test_duration_text if {
+	testing.assert_equal(lib.duration_text(14400), "4h")
+	testing.assert_equal(lib.duration_text(1800), "30 min")
+	testing.assert_equal(lib.duration_text(5400), "90 min")
+	testing.assert_equal(lib.duration_text(45), "45 s")
+}
+
+# -- coverage over the schedule window ----------------------------------------------------
+
+coverage_account := testing.snapshot({
+	"schedules": [
+		testing.daily_schedule("PSCH008", ["PUSR001"], 8, 15), # 08:00-23:00 UTC
+		testing.daily_schedule("PSCH020", ["PUSR002"], 20, 12), # 20:00-08:00 UTC
+		testing.schedule("PSCH099", []), # not rendered
+	],
+	"flexible_schedules": [object.union(testing.flexible_daily("PFLX008", ["PUSR003"], 8, 15), {"final_schedule": {
+		"type": "final_schedule",
+		"computed_shift_assignments": array.concat(
+			testing.flexible_daily("PFLX008", ["PUSR003"], 8, 15).final_schedule.computed_shift_assignments,
+			[{"type": "computed_shift_assignment", "start_time": "2026-11-26T23:00:00Z", "end_time": "2026-11-27T08:00:00Z",
+				"member": {"type": "empty_member"}, "source": {"type": "schedule_rotation", "rotation_id": "R1"}}],
+		),
+	}})],
+})
+
+hour := 3600000000000
+
+since := time.parse_rfc3339_ns(testing.scanned_at)
+
+until := time.parse_rfc3339_ns("2026-12-03T09:00:00Z")
+
+test_window_and_user_shifts if {
+	inp := coverage_account
+	testing.assert_equal(lib.window, {"since": since, "until": until}) with input as inp
+	testing.assert_equal(lib.window_days, 7) with input as inp
+	testing.assert_equal(lib.shifts(testing.user_ref("PUSR001")), [[since, until]]) with input as inp
+}
+
+# a rendered entry overflowing the window (overflow=true) is cut to it
+test_schedule_shifts_are_cut_to_the_window if {
+	inp := coverage_account
+	s := lib.shifts(testing.schedule_ref("PSCH008")) with input as inp
+	testing.assert_equal(s[0], [since, since + 14 * hour]) # 09:00 (the scan) - 23:00
+	testing.assert_count(s, 8)
+	t := lib.shifts(testing.schedule_ref("PSCH020")) with input as inp
+	testing.assert_equal(t[count(t) - 1], [until - 13 * hour, until - hour]) # 20:00 - 08:00, the last night
+	not lib.shifts(testing.schedule_ref("PSCH099")) with input as inp
+	not lib.shifts(testing.schedule_ref("PGONE01")) with input as inp
+}
+
+# an empty_member shift covers nothing
+test_flexible_shifts if {
+	inp := coverage_account
+	s := lib.shifts(testing.flexible_schedule_ref("PFLX008")) with input as inp
+	testing.assert_count(s, 8)
+}
+
+test_gaps_and_coverage if {
+	inp := coverage_account
+	g := lib.gaps(lib.shifts(testing.schedule_ref("PSCH008"))) with input as inp
+	testing.assert_count(g, 7)
+	testing.assert_equal(g[0], [since + 14 * hour, since + 23 * hour]) # 23:00 - 08:00
+	testing.assert_equal(lib.covered_percent(g), 62.5) with input as inp
+	testing.assert_equal(lib.gap_text(g[0]), "2026-11-26 23:00 - 2026-11-27 08:00 UTC")
+	testing.assert_equal(lib.gaps_text(g), "63h: 2026-11-26 23:00 - 2026-11-27 08:00 UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more)")
+	testing.assert_equal(lib.gaps([]), [[since, until]]) with input as inp
+	testing.assert_equal(lib.covered_percent([]), 100) with input as inp
+}
+
+# the level pages the union of its targets: day and night schedules together leave no gap
+test_level_shifts if {
+	inp := coverage_account
+	both := {"targets": [testing.schedule_ref("PSCH008"), testing.schedule_ref("PSCH020")]}
+	testing.assert_equal(lib.gaps(lib.level_shifts(both)), []) with input as inp
+	day_and_user := {"targets": [testing.schedule_ref("PSCH008"), testing.user_ref("PUSR009")]}
+	testing.assert_equal(lib.gaps(lib.level_shifts(day_and_user)), []) with input as inp
+	unknown := {"targets": [testing.schedule_ref("PSCH008"), testing.schedule_ref("PSCH099")]}
+	not lib.level_shifts(unknown) with input as inp
+	ignored := {"targets": [testing.schedule_ref("PSCH008"), {"id": "X", "type": "team_reference"}]}
+	testing.assert_count(lib.level_shifts(ignored), 8) with input as inp
+}
+
+test_sole_schedule if {
+	inp := coverage_account
+	testing.assert_equal(lib.sole_schedule({"targets": [testing.schedule_ref("PSCH008")]}).id, "PSCH008") with input as inp
+	not lib.sole_schedule({"targets": [testing.schedule_ref("PSCH008"), testing.user_ref("PUSR001")]}) with input as inp
+	not lib.sole_schedule({"targets": [testing.user_ref("PUSR001")]}) with input as inp
+}
+
+test_nobody_on_call_now if {
+	ep := testing.escalation_policy("PEP0001", [[testing.schedule_ref("PSCH008")], [testing.user_ref("PUSR002")]])
+	base := {"escalation_policies": [ep], "services": [testing.service("PSVC001", {})]}
+	lib.nobody_on_call_now(ep) with input as testing.snapshot(object.union(base, {"oncalls": [testing.oncall("PEP0001", 2, "PUSR002", null)]}))
+	not lib.nobody_on_call_now(ep) with input as testing.snapshot(object.union(base, {"oncalls": [testing.oncall("PEP0001", 1, "PUSR001", "PSCH008")]}))
+	not lib.nobody_on_call_now(ep) with input as testing.snapshot_without(base, ["oncalls"])
+	parked := {"escalation_policies": [ep], "services": [testing.service("PSVC001", {"status": "disabled"})]}
+	not lib.nobody_on_call_now(ep) with input as testing.snapshot(parked)
+}
+
+test_fails_standard if {
+	inp := testing.snapshot({"escalation_policies": [testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")]])]})
+	lib.fails_standard("has_technical_service_description", testing.service("PSVC001", {"description": "Managed by Terraform"}))
+	not lib.fails_standard("has_technical_service_description", testing.service("PSVC001", {}))
+	lib.fails_standard("minimum_escalation_policy_rule_depth", testing.service("PSVC001", {})) with input as inp
+	lib.fails_standard("minimum_escalation_policy_rule_depth", testing.service("PSVC001", {"escalation_policy": null})) with input as inp
+	lib.fails_standard("minimum_outbound_integrations", testing.service("PSVC001", {})) with input as inp
+	not lib.fails_standard("unknown_type", testing.service("PSVC001", {})) with input as inp
+}
+
+test_recent_incidents_and_noisy if {
+	cfg := {"noisy_service_incidents": 10, "noisy_service_window_days": 7}
+	svc := testing.service("PSVC001", {})
+	# 12 incidents 12 hours apart: 11 in the last 5.5 days, the 12th 133 hours ago (still 7 days)
+	inp := testing.snapshot({"incidents": testing.incidents("PSVC001", 12, 12)})
+	testing.assert_equal(lib.recent_incidents(svc), 12) with input as inp with data.pdguard.config as cfg
+	testing.assert_equal(lib.recent_incidents(svc), 4) with input as inp with data.pdguard.config as {"noisy_service_window_days": 2}
+	lib.noisy(svc) with input as inp with data.pdguard.config as cfg
+	not lib.noisy(svc) with input as inp with data.pdguard.config as {"noisy_service_incidents": 13, "noisy_service_window_days": 7}
+	not lib.noisy(svc) with input as testing.snapshot_without({"incidents": testing.incidents("PSVC001", 12, 12)}, ["incidents"])
+		with data.pdguard.config as cfg
+}

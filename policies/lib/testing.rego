@@ -45,6 +45,14 @@ snapshot_without(objects, missing) := object.union(
 	objects,
 )
 
+# snapshot_paging(objects): snapshot(objects) plus an escalation policy PEPPAGE whose first
+# level targets every schedule of objects.schedules - schedules an escalation policy pages, as
+# the policies about a rotation need (a schedule nobody pages is PDG-SCH-003's finding).
+snapshot_paging(objects) := snapshot(object.union(objects, {"escalation_policies": array.concat(
+	object.get(objects, "escalation_policies", []),
+	[escalation_policy("PEPPAGE", [[schedule_ref(s.id) | some s in objects.schedules]])],
+)}))
+
 # ref(type, id): the API's reference to an object of `type` ("user", "schedule", ...).
 ref(rtype, id) := {
 	"id": id,
@@ -102,6 +110,152 @@ schedule(id, layers) := {
 	"users": [],
 	"teams": [],
 }
+
+# service(id, fields): a technical service as GET /services returns it (references, embedded
+# integrations), overlaid with `fields`. Escalation policy PEP0001, one integration, constant
+# high urgency, PagerDuty's default timeouts.
+service(id, fields) := object.union(
+	{
+		"id": id,
+		"type": "service",
+		"summary": id,
+		"name": id,
+		"description": sprintf("what %s does", [id]),
+		"status": "active",
+		"created_at": "2025-01-01T00:00:00Z",
+		"last_incident_timestamp": "2026-11-20T00:00:00Z",
+		"escalation_policy": escalation_policy_ref("PEP0001"),
+		"teams": [team_ref("PTM0001")],
+		"incident_urgency_rule": {"type": "constant", "urgency": "high"},
+		"acknowledgement_timeout": 1800,
+		"auto_resolve_timeout": 14400,
+		"integrations": [{"id": sprintf("I%s", [id]), "type": "events_api_v2_inbound_integration", "service": service_ref(id)}],
+	},
+	fields,
+)
+
+# contact_method(kind, id): a contact method of kind "email", "phone", "sms", "push_notification".
+contact_method(kind, id) := {
+	"id": id,
+	"type": sprintf("%s_contact_method", [kind]),
+	"summary": kind,
+	"label": kind,
+	"address": sprintf("%s-address", [id]),
+}
+
+# notification_rule(urgency, cm): a notification rule (as include[]=notification_rules gives
+# it) that notifies the contact method `cm` immediately for incidents of `urgency`.
+notification_rule(urgency, cm) := {
+	"id": sprintf("NR-%s-%s", [urgency, cm.id]),
+	"type": "assignment_notification_rule",
+	"start_delay_in_minutes": 0,
+	"urgency": urgency,
+	"contact_method": {"id": cm.id, "type": sprintf("%s_reference", [cm.type]), "summary": cm.summary},
+}
+
+# user(id, fields): a user with an email and a phone contact method, notified by phone for
+# high urgency and by email for low urgency, overlaid with `fields`.
+user(id, fields) := object.union(
+	{
+		"id": id,
+		"type": "user",
+		"summary": id,
+		"name": id,
+		"email": sprintf("%s@example.com", [lower(id)]),
+		"role": "user",
+		"invitation_sent": false,
+		"teams": [],
+		"contact_methods": [contact_method("email", sprintf("%s-E", [id])), contact_method("phone", sprintf("%s-P", [id]))],
+		"notification_rules": [
+			notification_rule("high", contact_method("phone", sprintf("%s-P", [id]))),
+			notification_rule("low", contact_method("email", sprintf("%s-E", [id]))),
+		],
+	},
+	fields,
+)
+
+# oncall(ep_id, level, user_id, schedule_id): a GET /oncalls entry covering the scan (a
+# schedule shift from 00:00 to 00:00 the next day; user targets have null start and end:
+# pass schedule_id null).
+oncall(ep_id, level, uid, null) := {
+	"escalation_policy": escalation_policy_ref(ep_id), "escalation_level": level,
+	"schedule": null, "user": user_ref(uid), "start": null, "end": null,
+}
+
+oncall(ep_id, level, uid, sid) := {
+	"escalation_policy": escalation_policy_ref(ep_id), "escalation_level": level,
+	"schedule": schedule_ref(sid), "user": user_ref(uid),
+	"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z",
+} if sid != null
+
+# standard(type, fields): an account Service Standard (GET /standards), active for every
+# technical service, overlaid with `fields` (e.g. {"exclusions": [{"type":
+# "technical_service_reference", "id": "PSVC001"}]}).
+standard(stype, fields) := object.union(
+	{
+		"id": sprintf("STD-%s", [stype]),
+		"type": stype,
+		"name": stype,
+		"description": stype,
+		"active": true,
+		"resource_type": "technical_service",
+		"exclusions": [],
+		"inclusions": [],
+	},
+	fields,
+)
+
+# technical_service_ref(id): how a standard's inclusions/exclusions name a service.
+technical_service_ref(id) := {"type": "technical_service_reference", "id": id}
+
+# daily_schedule(id, uids, start_hour, hours): a classic schedule as GET /schedules/{id} with
+# since/until (the fixtures' window, 7 days from scanned_at) and overflow=true renders it: every
+# day someone of `uids` (in turn) is on call from start_hour UTC for `hours` hours - 24 is round
+# the clock; 8 from 22 runs past midnight.
+daily_schedule(id, uids, start_hour, hours) := object.union(schedule(id, [layer(uids, null)]), {"final_schedule": {
+	"name": "Final Schedule",
+	"rendered_schedule_entries": [entry |
+		some d in numbers.range(-1, 7)
+		start := time.parse_rfc3339_ns("2026-11-26T00:00:00Z") + ((d * 24) + start_hour) * _ns_per_hour
+		end := start + (hours * _ns_per_hour)
+		end > time.parse_rfc3339_ns(scanned_at)
+		start < time.parse_rfc3339_ns("2026-12-03T09:00:00Z")
+		entry := {"start": _rfc3339(start), "end": _rfc3339(end), "user": user_ref(uids[(d + 1) % count(uids)])}
+	],
+	"rendered_coverage_percentage": (100 * hours) / 24,
+}})
+
+# flexible_daily(id, uids, start_hour, hours): the same rendering for a flexible schedule
+# (GET /v3/schedules/{id}: final_schedule.computed_shift_assignments).
+flexible_daily(id, uids, start_hour, hours) := {
+	"id": id, "type": "schedule_v3", "name": id, "time_zone": "UTC",
+	"users": [user_ref(uid) | some uid in uids],
+	"final_schedule": {"type": "final_schedule", "computed_shift_assignments": [{
+		"type": "computed_shift_assignment",
+		"start_time": e.start, "end_time": e.end,
+		"member": {"type": "user_member", "user_id": e.user.id},
+		"source": {"type": "schedule_rotation", "rotation_id": "R1"},
+	} |
+		some e in daily_schedule(id, uids, start_hour, hours).final_schedule.rendered_schedule_entries
+	]},
+}
+
+_ns_per_hour := 3600000000000
+
+_rfc3339(ns) := time.format([ns, "UTC", "2006-01-02T15:04:05Z07:00"])
+
+# resolved_incident(id, service_id, created_at): a resolved incident of the service (GET /incidents).
+resolved_incident(id, service_id, created_at) := {
+	"id": id, "type": "incident", "title": id, "incident_number": 1, "status": "resolved", "urgency": "high",
+	"created_at": created_at, "service": service_ref(service_id),
+}
+
+# incidents(service_id, n, hours_apart): n incidents of the service, the last one an hour before
+# the scan, one every `hours_apart` hours before it.
+incidents(service_id, n, hours_apart) := [resolved_incident(sprintf("PINC%s%d", [service_id, i]), service_id, _rfc3339(ts)) |
+	some i in numbers.range(0, n - 1)
+	ts := time.parse_rfc3339_ns(scanned_at) - ((1 + (i * hours_apart)) * _ns_per_hour)
+]
 
 # -- Terraform plans (input.plan, `check --tfplan`) ----------------------------------------
 

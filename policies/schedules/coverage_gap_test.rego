@@ -5,40 +5,75 @@ import data.pdguard.schedules.coverage_gap as policy
 
 cfg := {"min_schedule_coverage_percent": 100}
 
-# A schedule as GET /schedules/{id}?since&until renders it: a final_schedule over the window.
-sched(id, pct) := object.union(testing.schedule(id, [testing.layer(["PUSR001"], null)]), {"final_schedule": {
-	"name": "Final Schedule",
-	"rendered_schedule_entries": [{"user": testing.user_ref("PUSR001"), "start": "2026-11-26T09:00:00Z", "end": "2026-11-27T09:00:00Z"}],
-	"rendered_coverage_percentage": pct,
-}})
+# Rendered over the fixtures' window (7 days from 2026-11-26T09:00Z): round the clock; 08:00-23:00
+# UTC (62.5%); the two halves of a follow-the-sun pair (Europe 06:00-18:00, Americas 18:00-06:00).
+schedules := [
+	testing.daily_schedule("PSCH001", ["PUSR001", "PUSR002"], 0, 24),
+	testing.daily_schedule("PSCH002", ["PUSR001", "PUSR002"], 8, 15),
+	testing.daily_schedule("PSCHEUR", ["PUSR003", "PUSR004"], 6, 12),
+	testing.daily_schedule("PSCHAME", ["PUSR005", "PUSR006"], 18, 12),
+]
 
-test_gap_denied if {
-	inp := testing.snapshot({"schedules": [sched("PSCH001", 87.5), sched("PSCH002", 100)]})
-	d := policy.deny with input as inp with data.pdguard.config as cfg
-	testing.assert_ids(d, {"PSCH001"})
-	testing.assert_finding(d, "PSCH001", {
-		"msg": "schedule \"PSCH001\" covers only 87.5% of the rendered period (minimum 100%)",
-		"resource": {"type": "schedule", "id": "PSCH001", "name": "PSCH001"},
+sched(id) := testing.schedule_ref(id)
+
+account(levels) := testing.snapshot({
+	"schedules": schedules,
+	"escalation_policies": [testing.escalation_policy("PEP0001", levels)],
+	"services": [testing.service("PSVC001", {})],
+})
+
+test_a_gap_in_a_level_the_schedule_serves_alone_denied if {
+	d := policy.deny with input as account([[sched("PSCH001")], [sched("PSCH002")]]) with data.pdguard.config as cfg
+	testing.assert_ids(d, {"PSCH002"})
+	testing.assert_finding(d, "PSCH002", {
+		"msg": "schedule \"PSCH002\", alone on its escalation level, has nobody on call for 63h: 2026-11-26 23:00 - 2026-11-27 08:00 UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more) over the next 7 days (62.5% covered, minimum 100%)",
+		"resource": {"type": "schedule", "id": "PSCH002", "name": "PSCH002"},
 		"details": {"min_coverage_percent": 100},
 	})
 }
 
-test_full_coverage_passes if {
-	inp := testing.snapshot({"schedules": [sched("PSCH002", 100), sched("PSCH003", 100.0)]})
+# issue 10 #3: PagerDuty's own follow-the-sun pattern - two restricted schedules on one level
+# that cover the day together - is no gap (the old policy reported each schedule, high).
+test_follow_the_sun_pair_passes if {
+	inp := account([[sched("PSCHEUR"), sched("PSCHAME")]])
 	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as cfg
+}
+
+# a user target beside the schedule covers its gaps; the gaps of several targets together are
+# the level's (PDG-EP-008)
+test_shared_levels_are_not_the_schedule_s if {
+	inp := account([[sched("PSCH002"), testing.user_ref("PUSR009")], [sched("PSCH002"), sched("PSCHEUR")]])
+	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as cfg
+}
+
+# once per schedule, whatever the levels it serves alone
+test_reported_once if {
+	inp := account([[sched("PSCH001")], [sched("PSCH002")], [sched("PSCH002")]])
+	testing.assert_count(policy.deny, 1) with input as inp with data.pdguard.config as cfg
 }
 
 test_threshold_is_configurable if {
-	inp := testing.snapshot({"schedules": [sched("PSCH001", 87.5), sched("PSCH004", 50)]})
-	testing.assert_ids(policy.deny, {"PSCH004"}) with input as inp with data.pdguard.config as {"min_schedule_coverage_percent": 80}
+	inp := account([[sched("PSCH001")], [sched("PSCH002")]])
+	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as {"min_schedule_coverage_percent": 60}
+	testing.assert_ids(policy.deny, {"PSCH002"}) with input as inp with data.pdguard.config as {"min_schedule_coverage_percent": 62.6}
 }
 
-test_missing_coverage_skipped if {
-	inp := testing.snapshot({"schedules": [
-		testing.schedule("PSCH005", []),
-		object.union(testing.schedule("PSCH006", []), {"final_schedule": null}),
-		object.union(testing.schedule("PSCH007", []), {"final_schedule": {"name": "Final Schedule", "rendered_coverage_percentage": null}}),
-		object.union(testing.schedule("PSCH008", []), {"final_schedule": {"name": "Final Schedule"}}),
-	]})
-	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as cfg
+# Not judged: a schedule without a rendering (unknown), one no escalation policy targets
+# (PDG-SCH-003), one only an unused escalation policy targets (PDG-EP-006), the first level
+# with nobody on call right now (PDG-EP-007), escalation policies not collected.
+test_left_to_others_or_unknown if {
+	unrendered := testing.snapshot({
+		"schedules": [testing.schedule("PSCH003", [testing.layer(["PUSR001"], null)])],
+		"escalation_policies": [testing.escalation_policy("PEP0001", [[sched("PSCH003")]])],
+		"services": [testing.service("PSVC001", {})],
+	})
+	testing.assert_empty(policy.deny) with input as unrendered with data.pdguard.config as cfg
+	unpaged := testing.snapshot({"schedules": schedules, "services": [testing.service("PSVC001", {})]})
+	testing.assert_empty(policy.deny) with input as unpaged with data.pdguard.config as cfg
+	unused := testing.snapshot({"schedules": schedules, "escalation_policies": [testing.escalation_policy("PEP0001", [[sched("PSCH002")]])]})
+	testing.assert_empty(policy.deny) with input as unused with data.pdguard.config as cfg
+	silent_now := object.union(account([[sched("PSCH002")]]), {"oncalls": []})
+	testing.assert_empty(policy.deny) with input as silent_now with data.pdguard.config as cfg
+	no_eps := testing.snapshot_without({"schedules": schedules}, ["escalation_policies"])
+	testing.assert_empty(policy.deny) with input as no_eps with data.pdguard.config as cfg
 }

@@ -18,8 +18,7 @@ package pdguard.schedules.unused
 import data.pdguard.lib
 
 deny contains lib.finding(msg, "schedule", s) if {
-	lib.collected("escalation_policies")
 	some s in input.schedules
-	not lib.escalation_policies_targeting[s.id]
+	lib.unpaged_schedule(s)
 	msg := sprintf("schedule %q is not targeted by any escalation policy", [lib.name(s)])
 }

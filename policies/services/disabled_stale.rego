@@ -1,12 +1,15 @@
 # METADATA
-# title: Disabled or maintenance service left behind
+# title: Disabled and maintenance services are not left parked
 # description: >-
-#   Services parked in disabled or maintenance state for a long time silently drop alerts:
-#   monitoring keeps sending events but nobody is paged. Long-forgotten maintenance windows
-#   and disabled services are clutter at best and blind spots at worst.
+#   A disabled service, or one left in maintenance, opens no incident: forgotten maintenance
+#   windows and disabled services are clutter at best and blind spots at worst. PagerDuty does
+#   not say when a service was disabled (a service has no updated_at), so the policy judges
+#   what the API does say - how long the service has been quiet: the time since its last
+#   incident, or since it was created when it never had one.
 # custom:
 #   id: PDG-SVC-005
 #   severity: low
+#   settings: [disabled_service_max_age_days]
 #   remediation: >-
 #     Decide whether the service is still needed. If it is, re-enable it (web UI - service >
 #     Settings > Enable; REST API PUT /services/{id} with {"service": {"status": "active"}}) or
@@ -18,24 +21,31 @@ package pdguard.services.disabled_stale
 
 import data.pdguard.lib
 
-parked_statuses := {"disabled", "maintenance"}
-
-deny contains lib.finding_with(msg, "service", svc, {"status": svc.status, "since": since, "max_age_days": max_days}) if {
+deny contains lib.finding_with(message(svc, kind, since, age, max_days), "service", svc, details) if {
 	max_days := lib.setting("disabled_service_max_age_days")
 	some svc in input.services
-	svc.status in parked_statuses
-	since := last_change(svc)
+	lib.is_parked(svc)
+	[kind, since] := last_activity(svc)
 	age := lib.age_days(since)
 	age > max_days
-	msg := sprintf(
-		"service %q has been %s since %s (%d days, more than %d)",
-		[lib.name(svc), svc.status, since, floor(age), max_days],
-	)
+	details := {"status": svc.status, "last_activity": since, "max_age_days": max_days}
 }
 
-# updated_at when present, else created_at
-last_change(svc) := svc.updated_at if {
-	is_string(svc.updated_at)
-} else := svc.created_at if {
+# what the API tells about the service's last activity: its last incident, else its creation
+last_activity(svc) := ["incident", svc.last_incident_timestamp] if {
+	is_string(svc.last_incident_timestamp)
+} else := ["created", svc.created_at] if {
 	is_string(svc.created_at)
 }
+
+state := {"disabled": ["is disabled", "disabled"], "maintenance": ["is in maintenance", "put in maintenance"]}
+
+message(svc, "incident", since, age, max_days) := sprintf(
+	"service %q %s and has had no incident for %d days (the last one on %s; more than %d): when it was %s is unknown",
+	[lib.name(svc), state[svc.status][0], floor(age), since, max_days, state[svc.status][1]],
+)
+
+message(svc, "created", since, age, max_days) := sprintf(
+	"service %q %s and has never had an incident in the %d days since it was created on %s (more than %d): when it was %s is unknown",
+	[lib.name(svc), state[svc.status][0], floor(age), since, max_days, state[svc.status][1]],
+)

@@ -17,8 +17,6 @@ import data.pdguard.lib
 
 deny contains lib.finding(msg, "service", svc) if {
 	some svc in input.services
-	not has_escalation_policy(svc)
+	not lib.has_escalation_policy(svc)
 	msg := sprintf("service %q has no escalation policy: its incidents page nobody", [lib.name(svc)])
 }
-
-has_escalation_policy(svc) if lib.has_text(svc.escalation_policy.id)

@@ -17,8 +17,6 @@ import data.pdguard.lib
 
 deny contains lib.finding(msg, "service", svc) if {
 	some svc in input.services
-	not has_integration(svc)
+	not lib.has_integration(svc)
 	msg := sprintf("service %q has no integrations: no events can reach it", [lib.name(svc)])
 }
-
-has_integration(svc) if count(svc.integrations) > 0

@@ -7,6 +7,7 @@
 # custom:
 #   id: PDG-SVC-001
 #   severity: medium
+#   settings: [service_name_pattern]
 #   remediation: >-
 #     Rename the service so that it matches the configured pattern
 #     (setting service_name_pattern): in the PagerDuty web UI open Services > Service

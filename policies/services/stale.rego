@@ -7,6 +7,7 @@
 # custom:
 #   id: PDG-SVC-007
 #   severity: low
+#   settings: [stale_service_days]
 #   remediation: >-
 #     Verify the service's integrations still deliver events (send a test event with the
 #     Events API V2 to its integration key), and delete or disable services that are no
@@ -17,9 +18,13 @@ package pdguard.services.stale
 
 import data.pdguard.lib
 
+# A parked service (PDG-SVC-005) or one without integrations (PDG-SVC-006) has no incident for
+# a reason its own policy reports: one root cause, one finding.
 deny contains lib.finding_with(message(kind, svc, since, age), "service", svc, details) if {
 	days := lib.setting("stale_service_days")
 	some svc in input.services
+	not lib.is_parked(svc)
+	lib.has_integration(svc)
 	[kind, since] := reference_time(svc)
 	age := lib.age_days(since)
 	age > days

@@ -7,6 +7,7 @@
 # custom:
 #   id: PDG-TEAM-001
 #   severity: low
+#   settings: [min_team_members]
 #   remediation: >-
 #     Add the responsible people to the team (web UI - People > Teams > the team > Add
 #     Users; REST API PUT /teams/{id}/users/{user_id}; Terraform

@@ -34,7 +34,7 @@ from pdguard.cligrammar import (
     install_global_options,
     parse_formats,
 )
-from pdguard.config import DEFAULT_SETTINGS, Config, load_config
+from pdguard.config import Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
 from pdguard.findings import SEVERITIES
 from pdguard.redact import redact_text
@@ -404,6 +404,81 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
     sys.exit(gate(report))
 
 
+@cli.command()
+@click.argument("fingerprint", required=False)
+@click.option("--policy", "policy_id", metavar="ID", help="A policy id (with --resource), instead of a FINGERPRINT.")
+@click.option("--resource", metavar="ID", help="A resource id or name (with --policy).")
+@click.option("--snapshot", metavar="FILE", help="Explain over this saved snapshot (read) instead of scanning.")
+@click.option("--policy-path", "policy_paths", multiple=True, metavar="PATH",
+              help="Extra policy file/dir (repeatable; check's --policy).")
+@click.option("--no-builtin", is_flag=True, help="Leave the built-in policy library out.")
+@click.option("--engine", type=click.Choice(["embedded", "opa"]), help="Policy engine (default embedded).")
+@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL", help="OPA server for --engine opa.")
+@scan_options_decorator
+@format_options(("text", "json"), default="text")
+@click.pass_obj
+def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: str | None, snapshot: str | None,
+            policy_paths: tuple[str, ...], no_builtin: bool, formats: tuple[str, ...], output: str | None,
+            **kw: Any) -> None:
+    """Explain a finding: the finding, the policy's text, and the input it judged.
+
+    \b
+    pdguard explain 3f2c9a1b...                       # a fingerprint (or 8+ first characters) from a report
+    pdguard explain --policy PDG-EP-004 --resource PEPSOLO --snapshot snapshot.json
+    The input is the resource, the objects it references, and the entries that name it (on-calls,
+    Service Standards scores, dependencies, objects that reference it). A policy that does not
+    report the resource says so, with the same excerpt (exit 0).
+    """
+    from pdguard.engine.base import InputRef
+    from pdguard.engine.loader import load_policies
+    from pdguard.errors import InputError
+    from pdguard.evaluate import evaluate, make_engine
+    from pdguard.explain import as_json, as_text, excerpt, find_resource, select
+    from pdguard.pipeline import require_complete, run_scan
+    from pdguard.snapshot import load_document
+
+    if bool(fingerprint) == bool(policy_id or resource) or (not fingerprint and not (policy_id and resource)):
+        raise click.UsageError("give a FINGERPRINT, or --policy ID with --resource ID")
+    specs = parse_formats(formats, output, kinds=("text", "json"), default="text")
+    if snapshot:
+        doc = load_document(snapshot)
+    else:
+        doc = run_scan(_scan_opts(obj.cfg, kw), quiet=kw["quiet"]).document
+        require_complete(doc, kw["allow_incomplete"])
+    cfg = obj.cfg
+    ps = load_policies(list(policy_paths), builtin=not no_builtin)
+    if policy_id:
+        known = {m.info.id: m.info for m in ps.policies if m.info}
+        if policy_id not in known:
+            raise click.UsageError(f"no policy {policy_id} (see pdguard policy list)")
+        # explain a policy even when pdguard.yaml switches it off
+        from pdguard.config import PolicySwitch
+
+        switch = (cfg.policies.get(policy_id) or PolicySwitch()).model_copy(update={"enabled": True})
+        cfg = cfg.model_copy(update={"policies": {**cfg.policies, policy_id: switch}})
+    eng = make_engine(cfg, kw["engine"], kw["opa_url"])
+    report = evaluate(InputRef(doc=doc), cfg, engine=eng, policyset=ps)
+    for w in ps.warnings:
+        echo_warning(w)
+    findings = select(report, fingerprint=fingerprint, policy_id=policy_id, resource=resource)
+    if fingerprint and not findings:
+        raise PdguardError(f"no finding with fingerprint {fingerprint} in this snapshot ({report.summary.total} "
+                         "findings): take the fingerprint from a report of the same snapshot (--format json)")
+    if findings:
+        pid, rtype, rid = findings[0].policy_id, findings[0].resource.type, findings[0].resource.id
+    else:
+        found = find_resource(doc, str(resource))
+        if found is None:
+            raise InputError(f"no object with the id or name {resource!r} in the snapshot")
+        pid, (rtype, robj) = str(policy_id), found
+        rid = str(robj["id"])
+    info = next((m.info for m in ps.policies if m.info and m.info.id == pid), None)
+    ex = excerpt(doc, rtype, rid)
+    meta = doc.get("meta") or {}
+    emit(specs, {"text": lambda: as_text(findings, info, ex, meta, rtype, rid, pid),
+                 "json": lambda: as_json(findings, info, ex, meta)}, what="explanation")
+
+
 @cli.command(epilog=WATCH_EXIT_HELP)
 @click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …).")
 @click.option("--once", is_flag=True,
@@ -584,8 +659,10 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
     verbose = obj.verbose > 0
 
     ps = load_policies(list(paths), builtin=not paths, tests=True)
+    for w in ps.warnings:
+        echo_warning(w)
     eng = make_engine(obj.cfg, engine, opa_url)
-    data = config_data(obj.cfg.policy_settings())
+    data = config_data(obj.cfg.policy_settings(ps.infos()))
     results = eng.run_tests(ps.modules, data)
     if not results:
         click.echo("pdguard: no test_* rules found", err=True)
@@ -605,6 +682,66 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
     click.echo("-" * 60)
     click.echo(f"PASS: {len(results) - len(failed)}/{len(results)}" + (f"\nFAIL: {len(failed)}/{len(results)}" if failed else ""))
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@policy.command("eval")
+@click.argument("query")
+@click.option("--snapshot", metavar="FILE", help="The input document (a snapshot file); without it input is undefined.")
+@click.option("--policy", "policies", multiple=True, metavar="PATH", help="Extra policy file/dir (repeatable).")
+@click.option("--no-builtin", is_flag=True, help="Leave the built-in policies out (data.pdguard.lib stays).")
+@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True)
+@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL")
+@format_options(("value", "json"), default="value")
+@click.pass_obj
+def policy_eval(obj: Ctx, query: str, snapshot: str | None, policies: tuple[str, ...], no_builtin: bool, engine: str,
+                opa_url: str | None, formats: tuple[str, ...], output: str | None) -> None:
+    """Evaluate one Rego QUERY, like `opa eval`: the policies, data.pdguard.lib and the settings loaded.
+
+    \b
+    pdguard policy eval 'data.pdguard.lib.oncall_users' --snapshot snapshot.json
+    pdguard policy eval 'some s in input.services; lib.is_parked(s); name := s.name' --snapshot s.json
+    pdguard policy eval 'data.pdguard.escalation_policies.single_user.deny' --snapshot s.json
+    value (default): the value, or the variables each result binds; json: {"result": [...]}.
+    `lib` in a query is data.pdguard.lib. Undefined prints `undefined` (exit 0). With --engine opa
+    (OPA's query API answers bound variables only) assign what you want to see: `x := count(...)`.
+    """
+    from pdguard.engine.base import InputRef
+    from pdguard.engine.bundle import config_data
+    from pdguard.engine.loader import load_policies
+    from pdguard.errors import InputError
+    from pdguard.evaluate import check_snapshot_is_object, make_engine
+
+    specs = parse_formats(formats, output, kinds=("value", "json"), default="value")
+    ref = None
+    if snapshot:
+        path = Path(snapshot)
+        if not path.is_file():
+            raise InputError(f"snapshot file not found: {snapshot}")
+        check_snapshot_is_object(path)
+        ref = InputRef(path=path)
+    ps = load_policies(list(policies), builtin=not no_builtin)
+    for w in ps.warnings:
+        echo_warning(w)
+    eng = make_engine(obj.cfg, engine, opa_url)
+    data = config_data(obj.cfg.policy_settings(ps.infos()))
+    text = query.strip()
+    if "lib." in text and "data.pdguard.lib" not in text:  # `lib.x` as in a policy that imports it
+        import re
+
+        text = re.sub(r"(?<![\w.])lib\.", "data.pdguard.lib.", text)
+    result = eng.query(ps.sources, data, ref, text)
+
+    def value() -> str:
+        rows = result.get("result") or []
+        if not rows:
+            return "undefined"
+        shown = []
+        for row in rows:
+            values = [e.get("value") for e in row.get("expressions") or []]
+            shown.append(row["bindings"] if row.get("bindings") else (values[0] if len(values) == 1 else values))
+        return json.dumps(shown[0] if len(shown) == 1 else shown, indent=2, ensure_ascii=False)
+
+    emit(specs, {"value": value, "json": lambda: json.dumps(result, indent=2, ensure_ascii=False)}, what="query result")
 
 
 @policy.command("bundle")
@@ -628,8 +765,10 @@ def policy_bundle(obj: Ctx, output: str, policies: tuple[str, ...], no_builtin: 
     from pdguard.evaluate import enabled_policies
 
     ps = load_policies(list(policies), builtin=not no_builtin)
+    for w in ps.warnings:
+        echo_warning(w)
     targets = enabled_policies(ps, obj.cfg)
-    bundle = build_bundle(ps.sources, targets, obj.cfg.policy_settings())
+    bundle = build_bundle(ps.sources, targets, obj.cfg.policy_settings(ps.infos()))
     key = read_signing_key(signing_key) if signing_key is not None else None
     write_bundle(output, bundle, signing_key=key, signing_alg=signing_alg)
     signed = f", signed {signing_alg}" if key is not None else ""
@@ -650,7 +789,9 @@ def policy_doc(paths: tuple[str, ...], output: str | None, check_file: str | Non
     from pdguard.policydoc import render_catalogue
 
     ps = load_policies(list(paths), builtin=not paths)
-    text = render_catalogue(ps.infos())
+    for w in ps.warnings:
+        echo_warning(w)
+    text = render_catalogue(ps)
     if check_file:
         try:
             current = Path(check_file).read_text(encoding="utf-8")
@@ -685,6 +826,8 @@ def policy_list(obj: Ctx, policies: tuple[str, ...], no_builtin: bool, formats: 
         formats = (*formats, "json")
     specs = parse_formats(formats, output, kinds=("table", "json"))
     ps = load_policies(list(policies), builtin=not no_builtin)
+    for w in ps.warnings:
+        echo_warning(w)
     builtin_files = {m.path for m in load_policies([], builtin=True).policies} if not no_builtin else set()
     cfg = obj.cfg
     enabled = {m.info.id for m in enabled_policies(ps, cfg) if m.info}
@@ -715,11 +858,44 @@ def config_group() -> None:
 
 
 @config_group.command("defaults")
-def config_defaults() -> None:
-    """Print the default policy settings (data.pdguard.config) as YAML."""
+@click.option("--policy", "policies", multiple=True, metavar="PATH",
+              help="Also the settings your policies declare (METADATA custom.settings).")
+@click.option("--no-builtin", is_flag=True, help="Leave the built-in policies out (their settings stay in the schema).")
+@format_options(("yaml", "json"), default="yaml")
+def config_defaults(policies: tuple[str, ...], no_builtin: bool, formats: tuple[str, ...], output: str | None) -> None:
+    """Print the policy settings (data.pdguard.config): default, type, meaning and the policies reading each.
+
+    yaml: a `settings:` block to paste into pdguard.yaml; json: the schema.
+    """
     import yaml
 
-    click.echo(yaml.safe_dump({"settings": DEFAULT_SETTINGS}, sort_keys=False), nl=False)
+    from pdguard.engine.loader import load_policies
+    from pdguard.settings import declarations
+
+    ps = load_policies(list(policies), builtin=not no_builtin)
+    specs = declarations(ps.infos())
+
+    def as_yaml() -> str:
+        lines = ["settings:"]
+        for s in specs.values():
+            bounds = "".join([f", >= {s.minimum:g}" if s.minimum is not None else "",
+                              f", <= {s.maximum:g}" if s.maximum is not None else ""])
+            readers = ", ".join(s.read_by) or "no policy loaded"
+            origin = "" if s.declared_by == "built-in" else f"; declared by {s.declared_by}"
+            if s.description:
+                lines.append(f"  # {' '.join(s.description.split())}")
+            lines.append(f"  # {s.kind}{bounds}; read by {readers}{origin}")
+            dumped = yaml.safe_dump({s.name: s.default}, default_flow_style=True, width=1000).strip()
+            lines.append(f"  {dumped[1:-1]}")
+        return "\n".join(lines)
+
+    def as_json() -> str:
+        return json.dumps([{"name": s.name, "type": s.kind, "default": s.default, "description": s.description,
+                            "minimum": s.minimum, "maximum": s.maximum, "declared_by": s.declared_by,
+                            "read_by": list(s.read_by)} for s in specs.values()], indent=2)
+
+    emit(parse_formats(formats, output, kinds=("yaml", "json"), default="yaml"),
+         {"yaml": as_yaml, "json": as_json}, what="settings")
 
 
 @cli.command("simulator")

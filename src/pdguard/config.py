@@ -4,7 +4,7 @@ Defaults live here, in one place, and are documented in the README (`pdguard con
 prints them). Settings reach every policy as `data.pdguard.config`.
 
 ```yaml
-settings:                       # -> data.pdguard.config (merged over DEFAULT_SETTINGS)
+settings:                       # -> data.pdguard.config, typed (pdguard.settings): unknown keys and wrong types are errors
   service_name_pattern: "^[a-z0-9]+(-[a-z0-9]+)*$"
 policies:                       # per-policy switches, by policy id
   PDG-SVC-004: {enabled: false}
@@ -37,7 +37,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pdguard.errors import ConfigError
-from pdguard.findings import SEVERITIES, Waiver
+from pdguard.findings import SEVERITIES, PolicyInfo, Waiver
+from pdguard.settings import DEFAULT_SETTINGS as _DEFAULTS
+from pdguard.settings import check_known_types, declarations, validate
 from pdguard.units import parse_duration, parse_limit_seconds, parse_size
 
 
@@ -49,28 +51,8 @@ def _valid(check: Any, *args: Any, **kwargs: Any) -> None:
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    # PDG-SVC-001: service names must match this regex.
-    "service_name_pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-    # PDG-SVC-003: when set, every service must belong to this team (id or name); empty = any team.
-    "required_team": "",
-    # PDG-SVC-005: disabled / maintenance services last updated more than N days ago.
-    "disabled_service_max_age_days": 30,
-    # PDG-SVC-007: services with no incident for N days are stale.
-    "stale_service_days": 90,
-    # PDG-EP-001 / PDG-STD-001: minimum escalation levels.
-    "min_escalation_levels": 2,
-    # PDG-SCH-002: minimum rendered coverage percentage of the final schedule.
-    "min_schedule_coverage_percent": 100,
-    # PDG-INC-001: high-urgency incidents triggered (unacknowledged) longer than N minutes…
-    "incident_ack_max_minutes": 30,
-    # …or open (not resolved) longer than N hours.
-    "incident_open_max_hours": 24,
-    # PDG-TEAM-001: minimum members per team.
-    "min_team_members": 1,
-    # PDG-SCH-001: minimum distinct users per schedule.
-    "min_schedule_users": 2,
-}
+# The built-in settings (typed: pdguard.settings.BUILTIN); `pdguard config defaults` prints them.
+DEFAULT_SETTINGS: dict[str, Any] = dict(_DEFAULTS)
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_EVAL_TIMEOUT = "300s"
@@ -220,11 +202,11 @@ class Config(BaseModel):
             raise ValueError(f"fail_on must be 'none' or one of {', '.join(SEVERITIES)}")
         return v
 
-    def policy_settings(self) -> dict[str, Any]:
-        """The document policies see as `data.pdguard.config`."""
-        merged = copy.deepcopy(DEFAULT_SETTINGS)
-        merged.update(self.settings)
-        return merged
+    def policy_settings(self, infos: list[PolicyInfo] | None = None) -> dict[str, Any]:
+        """The document policies see as `data.pdguard.config`: every setting of the schema of the
+        built-in settings and those `infos` (the policies loaded) declare, with pdguard.yaml's
+        values. An unknown key or a wrong type is a ConfigError naming the key."""
+        return copy.deepcopy(validate(self.settings, declarations(infos or []), self.source or "pdguard.yaml"))
 
     def waiver_list(self) -> list[Waiver]:
         return [w.to_waiver() for w in self.waivers]
@@ -276,4 +258,5 @@ def load_config(explicit: str | None = None) -> Config:
         loc = ".".join(str(x) for x in err["loc"])
         raise ConfigError(f"{path}: {loc}: {str(err['msg']).removeprefix('Value error, ')}") from None
     cfg.source = str(path)
+    check_known_types(cfg.settings, cfg.source)  # types now; unknown keys once the policies are loaded
     return cfg

@@ -18,7 +18,7 @@ from pdguard.config import Config
 from pdguard.engine.base import Engine, InputRef, entry_module
 from pdguard.engine.bundle import config_data, policy_revision
 from pdguard.engine.loader import PolicySet, load_policies
-from pdguard.engine.metadata import Module
+from pdguard.engine.metadata import OBJECT_FORM, Module
 from pdguard.errors import ConfigError, EngineError, InputError, PolicyError
 from pdguard.findings import (
     SEVERITIES,
@@ -114,6 +114,9 @@ def _items(m: Module, kind: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise PolicyError(f"{where}: {kind} must be a set of objects, got {type(value).__name__}")
     for v in value:
+        if isinstance(v, str):  # conftest style: a set of messages
+            raise PolicyError(f"{where}: {kind} returned the message {json.dumps(v)[:60]} (a string, as conftest "
+                              f"policies do); pdguard needs findings: {OBJECT_FORM}")
         if not isinstance(v, dict):
             raise PolicyError(f"{where}: {kind} returned {json.dumps(v)[:60]}, expected an object with msg and resource")
         res = v.get("resource")
@@ -220,7 +223,7 @@ def evaluate(
         check_snapshot_is_object(input_ref.path)
     ps = policyset or load_policies(policy_paths, builtin=builtin)
     targets = enabled_policies(ps, cfg)
-    data = config_data(cfg.policy_settings())
+    data = config_data(cfg.policy_settings(ps.infos()))
     result = engine.evaluate(ps.sources, targets, data, input_ref)
     meta = _check_envelope(result, f"snapshot {input_ref.path}" if input_ref.path is not None else "snapshot")
     # Which policies decided (the revision `pdguard policy bundle` would give them) and, on OPA,
@@ -269,7 +272,7 @@ def evaluate(
     active.sort(key=_sort_key)
     waived.sort(key=_sort_key)
     fail = fail_on or cfg.fail_on
-    warnings = list(meta.get("warnings") or [])
+    warnings = list(meta.get("warnings") or []) + list(ps.warnings)
     if meta.get("complete") is False:
         warnings.insert(0, "the inventory is incomplete (meta.complete is false): findings cover only what was "
                            "collected, and a collection that was not collected can hide problems")

@@ -93,6 +93,9 @@ class PolicyInfo(BaseModel):
     tags: list[str] = Field(default_factory=list)
     enabled_by_default: bool = True
     related_resources: list[str] = Field(default_factory=list)
+    settings: list[str] = Field(default_factory=list)  # the settings (data.pdguard.config) it reads
+    # settings it declares (METADATA custom.settings as a mapping): name -> {default, description}
+    setting_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict, exclude=True)
 
 
 class Summary(BaseModel):

@@ -95,3 +95,8 @@ class Engine(Protocol):
 
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         ...
+
+    def query(self, modules: list[Module], data: dict[str, Any], input_ref: InputRef | None,
+              query: str) -> dict[str, Any]:
+        """An ad-hoc query: {"result": [{"expressions": [{"value", "text"}], "bindings"?}]}, {} if undefined."""
+        ...

@@ -246,6 +246,33 @@ class EmbeddedEngine:
                     raise EngineError(f"{where}: {rule} is undefined (expected a set of findings)")
         return {**result["envelope"], "results": results}
 
+    def query(self, modules: list[Module], data: dict[str, Any], input_ref: InputRef | None,
+              query: str) -> dict[str, Any]:
+        """One ad-hoc Rego query (`pdguard policy eval`): {"result": [{expressions, bindings?}...]},
+        {} when undefined - the shape of OPA's /v1/query."""
+        self._engine = None  # a fresh engine: no input left from an earlier evaluation
+        eng = self._prepare(modules, [], data)
+        if input_ref is not None:
+            try:
+                if input_ref.doc is not None:
+                    eng.set_input(input_ref.doc)
+                else:
+                    eng.set_input_from_json_file(str(input_ref.path))
+            except Exception as exc:
+                raise InputError(f"{input_ref.path or 'input'} is not readable JSON: {regorus_error(exc)}") from None
+        eng.set_gather_prints(True)
+        try:
+            raw = eng.eval_query_as_json(query)
+        except Exception as exc:
+            raise PolicyError(f"query: {regorus_error(exc)}") from None
+        finally:
+            for line in _prints(eng):
+                print(f"pdguard: print: {line}", file=sys.stderr)
+            eng.set_gather_prints(False)
+            self._engine = None
+        result = json.loads(raw) if isinstance(raw, str) else raw
+        return result if isinstance(result, dict) else {}
+
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         eng = self._prepare(modules, [], data)
         # print() output of a failing test (e.g. data.pdguard.lib.testing's got/want) is shown with it.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pdguard.engine.metadata import Module, parse_module
 from pdguard.errors import PolicyError
 from pdguard.findings import PolicyInfo
+from pdguard.settings import declarations
 
 DOCS_BASE = "https://github.com/pdguard/pdguard/blob/main/policies/README.md"
 
@@ -28,6 +30,8 @@ LIBRARY_DIR = "lib"  # policies/lib: the Rego library (data.pdguard.lib), loaded
 @dataclass
 class PolicySet:
     modules: list[Module] = field(default_factory=list)
+    # what a policy author should fix but that does not stop evaluation (one line each)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def policies(self) -> list[Module]:
@@ -116,4 +120,33 @@ def load_policies(paths: list[str] | None = None, *, builtin: bool = True, tests
             if m.info.id in ids:
                 raise PolicyError(f"{m.path}: policy id {m.info.id} is also used by {ids[m.info.id]}")
             ids[m.info.id] = m.path
-    return PolicySet(modules)
+    ps = PolicySet(modules)
+    declarations(ps.infos())  # conflicting or missing setting declarations fail at load
+    ps.warnings = authoring_warnings(ps)
+    return ps
+
+
+_READS_SETTING = re.compile(r"""(?:lib\.setting\(\s*"(\w+)"\s*\)|data\.pdguard\.config(?:\.(\w+)|\[\s*"(\w+)"\s*\]))""")
+
+
+def settings_read(text: str) -> set[str]:
+    """The settings a module's text reads directly (lib.setting("x"), data.pdguard.config.x)."""
+    return {next(g for g in m.groups() if g) for m in _READS_SETTING.finditer(text)}
+
+
+def authoring_warnings(ps: PolicySet) -> list[str]:
+    """A policy without METADATA; a policy reading a setting it does not list in METADATA."""
+    out = []
+    for m in ps.policies:
+        if not m.has_metadata:
+            out.append(f"{m.path}:{m.package_line}: policy package {m.package} has no # METADATA block above "
+                       f"its package line: it is reported as id {m.info.id if m.info else m.package}, severity "
+                       "medium, without title, description or remediation (add # METADATA with title, "
+                       "description and custom: id, severity, remediation)")
+        if m.info is None:
+            continue
+        missing = sorted(settings_read(m.text) - set(m.info.settings))
+        if missing:
+            out.append(f"{m.path}: policy {m.info.id} reads the setting(s) {', '.join(missing)} without listing "
+                       "them in METADATA custom.settings (a list of names, or name: default to declare one)")
+    return out

@@ -198,6 +198,35 @@ class OpaEngine:
                               f"not the local policies and settings (bundle revision {expected}): {fix}")
         return {"bundle": match, "bundle_revision": expected, "decision_id": payload.get("decision_id")}
 
+    def query(self, modules: list[Module], data: dict[str, Any], input_ref: InputRef | None,
+              query: str) -> dict[str, Any]:
+        """One ad-hoc query (`pdguard policy eval`) through POST /v1/query: {"result": [...]} or {}."""
+        if self.preloaded:
+            self._ready()
+        else:
+            self._load(modules, data)
+        body = b'{"query":' + json.dumps(query).encode() + (
+            b',"input":' + input_ref.as_bytes() if input_ref is not None else b"") + b"}"
+        try:
+            resp = self.session.post(f"{self.root_url}/query", data=body, headers={"Content-Type": "application/json"},
+                                     timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise EngineError(f"OPA query failed: {type(exc).__name__} talking to {self.url}") from None
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise EngineError(f"OPA answered HTTP {resp.status_code} with a non-JSON body") from None
+        if resp.status_code == 400:
+            raise PolicyError(f"query: {_opa_errors(payload)}")
+        if resp.status_code != 200 or not isinstance(payload, dict):
+            raise EngineError(f"OPA query error (HTTP {resp.status_code}): {_opa_errors(payload)}")
+        # OPA's query API answers the variables each result binds (no expression values): in the
+        # shape the embedded engine gives, {"bindings": {...}} per result.
+        rows = payload.get("result")
+        if not isinstance(rows, list) or not rows:
+            return {}
+        return {"result": [{"bindings": row} if row else {"expressions": [{"value": True}]} for row in rows]}
+
     def run_tests(self, modules: list[Module], data: dict[str, Any]) -> list[TestResult]:
         self._load(modules, data)
         out: list[TestResult] = []

@@ -682,6 +682,13 @@ def addon_reference(aid: str, name: str, src: str, kind: str = "full_page_addon"
 # finishing an account: back-links, last incident, standards
 
 
+def _standard_applies(standard: dict[str, Any], service_id: str) -> bool:
+    """A standard scores a technical service when active, not excluded, and included if it lists inclusions."""
+    inclusions = {r["id"] for r in standard.get("inclusions") or []}
+    return (bool(standard.get("active", True)) and service_id not in {r["id"] for r in standard.get("exclusions") or []}
+            and (not inclusions or service_id in inclusions))
+
+
 def finish_account(
     subdomain: str,
     now: datetime,
@@ -698,9 +705,19 @@ def finish_account(
     extensions: list[dict[str, Any]],
     flexible_schedules: list[dict[str, Any]] | None = None,
     set_last_incident: bool = True,
+    standards: list[dict[str, Any]] | None = None,
+    stale_scores: dict[str, dict[str, bool]] | None = None,
 ) -> Account:
-    """Fill derived fields (back-links, last incident, standards scores) and return the Account."""
+    """Fill derived fields (back-links, last incident, standards scores) and return the Account.
+
+    `standards`: the account's standards (default: PagerDuty's three, active, unscoped); a score
+    lists the standards that apply to the service (active, not excluded, included when the
+    standard lists inclusions), as GET /standards/scores does. `stale_scores`: {service id:
+    {standard type: pass}} - a score PagerDuty computed before the last change (it recomputes
+    them periodically), which the live configuration contradicts.
+    """
     flexible_schedules = flexible_schedules or []
+    standards = [dict(s) for s in (standards if standards is not None else STANDARDS)]
     ep_by_id = {ep["id"]: ep for ep in escalation_policies}
     sched_by_id = {s["id"]: s for s in schedules}
     flex_by_id = {s["id"]: s for s in flexible_schedules}
@@ -753,6 +770,7 @@ def finish_account(
             "has_technical_service_description": bool((svc.get("description") or "").strip()),
             "minimum_escalation_policy_rule_depth": len(levels) >= 2,
             "minimum_outbound_integrations": svc["id"] in outbound,
+            **(stale_scores or {}).get(svc["id"], {}),
         }
         std_rows = [
             {
@@ -763,7 +781,7 @@ def finish_account(
                 "name": s["name"],
                 "type": s["type"],
             }
-            for s in STANDARDS
+            for s in standards if _standard_applies(s, svc["id"])
         ]
         scores.append(
             {
@@ -787,7 +805,7 @@ def finish_account(
         service_dependencies=service_dependencies,
         addons=addons,
         extensions=extensions,
-        standards=[dict(s) for s in STANDARDS],
+        standards=standards,
         standards_scores=scores,
         generated_at=iso(now),
     )

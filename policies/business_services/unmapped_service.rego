@@ -1,0 +1,35 @@
+# METADATA
+# title: High-urgency technical service supports a business service
+# description: >-
+#   Business services show stakeholders the impact of an outage (status pages, impact,
+#   notifications) only through the technical services that support them. A technical service
+#   that can open high-urgency incidents but supports no business service - directly or through
+#   the services it supports - breaks silently for everyone but its responders. Judged only on
+#   accounts that use business services, from the service dependencies the scan read: by
+#   default those of the business services (scan.service_dependencies: all also reads the
+#   technical services' own, for chains of technical services).
+# custom:
+#   id: PDG-BS-002
+#   severity: low
+#   remediation: >-
+#     Attach the service to the business service it supports: Service Directory > Business
+#     Services > the business service > Add supporting services; REST API
+#     POST /service_dependencies/associate; Terraform a pagerduty_service_dependency with the
+#     technical service as supporting_service. If the account reads technical services'
+#     dependencies too, set scan.service_dependencies: all in pdguard.yaml.
+package pdguard.business_services.unmapped_service
+
+import data.pdguard.lib
+
+deny contains lib.finding(msg, "service", svc) if {
+	lib.all_collected(["business_services", "service_dependencies"])
+	count(input.business_services) > 0
+	some svc in input.services
+	lib.is_high_urgency(svc)
+	not lib.is_parked(svc)
+	not lib.supports_business_service(svc)
+	msg := sprintf(
+		"service %q can open high-urgency incidents but supports no business service: its outages show no business impact",
+		[lib.name(svc)],
+	)
+}
