@@ -113,3 +113,23 @@ def test_second_signal_abandons() -> None:
     with pytest.raises(KeyboardInterrupt):
         watch(tick, 0.01, on_error=lambda e: None, max_ticks=5)
     assert reached == ["after first"]
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("2026-11-26T09:00:00Z", "2026-11-26T09:00:00+00:00"),
+    ("2026-11-26T09:00:00.123z", "2026-11-26T09:00:00.123000+00:00"),
+    ("2026-11-26T10:00:00+01:00", "2026-11-26T09:00:00+00:00"),
+    (" 2026-11-26T09:00:00 ", "2026-11-26T09:00:00+00:00"),  # no offset: UTC
+    ("2026-11-26", "2026-11-26T00:00:00+00:00"),
+])
+def test_parse_time(text: str, iso: str) -> None:
+    from pdguard.units import parse_time
+
+    assert parse_time(text).isoformat() == iso  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("value", [None, "", "  ", "yesterday", "2026-13-01T00:00:00Z", 1764147600])
+def test_parse_time_rejects(value: object) -> None:
+    from pdguard.units import parse_time
+
+    assert parse_time(value) is None

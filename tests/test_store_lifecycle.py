@@ -369,6 +369,17 @@ def test_prune_older_than_and_both_rules(store: Store) -> None:
     assert [x["id"] for x in store.prune_plan(older_than=0.5, now=now)] == [a, b, c, at_limit, d]
 
 
+def test_prune_reads_scan_times_without_an_offset_as_utc(store: Store) -> None:
+    """A stored `scanned_at` without an offset is UTC (as everywhere in the store), never a crash of
+    the retention that `watch` applies after every tick."""
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    old = store.save_scan(doc("2026-11-20T08:59:59"))  # naive: 6 days and 1 second before now
+    at_limit = store.save_scan(doc("2026-11-20T09:00:00"))
+    store.save_scan(doc("2026-11-26T08:00:00+01:00"))
+    assert [x["id"] for x in store.prune_plan(older_than=6 * 86400.0, now=now)] == [old]
+    assert store.prune(older_than=6 * 86400.0, now=now).deleted == [old] and at_limit in ids(store)
+
+
 def test_prune_counts_per_account(store: Store) -> None:
     a1 = store.save_scan(doc(iso(5), account="eu"))
     b1 = store.save_scan(doc(iso(4), account="us"))

@@ -1,8 +1,11 @@
-"""Durations (``8h``, ``90d``, ``1h30m``) and sizes (``4GiB``, ``512M``) in options and pdguard.yaml."""
+"""Durations (``8h``, ``90d``, ``1h30m``) and sizes (``4GiB``, ``512M``) in options and pdguard.yaml;
+timestamps in snapshots, stored scans and Terraform files (:func:`parse_time`)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from typing import Any
 
 from pdguard.errors import ConfigError
 
@@ -80,3 +83,18 @@ def format_duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 / RFC 3339 timestamp (``Z``, ``z`` or an offset; one without an offset is taken
+    as UTC) as an aware UTC datetime; None when `value` is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)

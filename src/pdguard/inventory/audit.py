@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from pdguard.units import parse_time
+
 # Reference type of a root resource -> inventory asset type.
 ROOT_TYPES: dict[str, str] = {
     "service_reference": "service",
@@ -40,20 +42,6 @@ KEEP_PER_ASSET = 5
 # more than 31 days after `since`").
 RETENTION_DAYS = 365
 MAX_WINDOW_DAYS = 31
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO-8601 timestamp (``Z`` or an offset) as an aware UTC datetime; None if not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)
 
 
 def _ref(value: Any) -> dict[str, Any] | None:

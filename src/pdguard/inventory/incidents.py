@@ -28,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import orjson
+
+from pdguard.units import parse_time
 
 HISTORY_VERSION = 1
 UNRESOLVED_PART = "unresolved"
@@ -41,16 +43,6 @@ _LEVEL = 6  # zlib: the size/time sweet spot for these JSON arrays
 
 class IncidentHistoryError(Exception):
     """The stored incident history of a scan cannot be used (missing, damaged, inconsistent)."""
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def is_open(incident: dict[str, Any]) -> bool:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pdguard.units import parse_time
+
 DEFAULT_FULL_EVERY = 21  # one tick in 21 scans in full: weekly with 8-hour ticks
 DEFAULT_OVERLAP = 3600.0  # seconds re-read before the base's window end
 
@@ -61,12 +63,6 @@ def _api_url(opts: Any) -> str:
 def _since(opts: Any, now: datetime) -> datetime:
     since = opts.incidents_since or (now - timedelta(days=opts.lookback_days))
     return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
-
-
-def _parse(value: Any) -> datetime | None:
-    from pdguard.inventory.incidents import parse_time
-
-    return parse_time(value)
 
 
 def base_run(scan: dict[str, Any]) -> int:
@@ -111,12 +107,12 @@ def plan_scan(store: Any, opts: Any, settings: IncrementalSettings, *, full: boo
         return full_scan(f"the API URL or region changed since scan {base['id']}", base["id"])
     lookback = None if opts.incidents_since is not None else opts.lookback_days
     if meta.get("incidents_lookback_days") != lookback or (
-            lookback is None and _parse(meta.get("incidents_since")) != _since(opts, now or datetime.now(UTC))):
+            lookback is None and parse_time(meta.get("incidents_since")) != _since(opts, now or datetime.now(UTC))):
         return full_scan(f"the incident lookback changed since scan {base['id']}", base["id"])
     run = base_run(base) + 1
     if run >= max(1, settings.full_every):
         return full_scan(f"scheduled full rescan (one tick in {settings.full_every})", base["id"])
-    end = _parse(base.get("window_end") or base.get("scanned_at"))
+    end = parse_time(base.get("window_end") or base.get("scanned_at"))
     if end is None:
         return full_scan(f"scan {base['id']} has no window end", base["id"])
     when = (opts.now or now or datetime.now(UTC)).replace(microsecond=0)
@@ -147,7 +143,7 @@ def audit_since_latest(store: Any, opts: Any) -> Any:
     if "audit_records" not in opts.collections:
         return opts
     latest = store.latest(opts.account)
-    at = _parse((latest or {}).get("scanned_at"))
+    at = parse_time((latest or {}).get("scanned_at"))
     if at is None:
         return opts
     since = at - timedelta(minutes=5)

@@ -85,6 +85,7 @@ from sqlalchemy.types import TypeDecorator
 
 from pdguard.errors import PdguardError
 from pdguard.snapshot import COLLECTIONS
+from pdguard.units import parse_time
 
 log = logging.getLogger("pdguard.store")
 
@@ -510,15 +511,6 @@ def _iso(when: datetime) -> str:
 
 def _now_iso() -> str:
     return _iso(datetime.now(UTC))
-
-
-def _parse_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def default_store_url(config: Config | None = None) -> str:
@@ -1037,18 +1029,10 @@ class Store:
         scanned_at = meta.get("scanned_at")
         started_at = meta.get("started_at")
         if started_at is None:
-            ts = _parse_iso(scanned_at)
-            dur = meta.get("duration_seconds")
+            ts, dur = parse_time(scanned_at), meta.get("duration_seconds")
+            started_at = scanned_at
             if ts is not None and isinstance(dur, int | float):
-                started_at = (
-                    (ts - timedelta(seconds=float(dur)))
-                    .astimezone(UTC)
-                    .replace(microsecond=0)
-                    .isoformat()
-                    .replace("+00:00", "Z")
-                )
-            else:
-                started_at = scanned_at
+                started_at = _iso(ts - timedelta(seconds=float(dur)))
         error = meta.get("error")
         if error is None and not complete:
             error = "; ".join(str(w) for w in meta.get("warnings") or []) or "scan incomplete"
@@ -1183,7 +1167,7 @@ class Store:
             if r.complete and r.account not in latest_complete:
                 latest_complete[r.account] = r.id
                 continue
-            when = _parse_iso(r.scanned_at) or _parse_iso(r.stored_at)
+            when = parse_time(r.scanned_at) or parse_time(r.stored_at)
             kept_by_count = keep is not None and rank <= keep
             kept_by_age = cutoff is not None and (when is None or when >= cutoff)
             if kept_by_count or kept_by_age:

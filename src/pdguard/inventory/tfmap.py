@@ -61,8 +61,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from pdguard.units import parse_time
 
 NO_DEFAULT: Any = object()
 PLACEHOLDER_DESCRIPTION = "managed by terraform"
@@ -77,7 +79,7 @@ class Ctx:
     @classmethod
     def of(cls, doc: dict[str, Any] | None) -> Ctx:
         scanned = ((doc or {}).get("meta") or {}).get("scanned_at")
-        return cls(now=parse_instant(scanned))
+        return cls(now=parse_time(scanned))
 
 
 # ---------------------------------------------------------------------------------- value helpers
@@ -102,21 +104,6 @@ def ref(kind: str, oid: Any, summary: str | None = None) -> dict[str, Any] | Non
     if summary:
         out["summary"] = summary
     return out
-
-
-def parse_instant(v: Any) -> datetime | None:
-    if not isinstance(v, str) or not v.strip():
-        return None
-    s = v.strip()
-    if s.endswith(("Z", "z")):
-        s = s[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
 
 
 def _zoned(date_time: Any, time_zone: Any) -> Any:
@@ -242,13 +229,13 @@ def n_trimmed(v: Any, ctx: Ctx) -> Any:
 
 def n_instant(v: Any, ctx: Ctx) -> Any:
     v = clean(v)
-    dt = parse_instant(v)
+    dt = parse_time(v)
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt else v
 
 
 def n_start(v: Any, ctx: Ctx) -> Any:
     """A start PagerDuty moves to "now" when it is in the past: all past starts are alike."""
-    dt = parse_instant(clean(v))
+    dt = parse_time(clean(v))
     if dt is not None and ctx.now is not None and dt <= ctx.now:
         return "past"
     return n_instant(v, ctx)
@@ -321,7 +308,7 @@ def _restrictions(v: Any) -> Any:
 
 
 def _ended(layer: dict[str, Any], ctx: Ctx) -> bool:
-    end = parse_instant(layer.get("end"))
+    end = parse_time(layer.get("end"))
     return end is not None and ctx.now is not None and end <= ctx.now
 
 
