@@ -402,3 +402,27 @@ def test_postgres_round_trip_and_lock(pg_schema) -> None:
         other.close()
     finally:
         s.close()
+
+
+def test_postgres_lock_is_the_stores_not_the_databases(pg_schema) -> None:
+    """Two stores in two schemas of one database are two stores: a watch on one never waits for a
+    watch on the other (nor does `inventory prune` say that a watch is using its store)."""
+    import uuid
+
+    schema, url, admin = pg_schema
+    other_schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {other_schema}")
+    try:
+        with Store(url) as a, Store(url.replace(schema, other_schema)) as b, Store(url) as a2:
+            with a.lock(timeout=0):
+                with b.lock(timeout=0):  # another store: free
+                    pass
+                with pytest.raises(StoreLockedError):  # the same store: taken
+                    with a2.lock(timeout=0.2):
+                        pass
+            with a2.lock(timeout=0):  # released
+                pass
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {other_schema} CASCADE")

@@ -801,11 +801,12 @@ class _FileLock:
             fh.close()
 
 
-def _pg_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-_CONFIGS_LOCK = int.from_bytes(hashlib.sha256(b"pdguard.configs").digest()[:4], "big", signed=True)
+def _pg_lock(fn: str, name: str) -> sa.TextClause:
+    """``SELECT fn(key, schema)``: a Postgres advisory lock of this store. Its key is the lock's
+    name and the store's schema, so that a lock of one store never blocks a store in another
+    schema of the same database (``?options=-csearch_path%3DNAME``)."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
+    return sa.text(f"SELECT {fn}({key}, hashtext(coalesce(current_schema(), '')))")
 
 
 def _configs_lock(conn: Connection, *, shared: bool) -> None:
@@ -818,8 +819,7 @@ def _configs_lock(conn: Connection, *, shared: bool) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    conn.execute(sa.text(f"SELECT {fn}(:k, hashtext(current_schema()))"), {"k": _CONFIGS_LOCK})
+    conn.execute(_pg_lock("pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock", "pdguard.configs"))
 
 
 # -------------------------------------------------------------------------------------------- store
@@ -941,15 +941,13 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 if self.dialect == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _pg_key("pdguard.migrate")})
+                    conn.execute(_pg_lock("pg_advisory_xact_lock", "pdguard.migrate"))
                 self._identify(conn)
                 schema_migrations_t.create(conn, checkfirst=True)
             for version, name, fn in MIGRATIONS:
                 with self.engine.begin() as conn:
                     if self.dialect == "postgresql":
-                        conn.execute(
-                            sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _pg_key("pdguard.migrate")}
-                        )
+                        conn.execute(_pg_lock("pg_advisory_xact_lock", "pdguard.migrate"))
                     if self._current_version(conn) >= version:
                         continue
                     log.info("store %s: applying migration %d (%s)", self._safe_url(self.url), version, name)
@@ -971,7 +969,8 @@ class Store:
 
         ``timeout=None`` waits until the lock is free; otherwise :class:`StoreLockedError` is raised
         after ``timeout`` seconds (``0``: fail at once if another process holds it). SQLite: ``flock``
-        on ``<db>.lock``; Postgres: ``pg_advisory_lock`` on a dedicated connection. Not re-entrant.
+        on ``<db>.lock``; Postgres: an advisory lock of the store's schema (:func:`_pg_lock`) on a
+        dedicated connection. Not re-entrant.
         """
         deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
 
@@ -985,14 +984,13 @@ class Store:
 
         if self.dialect == "postgresql":
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            key = _pg_key(self.LOCK_NAME)
             try:
-                while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                while not conn.execute(_pg_lock("pg_try_advisory_lock", self.LOCK_NAME)).scalar():
                     wait_or_fail()
                 try:
                     yield
                 finally:
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.execute(_pg_lock("pg_advisory_unlock", self.LOCK_NAME))
             finally:
                 conn.close()
             return
