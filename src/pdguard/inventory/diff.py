@@ -147,7 +147,7 @@ def _with_actors(store: Store, result: dict[str, Any]) -> dict[str, Any]:
     """Who changed each asset, from the audit records of the scans stored after A up to B."""
     from pdguard.inventory.audit import attach_actors
 
-    return attach_actors(result, store.list_scans(account=result["b"].get("account")))
+    return attach_actors(result, store.list_scans(account=result["b"].get("account"), counts=False))
 
 
 def _short(value: Any, limit: int = 60) -> str:

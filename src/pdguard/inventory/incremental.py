@@ -95,7 +95,7 @@ def plan_scan(store: Any, opts: Any, settings: IncrementalSettings, *, full: boo
     if base is None:
         return full_scan("first scan of this account" if account is None else f"first scan of account {account}")
     meta = base["meta"] or {}
-    newest = store.list_scans(limit=1, account=base["account"])
+    newest = store.list_scans(limit=1, account=base["account"], counts=False)
     if last_failed:
         return full_scan("the previous tick failed", base["id"])
     if newest and newest[0]["id"] != base["id"]:

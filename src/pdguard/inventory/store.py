@@ -1399,28 +1399,31 @@ class Store:
             raise StoreError(f"scan {scan_id} is of account {scan['account']}, not {account}")
         return scan
 
-    def list_scans(self, limit: int | None = None, account: str | None = None) -> list[dict[str, Any]]:
-        """All scans (of `account`, when given), newest first, with their asset and finding numbers."""
-        n_assets = (
-            sa.select(sa.func.count()).where(assets_t.c.scan_id == scans_t.c.id).scalar_subquery().label("n_assets")
-        )
-        n_findings = (
-            sa.select(sa.func.count())
-            .where(findings_t.c.scan_id == scans_t.c.id, findings_t.c.waived.is_(False))
-            .scalar_subquery()
-            .label("n_findings")
-        )
-        q = sa.select(scans_t, n_assets, n_findings).order_by(scans_t.c.id.desc())
+    def list_scans(self, limit: int | None = None, account: str | None = None, *,
+                   counts: bool = True) -> list[dict[str, Any]]:
+        """All scans (of `account`, when given; the newest `limit`), newest first, with their asset
+        and active finding numbers (``assets``, ``findings``: counted for the scans listed only;
+        ``counts=False`` reads the scan rows alone)."""
+        q = sa.select(scans_t).order_by(scans_t.c.id.desc())
         if account is not None:
             q = q.where(scans_t.c.account == account)
         if limit:
             q = q.limit(limit)
+        if counts:
+            listed = q.subquery()
+            n_assets = sa.select(sa.func.count()).where(assets_t.c.scan_id == listed.c.id).scalar_subquery()
+            n_findings = (sa.select(sa.func.count())
+                          .where(findings_t.c.scan_id == listed.c.id, findings_t.c.waived.is_(False))
+                          .scalar_subquery())
+            q = sa.select(listed, n_assets.label("n_assets"), n_findings.label("n_findings")).order_by(
+                listed.c.id.desc())
         with self.engine.connect() as conn:
             out = []
             for row in conn.execute(q):
                 d = self._scan_dict(row)
-                d["assets"] = int(row.n_assets)
-                d["findings"] = int(row.n_findings)
+                if counts:
+                    d["assets"] = int(row.n_assets)
+                    d["findings"] = int(row.n_findings)
                 out.append(d)
         return out
 
