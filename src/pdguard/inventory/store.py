@@ -1471,7 +1471,7 @@ class Store:
             raise IncidentHistoryError(f"scan {scan_id}'s incident history has format {info.get('v')!r}, "
                                        f"this pdguard reads {HISTORY_VERSION}")
         first_day = since.astimezone(UTC).strftime("%Y-%m-%d") if since is not None else ""
-        q = (sa.select(scan_incident_chunks_t.c.part, scan_incident_chunks_t.c.chunk_hash, incident_chunks_t.c.count,
+        q = (sa.select(scan_incident_chunks_t.c.part, incident_chunks_t.c.count, incident_chunks_t.c.data,
                        incident_chunks_t.c.hash.label("found"))
              .select_from(scan_incident_chunks_t.outerjoin(
                  incident_chunks_t, incident_chunks_t.c.hash == scan_incident_chunks_t.c.chunk_hash))
@@ -1502,18 +1502,16 @@ class Store:
                 raise IncidentHistoryError(
                     f"scan {scan_id}'s incident history holds {resolved_total} resolved and {unresolved_total} "
                     f"unresolved incidents, its scan recorded {info.get('resolved')} and {info.get('unresolved')}")
-            for r in wanted:
-                data = conn.execute(sa.select(incident_chunks_t.c.data)
-                                    .where(incident_chunks_t.c.hash == r.chunk_hash)).scalar_one()
-                items = decode(bytes(data))
-                if len(items) != int(r.count):
-                    raise IncidentHistoryError(f"scan {scan_id}'s incident history part {r.part} holds "
-                                               f"{len(items)} incidents, not {r.count}")
-                if r.part == UNRESOLVED_PART:
-                    history.unresolved.extend(
-                        (str(x[0]), x[1], x[2]) for x in items if isinstance(x, list) and len(x) == 3)
-                else:
-                    history.resolved.extend(i for i in items if isinstance(i, dict))
+        for r in wanted:
+            items = decode(bytes(r.data))
+            if len(items) != int(r.count):
+                raise IncidentHistoryError(f"scan {scan_id}'s incident history part {r.part} holds "
+                                           f"{len(items)} incidents, not {r.count}")
+            if r.part == UNRESOLVED_PART:
+                history.unresolved.extend(
+                    (str(x[0]), x[1], x[2]) for x in items if isinstance(x, list) and len(x) == 3)
+            else:
+                history.resolved.extend(i for i in items if isinstance(i, dict))
         if len(history.unresolved) != unresolved_total:
             raise IncidentHistoryError(f"scan {scan_id}'s unresolved incident ids cannot be read")
         return history
