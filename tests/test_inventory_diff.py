@@ -174,6 +174,34 @@ def test_cli_diff_inventory_and_codify(store: Store, tmp_path: Path) -> None:
     assert r.exit_code == 2
 
 
+def test_codify_from_a_store_of_several_accounts_codifies_the_one_named(store: Store) -> None:
+    """Like diff and inventory: the latest scan of "some" account is never what was meant."""
+    import click
+
+    from pdguard.inventory.cli import register
+
+    other = make_doc("2026-11-26T18:00:00Z", services=[svc("PSG1", "globex-api")])
+    other["meta"]["account_subdomain"] = "globex"
+    store.save_scan(other)
+
+    @click.group()
+    def main() -> None:
+        pass
+
+    register(main)
+    runner = CliRunner()
+    r = runner.invoke(main, ["codify", "--store", store.url, "--type", "service"])
+    assert r.exit_code != 0 and isinstance(r.exception, StoreError)
+    assert "2 accounts (acme, globex): choose one with --account NAME" in str(r.exception)
+    r = runner.invoke(main, ["codify", "--store", store.url, "--type", "service", "--account", "acme"])
+    assert r.exit_code == 0, r.output
+    assert 'id = "PS4"' in r.output and "PSG1" not in r.output
+    r = runner.invoke(main, ["codify", "--store", store.url, "--type", "service", "--account", "globex"])
+    assert r.exit_code == 0 and 'id = "PSG1"' in r.output and "PS4" not in r.output
+    r = runner.invoke(main, ["codify", "--snapshot", "x.json", "--account", "acme"])
+    assert r.exit_code == 2 and "not with --snapshot" in r.output
+
+
 def test_renamed_team_changes_the_team_not_its_services(tmp_path: Path) -> None:
     """References are compared on id and type: the summary a reference repeats is the other asset's."""
     def scan(at: str, team_name: str) -> dict:

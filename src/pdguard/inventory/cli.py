@@ -72,12 +72,12 @@ def _account(store: Any, account: str | None, needed: bool) -> str | None:
     be named: the latest scan of "some" account is never what was meant."""
     from pdguard.inventory.store import StoreError
 
+    accounts = store.accounts()
     if account is not None:
-        if account not in store.accounts():
-            known = ", ".join(str(a) for a in store.accounts()) or "none"
+        if account not in accounts:
+            known = ", ".join(str(a) for a in accounts) or "none"
             raise StoreError(f"--account {account}: the store holds no scan of that account (accounts: {known})")
         return account
-    accounts = store.accounts()
     if needed and len(accounts) > 1:
         raise StoreError(f"the store holds scans of {len(accounts)} accounts "
                          f"({', '.join(str(a) for a in accounts)}): choose one with --account NAME")
@@ -301,7 +301,8 @@ def diff_cmd(ctx: click.Context, store_url: str | None, scan_a: int | None, scan
 @click.option("--tfstate", multiple=True, metavar="PATH",
               help="Terraform state or `terraform show -json` output (repeatable): objects in it are skipped.")
 @click.option("--tf-dir", multiple=True, metavar="DIR", help="Terraform sources (for name collisions/locations).")
-@click.option("--snapshot", metavar="FILE", help="Snapshot file (default: the latest scan in the store).")
+@click.option("--snapshot", metavar="FILE", help="Snapshot file (default: the latest complete scan in the store).")
+@account_option
 @click.option("-o", "--output", metavar="FILE", help="Write the Terraform here (atomically) instead of stdout.")
 @click.pass_context
 def codify_cmd(
@@ -311,9 +312,13 @@ def codify_cmd(
     tfstate: tuple[str, ...],
     tf_dir: tuple[str, ...],
     snapshot: str | None,
+    account: str | None,
     output: str | None,
 ) -> None:
-    """Terraform import blocks + resource skeletons for objects not managed by Terraform."""
+    """Terraform import blocks + resource skeletons for objects not managed by Terraform.
+
+    From --snapshot FILE, else from the latest complete scan in the store (of --account NAME: a
+    store holding several accounts asks which one)."""
     from pdguard.inventory.codify import codify
     from pdguard.inventory.iac import TF_TYPES, classify
 
@@ -324,12 +329,14 @@ def codify_cmd(
             f"unknown type {', '.join(bad)} (one of {', '.join(sorted(TF_TYPES.values()))})", param_hint="--type"
         )
     if snapshot:
+        if account is not None:
+            raise click.UsageError("--account chooses a stored scan: not with --snapshot (a snapshot is one account's)")
         from pdguard.snapshot import load_document
 
         doc = load_document(snapshot)
     else:
         with _open_store(ctx, store_url) as store:
-            doc = store.load_document(None)
+            doc = store.load_document(None, _account(store, account, needed=True))
     iac = classify(doc, list(tfstate), list(tf_dir))
     text = codify(doc, iac, list(types) or None)
     if output:

@@ -1654,15 +1654,16 @@ class Store:
                 out[k] = h["config"]
         return out
 
-    def load_document(self, scan_id: int | None = None) -> dict[str, Any]:
-        """Rebuild a snapshot document from a stored scan (stored collections only; no incidents).
+    def load_document(self, scan_id: int | None = None, account: str | None = None) -> dict[str, Any]:
+        """Rebuild a snapshot document from a stored scan (default: the latest complete scan of
+        `account`, see :meth:`require_scan`; stored collections only; no incidents).
 
         A scan stored from a 1.x snapshot is refused (InputError, exit 3), like a 1.x file.
         """
         from pdguard.snapshot import SCHEMA_VERSION as DOC_VERSION
         from pdguard.snapshot import check_version
 
-        scan = self.require_scan(scan_id)
+        scan = self.require_scan(scan_id, account)
         version = scan["meta"].get("schema_version") or DOC_VERSION
         check_version(version, f"stored scan {scan['id']}")
         meta = dict(scan["meta"])
