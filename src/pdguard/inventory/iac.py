@@ -224,14 +224,17 @@ StateEntry = tuple[str, str, dict[str, Any]]  # (address, Terraform type, attrib
 
 def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] | None = None, *,
              extra_state: Iterable[StateEntry] = (), extra_source: str | None = None,
-             sources: list[str] | None = None) -> dict[str, Any]:
+             sources: list[str] | None = None,
+             locations: dict[str, tuple[str, int]] | None = None) -> dict[str, Any]:
     """The ``input.iac`` document: status of each live object against the Terraform state files.
 
     `extra_state` entries (a plan's post-apply state, read from `extra_source`) come before the
     files' and win over them. Each managed entry names its ``source``: the state file (or plan)
-    it is managed in, so policies can tell objects of different states apart.
+    it is managed in, so policies can tell objects of different states apart. `locations`: the
+    :func:`scan_tf_dirs` of `tf_dirs`, when the caller has read them already.
     """
-    locations = scan_tf_dirs(list(tf_dirs or []))
+    if locations is None:
+        locations = scan_tf_dirs(list(tf_dirs or []))
     managed: dict[tuple[str, str], tuple[str, dict[str, Any], str | None]] = {}
     batches: list[tuple[Iterable[StateEntry], str | None]] = [
         (extra_state, extra_source), *((read_state(p), p) for p in tfstate_paths)]

@@ -516,8 +516,9 @@ def apply_plan(doc: dict[str, Any], plan: Plan, *, tfstate_paths: list[str] | No
         "source": plan.path, "format_version": plan.format_version, "terraform_version": plan.terraform_version,
         "complete": plan.complete, "changes": applied.changes,
     }
-    new["iac"] = iacmod.classify(new, list(tfstate_paths or []), list(tf_dirs or []),
-                                 extra_state=applied.post_state, extra_source=plan.path, sources=[plan.path, *(tfstate_paths or [])])
+    new["iac"] = iacmod.classify(new, list(tfstate_paths or []), extra_state=applied.post_state,
+                                 extra_source=plan.path, sources=[plan.path, *(tfstate_paths or [])],
+                                 locations=locations)
     if not plan.complete:
         meta = new.setdefault("meta", {})
         meta["warnings"] = [*(meta.get("warnings") or []),
