@@ -106,7 +106,8 @@ def read_state(path: str) -> list[tuple[str, str, dict[str, Any]]]:
     raise InputError(f"{path}: not a Terraform state (no 'version' nor 'format_version')")
 
 
-def _state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
+def state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
+    """The id of the PagerDuty object a state entry manages (the inventory's id for it)."""
     oid = attrs.get("id")
     if not oid:
         return None
@@ -116,11 +117,6 @@ def _state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
     if tf_type == "pagerduty_service_integration" and "." in oid:  # imported as SERVICE.INTEGRATION
         oid = oid.rsplit(".", 1)[1]
     return oid
-
-
-def state_id(tf_type: str, attrs: dict[str, Any]) -> str | None:
-    """The id of the PagerDuty object a state entry manages (the inventory's id for it)."""
-    return _state_id(tf_type, attrs)
 
 
 # ------------------------------------------------------------------------------------ .tf scanning
@@ -243,7 +239,7 @@ def classify(doc: dict[str, Any], tfstate_paths: list[str], tf_dirs: list[str] |
             asset_type = TF_TYPES.get(tf_type)
             if asset_type is None:
                 continue
-            oid = _state_id(tf_type, attrs)
+            oid = state_id(tf_type, attrs)
             if oid is None:
                 continue
             managed.setdefault((asset_type, oid), (address, attrs, source))

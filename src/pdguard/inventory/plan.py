@@ -258,10 +258,6 @@ class _Resolver:
 # ------------------------------------------------------------------------------------- merging
 
 
-def _index(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    return iacmod.live_objects(doc)
-
-
 def _collection(doc: dict[str, Any], name: str) -> list[Any]:
     coll = doc.get(name)
     if not isinstance(coll, list):
@@ -349,7 +345,7 @@ def _put(doc: dict[str, Any], asset_type: str, obj: dict[str, Any]) -> None:
 
 def _relink(doc: dict[str, Any], touched: dict[str, set[str]]) -> None:
     """Recompute the back-references the API derives, for the objects the plan touched."""
-    objs = _index(doc)
+    objs = iacmod.live_objects(doc)
     eps = objs["escalation_policy"]
     for sid in touched.get("service", set()):
         svc = objs["service"].get(sid)
@@ -402,7 +398,7 @@ class _Applied:
 
 
 def _merge(doc: dict[str, Any], plan: Plan) -> _Applied:
-    before_objs = _index(doc)  # the input document is never modified: these stay as they were
+    before_objs = iacmod.live_objects(doc)  # the input document is never modified: these stay as they were
     doc = orjson.loads(orjson.dumps(doc))  # a deep copy, fast on a large snapshot
 
     # Every object the plan creates gets its placeholder first, so references resolve in any order.
