@@ -126,11 +126,6 @@ class _Block:
             self.attrs.append((key, value))
         return self
 
-    def block(self, kind: str) -> _Block:
-        b = _Block(kind)
-        self.blocks.append(b)
-        return b
-
     def render(self, indent: int = 0) -> list[str]:
         pad = "  " * indent
         head = " ".join([self.kind, *(hcl_string(x) for x in self.labels)])
@@ -142,7 +137,6 @@ class _Block:
             lines += b.render(indent + 1)
         lines.append(f"{pad}}}")
         return lines
-
 
     def empty(self) -> bool:
         return not self.attrs and not self.blocks
@@ -203,9 +197,7 @@ def _import_id(asset_type: str, oid: str, obj: dict[str, Any]) -> str:
         return f"{ref_id(obj.get('service'))}.{oid}"
     if asset_type == "service_dependency":  # supporting id . supporting type . dependency id
         sup = obj.get("supporting_service") or {}
-        stype = str(sup.get("type") or "service").removesuffix("_reference")
-        stype = "service" if stype in ("technical_service", "service") else stype
-        return f"{sup.get('id')}.{stype}.{oid}"
+        return f"{sup.get('id')}.{tfmap.side_type(sup.get('type'))}.{oid}"
     return oid  # team memberships: USER_ID:TEAM_ID, the inventory id
 
 

@@ -272,7 +272,8 @@ def _target_type(v: Any) -> Any:
     return v if v.endswith("_reference") else f"{v}_reference"
 
 
-def _side_type(v: Any) -> Any:
+def side_type(v: Any) -> Any:
+    """A service dependency side's kind: ``service`` (a technical service) or ``business_service``."""
     if not isinstance(v, str) or not v:
         return "service"
     v = v.removesuffix("_reference")
@@ -414,7 +415,7 @@ def n_dependency(v: Any, ctx: Ctx) -> Any:
     out = {}
     for side in ("supporting_service", "dependent_service"):
         s = _block(d.get(side))
-        out[side] = clean({"id": ref_id(s), "type": _side_type((s or {}).get("type"))}) if s else None
+        out[side] = clean({"id": ref_id(s), "type": side_type((s or {}).get("type"))}) if s else None
     return clean(out)
 
 
@@ -788,7 +789,7 @@ def _read_dependency(o: dict[str, Any], ctx: Ctx) -> Any:
     for side in ("supporting_service", "dependent_service"):
         s = o.get(side)
         if isinstance(s, dict):
-            out[side] = [{"id": ref_id(s), "type": _side_type(s.get("type"))}]
+            out[side] = [{"id": ref_id(s), "type": side_type(s.get("type"))}]
     return [out] if out else None
 
 
@@ -798,7 +799,7 @@ def _write_dependency(v: Any, attrs: dict[str, Any]) -> dict[str, Any]:
     for side in ("supporting_service", "dependent_service"):
         s = _block(d.get(side))
         if s:
-            kind = _side_type(s.get("type"))
+            kind = side_type(s.get("type"))
             api_kind = "technical_service" if kind == "service" else kind
             out[side] = {"id": ref_id(s), "type": f"{api_kind}_reference"}
     return out
