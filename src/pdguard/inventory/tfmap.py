@@ -57,10 +57,11 @@ here, so they never count as drift.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -822,27 +823,26 @@ class ResourceMap:
     asset_type: str
     collection: str | None  # None: not a top-level collection (embedded or derived)
     args: tuple[Arg, ...]
-    arg_names: frozenset[str] = field(default=frozenset())
+
+    @functools.cached_property
+    def arg_names(self) -> frozenset[str]:
+        return frozenset(a.name for a in self.args)
 
     def arg(self, name: str) -> Arg | None:
         return next((a for a in self.args if a.name == name), None)
 
 
-def _rm(tf_type: str, asset_type: str, collection: str | None, args: tuple[Arg, ...]) -> ResourceMap:
-    return ResourceMap(tf_type, asset_type, collection, args, frozenset(a.name for a in args))
-
-
 RESOURCES: dict[str, ResourceMap] = {r.tf_type: r for r in (
-    _rm("pagerduty_service", "service", "services", SERVICE_ARGS),
-    _rm("pagerduty_escalation_policy", "escalation_policy", "escalation_policies", ESCALATION_POLICY_ARGS),
-    _rm("pagerduty_schedule", "schedule", "schedules", SCHEDULE_ARGS),
-    _rm("pagerduty_schedulev2", "flexible_schedule", "flexible_schedules", FLEXIBLE_SCHEDULE_ARGS),
-    _rm("pagerduty_team", "team", "teams", TEAM_ARGS),
-    _rm("pagerduty_team_membership", "team_membership", None, TEAM_MEMBERSHIP_ARGS),
-    _rm("pagerduty_user", "user", "users", USER_ARGS),
-    _rm("pagerduty_business_service", "business_service", "business_services", BUSINESS_SERVICE_ARGS),
-    _rm("pagerduty_service_dependency", "service_dependency", "service_dependencies", SERVICE_DEPENDENCY_ARGS),
-    _rm("pagerduty_service_integration", "integration", None, INTEGRATION_ARGS),
+    ResourceMap("pagerduty_service", "service", "services", SERVICE_ARGS),
+    ResourceMap("pagerduty_escalation_policy", "escalation_policy", "escalation_policies", ESCALATION_POLICY_ARGS),
+    ResourceMap("pagerduty_schedule", "schedule", "schedules", SCHEDULE_ARGS),
+    ResourceMap("pagerduty_schedulev2", "flexible_schedule", "flexible_schedules", FLEXIBLE_SCHEDULE_ARGS),
+    ResourceMap("pagerduty_team", "team", "teams", TEAM_ARGS),
+    ResourceMap("pagerduty_team_membership", "team_membership", None, TEAM_MEMBERSHIP_ARGS),
+    ResourceMap("pagerduty_user", "user", "users", USER_ARGS),
+    ResourceMap("pagerduty_business_service", "business_service", "business_services", BUSINESS_SERVICE_ARGS),
+    ResourceMap("pagerduty_service_dependency", "service_dependency", "service_dependencies", SERVICE_DEPENDENCY_ARGS),
+    ResourceMap("pagerduty_service_integration", "integration", None, INTEGRATION_ARGS),
 )}
 BY_ASSET: dict[str, ResourceMap] = {r.asset_type: r for r in RESOURCES.values()}
 
