@@ -332,12 +332,10 @@ def deliver(
         rows = store.pending_notifications(target.key)
         if not rows:
             continue
-        if target.kind != "webhook":
-            chunks = [rows]
-        elif target.body == "slack":
-            chunks = [rows]
-        else:
+        if target.kind == "webhook" and target.body == "json":
             chunks = [rows[i : i + JSON_CHUNK] for i in range(0, len(rows), JSON_CHUNK)]
+        else:  # a Slack message counts what it does not list; a file holds them all
+            chunks = [rows]
         sent = 0
         for n_chunk, chunk in enumerate(chunks):
             ids = [int(r["id"]) for r in chunk]
