@@ -31,6 +31,11 @@ ACCOUNT_PLACEHOLDER = "{account}"
 SINGLE_ACCOUNT_FLAGS = ("api_key", "oauth", "region", "api_url")
 
 
+def _prefix(name: str) -> str:
+    """What starts a message about one account (errors, log lines, a combined report's warnings)."""
+    return f"account {name}: "
+
+
 @dataclass
 class Target:
     name: str | None  # the configured account's name; None: the one implicit account
@@ -38,7 +43,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"account {self.name}: " if self.name else ""
+        return _prefix(self.name) if self.name else ""
 
 
 def labelled(exc: Exception, label: str) -> Exception:
@@ -105,10 +110,6 @@ def snapshot_path(path: str, name: str | None, several: bool) -> str:
 
 
 # ------------------------------------------------------------------------------------------ reports
-
-
-def _prefix(name: str) -> str:
-    return f"account {name}: "
 
 
 def combine(parts: list[tuple[str, Report]]) -> Report:
