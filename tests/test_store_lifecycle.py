@@ -104,11 +104,12 @@ OLD_SERVICE = {"id": "PS1", "type": "service", "name": "api", "last_incident_tim
 
 
 def make_old_store(url: str, version: int) -> None:
-    """A store exactly as the pdguard of store schema `version` (1 to 3, before the marker) left it,
+    """A store exactly as the pdguard of store schema `version` (1 to SCHEMA_VERSION - 1) left it,
     built with its own (frozen) migrations, holding one complete scan of PS1 (and PS2) with a finding
-    on PS1: from a 1.x snapshot, whole objects in `assets.config`, before version 3; at version 3
+    on PS1: from a 1.x snapshot, whole objects in `assets.config`, before version 3; from version 3
     (snapshot 2.0, configs stored once: pdguard 0.2 before the marker) a 2.x scan whose objects are in
-    `configs` and whose asset rows keep config_hash and their volatile fields."""
+    `configs` and whose asset rows keep config_hash and their volatile fields; from version 5 an
+    undelivered notification of that scan (target "old-hook"); from version 6 its window end."""
     from pdguard.inventory.store import encode_asset, normalize_url
 
     engine = sa.create_engine(normalize_url(url))
@@ -123,9 +124,15 @@ def make_old_store(url: str, version: int) -> None:
     meta = '{"schema_version": "2.0", "collections": ["services"]}' if version >= 3 else "{}"
     finding = report("PS1").findings[0]
     with engine.begin() as conn:
+        window = (", window_end", ", '2026-11-20T09:00:00Z'") if version >= 6 else ("", "")
         conn.execute(sa.text(  # the first id of a new table (on Postgres: from its sequence)
-            "INSERT INTO scans (scanned_at, stored_at, account, complete, meta, counts) VALUES "
-            "('2026-11-20T09:00:00Z', '2026-11-20T09:01:00Z', 'acme', :c, :m, '{}')"), {"c": True, "m": meta})
+            f"INSERT INTO scans (scanned_at, stored_at, account, complete, meta, counts{window[0]}) VALUES "
+            f"('2026-11-20T09:00:00Z', '2026-11-20T09:01:00Z', 'acme', :c, :m, '{{}}'{window[1]})"),
+            {"c": True, "m": meta})
+        if version >= 5:
+            conn.execute(sa.text(
+                "INSERT INTO outbox (scan_id, target_key, target_label, fingerprint, finding, created_at, attempts) "
+                "VALUES (1, 'old-hook', 'https://hooks.example/***', 'fp-old', '{}', '2026-11-20T09:01:00Z', 1)"))
         for obj in (OLD_SERVICE, {"id": "PS2", "type": "service", "name": "web"}):
             shared, config_hash, volatile, digest_ = encode_asset("service", obj)
             if version >= 3:
@@ -158,6 +165,8 @@ def check_migrated_old_store(url: str, version: int) -> None:
         new_doc = dict(doc("2026-11-26T09:00:00Z"), services=[moved, {"id": "PS2", "type": "service", "name": "www"}])
         sid = store.save_scan(new_doc, report("PS1", "PS2"), notify=[("k", "hook")])
         pending = [n["fingerprint"] for n in store.pending_notifications("k")]
+        old_pending = [(n["scan_id"], n["fingerprint"]) for n in store.pending_notifications("old-hook")]
+        assert old_pending == ([(1, "fp-old")] if version >= 5 else [])
         if version < 3:  # a 1.x scan is not compared with a 2.x one: this scan is the baseline
             assert pending == []
             return
@@ -175,10 +184,11 @@ def check_migrated_old_store(url: str, version: int) -> None:
         assert store.asset("PS1", sid)["config"] == moved
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
 def test_every_older_store_is_recognised_and_migrated(tmp_path: Path, version: int) -> None:
-    """Stores of every released schema version open and migrate; version 3 is a store of pdguard
-    with configs stored once but without the marker table (it came with version 4)."""
+    """Stores of every released schema version open and migrate, keeping their scans, configs and
+    notifications; version 3 is a store of pdguard with configs stored once but without the marker
+    table (it came with version 4)."""
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     make_old_store(url, version)
     check_migrated_old_store(url, version)
@@ -225,7 +235,7 @@ def foreign_sqlite(path: Path, wal: bool = False) -> None:
     con.close()
 
 
-@pytest.mark.parametrize("kind", ["garbage", "foreign", "foreign-wal", "rails", "lookalike-scans"])
+@pytest.mark.parametrize("kind", ["garbage", "foreign", "foreign-wal", "rails", "lookalike-scans", "other-migrations"])
 def test_not_a_pdguard_store_is_refused_and_never_written(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "data.db"
     if kind == "garbage":
@@ -236,6 +246,12 @@ def test_not_a_pdguard_store_is_refused_and_never_written(tmp_path: Path, kind: 
         con = sqlite3.connect(path)
         con.execute("CREATE TABLE schema_migrations (version VARCHAR NOT NULL PRIMARY KEY)")
         con.execute("INSERT INTO schema_migrations VALUES ('20240101000000')")
+        con.commit()
+        con.close()
+    elif kind == "other-migrations":  # pdguard's tables before the marker, other migrations' rows
+        make_v2_store(path)
+        con = sqlite3.connect(path)
+        con.execute("UPDATE schema_migrations SET name = 'add_customers' WHERE version = 2")
         con.commit()
         con.close()
     else:  # only a table named like one of ours, without pdguard's migrations
@@ -293,9 +309,9 @@ def test_postgres_foreign_schema_refused_and_untouched(pg_schema) -> None:
 
 
 @needs_postgres
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
 def test_postgres_older_store_is_recognised_and_migrated(pg_schema, version: int) -> None:
-    """On Postgres too: migrations 3 (configs stored once) to 6 run over a store holding data."""
+    """On Postgres too: every later migration runs over a store of each older version holding data."""
     schema, url, admin = pg_schema
     make_old_store(url, version)
     check_migrated_old_store(url, version)
