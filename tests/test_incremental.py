@@ -253,6 +253,7 @@ def test_when_a_tick_scans_in_full(store: Store) -> None:
     assert "previous tick failed" in plan_scan(store, ScanOptions(api_key=TOKEN, api_url=url, now=T2),
                                                IncrementalSettings(), last_failed=True).reason
     assert not plan(store, url, collections=("services",)).incremental
+    assert "clocks disagree" in plan(store, url, now=T1 - timedelta(minutes=1)).reason  # the base ends after now
     # an incomplete newest scan: the next tick is full
     incomplete = copy.deepcopy(store.load_document(None))
     incomplete["meta"].update(complete=False, scanned_at=iso(T1 + timedelta(hours=1)))
@@ -272,6 +273,19 @@ def test_a_damaged_history_means_a_full_scan_never_a_hole(store: Store) -> None:
     assert not p.incremental and "misses its part" in p.reason
     doc = sim.scan(acc, T2, store, save=False)
     assert doc["meta"]["incremental"] is False and doc["meta"]["complete"] is True
+
+
+def test_resolved_incidents_without_a_creation_time_mean_a_full_scan(store: Store) -> None:
+    """The merge places stored incidents by creation day: one it cannot place would be dropped from
+    the window (a hole), so a base holding any is not merged."""
+    sim = Sim()
+    acc = account(incidents=300)
+    url = f"http://127.0.0.1:{sim.port}"
+    doc = sim.scan(acc, T1, save=False)
+    next(i for i in doc["incidents"] if i["status"] == "resolved")["created_at"] = None
+    store.save_scan(doc)
+    p = plan(store, url)
+    assert not p.incremental and "1 resolved incidents without a creation time" in p.reason
 
 
 def test_another_account_behind_the_same_url_is_not_merged(store: Store) -> None:

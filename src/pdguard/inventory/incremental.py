@@ -18,7 +18,8 @@ A tick scans in full (:func:`plan_scan` says why, ``watch`` logs it) when:
 * the lookback changed (``--lookback-days``, ``--incidents-since``), or the API URL, region or
   account changed; an account that turns out to be another one (its subdomain) is refused by the
   scanner (:class:`pdguard.scanner.BaseMismatch`) and scanned again in full;
-* the base is older than the lookback window (nothing to merge);
+* the base is older than the lookback window (nothing to merge), or its window ends after now
+  (the clocks disagree);
 * ``watch.full_every`` ticks (default 21: weekly at 8-hour ticks) have passed: ``full_every - 1``
   incremental scans follow each full one.
 
