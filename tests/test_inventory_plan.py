@@ -178,6 +178,25 @@ def test_unresolvable_unknowns_are_reported_and_keep_the_live_value(tmp_path: Pa
     assert by_id(new, "services")["PSWEB"]["description"] == "Web front end (SSR)"
 
 
+def test_a_computed_argument_known_after_apply_keeps_the_live_value(tmp_path: Path) -> None:
+    """An Optional+Computed argument the configuration leaves to the API and Terraform shows as
+    "known after apply" on an update is not a change: the service keeps its alert grouping."""
+    plan = json.loads(PLAN_CHANGES.read_text())
+    web = next(c for c in plan["resource_changes"] if c["address"] == "pagerduty_service.web")
+    web["change"]["after"]["alert_grouping_parameters"] = None
+    web["change"]["after_unknown"]["alert_grouping_parameters"] = True
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(plan))
+    doc = live_doc()
+    grouping = {"type": "time", "config": {"timeout": 5}}
+    by_id(doc, "services")["PSWEB"]["alert_grouping_parameters"] = grouping
+    new = apply_plan(doc, read_plan(str(p)))
+    web_after = by_id(new, "services")["PSWEB"]
+    assert web_after["alert_grouping_parameters"] == grouping
+    assert web_after["description"] == "Web front end (SSR)"  # the configured change is applied
+    assert new["iac"]["resources"]["service"]["PSWEB"]["status"] == "codified"
+
+
 def test_forget_leaves_the_object_unmanaged(tmp_path: Path) -> None:
     plan = json.loads(PLAN_NOOP.read_text())
     web = next(c for c in plan["resource_changes"] if c["address"] == "pagerduty_service.web")
