@@ -62,6 +62,9 @@ CASES: list[tuple[str, Any, Any, Any, bool]] = [
     # a layer start in the past is moved to "now" by PagerDuty (issue 34)
     ("past layer start", tfmap.n_start, "2017-08-08T17:16:03-05:00", "2017-08-23T15:09:35-05:00", True),
     ("future layer start", tfmap.n_start, "2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", False),
+    ("layer start exactly at the scan is past", tfmap.n_start, "2026-11-26T10:00:00+01:00", "2026-11-20T00:00:00Z",
+     True),
+    ("layer start a second after the scan", tfmap.n_start, "2026-11-26T09:00:01Z", "2026-11-20T00:00:00Z", False),
     ("time of day precision", tfmap.n_time_of_day, "08:00", "08:00:00", True),
     ("time of day changed", tfmap.n_time_of_day, "08:00", "08:30:00", False),
     # the v3 schedules API returns Etc/UTC for UTC (the provider's flattenScheduleV3)
@@ -114,6 +117,16 @@ def test_layers_come_back_reversed_and_ended_layers_are_not_read() -> None:
     assert tfmap.n_layers(state, NOW) == tfmap.n_layers(read, NOW)
     state[0]["users"] = ["PU3", "PU1"]  # who is on call first is meaningful
     assert tfmap.n_layers(state, NOW) != tfmap.n_layers(read, NOW)
+
+
+def test_a_layer_that_ended_exactly_at_the_scan_is_not_read() -> None:
+    layer = {"start": "2025-01-01T00:00:00Z", "rotation_virtual_start": "2025-01-01T00:00:00Z",
+             "rotation_turn_length_seconds": 86400, "restrictions": [], "users": [{"user": {"id": "PU1"}}]}
+    live = {"schedule_layers": [dict(layer, id="L2", name="Ended at the scan", end="2026-11-26T09:00:00Z"),
+                                dict(layer, id="L1", name="Ends a second later", end="2026-11-26T09:00:01Z")]}
+    read = tfmap.RESOURCES["pagerduty_schedule"].arg("layer").read(live, NOW)  # type: ignore[union-attr]
+    assert [x["name"] for x in read] == ["Ends a second later"]
+    assert [x["name"] for x in tfmap.n_layers(tfmap._blocks(live["schedule_layers"]), NOW)] == ["Ends a second later"]
 
 
 def test_restrictions_are_a_set_and_day_zero_is_unset() -> None:
