@@ -214,6 +214,21 @@ def test_retries_within_a_tick_honour_retry_after_and_skip_4xx(store: Store) -> 
     assert [s for _, s in rec.requests] == [503, 200, 500, 500, 500, 404]
 
 
+def test_a_rate_limited_webhook_is_retried_after_at_most_a_minute(store: Store) -> None:
+    """Slack answers 429 with Retry-After when a webhook posts too fast: retried within the tick (not
+    left for the next one like a 404), and a Retry-After of an hour waits a minute, not an hour."""
+    waits: list[float] = []
+    settings = NotifySettings(retries=1, backoff="2s", timeout="5s")
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        rec.fail_next, rec.fail_status, rec.retry_after = 1, 429, "3600"
+        out = deliver(store, [target], settings, sleep=waits.append)
+    assert out.ok and out.delivered == 1 and waits == [notify.MAX_RETRY_AFTER] == [60.0]
+    assert [s for _, s in rec.requests] == [429, 200]
+
+
 def test_large_json_batches_are_chunked_and_a_partial_failure_resumes(store: Store, monkeypatch) -> None:
     monkeypatch.setattr(notify, "JSON_CHUNK", 2)
     with receiver() as rec:
