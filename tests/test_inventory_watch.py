@@ -23,7 +23,7 @@ def test_parse_interval(text: str, seconds: float) -> None:
     assert parse_interval(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["", "0", "-5", "8x", "h", "5m junk", "m5", "nan"])
+@pytest.mark.parametrize("text", ["", "0", "-5", "8x", "h", "5m junk", "m5", "nan", "inf", "1e999", "0s"])
 def test_parse_interval_rejects(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_interval(text)

@@ -38,12 +38,12 @@ def parse_duration(text: str | float | int, *, what: str = "interval", require_u
                     break
                 seconds += float(m.group(1)) * _UNITS[m.group(2).lower()]
                 pos = m.end()
-            if pos != len(s) or pos == 0:
+            if pos != len(s):
                 raise ConfigError(f"invalid {what} '{text}' (use e.g. 8h, 30m, 90d or 1h30m)") from None
         else:
             if require_unit:
                 raise ConfigError(f"invalid {what} '{text}': give a unit, e.g. 90d, 12h or 30m")
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+    if not 0 < seconds < float("inf"):  # NaN is neither
         raise ConfigError(f"invalid {what} '{text}': it must be greater than zero")
     return seconds
 
