@@ -191,25 +191,15 @@ def memberships(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def live_objects(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """{asset type: {id: object}} for every type Terraform can manage (integrations from services)."""
-    from pdguard.inventory.store import asset_id
+    """{asset type: {id: object}} for every type Terraform can manage: the objects the store keeps as
+    assets (:func:`pdguard.inventory.store.iter_assets`: integrations from their services) and the
+    team memberships."""
+    from pdguard.inventory.store import iter_assets
 
     out: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TF_TYPES.values()}
-    for asset_type, collection in ASSET_COLLECTION.items():
-        for obj in doc.get(collection) or []:
-            if not isinstance(obj, dict):
-                continue
-            oid = asset_id(asset_type, obj)
-            if oid:
-                out[asset_type][oid] = obj
-    for svc in doc.get("services") or []:
-        if not isinstance(svc, dict):
-            continue
-        for integ in svc.get("integrations") or []:
-            if isinstance(integ, dict) and integ.get("id"):
-                if not integ.get("service"):
-                    integ = {**integ, "service": {"id": svc.get("id"), "type": "service_reference"}}
-                out["integration"][str(integ["id"])] = integ
+    for asset_type, oid, obj in iter_assets(doc):
+        if asset_type in out:
+            out[asset_type][oid] = obj
     for m in memberships(doc):
         out["team_membership"][m["id"]] = m
     return out
