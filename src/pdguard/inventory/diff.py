@@ -173,25 +173,13 @@ def render_text(result: dict[str, Any]) -> str:
         + (f", {s['waived_findings']} waived" if s.get("waived_findings") else ""),
     ]
     assets = result["assets"]
-    if assets["added"]:
-        lines.append("")
-        lines.append("Added:")
-        for x in assets["added"]:
-            lines.append(f"  + {x['type']} {x['id']} {x['name'] or ''}".rstrip())
+    for kind, title, mark in (("added", "Added:", "+"), ("removed", "Removed:", "-"), ("changed", "Changed:", "~")):
+        if assets[kind]:
+            lines += ["", title]
+        for x in assets[kind]:
+            lines.append(f"  {mark} {x['type']} {x['id']} {x['name'] or ''}".rstrip())
             lines += _by(x)
-    if assets["removed"]:
-        lines.append("")
-        lines.append("Removed:")
-        for x in assets["removed"]:
-            lines.append(f"  - {x['type']} {x['id']} {x['name'] or ''}".rstrip())
-            lines += _by(x)
-    if assets["changed"]:
-        lines.append("")
-        lines.append("Changed:")
-        for x in assets["changed"]:
-            lines.append(f"  ~ {x['type']} {x['id']} {x['name'] or ''}".rstrip())
-            lines += _by(x)
-            for field in x["fields"]:
+            for field in x.get("fields") or []:
                 if field in x["values"]:
                     v = x["values"][field]
                     lines.append(f"      {field}: {_short(v['old'])} -> {_short(v['new'])}")
