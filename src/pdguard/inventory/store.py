@@ -1550,13 +1550,15 @@ class Store:
                 self._inflate(conn, sid, [(d["type"], d["config"]) for d in out], out)
         return out
 
-    def _integration_configs(self, conn: Connection, scan_id: int, ids: list[str]) -> dict[str, Any]:
+    @staticmethod
+    def _configs(conn: Connection, scan_id: int, asset_type: str, ids: list[str]) -> dict[str, Any]:
+        """{id: object} of the given assets of one type of one scan (batched lookups)."""
         out: dict[str, Any] = {}
         for start in range(0, len(ids), 500):
             q = (
                 sa.select(assets_t.c.id, *_CONFIG_COLS)
                 .select_from(_WITH_CONFIGS)
-                .where(assets_t.c.scan_id == scan_id, assets_t.c.type == "integration",
+                .where(assets_t.c.scan_id == scan_id, assets_t.c.type == asset_type,
                        assets_t.c.id.in_(ids[start : start + 500]))
             )
             for r in conn.execute(q):
@@ -1572,7 +1574,7 @@ class Store:
         found = dict(known or {})
         missing = [i for i in wanted if i not in found]
         if missing:
-            found.update(self._integration_configs(conn, scan_id, missing))
+            found.update(self._configs(conn, scan_id, "integration", missing))
         for (t, c), target in zip(configs, targets, strict=True):
             if t == "service":
                 target["config"] = inflate_service(c, found)
@@ -1638,15 +1640,7 @@ class Store:
             by_type.setdefault(t, []).append(i)
         with self.engine.connect() as conn:
             for t, ids in by_type.items():
-                for start in range(0, len(ids), 500):
-                    chunk = ids[start : start + 500]
-                    q = (
-                        sa.select(assets_t.c.id, *_CONFIG_COLS)
-                        .select_from(_WITH_CONFIGS)
-                        .where(assets_t.c.scan_id == scan_id, assets_t.c.type == t, assets_t.c.id.in_(chunk))
-                    )
-                    for r in conn.execute(q):
-                        out[(t, r.id)] = _row_config(r)
+                out.update({(t, i): c for i, c in self._configs(conn, scan_id, t, ids).items()})
             services = [(k, v) for k, v in out.items() if k[0] == "service"]
             holders = [{"config": v} for _, v in services]
             self._inflate(conn, scan_id, [("service", v) for _, v in services], holders)
