@@ -426,3 +426,16 @@ def test_postgres_lock_is_the_stores_not_the_databases(pg_schema) -> None:
     finally:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {other_schema} CASCADE")
+
+
+def test_postgres_connection_dropped_between_ticks_is_replaced(pg_schema) -> None:
+    """`watch` keeps the store open for months, ticks hours apart: a pooled connection the server
+    (a restart, a failover) or a NAT dropped in between must not fail the next tick."""
+    _, url, admin = pg_schema
+    with Store(url) as store:
+        first = store.save_scan(make_doc(services=SERVICES))
+        with store.engine.connect() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with admin.begin() as conn:  # this test's own connection, nobody else's
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        assert store.latest()["id"] == first

@@ -861,7 +861,11 @@ class Store:
                 kwargs["connect_args"] = {"check_same_thread": False}
                 digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
                 self._lock_path = Path(tempfile.gettempdir()) / f"pdguard-store-{digest}.lock"
-        elif self.dialect != "postgresql":
+        elif self.dialect == "postgresql":
+            # `watch` keeps its connections between ticks hours apart: one the server, a proxy or a
+            # NAT dropped meanwhile is replaced on checkout instead of failing the next tick.
+            kwargs["pool_pre_ping"] = True
+        else:
             raise StoreError(f"unsupported store URL scheme '{sa_url.drivername}' (use sqlite:/// or postgresql://)")
         try:
             self.engine: Engine = sa.create_engine(self.url, **kwargs)
