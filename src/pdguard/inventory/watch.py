@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pdguard.errors import ConfigError, PdguardError
@@ -26,7 +26,6 @@ from pdguard.units import parse_duration
 log = logging.getLogger("pdguard.watch")
 
 T = TypeVar("T")
-
 
 
 def parse_interval(text: str | float | int) -> float:
@@ -47,7 +46,6 @@ class WatchResult(Generic[T]):
     last_result: T | None = None
     last_error: Exception | None = None
     stopped_by_signal: bool = False
-    results: list[Any] = field(default_factory=list, repr=False)
 
 
 def watch(
@@ -59,7 +57,6 @@ def watch(
     max_ticks: int | None = None,
     *,
     install_signal_handlers: bool = True,
-    keep_results: bool = False,
 ) -> WatchResult[T]:
     """Run `tick` now and then every `interval_seconds` (start to start) until stopped.
 
@@ -114,8 +111,6 @@ def watch(
                         log.error("watch on_error callback failed: %s", cb_exc)
             else:
                 result.last_result = value
-                if keep_results:
-                    result.results.append(value)
             if once or (max_ticks is not None and result.ticks >= max_ticks):
                 break
             remaining = interval_seconds - (time.monotonic() - started)
@@ -128,9 +123,4 @@ def watch(
             except (ValueError, OSError):  # pragma: no cover
                 pass
     return result
-
-
-def run_forever(tick: Callable[[], T], interval: str | float, **kwargs: Any) -> WatchResult[T]:
-    """`watch(tick, parse_interval(interval), **kwargs)`: convenience for callers with a text interval."""
-    return watch(tick, parse_interval(interval), **kwargs)
 
