@@ -45,11 +45,6 @@ class IncidentHistoryError(Exception):
     """The stored incident history of a scan cannot be used (missing, damaged, inconsistent)."""
 
 
-def is_open(incident: dict[str, Any]) -> bool:
-    """Triggered or acknowledged: what `date_range=all` with those statuses returns."""
-    return incident.get("status") in ("triggered", "acknowledged")
-
-
 def _encode(items: list[Any]) -> tuple[str, bytes]:
     raw = orjson.dumps(items, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(raw).hexdigest()[:32], zlib.compress(raw, _LEVEL)
