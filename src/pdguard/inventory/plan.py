@@ -64,10 +64,6 @@ def placeholder_id(address: str) -> str:
     return f"{PLACEHOLDER_PREFIX}{address}"
 
 
-def is_placeholder(oid: Any) -> bool:
-    return isinstance(oid, str) and oid.startswith(PLACEHOLDER_PREFIX)
-
-
 @dataclass
 class Change:
     address: str

@@ -1299,21 +1299,6 @@ class Store:
         return [{"target_label": g.label, "count": int(g.n), "oldest": g.oldest, "last_error": g.last_error}
                 for g in groups]
 
-    def outbox_summary(self) -> list[dict[str, Any]]:
-        """Per target: pending and delivered row counts, oldest pending, last error."""
-        q = (
-            sa.select(
-                outbox_t.c.target_key, sa.func.max(outbox_t.c.target_label).label("target_label"),
-                sa.func.sum(sa.case((outbox_t.c.delivered_at.is_(None), 1), else_=0)).label("pending"),
-                sa.func.sum(sa.case((outbox_t.c.delivered_at.is_not(None), 1), else_=0)).label("delivered"),
-                sa.func.min(sa.case((outbox_t.c.delivered_at.is_(None), outbox_t.c.created_at))).label("oldest_pending"),
-                sa.func.max(outbox_t.c.last_error).label("last_error"),
-            ).group_by(outbox_t.c.target_key).order_by(sa.text("target_label"))
-        )
-        with self.engine.connect() as conn:
-            return [{**dict(r._mapping), "pending": int(r.pending or 0), "delivered": int(r.delivered or 0)}
-                    for r in conn.execute(q)]
-
     def count_assets(self, scan_id: int) -> int:
         """Assets stored for a scan: the one number pdguard calls "assets" everywhere."""
         with self.engine.connect() as conn:
