@@ -37,6 +37,7 @@ from pdguard.cligrammar import (
 from pdguard.config import Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
 from pdguard.findings import SEVERITIES
+from pdguard.output.base import FORMATS
 from pdguard.redact import redact_text
 from pdguard.textsafe import safe_text
 
@@ -251,7 +252,7 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
     return cfg.model_copy(update={"opa": opa})
 
 
-REPORT_KINDS = ("table", "json", "sarif", "junit", "markdown", "html")
+REPORT_KINDS = tuple(FORMATS)  # table json sarif junit markdown html: one module each (pdguard.output)
 
 
 def _report_summary_line(report: Any, written: list[str]) -> str:

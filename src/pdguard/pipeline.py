@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdguard.cligrammar import FormatSpec
-from pdguard.cligrammar import parse_formats as _parse_formats
 from pdguard.config import AccountSettings, Config
 from pdguard.engine.base import Engine, InputRef
 from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
@@ -202,13 +201,6 @@ def run_scan(opts: ScanOptions, *, quiet: bool = False, output: str | os.PathLik
 
 def save_snapshot(doc: dict[str, Any], path: str) -> None:
     write_output(path, dump_document(doc), what="snapshot")
-
-
-def parse_formats(values: tuple[str, ...], output: str | None) -> list[FormatSpec]:
-    """`check`'s `--format KIND[=FILE]` / `-o FILE` (see :func:`pdguard.cligrammar.parse_formats`)."""
-    from pdguard.output.base import FORMATS
-
-    return _parse_formats(values, output, kinds=tuple(FORMATS), default="table")
 
 
 def _full_report_pointer(specs: list[FormatSpec]) -> str | None:
