@@ -217,7 +217,6 @@ def evaluate(
     policy_paths: list[str] | None = None,
     builtin: bool = True,
     fail_on: str | None = None,
-    severities: list[str] | None = None,
     today: dt.date | None = None,
     policyset: PolicySet | None = None,
 ) -> Report:
@@ -281,12 +280,11 @@ def evaluate(
                            "collected, and a collection that was not collected can hide problems")
     for w in expired:
         warnings.append(expired_warning(w))
-    report = Report(
+    return Report(
         tool={"name": "pdguard", "version": __version__, "informationUri": INFORMATION_URI, "engine": engine.name},
         meta=meta, policies=infos, findings=active, waived=waived, expired_waivers=expired,
         summary=summarize(active, waived, fail), warnings=warnings,
     )
-    return show_only(report, severities) if severities else report
 
 
 def expired_warning(w: Waiver) -> str:
