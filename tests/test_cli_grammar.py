@@ -176,10 +176,12 @@ def _targets(tmp_path: Path) -> tuple[Path, Path, Path]:
         os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
     except OSError as exc:
         pytest.skip(f"cannot create a device node ({exc.strerror}): needs root")
+    os.chmod(dev, 0o666)  # like /dev/null (mknod applied the umask)
     return real / "target.out", link, dev
 
 
-@pytest.mark.parametrize("cmd", ["scan", "check", "codify", "demo", "policy doc", "schema", "inventory list"])
+@pytest.mark.parametrize("cmd", ["scan", "check", "codify", "demo", "policy doc", "policy bundle", "schema",
+                                 "inventory list"])
 def test_every_file_output_writes_through_symlinks_and_never_replaces_devices(work: dict, tmp_path: Path, cmd: str) -> None:
     target, link, dev = _targets(tmp_path)
     with serve(sample_account(), tokens={TOKEN}) as server:
@@ -189,12 +191,14 @@ def test_every_file_output_writes_through_symlinks_and_never_replaces_devices(wo
             "codify": ["codify", "--snapshot", work["snap"], "-o", "{out}"],
             "demo": ["demo", "--format", "sarif={out}"],
             "policy doc": ["policy", "doc", "-o", "{out}"],
+            "policy bundle": ["policy", "bundle", "-o", "{out}"],
             "schema": ["schema", "-o", "{out}"],
             "inventory list": ["inventory", "list", "--store", work["store"], "--format", "json={out}"],
         }[cmd]
         for out in (link, dev):
             r = pdguard(*[a.format(out=out) for a in argv], cwd=tmp_path, env={"PAGERDUTY_API_KEY": TOKEN})
             assert r.returncode in (0, 1), (cmd, r.stderr)
-    assert link.is_symlink() and target.read_text() != "stale" and len(target.read_text()) > 50
+    assert link.is_symlink() and target.read_bytes() != b"stale" and len(target.read_bytes()) > 50
     st = dev.lstat()
     assert stat.S_ISCHR(st.st_mode) and os.minor(st.st_rdev) == 3
+    assert stat.S_IMODE(st.st_mode) == 0o666, oct(st.st_mode)  # written, never replaced nor chmod-ed
