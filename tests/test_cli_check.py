@@ -60,6 +60,7 @@ def test_severity_filters_what_is_shown_never_what_gates(snapshot: Path) -> None
     table = pdguard("check", "--snapshot", str(snapshot), "--severity", "low")
     assert table.returncode == 1
     assert f"{len(highs)} failing (>= high)" in table.stdout
+    assert f"high {len(highs)} · " in table.stdout  # the counts line counts what is not listed too
     assert "showing only low (--severity)" in table.stdout
     assert "the gate still counts every finding" in table.stdout
     # Nothing at the gate's severity is shown, nothing fails: exit 0 with --fail-on none only.

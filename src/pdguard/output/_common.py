@@ -38,6 +38,12 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return counts
 
 
+def summary_counts(s: Summary) -> dict[str, int]:
+    """Active findings per severity as the summary counts them: all of them, also those `--severity`
+    does not list; every known severity (zeros included) in SEVERITIES order, then any other."""
+    return {**dict.fromkeys(SEVERITIES, 0), **s.by_severity}
+
+
 def resource_label(resource: Resource) -> str:
     """`service "API gateway" (PABC123)`; without a name: `service PABC123`."""
     if resource.name:

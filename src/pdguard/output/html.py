@@ -38,6 +38,7 @@ from pdguard.output._common import (
     report_summary,
     severity_counts,
     sorted_findings,
+    summary_counts,
 )
 from pdguard.snapshot import web_link
 from pdguard.textsafe import safe_text
@@ -411,8 +412,7 @@ class HTMLOutput:
         teams = {id(f): self.context.teams_of(f) for f in findings}
         meta = report.meta
         account = safe_text(account_label(report))
-        counts = severity_counts(findings) if not s.shown_severities else {
-            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
+        counts = summary_counts(s)
         failing = s.failing if s.fail_on != "none" else 0
         if failing:
             what = "new failing finding" if s.new is not None else "failing finding"

@@ -34,6 +34,7 @@ from pdguard.output._common import (
     severity_counts,
     shown_note,
     sorted_findings,
+    summary_counts,
 )
 from pdguard.textsafe import safe_text
 
@@ -111,8 +112,7 @@ class MarkdownOutput:
 
     def _head(self, report: Report, findings: list[Finding], waived: list[Finding]) -> list[str]:
         s = report_summary(report)
-        counts = severity_counts(findings) if not s.shown_severities else {
-            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
+        counts = summary_counts(s)
         waived_counts = severity_counts(waived)
         from pdguard.accounts import names
 
