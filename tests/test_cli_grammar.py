@@ -202,3 +202,22 @@ def test_every_file_output_writes_through_symlinks_and_never_replaces_devices(wo
     st = dev.lstat()
     assert stat.S_ISCHR(st.st_mode) and os.minor(st.st_rdev) == 3
     assert stat.S_IMODE(st.st_mode) == 0o666, oct(st.st_mode)  # written, never replaced nor chmod-ed
+
+
+def test_a_format_on_stdout_and_in_a_file_is_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from report_fixtures import sample_report
+
+    from pdguard.cligrammar import parse_formats
+    from pdguard.output import FORMATS
+    from pdguard.output.json import JSONOutput
+    from pdguard.pipeline import render_outputs
+
+    calls = []
+    real = JSONOutput.render
+    monkeypatch.setattr(JSONOutput, "render", lambda self, r, color=False: calls.append(color) or real(self, r))
+    specs = parse_formats(("json", f"json={tmp_path}/r.json"), None, kinds=FORMATS)
+    assert render_outputs(sample_report(), specs) == [f"{tmp_path}/r.json"]
+    assert calls == [False]
+    out = capsys.readouterr().out
+    assert json.loads(out)["findings"] and out == (tmp_path / "r.json").read_text()

@@ -222,21 +222,25 @@ def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: s
     accounts each account's file of `account_snapshots`) for teams and links, and with
     `store_url` the findings trend of the stored scans (per account)."""
     written: list[str] = []
+    rendered: dict[tuple[str, bool], str] = {}  # a format asked twice (stdout and a file) is rendered once
     for spec in specs:
-        out = get_output(spec.name)
-        if spec.name == "sarif" and sarif_category:
-            out.category = sarif_category  # type: ignore[attr-defined]
-        if spec.name == "markdown":
-            out.full_report = _full_report_pointer(specs)  # type: ignore[attr-defined]
-        if spec.name == "html":
-            from pdguard.output.html import html_context
-
-            out.context = html_context(document=document, snapshot_path=snapshot_path,  # type: ignore[attr-defined]
-                                       store_url=store_url, cfg=cfg, report=report,
-                                       account_snapshots=account_snapshots)
         to_stdout = spec.path is None or spec.path == "-"
         color = to_stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        text = out.render(report, color=color)
+        key = (spec.name, bool(color and spec.name == "table"))  # colour only changes the table
+        if key not in rendered:
+            out = get_output(spec.name)
+            if spec.name == "sarif" and sarif_category:
+                out.category = sarif_category  # type: ignore[attr-defined]
+            if spec.name == "markdown":
+                out.full_report = _full_report_pointer(specs)  # type: ignore[attr-defined]
+            if spec.name == "html":
+                from pdguard.output.html import html_context
+
+                out.context = html_context(document=document, snapshot_path=snapshot_path,  # type: ignore[attr-defined]
+                                           store_url=store_url, cfg=cfg, report=report,
+                                           account_snapshots=account_snapshots)
+            rendered[key] = out.render(report, color=key[1])
+        text = rendered[key]
         if to_stdout:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
