@@ -1,13 +1,6 @@
 """pdguard command line.
 
-Exit codes:
-  0  no failing finding (or the command succeeded)
-  1  failing findings at or above --fail-on (default: high); failing policy tests
-  2  error: scan failed or incomplete (unless --allow-incomplete), authentication, engine or OPA
-     error, bad config, invalid policy, usage, an output that cannot be written, a policy
-     evaluation over its time/memory limit, a store pdguard cannot use
-  3  an input file (snapshot, baseline, state) that cannot be read
-  4  watch --once: a new-findings notification could not be delivered (kept for the next tick)
+Exit codes: see pdguard.errors (EXIT_HELP below is what `--help` prints of them).
 
 Grammar shared by every subcommand (see pdguard.cligrammar): --format KIND[=FILE], -o/--output,
 --snapshot reads / --save-snapshot writes, --config and -v also after the subcommand.
@@ -47,11 +40,11 @@ Exit codes:
   1  failing findings at or above --fail-on (default high; 'none' never fails)
   2  error: scan failed or incomplete (see --allow-incomplete), auth, engine/OPA error,
      bad config, invalid policy, usage, unwritable output, policy evaluation over its
-     time/memory limit
-  3  an input file (snapshot, baseline, tfstate) that cannot be read
+     time/memory limit, a store pdguard cannot use
+  3  an input file (snapshot, baseline, Terraform state or plan) that cannot be read
 """
 
-WATCH_EXIT_HELP = EXIT_HELP + """  4  watch --once: a notification could not be delivered (it stays in the
+ALL_EXIT_HELP = EXIT_HELP + """  4  watch --once: a notification could not be delivered (it stays in the
      store's outbox; the next tick retries it)
 """
 
@@ -70,7 +63,7 @@ class Ctx:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=EXIT_HELP)
+             epilog=ALL_EXIT_HELP)
 @click.version_option(__version__, prog_name="pdguard")
 @click.option("--config", "config_path", metavar="FILE",
               help="pdguard.yaml (default: ./pdguard.yaml or $PDGUARD_CONFIG). Also accepted after the subcommand.")
@@ -594,7 +587,7 @@ def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: 
                  "json": lambda: as_json(findings, info, ex, meta)}, what="explanation")
 
 
-@cli.command(epilog=WATCH_EXIT_HELP)
+@cli.command(epilog=ALL_EXIT_HELP)
 @click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …).")
 @click.option("--once", is_flag=True,
               help="One tick (for cron): exit 2 if it failed, 4 if a notification could not be delivered, "
@@ -775,7 +768,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
 
 @cli.group()
 def policy() -> None:
-    """Work with policies: test, document, list."""
+    """Work with policies: test, eval, bundle, doc, list."""
 
 
 @policy.command("test")
