@@ -157,6 +157,11 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
         sys.exit(EXIT_ERROR)
 
 
+def _counts_text(meta: dict[str, Any]) -> str:
+    """`31 services, 13 escalation_policies, …` (the non-empty collections of a scan)."""
+    return ", ".join(f"{n} {name}" for name, n in meta["counts"].items() if n)
+
+
 def _scan_one(opts: Any, output: str, kw: dict[str, Any], label: str) -> None:
     """`pdguard scan` of one account into `output` (`label`: "account NAME: " or "")."""
     import shutil
@@ -181,7 +186,7 @@ def _scan_one(opts: Any, output: str, kw: dict[str, Any], label: str) -> None:
     for w in meta["warnings"]:
         echo_warning(label + w)
     if not kw["quiet"]:
-        counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
+        counts = _counts_text(meta)
         state = "complete" if meta["complete"] else "INCOMPLETE"
         click.echo(f"pdguard: {safe_text(label)}scanned {counts} in {result.requests} requests ({state}) -> "
                    f"{safe_text(where)}", err=True)
@@ -491,8 +496,7 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
             click.echo(f"pdguard demo: simulated PagerDuty account at {server.url}", err=True)
             result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8), quiet=True,
                               output=target)
-        counts = ", ".join(f"{v} {k}" for k, v in result.meta["counts"].items() if v)
-        click.echo(f"pdguard demo: scanned {counts} in {result.requests} requests", err=True)
+        click.echo(f"pdguard demo: scanned {_counts_text(result.meta)} in {result.requests} requests", err=True)
         report = check_document(InputRef(path=result.path), cfg, fail_on=fail_on)
         written = render_outputs(report, specs, snapshot_path=str(result.path))
     if written:
