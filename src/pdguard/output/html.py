@@ -13,8 +13,8 @@ the same opened from a CI artifact, an email attachment or a laptop offline. Con
 * findings grouped **by policy** (description, remediation and docs link once per policy) or
   **by team** (from the snapshot: the teams of the service, escalation policy, schedule, user,
   incident → service …), with filters: severity chips, policy, team and free text;
-  resources link to PagerDuty (the object's ``html_url`` in a 1.x snapshot, else the page under
-  ``meta.web_url``; only ``https://``/``http://`` URLs are ever linked);
+  resources link to their page in PagerDuty (under the snapshot's ``meta.web_url``, or an
+  object's own ``html_url`` when it carries one; only ``https://``/``http://`` URLs are ever linked);
 * waived findings (reason, expiry), expired waivers, findings fixed since the baseline, and the
   list of policies evaluated.
 
