@@ -79,6 +79,25 @@ def test_format_file_and_output_on_every_subcommand(work: dict, tmp_path: Path, 
     assert two.returncode == 2 and "only one --format can go to standard output" in two.stderr
 
 
+@pytest.mark.parametrize("values, output, fragment", [
+    (["json="], None, "--format json=: the file name is missing"),
+    (["json", "table"], "out.txt", "-o/--output applies to exactly one --format given without '=FILE'"),
+    (["json=a.json"], "out.txt", "-o/--output applies to exactly one"),
+    (["table", "json=-"], None, "only one --format can go to standard output"),
+    (["PDF"], None, "unknown output format 'pdf'"),
+])
+def test_format_grammar_errors(values: list[str], output: str | None, fragment: str) -> None:
+    from pdguard.cligrammar import parse_formats
+    from pdguard.errors import ConfigError
+    from pdguard.output import FORMATS
+
+    with pytest.raises(ConfigError) as err:
+        parse_formats(values, output, kinds=FORMATS)
+    assert fragment in str(err.value)
+    specs = parse_formats(["sarif=r.sarif", "JSON"], "r.json", kinds=FORMATS)  # -o: the one without =FILE
+    assert [(s.name, s.path) for s in specs] == [("sarif", "r.sarif"), ("json", "r.json")]
+
+
 @pytest.mark.parametrize("old, new_args", [
     (["diff", "--json"], ["diff", "--format", "json"]),
     (["inventory", "list", "--json"], ["inventory", "list", "--format", "json"]),
