@@ -6,21 +6,16 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import run_pdguard as pdguard
+from conftest import scan_account
 
 from pdguard.simulator import sample_account, serve
 
 TOKEN = "pd-err-T0KEN-0123456789"
-
-
-def pdguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
-    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, cwd=cwd, timeout=120)
 
 
 def one_line(r: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
@@ -34,13 +29,10 @@ def one_line(r: subprocess.CompletedProcess, code: int, *fragments: str) -> None
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pdguard.scanner import ScanOptions, scan
     from pdguard.snapshot import dump_document
 
-    with serve(sample_account(), tokens={TOKEN}) as server:
-        doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url)).document
     path = tmp_path_factory.mktemp("err") / "snapshot.json"
-    path.write_bytes(dump_document(doc))
+    path.write_bytes(dump_document(scan_account(sample_account())))
     return path
 
 

@@ -7,21 +7,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_pdguard as pdguard
 
 from pdguard.simulator import sample_account, serve
 
 TOKEN = "pd-grammar-T0KEN-424242"
-
-
-def pdguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
-    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, cwd=cwd, timeout=180)
 
 
 @pytest.fixture(scope="module")
