@@ -62,6 +62,22 @@ def test_malformed_baseline(snapshot: Path, tmp_path: Path, content: str) -> Non
     one_line(pdguard("check", "--snapshot", str(snapshot), "--baseline", str(base)), 3, str(base))
 
 
+def test_malformed_baseline_fails_before_the_scan(tmp_path: Path) -> None:
+    """A bad --baseline is exit 3 before a scan that may take minutes (one account or several)."""
+    base = tmp_path / "baseline.json"
+    base.write_text("[]")
+    cfg = tmp_path / "pdguard.yaml"
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        r = pdguard("check", "--api-url", server.url, "--quiet", "--baseline", str(base),
+                    env={"PAGERDUTY_API_KEY": TOKEN})
+        one_line(r, 3, str(base))
+        cfg.write_text(f"accounts:\n  - {{name: a, api_url: '{server.url}'}}\n  - {{name: b, api_url: '{server.url}'}}\n")
+        r = pdguard("--config", str(cfg), "check", "--quiet", "--baseline", str(base),
+                    env={"PAGERDUTY_API_KEY_A": TOKEN, "PAGERDUTY_API_KEY_B": TOKEN})
+        one_line(r, 3, str(base))
+        assert server.stats.requests == 0
+
+
 @pytest.mark.parametrize("args", [
     ["inventory", "list", "--scan", "99999999999999999999"],
     ["inventory", "show", "PX", "--scan", "99999999999999999999"],

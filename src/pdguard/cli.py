@@ -292,8 +292,12 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     --severity chooses what is listed, never what gates: the exit code always counts every
     finding at or above --fail-on (only the new ones with --baseline).
     """
+    import shutil
+    import tempfile
+
     from pdguard.accounts import snapshot_path
     from pdguard.engine.base import InputRef
+    from pdguard.evaluate import load_baseline
     from pdguard.pipeline import (
         check_document,
         gate,
@@ -310,93 +314,77 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
         raise click.UsageError("--account chooses the accounts to scan; --snapshot reads one snapshot (its "
                                "meta.account names the account)")
     targets = [] if snapshot else _targets(cfg, kw)  # keys and options checked before any request
+    base = load_baseline(baseline) if baseline else None  # read before scanning: fail fast
     if len(targets) > 1:
         if tfstate or tf_dir or tfplan:
             raise click.UsageError("--tfstate, --tf-dir and --tfplan describe one account's Terraform: choose that "
                                    "account with --account NAME")
-        _check_accounts(cfg, targets, kw, specs, fail_on=fail_on, severities=severities, baseline=baseline,
+        _check_accounts(cfg, targets, kw, specs, fail_on=fail_on, severities=severities, baseline=base,
                         save_snapshot=save_snapshot, sarif_category=sarif_category, store_url=store_url)
         return
     label = targets[0].label if targets else ""
     if save_snapshot and targets:
         save_snapshot = snapshot_path(save_snapshot, targets[0].name, False)
-    doc: dict[str, Any] | None = None
-    spool: str | None = None
     if tfplan:  # a bad plan file fails before a scan
         from pdguard.inventory.plan import apply_plan, read_plan
 
         plan = read_plan(tfplan)
-    if snapshot and not (tfstate or tf_dir or tfplan):
-        ref = InputRef(path=Path(snapshot))
-        if not ref.path.is_file():  # type: ignore[union-attr]
-            from pdguard.errors import InputError
-
-            raise InputError(f"snapshot file not found: {snapshot}")
-    elif not snapshot and not (tfstate or tf_dir or tfplan):
-        # The scan streams into the snapshot file (--save-snapshot, else a temporary one) and the
-        # engine reads that file: the document is never built in this process's memory.
-        import tempfile
-
-        if save_snapshot:
-            target = Path(save_snapshot)
-        else:
-            spool = tempfile.mkdtemp(prefix="pdguard-check-")
-            target = Path(spool) / "snapshot.json"
-        try:
-            result = run_scan(targets[0].opts, quiet=kw["quiet"], output=target,
-                              allow_incomplete=kw["allow_incomplete"])
-            # an incomplete inventory is an error unless accepted (`watch --once` agrees)
-            require_complete({"meta": result.meta}, kw["allow_incomplete"],
-                             written=str(result.path) if save_snapshot else None)
-        except PdguardError as exc:
-            if spool:
-                import shutil
-
-                shutil.rmtree(spool, ignore_errors=True)
-            from pdguard.accounts import labelled
-
-            raise labelled(exc, label) from None
-        except BaseException:
-            if spool:
-                import shutil
-
-                shutil.rmtree(spool, ignore_errors=True)
-            raise
-        ref = InputRef(path=result.path)
-    else:
-        scanned = not snapshot
-        if snapshot:
-            from pdguard.snapshot import load_document
-
-            doc = load_document(snapshot)
-        else:
-            doc = run_scan(targets[0].opts, quiet=kw["quiet"]).document
-        if (tfstate or tf_dir) and not tfplan:
-            from pdguard.inventory.iac import apply_iac, classify
-
-            apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
-        written = None
-        if save_snapshot:  # the account as scanned, not as planned
-            if scanned:
-                written = save_scanned(doc, save_snapshot, kw["allow_incomplete"])
-            else:
-                write_snapshot(doc, save_snapshot)
-        if scanned:  # an incomplete inventory is an error unless accepted (`watch --once` agrees)
-            require_complete(doc, kw["allow_incomplete"], written=written)
-        if tfplan:
-            doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
-        ref = InputRef(doc=doc)
+    doc: dict[str, Any] | None = None
+    # Without Terraform inputs the scan streams into the snapshot file (--save-snapshot, else a
+    # temporary one) and the engine reads that file: the document is never built in memory.
+    streamed = not snapshot and not (tfstate or tf_dir or tfplan)
+    spool = tempfile.mkdtemp(prefix="pdguard-check-") if streamed and not save_snapshot else None
     try:
+        if snapshot and not (tfstate or tf_dir or tfplan):
+            ref = InputRef(path=Path(snapshot))
+            if not ref.path.is_file():  # type: ignore[union-attr]
+                from pdguard.errors import InputError
+
+                raise InputError(f"snapshot file not found: {snapshot}")
+        elif streamed:
+            target = Path(save_snapshot) if save_snapshot else Path(str(spool)) / "snapshot.json"
+            try:
+                result = run_scan(targets[0].opts, quiet=kw["quiet"], output=target,
+                                  allow_incomplete=kw["allow_incomplete"])
+                # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+                require_complete({"meta": result.meta}, kw["allow_incomplete"],
+                                 written=str(result.path) if save_snapshot else None)
+            except PdguardError as exc:
+                from pdguard.accounts import labelled
+
+                raise labelled(exc, label) from None
+            ref = InputRef(path=result.path)
+        else:
+            scanned = not snapshot
+            if snapshot:
+                from pdguard.snapshot import load_document
+
+                doc = load_document(snapshot)
+            else:
+                doc = run_scan(targets[0].opts, quiet=kw["quiet"]).document
+            if (tfstate or tf_dir) and not tfplan:
+                from pdguard.inventory.iac import apply_iac, classify
+
+                apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
+            written = None
+            if save_snapshot:  # the account as scanned, not as planned
+                if scanned:
+                    written = save_scanned(doc, save_snapshot, kw["allow_incomplete"])
+                else:
+                    write_snapshot(doc, save_snapshot)
+            if scanned:  # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+                require_complete(doc, kw["allow_incomplete"], written=written)
+            if tfplan:
+                doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
+            ref = InputRef(doc=doc)
         report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"],
                                 policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"], fail_on=fail_on,
-                                severities=list(severities) or None, baseline=baseline)
+                                severities=list(severities) or None, baseline=base)
         snapshot_file = snapshot if snapshot else (str(ref.path) if ref.path is not None else None)
         written = render_outputs(report, specs, sarif_category=sarif_category, document=doc,
                                  snapshot_path=snapshot_file, store_url=store_url, cfg=cfg)
     finally:
         if spool:
-            import shutil
-
             shutil.rmtree(spool, ignore_errors=True)
     for w in report.warnings:
         echo_warning(w)
@@ -406,7 +394,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
 
 
 def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: list[Any], *, fail_on: str | None,
-                    severities: tuple[str, ...], baseline: str | None, save_snapshot: str | None,
+                    severities: tuple[str, ...], baseline: dict[str, Any] | None, save_snapshot: str | None,
                     sarif_category: str | None, store_url: str | None) -> None:
     """`check` over several accounts: each one scanned (streamed into its snapshot file) and
     evaluated with the same engine and policies, then ONE report (findings name their account),
@@ -417,10 +405,9 @@ def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: 
 
     from pdguard.accounts import combine, labelled, snapshot_path
     from pdguard.engine.base import InputRef
-    from pdguard.evaluate import apply_baseline, load_baseline, make_engine, show_only
+    from pdguard.evaluate import apply_baseline, make_engine, show_only
     from pdguard.pipeline import check_document, gate, render_outputs, require_complete, run_scan
 
-    base = load_baseline(baseline) if baseline else None  # read before scanning: fail fast
     engine = make_engine(cfg, kw["engine"], kw["opa_url"])
     spool = tempfile.mkdtemp(prefix="pdguard-check-")
     parts: list[tuple[str, Any]] = []
@@ -441,8 +428,8 @@ def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: 
                                                  policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"],
                                                  fail_on=fail_on)))
         report = combine(parts)
-        if base is not None:
-            report = apply_baseline(report, base)
+        if baseline is not None:
+            report = apply_baseline(report, baseline)
         report = show_only(report, list(severities) or None)
         written = render_outputs(report, specs, sarif_category=sarif_category, account_snapshots=snapshots,
                                  store_url=store_url, cfg=cfg)

@@ -14,7 +14,7 @@ from pdguard.cligrammar import FormatSpec
 from pdguard.config import AccountSettings, Config
 from pdguard.engine.base import Engine, InputRef
 from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
-from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine, show_only
+from pdguard.evaluate import apply_baseline, evaluate, make_engine, show_only
 from pdguard.fileout import write_output
 from pdguard.findings import Report
 from pdguard.output import get_output
@@ -253,13 +253,14 @@ def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: s
 def check_document(
     input_ref: InputRef, cfg: Config, *, engine: Engine | None = None, engine_name: str | None = None,
     opa_url: str | None = None, policy_paths: list[str] | None = None, builtin: bool = True,
-    fail_on: str | None = None, severities: list[str] | None = None, baseline: str | None = None,
+    fail_on: str | None = None, severities: list[str] | None = None, baseline: dict[str, Any] | None = None,
 ) -> Report:
+    """Evaluate, then mark findings against `baseline` (an earlier JSON report, read with
+    :func:`pdguard.evaluate.load_baseline` before any scan), then `--severity`'s display filter."""
     eng = engine or make_engine(cfg, engine_name, opa_url)
-    base = load_baseline(baseline) if baseline else None  # read before evaluating: fail fast
     report = evaluate(input_ref, cfg, engine=eng, policy_paths=policy_paths, builtin=builtin, fail_on=fail_on)
-    if base is not None:
-        report = apply_baseline(report, base)
+    if baseline is not None:
+        report = apply_baseline(report, baseline)
     # --severity filters what is shown, never what gates: applied last, the summary keeps every finding.
     return show_only(report, severities)
 
