@@ -168,8 +168,9 @@ class MarkdownOutput:
         return (f"|{account} {_policy(f)} | {_resource(f)} | {msg} | "
                 f"{cell(first_sentence(safe_text(f.remediation), 120))} |")
 
-    def _capped(self, title: str, items: list[str], more: str) -> list[str]:
-        out = [title, ""] + items[: self.max_list_rows]
+    def _capped(self, title: str, items: list[str], more: str, head: tuple[str, ...] = ()) -> list[str]:
+        """A section of at most `max_list_rows` items (after `head`, e.g. a table header) and an "… and N more" line."""
+        out = [title, "", *head] + items[: self.max_list_rows]
         if len(items) > self.max_list_rows:
             out += ["", f"_… and {count(len(items) - self.max_list_rows, more)}._"]
         return out + [""]
@@ -182,11 +183,8 @@ class MarkdownOutput:
                 w = f.waiver
                 rows.append(f"| **{cell(f.policy_id)}** {cell(f.title)} | {_resource(f)} | "
                             f"{cell(w.reason if w else '')} | {cell((w.expires or 'never') if w else '')} |")
-            out += [f"### Waived ({len(waived)})", "", "| policy | resource | reason | expires |", "|---|---|---|---|",
-                    *rows[: self.max_list_rows]]
-            if len(rows) > self.max_list_rows:
-                out += ["", f"_… and {count(len(rows) - self.max_list_rows, 'more waived finding')}._"]
-            out.append("")
+            out += self._capped(f"### Waived ({len(waived)})", rows, "more waived finding",
+                                ("| policy | resource | reason | expires |", "|---|---|---|---|"))
         if report.fixed:
             items = []
             for item in report.fixed:
