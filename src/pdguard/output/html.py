@@ -37,6 +37,7 @@ from pdguard.output._common import (
     gate_line,
     report_summary,
     severity_counts,
+    shown_note,
     sorted_findings,
     summary_counts,
 )
@@ -430,10 +431,8 @@ class HTMLOutput:
         cards += (f'<div class="scard total"><span class="n">{s.total}</span><span class="l">total</span></div>'
                   f'<div class="scard total"><span class="n">{s.waived or len(report.waived)}</span>'
                   f'<span class="l">waived</span></div>')
-        shown_note = ""
-        if s.shown_severities:
-            shown_note = (f'<p class="muted">This report lists only {e(", ".join(s.shown_severities))} findings '
-                          f'(--severity): {count(s.hidden, "finding")} not listed; the gate counted them.</p>')
+        note = shown_note(s)  # --severity: what is not listed, and that the gate counted it
+        listed = f'<p class="muted">{e(note)}.</p>' if note else ""
         baseline = ""
         if s.new is not None:
             baseline = (f'<p class="muted">Baseline: {s.new} new · {s.unchanged or 0} unchanged · {s.fixed or 0} fixed '
@@ -493,7 +492,7 @@ class HTMLOutput:
 <main class="wrap">
 {verdict}
 <section class="cards">{cards}</section>
-{shown_note}{baseline}
+{listed}{baseline}
 {self._warnings(report)}
 {self._trends()}
 <section class="card findings"><h2>Findings</h2>{body}</section>
