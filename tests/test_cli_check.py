@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, scan_account
+from conftest import run_pdguard as pdguard
 
-from pdguard.scanner import ScanOptions, scan
 from pdguard.simulator import sample_account, serve
 from pdguard.snapshot import dump_document
 
 TOKEN = "pd-Tok3n-NEVER-SHOWN-98765"
 
 
-def pdguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
-    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, cwd=cwd, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with serve(sample_account(), tokens={TOKEN}) as server:
-        doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url)).document
     path = tmp_path_factory.mktemp("snap") / "snapshot.json"
-    path.write_bytes(dump_document(doc))
+    path.write_bytes(dump_document(scan_account(sample_account())))
     return path
 
 
@@ -60,6 +49,7 @@ def test_severity_filters_what_is_shown_never_what_gates(snapshot: Path) -> None
     table = pdguard("check", "--snapshot", str(snapshot), "--severity", "low")
     assert table.returncode == 1
     assert f"{len(highs)} failing (>= high)" in table.stdout
+    assert f"high {len(highs)} · " in table.stdout  # the counts line counts what is not listed too
     assert "showing only low (--severity)" in table.stdout
     assert "the gate still counts every finding" in table.stdout
     # Nothing at the gate's severity is shown, nothing fails: exit 0 with --fail-on none only.

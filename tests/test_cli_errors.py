@@ -6,21 +6,16 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import run_pdguard as pdguard
+from conftest import scan_account
 
 from pdguard.simulator import sample_account, serve
 
 TOKEN = "pd-err-T0KEN-0123456789"
-
-
-def pdguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
-    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, cwd=cwd, timeout=120)
 
 
 def one_line(r: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
@@ -34,13 +29,10 @@ def one_line(r: subprocess.CompletedProcess, code: int, *fragments: str) -> None
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pdguard.scanner import ScanOptions, scan
     from pdguard.snapshot import dump_document
 
-    with serve(sample_account(), tokens={TOKEN}) as server:
-        doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url)).document
     path = tmp_path_factory.mktemp("err") / "snapshot.json"
-    path.write_bytes(dump_document(doc))
+    path.write_bytes(dump_document(scan_account(sample_account())))
     return path
 
 
@@ -68,6 +60,22 @@ def test_malformed_baseline(snapshot: Path, tmp_path: Path, content: str) -> Non
     base = tmp_path / "baseline.json"
     base.write_text(content)
     one_line(pdguard("check", "--snapshot", str(snapshot), "--baseline", str(base)), 3, str(base))
+
+
+def test_malformed_baseline_fails_before_the_scan(tmp_path: Path) -> None:
+    """A bad --baseline is exit 3 before a scan that may take minutes (one account or several)."""
+    base = tmp_path / "baseline.json"
+    base.write_text("[]")
+    cfg = tmp_path / "pdguard.yaml"
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        r = pdguard("check", "--api-url", server.url, "--quiet", "--baseline", str(base),
+                    env={"PAGERDUTY_API_KEY": TOKEN})
+        one_line(r, 3, str(base))
+        cfg.write_text(f"accounts:\n  - {{name: a, api_url: '{server.url}'}}\n  - {{name: b, api_url: '{server.url}'}}\n")
+        r = pdguard("--config", str(cfg), "check", "--quiet", "--baseline", str(base),
+                    env={"PAGERDUTY_API_KEY_A": TOKEN, "PAGERDUTY_API_KEY_B": TOKEN})
+        one_line(r, 3, str(base))
+        assert server.stats.requests == 0
 
 
 @pytest.mark.parametrize("args", [

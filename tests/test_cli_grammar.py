@@ -7,21 +7,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_pdguard as pdguard
 
 from pdguard.simulator import sample_account, serve
 
 TOKEN = "pd-grammar-T0KEN-424242"
-
-
-def pdguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("PAGERDUTY_API_KEY", "PAGERDUTY_OAUTH_TOKEN", "PDGUARD_CONFIG")}
-    return subprocess.run([sys.executable, "-m", "pdguard", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, cwd=cwd, timeout=180)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +70,25 @@ def test_format_file_and_output_on_every_subcommand(work: dict, tmp_path: Path, 
     assert bad.returncode == 2 and "unknown output format 'pdf'" in bad.stderr and len(bad.stderr.splitlines()) == 1
     two = pdguard(*argv, "--format", kinds[0], "--format", "json")
     assert two.returncode == 2 and "only one --format can go to standard output" in two.stderr
+
+
+@pytest.mark.parametrize("values, output, fragment", [
+    (["json="], None, "--format json=: the file name is missing"),
+    (["json", "table"], "out.txt", "-o/--output applies to exactly one --format given without '=FILE'"),
+    (["json=a.json"], "out.txt", "-o/--output applies to exactly one"),
+    (["table", "json=-"], None, "only one --format can go to standard output"),
+    (["PDF"], None, "unknown output format 'pdf'"),
+])
+def test_format_grammar_errors(values: list[str], output: str | None, fragment: str) -> None:
+    from pdguard.cligrammar import parse_formats
+    from pdguard.errors import ConfigError
+    from pdguard.output import FORMATS
+
+    with pytest.raises(ConfigError) as err:
+        parse_formats(values, output, kinds=FORMATS)
+    assert fragment in str(err.value)
+    specs = parse_formats(["sarif=r.sarif", "JSON"], "r.json", kinds=FORMATS)  # -o: the one without =FILE
+    assert [(s.name, s.path) for s in specs] == [("sarif", "r.sarif"), ("json", "r.json")]
 
 
 @pytest.mark.parametrize("old, new_args", [
@@ -176,10 +188,12 @@ def _targets(tmp_path: Path) -> tuple[Path, Path, Path]:
         os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
     except OSError as exc:
         pytest.skip(f"cannot create a device node ({exc.strerror}): needs root")
+    os.chmod(dev, 0o666)  # like /dev/null (mknod applied the umask)
     return real / "target.out", link, dev
 
 
-@pytest.mark.parametrize("cmd", ["scan", "check", "codify", "demo", "policy doc", "schema", "inventory list"])
+@pytest.mark.parametrize("cmd", ["scan", "check", "codify", "demo", "policy doc", "policy bundle", "schema",
+                                 "inventory list"])
 def test_every_file_output_writes_through_symlinks_and_never_replaces_devices(work: dict, tmp_path: Path, cmd: str) -> None:
     target, link, dev = _targets(tmp_path)
     with serve(sample_account(), tokens={TOKEN}) as server:
@@ -189,12 +203,33 @@ def test_every_file_output_writes_through_symlinks_and_never_replaces_devices(wo
             "codify": ["codify", "--snapshot", work["snap"], "-o", "{out}"],
             "demo": ["demo", "--format", "sarif={out}"],
             "policy doc": ["policy", "doc", "-o", "{out}"],
+            "policy bundle": ["policy", "bundle", "-o", "{out}"],
             "schema": ["schema", "-o", "{out}"],
             "inventory list": ["inventory", "list", "--store", work["store"], "--format", "json={out}"],
         }[cmd]
         for out in (link, dev):
             r = pdguard(*[a.format(out=out) for a in argv], cwd=tmp_path, env={"PAGERDUTY_API_KEY": TOKEN})
             assert r.returncode in (0, 1), (cmd, r.stderr)
-    assert link.is_symlink() and target.read_text() != "stale" and len(target.read_text()) > 50
+    assert link.is_symlink() and target.read_bytes() != b"stale" and len(target.read_bytes()) > 50
     st = dev.lstat()
     assert stat.S_ISCHR(st.st_mode) and os.minor(st.st_rdev) == 3
+    assert stat.S_IMODE(st.st_mode) == 0o666, oct(st.st_mode)  # written, never replaced nor chmod-ed
+
+
+def test_a_format_on_stdout_and_in_a_file_is_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from report_fixtures import sample_report
+
+    from pdguard.cligrammar import parse_formats
+    from pdguard.output import FORMATS
+    from pdguard.output.json import JSONOutput
+    from pdguard.pipeline import render_outputs
+
+    calls = []
+    real = JSONOutput.render
+    monkeypatch.setattr(JSONOutput, "render", lambda self, r, color=False: calls.append(color) or real(self, r))
+    specs = parse_formats(("json", f"json={tmp_path}/r.json"), None, kinds=FORMATS)
+    assert render_outputs(sample_report(), specs) == [f"{tmp_path}/r.json"]
+    assert calls == [False]
+    out = capsys.readouterr().out
+    assert json.loads(out)["findings"] and out == (tmp_path / "r.json").read_text()

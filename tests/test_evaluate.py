@@ -15,6 +15,7 @@ from pdguard.engine.embedded import EmbeddedEngine
 from pdguard.engine.loader import load_policies
 from pdguard.errors import ConfigError, InputError, PolicyError
 from pdguard.evaluate import apply_baseline, evaluate
+from pdguard.findings import fingerprint
 
 POLICY = """# METADATA
 # title: Service has a team
@@ -87,6 +88,22 @@ def test_fingerprints_stable_and_resource_sensitive(tmp_path: Path) -> None:
     assert len({f.fingerprint for f in a.findings}) == len(a.findings)
 
 
+def test_fingerprint_formula_never_changes() -> None:
+    """Baselines, stored scans, notifications and GitHub alerts match findings across runs and
+    versions by fingerprint: sha256(policy id, resource type, resource id, canonical details
+    [, account:NAME])[:32], pinned here (pdguard 0.1 gave the same value without an account)."""
+    assert fingerprint("PDG-SVC-002", "service", "PSVC001", {"level": 1}) == "0c641fb6a4fc2f873a1abdd085e983a0"
+    assert fingerprint("PDG-SVC-002", "service", "PSVC001", {"level": 1}, "eu") == "49950503561aad8558910feeac55f5b3"
+    assert fingerprint("PDG-SVC-002", "service", "PSVC001", {}) == "74f69ce51fe800b1b269eac8f9e614e4"
+    assert fingerprint("PDG-SVC-002", "service", "PSVC001", None) == fingerprint("PDG-SVC-002", "service", "PSVC001", {})
+    # canonical details: key order does not matter, values do
+    assert fingerprint("X", "t", "1", {"a": 1, "b": 2}) == fingerprint("X", "t", "1", {"b": 2, "a": 1})
+    variants = {fingerprint(*args) for args in [("X", "t", "1", {}), ("Y", "t", "1", {}), ("X", "u", "1", {}),
+                                                 ("X", "t", "2", {}), ("X", "t", "1", {"a": 1}),
+                                                 ("X", "t", "1", {}, "eu")]}
+    assert len(variants) == 6
+
+
 def test_settings_reach_policies(tmp_path: Path) -> None:
     report = run(tmp_path, Config(settings={"min_team_members": 5}))
     assert {f.details["min"] for f in report.findings if f.kind == "deny"} == {5}
@@ -113,6 +130,14 @@ def test_waivers_and_expired_waivers(tmp_path: Path) -> None:
     assert [w.resource for w in r.expired_waivers] == ["P1"]
     assert any("expired" in w for w in r.warnings)
     assert r.summary.waived == 2 and r.summary.failing == 1
+
+
+def test_a_waiver_waives_through_its_expiry_day(tmp_path: Path) -> None:
+    cfg = Config(waivers=[WaiverEntry(policy="T-001", resource="P1", reason="r", expires=dt.date(2026, 11, 26))])
+    on_the_day = run(tmp_path, cfg, today=dt.date(2026, 11, 26))
+    assert "P1" in [f.resource.id for f in on_the_day.waived] and not on_the_day.expired_waivers
+    day_after = run(tmp_path, cfg, today=dt.date(2026, 11, 27))
+    assert not day_after.waived and [w.expires for w in day_after.expired_waivers] == ["2026-11-26"]
 
 
 def test_a_waiver_for_one_account_waives_only_its_findings(tmp_path: Path) -> None:

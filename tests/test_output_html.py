@@ -253,3 +253,18 @@ def test_no_token() -> None:
     text = HTMLOutput().render(report)
     assert report.findings[0].policy_id in text
     assert SCANNED_KEY not in text
+
+
+def test_severity_filter_lists_less_and_says_so() -> None:
+    from pdguard.evaluate import show_only
+
+    full = sample_report()
+    report = show_only(full, ["low"])
+    html = HTMLOutput().render(report)
+    listed = re.findall(r'<tr class="f" data-sev="([a-z]+)"', html)
+    assert listed and set(listed) == {"low"}
+    hidden = len(full.findings) - len([f for f in full.findings if f.severity == "low"])
+    assert hidden and report.summary.hidden == hidden
+    assert f"showing only low (--severity): {hidden} findings not listed; the gate still counts every finding" in html
+    # the cards count every finding, listed or not
+    assert re.search(r'data-sev="critical"[^>]*><span class="n">2</span>', html)

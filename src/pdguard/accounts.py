@@ -117,7 +117,7 @@ def combine(parts: list[tuple[str, Report]]) -> Report:
     of every account (each names its account), ``meta.accounts`` = each account's meta, the
     account's warnings prefixed ``account NAME: ``, the summary recomputed over everything."""
     from pdguard.evaluate import expired_warning, summarize
-    from pdguard.output._common import finding_sort_key
+    from pdguard.findings import finding_sort_key
 
     if len(parts) == 1:
         return parts[0][1]

@@ -1,13 +1,6 @@
 """pdguard command line.
 
-Exit codes:
-  0  no failing finding (or the command succeeded)
-  1  failing findings at or above --fail-on (default: high); failing policy tests
-  2  error: scan failed or incomplete (unless --allow-incomplete), authentication, engine or OPA
-     error, bad config, invalid policy, usage, an output that cannot be written, a policy
-     evaluation over its time/memory limit, a store pdguard cannot use
-  3  an input file (snapshot, baseline, state) that cannot be read
-  4  watch --once: a new-findings notification could not be delivered (kept for the next tick)
+Exit codes: see pdguard.errors (EXIT_HELP below is what `--help` prints of them).
 
 Grammar shared by every subcommand (see pdguard.cligrammar): --format KIND[=FILE], -o/--output,
 --snapshot reads / --save-snapshot writes, --config and -v also after the subcommand.
@@ -37,6 +30,7 @@ from pdguard.cligrammar import (
 from pdguard.config import Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
 from pdguard.findings import SEVERITIES
+from pdguard.output.base import FORMATS
 from pdguard.redact import redact_text
 from pdguard.textsafe import safe_text
 
@@ -46,11 +40,11 @@ Exit codes:
   1  failing findings at or above --fail-on (default high; 'none' never fails)
   2  error: scan failed or incomplete (see --allow-incomplete), auth, engine/OPA error,
      bad config, invalid policy, usage, unwritable output, policy evaluation over its
-     time/memory limit
-  3  an input file (snapshot, baseline, tfstate) that cannot be read
+     time/memory limit, a store pdguard cannot use
+  3  an input file (snapshot, baseline, Terraform state or plan) that cannot be read
 """
 
-WATCH_EXIT_HELP = EXIT_HELP + """  4  watch --once: a notification could not be delivered (it stays in the
+ALL_EXIT_HELP = EXIT_HELP + """  4  watch --once: a notification could not be delivered (it stays in the
      store's outbox; the next tick retries it)
 """
 
@@ -69,7 +63,7 @@ class Ctx:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=EXIT_HELP)
+             epilog=ALL_EXIT_HELP)
 @click.version_option(__version__, prog_name="pdguard")
 @click.option("--config", "config_path", metavar="FILE",
               help="pdguard.yaml (default: ./pdguard.yaml or $PDGUARD_CONFIG). Also accepted after the subcommand.")
@@ -163,6 +157,11 @@ def scan(obj: Ctx, output: str, **kw: Any) -> None:
         sys.exit(EXIT_ERROR)
 
 
+def _counts_text(meta: dict[str, Any]) -> str:
+    """`31 services, 13 escalation_policies, …` (the non-empty collections of a scan)."""
+    return ", ".join(f"{n} {name}" for name, n in meta["counts"].items() if n)
+
+
 def _scan_one(opts: Any, output: str, kw: dict[str, Any], label: str) -> None:
     """`pdguard scan` of one account into `output` (`label`: "account NAME: " or "")."""
     import shutil
@@ -187,7 +186,7 @@ def _scan_one(opts: Any, output: str, kw: dict[str, Any], label: str) -> None:
     for w in meta["warnings"]:
         echo_warning(label + w)
     if not kw["quiet"]:
-        counts = ", ".join(f"{k} {v}" for k, v in meta["counts"].items() if v)
+        counts = _counts_text(meta)
         state = "complete" if meta["complete"] else "INCOMPLETE"
         click.echo(f"pdguard: {safe_text(label)}scanned {counts} in {result.requests} requests ({state}) -> "
                    f"{safe_text(where)}", err=True)
@@ -251,7 +250,7 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
     return cfg.model_copy(update={"opa": opa})
 
 
-REPORT_KINDS = ("table", "json", "sarif", "junit", "markdown", "html")
+REPORT_KINDS = tuple(FORMATS)  # table json sarif junit markdown html: one module each (pdguard.output)
 
 
 def _report_summary_line(report: Any, written: list[str]) -> str:
@@ -293,8 +292,12 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     --severity chooses what is listed, never what gates: the exit code always counts every
     finding at or above --fail-on (only the new ones with --baseline).
     """
+    import shutil
+    import tempfile
+
     from pdguard.accounts import snapshot_path
     from pdguard.engine.base import InputRef
+    from pdguard.evaluate import load_baseline
     from pdguard.pipeline import (
         check_document,
         gate,
@@ -311,93 +314,77 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
         raise click.UsageError("--account chooses the accounts to scan; --snapshot reads one snapshot (its "
                                "meta.account names the account)")
     targets = [] if snapshot else _targets(cfg, kw)  # keys and options checked before any request
+    base = load_baseline(baseline) if baseline else None  # read before scanning: fail fast
     if len(targets) > 1:
         if tfstate or tf_dir or tfplan:
             raise click.UsageError("--tfstate, --tf-dir and --tfplan describe one account's Terraform: choose that "
                                    "account with --account NAME")
-        _check_accounts(cfg, targets, kw, specs, fail_on=fail_on, severities=severities, baseline=baseline,
+        _check_accounts(cfg, targets, kw, specs, fail_on=fail_on, severities=severities, baseline=base,
                         save_snapshot=save_snapshot, sarif_category=sarif_category, store_url=store_url)
         return
     label = targets[0].label if targets else ""
     if save_snapshot and targets:
         save_snapshot = snapshot_path(save_snapshot, targets[0].name, False)
-    doc: dict[str, Any] | None = None
-    spool: str | None = None
     if tfplan:  # a bad plan file fails before a scan
         from pdguard.inventory.plan import apply_plan, read_plan
 
         plan = read_plan(tfplan)
-    if snapshot and not (tfstate or tf_dir or tfplan):
-        ref = InputRef(path=Path(snapshot))
-        if not ref.path.is_file():  # type: ignore[union-attr]
-            from pdguard.errors import InputError
-
-            raise InputError(f"snapshot file not found: {snapshot}")
-    elif not snapshot and not (tfstate or tf_dir or tfplan):
-        # The scan streams into the snapshot file (--save-snapshot, else a temporary one) and the
-        # engine reads that file: the document is never built in this process's memory.
-        import tempfile
-
-        if save_snapshot:
-            target = Path(save_snapshot)
-        else:
-            spool = tempfile.mkdtemp(prefix="pdguard-check-")
-            target = Path(spool) / "snapshot.json"
-        try:
-            result = run_scan(targets[0].opts, quiet=kw["quiet"], output=target,
-                              allow_incomplete=kw["allow_incomplete"])
-            # an incomplete inventory is an error unless accepted (`watch --once` agrees)
-            require_complete({"meta": result.meta}, kw["allow_incomplete"],
-                             written=str(result.path) if save_snapshot else None)
-        except PdguardError as exc:
-            if spool:
-                import shutil
-
-                shutil.rmtree(spool, ignore_errors=True)
-            from pdguard.accounts import labelled
-
-            raise labelled(exc, label) from None
-        except BaseException:
-            if spool:
-                import shutil
-
-                shutil.rmtree(spool, ignore_errors=True)
-            raise
-        ref = InputRef(path=result.path)
-    else:
-        scanned = not snapshot
-        if snapshot:
-            from pdguard.snapshot import load_document
-
-            doc = load_document(snapshot)
-        else:
-            doc = run_scan(targets[0].opts, quiet=kw["quiet"]).document
-        if (tfstate or tf_dir) and not tfplan:
-            from pdguard.inventory.iac import apply_iac, classify
-
-            apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
-        written = None
-        if save_snapshot:  # the account as scanned, not as planned
-            if scanned:
-                written = save_scanned(doc, save_snapshot, kw["allow_incomplete"])
-            else:
-                write_snapshot(doc, save_snapshot)
-        if scanned:  # an incomplete inventory is an error unless accepted (`watch --once` agrees)
-            require_complete(doc, kw["allow_incomplete"], written=written)
-        if tfplan:
-            doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
-        ref = InputRef(doc=doc)
+    doc: dict[str, Any] | None = None
+    # Without Terraform inputs the scan streams into the snapshot file (--save-snapshot, else a
+    # temporary one) and the engine reads that file: the document is never built in memory.
+    streamed = not snapshot and not (tfstate or tf_dir or tfplan)
+    spool = tempfile.mkdtemp(prefix="pdguard-check-") if streamed and not save_snapshot else None
     try:
+        if snapshot and not (tfstate or tf_dir or tfplan):
+            ref = InputRef(path=Path(snapshot))
+            if not ref.path.is_file():  # type: ignore[union-attr]
+                from pdguard.errors import InputError
+
+                raise InputError(f"snapshot file not found: {snapshot}")
+        elif streamed:
+            target = Path(save_snapshot) if save_snapshot else Path(str(spool)) / "snapshot.json"
+            try:
+                result = run_scan(targets[0].opts, quiet=kw["quiet"], output=target,
+                                  allow_incomplete=kw["allow_incomplete"])
+                # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+                require_complete({"meta": result.meta}, kw["allow_incomplete"],
+                                 written=str(result.path) if save_snapshot else None)
+            except PdguardError as exc:
+                from pdguard.accounts import labelled
+
+                raise labelled(exc, label) from None
+            ref = InputRef(path=result.path)
+        else:
+            scanned = not snapshot
+            if snapshot:
+                from pdguard.snapshot import load_document
+
+                doc = load_document(snapshot)
+            else:
+                doc = run_scan(targets[0].opts, quiet=kw["quiet"]).document
+            if (tfstate or tf_dir) and not tfplan:
+                from pdguard.inventory.iac import apply_iac, classify
+
+                apply_iac(doc, classify(doc, list(tfstate), list(tf_dir)))
+            written = None
+            if save_snapshot:  # the account as scanned, not as planned
+                if scanned:
+                    written = save_scanned(doc, save_snapshot, kw["allow_incomplete"])
+                else:
+                    write_snapshot(doc, save_snapshot)
+            if scanned:  # an incomplete inventory is an error unless accepted (`watch --once` agrees)
+                require_complete(doc, kw["allow_incomplete"], written=written)
+            if tfplan:
+                doc = apply_plan(doc, plan, tfstate_paths=list(tfstate), tf_dirs=list(tf_dir))
+            ref = InputRef(doc=doc)
         report = check_document(ref, cfg, engine_name=kw["engine"], opa_url=kw["opa_url"],
                                 policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"], fail_on=fail_on,
-                                severities=list(severities) or None, baseline=baseline)
+                                severities=list(severities) or None, baseline=base)
         snapshot_file = snapshot if snapshot else (str(ref.path) if ref.path is not None else None)
         written = render_outputs(report, specs, sarif_category=sarif_category, document=doc,
                                  snapshot_path=snapshot_file, store_url=store_url, cfg=cfg)
     finally:
         if spool:
-            import shutil
-
             shutil.rmtree(spool, ignore_errors=True)
     for w in report.warnings:
         echo_warning(w)
@@ -407,7 +394,7 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
 
 
 def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: list[Any], *, fail_on: str | None,
-                    severities: tuple[str, ...], baseline: str | None, save_snapshot: str | None,
+                    severities: tuple[str, ...], baseline: dict[str, Any] | None, save_snapshot: str | None,
                     sarif_category: str | None, store_url: str | None) -> None:
     """`check` over several accounts: each one scanned (streamed into its snapshot file) and
     evaluated with the same engine and policies, then ONE report (findings name their account),
@@ -418,10 +405,9 @@ def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: 
 
     from pdguard.accounts import combine, labelled, snapshot_path
     from pdguard.engine.base import InputRef
-    from pdguard.evaluate import apply_baseline, load_baseline, make_engine, show_only
+    from pdguard.evaluate import apply_baseline, make_engine, show_only
     from pdguard.pipeline import check_document, gate, render_outputs, require_complete, run_scan
 
-    base = load_baseline(baseline) if baseline else None  # read before scanning: fail fast
     engine = make_engine(cfg, kw["engine"], kw["opa_url"])
     spool = tempfile.mkdtemp(prefix="pdguard-check-")
     parts: list[tuple[str, Any]] = []
@@ -442,8 +428,8 @@ def _check_accounts(cfg: Config, targets: list[Any], kw: dict[str, Any], specs: 
                                                  policy_paths=list(kw["policies"]), builtin=not kw["no_builtin"],
                                                  fail_on=fail_on)))
         report = combine(parts)
-        if base is not None:
-            report = apply_baseline(report, base)
+        if baseline is not None:
+            report = apply_baseline(report, baseline)
         report = show_only(report, list(severities) or None)
         written = render_outputs(report, specs, sarif_category=sarif_category, account_snapshots=snapshots,
                                  store_url=store_url, cfg=cfg)
@@ -497,8 +483,7 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
             click.echo(f"pdguard demo: simulated PagerDuty account at {server.url}", err=True)
             result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8), quiet=True,
                               output=target)
-        counts = ", ".join(f"{v} {k}" for k, v in result.meta["counts"].items() if v)
-        click.echo(f"pdguard demo: scanned {counts} in {result.requests} requests", err=True)
+        click.echo(f"pdguard demo: scanned {_counts_text(result.meta)} in {result.requests} requests", err=True)
         report = check_document(InputRef(path=result.path), cfg, fail_on=fail_on)
         written = render_outputs(report, specs, snapshot_path=str(result.path))
     if written:
@@ -593,7 +578,7 @@ def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: 
                  "json": lambda: as_json(findings, info, ex, meta)}, what="explanation")
 
 
-@cli.command(epilog=WATCH_EXIT_HELP)
+@cli.command(epilog=ALL_EXIT_HELP)
 @click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …).")
 @click.option("--once", is_flag=True,
               help="One tick (for cron): exit 2 if it failed, 4 if a notification could not be delivered, "
@@ -774,7 +759,7 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
 
 @cli.group()
 def policy() -> None:
-    """Work with policies: test, document, list."""
+    """Work with policies: test, eval, bundle, doc, list."""
 
 
 @policy.command("test")

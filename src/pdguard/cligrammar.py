@@ -30,8 +30,6 @@ import click
 from pdguard.errors import ConfigError
 from pdguard.textsafe import safe_text
 
-_warned: set[str] = set()
-
 
 @dataclass
 class FormatSpec:
@@ -106,12 +104,8 @@ def emit(specs: list[FormatSpec], renderers: dict[str, Callable[[], str]], *, wh
 
 
 def deprecated(old: str, new: str) -> None:
-    """One note per old spelling (per invocation) on stderr; the old spelling still works."""
-    ctx = click.get_current_context(silent=True)
-    seen = ctx.find_root().meta.setdefault("pdguard.deprecated", set()) if ctx else _warned
-    if old in seen:
-        return
-    seen.add(old)
+    """A one-line note on stderr; the old spelling still works. (Each old spelling is an option of
+    one command, handled once per run: the note is said once.)"""
     click.echo(f"pdguard: note: {old} is deprecated; use {new}", err=True)
 
 

@@ -1,7 +1,8 @@
 """`pdguard.yaml`: settings for policies, per-policy enable/severity, waivers, engine and scan options.
 
-Defaults live here, in one place, and are documented in the README (`pdguard config defaults`
-prints them). Settings reach every policy as `data.pdguard.config`.
+Defaults of these options live here; the policy settings' types, defaults and meanings live in
+`pdguard.settings` (`pdguard config defaults` prints them). Settings reach every policy as
+`data.pdguard.config`.
 
 ```yaml
 settings:                       # -> data.pdguard.config, typed (pdguard.settings): unknown keys and wrong types are errors
@@ -42,7 +43,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pdguard.errors import ConfigError
 from pdguard.findings import SEVERITIES, PolicyInfo, Waiver
-from pdguard.settings import DEFAULT_SETTINGS as _DEFAULTS
 from pdguard.settings import check_known_types, declarations, validate
 from pdguard.units import parse_duration, parse_limit_seconds, parse_size
 
@@ -54,9 +54,6 @@ def _valid(check: Any, *args: Any, **kwargs: Any) -> None:
         check(*args, **kwargs)
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
-
-# The built-in settings (typed: pdguard.settings.BUILTIN); `pdguard config defaults` prints them.
-DEFAULT_SETTINGS: dict[str, Any] = dict(_DEFAULTS)
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_EVAL_TIMEOUT = "300s"

@@ -22,7 +22,6 @@ from pdguard.engine.metadata import OBJECT_FORM, Module
 from pdguard.errors import ConfigError, EngineError, InputError, PolicyError
 from pdguard.findings import (
     SEVERITIES,
-    SEVERITY_RANK,
     Finding,
     Location,
     PolicyInfo,
@@ -30,8 +29,10 @@ from pdguard.findings import (
     Resource,
     Summary,
     Waiver,
+    finding_sort_key,
     fingerprint,
     severity_at_least,
+    severity_counts,
 )
 from pdguard.snapshot import check_meta, check_version
 
@@ -190,21 +191,14 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: dt.date
     return active, waived, expired
 
 
-def _sort_key(f: Finding) -> tuple[int, str, str, str, str]:
-    return (-SEVERITY_RANK.get(f.severity, 0), f.policy_id, f.resource.type, f.resource.id, f.fingerprint)
-
-
 def summarize(findings: list[Finding], waived: list[Finding], fail_on: str, *, baseline: bool = False) -> Summary:
-    by_sev = {s: 0 for s in SEVERITIES}
-    for f in findings:
-        by_sev[f.severity] = by_sev.get(f.severity, 0) + 1
     failing = [f for f in findings if f.kind == "deny" and severity_at_least(f.severity, fail_on)]
     return Summary(
         total=len(findings),
         failing=sum(1 for f in failing if not baseline or f.baseline == "new"),
         failing_total=len(failing),
         waived=len(waived),
-        by_severity=by_sev,
+        by_severity=severity_counts(findings),
         fail_on=fail_on,
     )
 
@@ -217,7 +211,6 @@ def evaluate(
     policy_paths: list[str] | None = None,
     builtin: bool = True,
     fail_on: str | None = None,
-    severities: list[str] | None = None,
     today: dt.date | None = None,
     policyset: PolicySet | None = None,
 ) -> Report:
@@ -272,8 +265,8 @@ def evaluate(
                     account=account, package=m.package, file=m.path, location=location,
                 ))
     active, waived, expired = apply_waivers(findings, cfg.waiver_list(), today or dt.date.today())
-    active.sort(key=_sort_key)
-    waived.sort(key=_sort_key)
+    active.sort(key=finding_sort_key)
+    waived.sort(key=finding_sort_key)
     fail = fail_on or cfg.fail_on
     warnings = list(meta.get("warnings") or []) + list(ps.warnings)
     if meta.get("complete") is False:
@@ -281,12 +274,11 @@ def evaluate(
                            "collected, and a collection that was not collected can hide problems")
     for w in expired:
         warnings.append(expired_warning(w))
-    report = Report(
+    return Report(
         tool={"name": "pdguard", "version": __version__, "informationUri": INFORMATION_URI, "engine": engine.name},
         meta=meta, policies=infos, findings=active, waived=waived, expired_waivers=expired,
         summary=summarize(active, waived, fail), warnings=warnings,
     )
-    return show_only(report, severities) if severities else report
 
 
 def expired_warning(w: Waiver) -> str:

@@ -27,11 +27,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from pdguard.errors import PdguardError
 
@@ -88,28 +90,51 @@ def write_output(path: str | os.PathLike[str], data: bytes | str, *, what: str =
     shown = os.fspath(path)
     target = resolve_target(path)
     try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise OutputError(f"cannot write {what} {shown}: {_describe(exc)}") from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise OutputError(f"cannot write {what} {shown}: it is a directory")
-    try:
+        st = _existing(target, what, shown)
         if st is not None and not stat.S_ISREG(st.st_mode):
-            _write_in_place(target, raw)
+            with _open_in_place(target) as fh:
+                fh.write(raw)
         else:
             _write_atomic(target, raw, st)
     except OSError as exc:
         raise OutputError(f"cannot write {what} {shown}: {_describe(exc)}") from None
 
 
-def _write_in_place(target: Path, raw: bytes) -> None:
-    """A device, FIFO or socket: open it and write; no temporary file, no rename, no chmod."""
-    fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(raw)
-        fh.flush()
+def _existing(target: Path, what: str, shown: str) -> os.stat_result | None:
+    """The target's status (None: nothing there yet); a directory is an :class:`OutputError`."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"cannot write {what} {shown}: it is a directory")
+    return st
+
+
+def _open_in_place(target: Path) -> BinaryIO:
+    """A device, FIFO or socket: opened for writing as it is; no temporary file, no rename, no chmod."""
+    return os.fdopen(os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0)), "wb")
+
+
+def _set_mode(file: int | Path, st: os.stat_result | None) -> None:
+    """An existing file's mode (and, as root, owner) for its replacement; else 0666 & ~umask."""
+    if st is None:
+        os.chmod(file, 0o666 & ~current_umask())
+        return
+    os.chmod(file, stat.S_IMODE(st.st_mode))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            os.chown(file, st.st_uid, st.st_gid)
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable (best effort)."""
+    with contextlib.suppress(OSError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
 
 def _write_atomic(target: Path, raw: bytes, st: os.stat_result | None) -> None:
@@ -120,24 +145,13 @@ def _write_atomic(target: Path, raw: bytes, st: os.stat_result | None) -> None:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-            if st is not None:
-                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
-                if hasattr(os, "geteuid") and os.geteuid() == 0:
-                    with contextlib.suppress(OSError):
-                        os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-            else:
-                os.fchmod(fh.fileno(), 0o666 & ~current_umask())
+            _set_mode(fh.fileno(), st)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):  # make the rename durable (best effort)
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    _sync_dir(target.parent)
 
 
 def place_output(path: str | os.PathLike[str], src: str | os.PathLike[str], *, what: str = "output") -> None:
@@ -149,26 +163,14 @@ def place_output(path: str | os.PathLike[str], src: str | os.PathLike[str], *, w
     shown = os.fspath(path)
     target = resolve_target(path)
     try:
-        try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            st = None
-        if st is not None and stat.S_ISDIR(st.st_mode):
-            raise OutputError(f"cannot write {what} {shown}: it is a directory")
+        st = _existing(target, what, shown)
         if st is not None and not stat.S_ISREG(st.st_mode):
-            with open(src, "rb") as fh, open(target, "wb") as out:
-                while chunk := fh.read(1 << 20):
-                    out.write(chunk)
+            with open(src, "rb") as fh, _open_in_place(target) as out:
+                shutil.copyfileobj(fh, out, 1 << 20)
             src.unlink()
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        if st is not None:
-            os.chmod(src, stat.S_IMODE(st.st_mode))
-            if hasattr(os, "geteuid") and os.geteuid() == 0:
-                with contextlib.suppress(OSError):
-                    os.chown(src, st.st_uid, st.st_gid)
-        else:
-            os.chmod(src, 0o666 & ~current_umask())
+        _set_mode(src, st)
         try:
             os.replace(src, target)
         except OSError as exc:
@@ -176,11 +178,7 @@ def place_output(path: str | os.PathLike[str], src: str | os.PathLike[str], *, w
                 raise
             _write_atomic(target, src.read_bytes(), st)  # another file system: copy, then rename
             src.unlink()
+            return
     except OSError as exc:
         raise OutputError(f"cannot write {what} {shown}: {_describe(exc)}") from None
-    with contextlib.suppress(OSError):  # make the rename durable (best effort)
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    _sync_dir(target.parent)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,14 @@ SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 … critical=4
 
 REPORT_SCHEMA_VERSION = "1.0"
+
+
+SEVERITY_INDEX: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical=0 … info=4
+
+
+def severity_index(severity: str) -> int:
+    """Position of `severity` in :data:`SEVERITIES` (unknown severities sort last)."""
+    return SEVERITY_INDEX.get(severity, len(SEVERITIES))
 
 
 def severity_at_least(severity: str, threshold: str) -> bool:
@@ -82,6 +91,24 @@ def fingerprint(policy_id: str, resource_type: str, resource_id: str, details: A
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()[:32]
+
+
+def finding_sort_key(f: Finding) -> tuple[int, str, str, str, str]:
+    """The one order of findings (report, every format): severity (critical first), policy id,
+    resource type, resource id, fingerprint."""
+    return (severity_index(f.severity), f.policy_id, f.resource.type, f.resource.id, f.fingerprint)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=finding_sort_key)
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Counts for every known severity (zeros included), in SEVERITIES order, then any other."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return counts
 
 
 class PolicyInfo(BaseModel):

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdguard.cligrammar import FormatSpec
-from pdguard.cligrammar import parse_formats as _parse_formats
 from pdguard.config import AccountSettings, Config
 from pdguard.engine.base import Engine, InputRef
 from pdguard.errors import EXIT_FINDINGS, EXIT_OK, ConfigError, IncompleteScanError
-from pdguard.evaluate import apply_baseline, evaluate, load_baseline, make_engine, show_only
+from pdguard.evaluate import apply_baseline, evaluate, make_engine, show_only
 from pdguard.fileout import write_output
 from pdguard.findings import Report
 from pdguard.output import get_output
@@ -204,13 +203,6 @@ def save_snapshot(doc: dict[str, Any], path: str) -> None:
     write_output(path, dump_document(doc), what="snapshot")
 
 
-def parse_formats(values: tuple[str, ...], output: str | None) -> list[FormatSpec]:
-    """`check`'s `--format KIND[=FILE]` / `-o FILE` (see :func:`pdguard.cligrammar.parse_formats`)."""
-    from pdguard.output.base import FORMATS
-
-    return _parse_formats(values, output, kinds=tuple(FORMATS), default="table")
-
-
 def _full_report_pointer(specs: list[FormatSpec]) -> str | None:
     """The file a truncated Markdown report points at: the HTML, JSON or SARIF file of the same run."""
     for kind in ("html", "json", "sarif"):
@@ -230,21 +222,25 @@ def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: s
     accounts each account's file of `account_snapshots`) for teams and links, and with
     `store_url` the findings trend of the stored scans (per account)."""
     written: list[str] = []
+    rendered: dict[tuple[str, bool], str] = {}  # a format asked twice (stdout and a file) is rendered once
     for spec in specs:
-        out = get_output(spec.name)
-        if spec.name == "sarif" and sarif_category:
-            out.category = sarif_category  # type: ignore[attr-defined]
-        if spec.name == "markdown":
-            out.full_report = _full_report_pointer(specs)  # type: ignore[attr-defined]
-        if spec.name == "html":
-            from pdguard.output.html import html_context
-
-            out.context = html_context(document=document, snapshot_path=snapshot_path,  # type: ignore[attr-defined]
-                                       store_url=store_url, cfg=cfg, report=report,
-                                       account_snapshots=account_snapshots)
         to_stdout = spec.path is None or spec.path == "-"
         color = to_stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        text = out.render(report, color=color)
+        key = (spec.name, bool(color and spec.name == "table"))  # colour only changes the table
+        if key not in rendered:
+            out = get_output(spec.name)
+            if spec.name == "sarif" and sarif_category:
+                out.category = sarif_category  # type: ignore[attr-defined]
+            if spec.name == "markdown":
+                out.full_report = _full_report_pointer(specs)  # type: ignore[attr-defined]
+            if spec.name == "html":
+                from pdguard.output.html import html_context
+
+                out.context = html_context(document=document, snapshot_path=snapshot_path,  # type: ignore[attr-defined]
+                                           store_url=store_url, cfg=cfg, report=report,
+                                           account_snapshots=account_snapshots)
+            rendered[key] = out.render(report, color=key[1])
+        text = rendered[key]
         if to_stdout:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
@@ -257,13 +253,14 @@ def render_outputs(report: Report, specs: list[FormatSpec], *, sarif_category: s
 def check_document(
     input_ref: InputRef, cfg: Config, *, engine: Engine | None = None, engine_name: str | None = None,
     opa_url: str | None = None, policy_paths: list[str] | None = None, builtin: bool = True,
-    fail_on: str | None = None, severities: list[str] | None = None, baseline: str | None = None,
+    fail_on: str | None = None, severities: list[str] | None = None, baseline: dict[str, Any] | None = None,
 ) -> Report:
+    """Evaluate, then mark findings against `baseline` (an earlier JSON report, read with
+    :func:`pdguard.evaluate.load_baseline` before any scan), then `--severity`'s display filter."""
     eng = engine or make_engine(cfg, engine_name, opa_url)
-    base = load_baseline(baseline) if baseline else None  # read before evaluating: fail fast
     report = evaluate(input_ref, cfg, engine=eng, policy_paths=policy_paths, builtin=builtin, fail_on=fail_on)
-    if base is not None:
-        report = apply_baseline(report, base)
+    if baseline is not None:
+        report = apply_baseline(report, baseline)
     # --severity filters what is shown, never what gates: applied last, the summary keeps every finding.
     return show_only(report, severities)
 

@@ -71,8 +71,6 @@ BUILTIN: dict[str, SettingSpec] = {s.name: s for s in (
           "The days over which a service's incidents are counted to tell whether it is noisy.", 1),
 )}
 
-DEFAULT_SETTINGS: dict[str, Any] = {name: spec.default for name, spec in BUILTIN.items()}
-
 _PY_TYPES: dict[str, Any] = {
     "integer": int, "number": int | float, "string": str, "boolean": bool, "list": list[Any],
 }

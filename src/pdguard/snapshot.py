@@ -444,14 +444,6 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """Deprecated name of :func:`pdguard.fileout.write_output` (kept for callers): atomic for regular
-    files, writes through symlinks and to devices, respects the umask; raises ``OutputError``."""
-    from pdguard.fileout import write_output
-
-    write_output(path, data)
-
-
 def dump_document(doc: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON (orjson: a 150 MB snapshot is written in a fraction of a second)."""
     try:

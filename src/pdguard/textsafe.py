@@ -34,7 +34,6 @@ from typing import Any
 _BIDI_AND_SEPARATORS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
 # Everything that is neutralised, whitespace excluded (handled separately).
 _UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}\ud800-\udfff]")
-_UNSAFE_MULTILINE = _UNSAFE
 _WS = re.compile(r"[ \t\n\r]+")
 
 
@@ -55,16 +54,18 @@ def safe_text(value: Any, *, multiline: bool = False) -> str:
     if multiline:
         text = text.replace("\r\n", "\n")
         text = text.replace("\r", "\\x0d")
-        return _UNSAFE_MULTILINE.sub(_escape, text)
+        return _UNSAFE.sub(_escape, text)
     text = _UNSAFE.sub(_escape, text)
     return _WS.sub(" ", text).strip()
 
 
 def is_safe(text: str, *, multiline: bool = False) -> bool:
-    """True when `text` holds nothing :func:`safe_text` would neutralise (used by tests)."""
-    if _UNSAFE.search(text):
+    """True when `text` holds nothing :func:`safe_text` would neutralise (used by tests): no
+    control, bidi or separator character, no carriage return (it overwrites a line on a terminal;
+    :func:`safe_text` leaves none), and single-line text no line break."""
+    if _UNSAFE.search(text) or "\r" in text:
         return False
-    return multiline or "\r" not in text
+    return multiline or "\n" not in text
 
 
 def safe_data(value: Any) -> Any:

@@ -250,8 +250,9 @@ def _rs256(key: bytes, message: bytes) -> bytes:
 
 def write_bundle(path: str | os.PathLike[str], bundle: Bundle, *, signing_key: bytes | None = None,
                  signing_alg: str = "RS256") -> None:
-    """Write the bundle as a reproducible .tar.gz (fixed mtimes and owners), atomically."""
-    from pdguard.snapshot import write_atomic
+    """Write the bundle as a reproducible .tar.gz (fixed mtimes and owners) with
+    :func:`pdguard.fileout.write_output` (atomic, through symlinks, a device written in place)."""
+    from pdguard.fileout import write_output
 
     files = list(bundle.files)
     if signing_key is not None:
@@ -263,5 +264,6 @@ def write_bundle(path: str | os.PathLike[str], bundle: Bundle, *, signing_key: b
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(content), 0o644, 0
             tar.addfile(info, io.BytesIO(content))
-    write_atomic(path, raw.getvalue())
-    os.chmod(path, 0o644)  # nothing secret inside; the sidecar may run as another user
+    write_output(path, raw.getvalue(), what="OPA bundle")
+    if os.path.isfile(path):  # nothing secret inside; the sidecar may run as another user (never chmod a device)
+        os.chmod(path, 0o644)

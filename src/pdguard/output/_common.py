@@ -1,41 +1,35 @@
 """Helpers shared by the output formats: ordering, labels, counts.
 
-Every format orders findings the same way (:func:`finding_sort_key`): severity (critical first),
-then policy id, resource type, resource id and fingerprint, so output is deterministic whatever
-order the engine produced findings in.
+Every format orders findings the same way (:func:`pdguard.findings.finding_sort_key`, as the
+report itself is ordered): severity (critical first), then policy id, resource type, resource id
+and fingerprint, so output is deterministic whatever order the engine produced findings in.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from urllib.parse import quote
 
-from pdguard.findings import SEVERITIES, Finding, PolicyInfo, Report, Resource, Summary, severity_at_least
+from pdguard.findings import (  # noqa: F401 - the ordering helpers, re-exported for the formats
+    SEVERITIES,
+    Finding,
+    PolicyInfo,
+    Report,
+    Resource,
+    Summary,
+    finding_sort_key,
+    severity_at_least,
+    severity_counts,
+    severity_index,
+    sorted_findings,
+)
 from pdguard.textsafe import safe_text
 
-SEVERITY_INDEX: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical=0 … info=4
 
-
-def severity_index(severity: str) -> int:
-    """Position of `severity` in :data:`SEVERITIES` (unknown severities sort last)."""
-    return SEVERITY_INDEX.get(severity, len(SEVERITIES))
-
-
-def finding_sort_key(f: Finding) -> tuple[int, str, str, str, str]:
-    return (severity_index(f.severity), f.policy_id, f.resource.type, f.resource.id, f.fingerprint)
-
-
-def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=finding_sort_key)
-
-
-def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
-    """Counts for every known severity (zeros included), in SEVERITIES order."""
-    counts = {s: 0 for s in SEVERITIES}
-    for f in findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    return counts
+def summary_counts(s: Summary) -> dict[str, int]:
+    """Active findings per severity as the summary counts them: all of them, also those `--severity`
+    does not list; every known severity (zeros included) in SEVERITIES order, then any other."""
+    return {**dict.fromkeys(SEVERITIES, 0), **s.by_severity}
 
 
 def resource_label(resource: Resource) -> str:

@@ -13,8 +13,8 @@ the same opened from a CI artifact, an email attachment or a laptop offline. Con
 * findings grouped **by policy** (description, remediation and docs link once per policy) or
   **by team** (from the snapshot: the teams of the service, escalation policy, schedule, user,
   incident → service …), with filters: severity chips, policy, team and free text;
-  resources link to PagerDuty (the object's ``html_url`` in a 1.x snapshot, else the page under
-  ``meta.web_url``; only ``https://``/``http://`` URLs are ever linked);
+  resources link to their page in PagerDuty (under the snapshot's ``meta.web_url``, or an
+  object's own ``html_url`` when it carries one; only ``https://``/``http://`` URLs are ever linked);
 * waived findings (reason, expiry), expired waivers, findings fixed since the baseline, and the
   list of policies evaluated.
 
@@ -37,7 +37,9 @@ from pdguard.output._common import (
     gate_line,
     report_summary,
     severity_counts,
+    shown_note,
     sorted_findings,
+    summary_counts,
 )
 from pdguard.snapshot import web_link
 from pdguard.textsafe import safe_text
@@ -411,8 +413,7 @@ class HTMLOutput:
         teams = {id(f): self.context.teams_of(f) for f in findings}
         meta = report.meta
         account = safe_text(account_label(report))
-        counts = severity_counts(findings) if not s.shown_severities else {
-            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
+        counts = summary_counts(s)
         failing = s.failing if s.fail_on != "none" else 0
         if failing:
             what = "new failing finding" if s.new is not None else "failing finding"
@@ -430,10 +431,8 @@ class HTMLOutput:
         cards += (f'<div class="scard total"><span class="n">{s.total}</span><span class="l">total</span></div>'
                   f'<div class="scard total"><span class="n">{s.waived or len(report.waived)}</span>'
                   f'<span class="l">waived</span></div>')
-        shown_note = ""
-        if s.shown_severities:
-            shown_note = (f'<p class="muted">This report lists only {e(", ".join(s.shown_severities))} findings '
-                          f'(--severity): {count(s.hidden, "finding")} not listed; the gate counted them.</p>')
+        note = shown_note(s)  # --severity: what is not listed, and that the gate counted it
+        listed = f'<p class="muted">{e(note)}.</p>' if note else ""
         baseline = ""
         if s.new is not None:
             baseline = (f'<p class="muted">Baseline: {s.new} new · {s.unchanged or 0} unchanged · {s.fixed or 0} fixed '
@@ -493,7 +492,7 @@ class HTMLOutput:
 <main class="wrap">
 {verdict}
 <section class="cards">{cards}</section>
-{shown_note}{baseline}
+{listed}{baseline}
 {self._warnings(report)}
 {self._trends()}
 <section class="card findings"><h2>Findings</h2>{body}</section>

@@ -34,6 +34,7 @@ from pdguard.output._common import (
     severity_counts,
     shown_note,
     sorted_findings,
+    summary_counts,
 )
 from pdguard.textsafe import safe_text
 
@@ -111,8 +112,7 @@ class MarkdownOutput:
 
     def _head(self, report: Report, findings: list[Finding], waived: list[Finding]) -> list[str]:
         s = report_summary(report)
-        counts = severity_counts(findings) if not s.shown_severities else {
-            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
+        counts = summary_counts(s)
         waived_counts = severity_counts(waived)
         from pdguard.accounts import names
 
@@ -168,8 +168,9 @@ class MarkdownOutput:
         return (f"|{account} {_policy(f)} | {_resource(f)} | {msg} | "
                 f"{cell(first_sentence(safe_text(f.remediation), 120))} |")
 
-    def _capped(self, title: str, items: list[str], more: str) -> list[str]:
-        out = [title, ""] + items[: self.max_list_rows]
+    def _capped(self, title: str, items: list[str], more: str, head: tuple[str, ...] = ()) -> list[str]:
+        """A section of at most `max_list_rows` items (after `head`, e.g. a table header) and an "… and N more" line."""
+        out = [title, "", *head] + items[: self.max_list_rows]
         if len(items) > self.max_list_rows:
             out += ["", f"_… and {count(len(items) - self.max_list_rows, more)}._"]
         return out + [""]
@@ -182,11 +183,8 @@ class MarkdownOutput:
                 w = f.waiver
                 rows.append(f"| **{cell(f.policy_id)}** {cell(f.title)} | {_resource(f)} | "
                             f"{cell(w.reason if w else '')} | {cell((w.expires or 'never') if w else '')} |")
-            out += [f"### Waived ({len(waived)})", "", "| policy | resource | reason | expires |", "|---|---|---|---|",
-                    *rows[: self.max_list_rows]]
-            if len(rows) > self.max_list_rows:
-                out += ["", f"_… and {count(len(rows) - self.max_list_rows, 'more waived finding')}._"]
-            out.append("")
+            out += self._capped(f"### Waived ({len(waived)})", rows, "more waived finding",
+                                ("| policy | resource | reason | expires |", "|---|---|---|---|"))
         if report.fixed:
             items = []
             for item in report.fixed:

@@ -35,10 +35,10 @@ from pdguard.output._common import (
     gate_line,
     policy_titles,
     report_summary,
-    severity_counts,
     severity_index,
     shown_note,
     sorted_findings,
+    summary_counts,
 )
 from pdguard.textsafe import safe_text
 
@@ -206,8 +206,7 @@ class TableOutput:
                 ss = report_summary(sub)
                 console.print(_t(f"account {name}: {count(ss.total, 'finding')} · {gate_line(ss)}"))
 
-        counts = severity_counts(findings) if not s.shown_severities else {
-            sev: s.by_severity.get(sev, 0) for sev in SEVERITIES}
+        counts = summary_counts(s)
         line = Text("findings: ", style="bold")
         for i, (sev, n) in enumerate(counts.items()):
             if i:
