@@ -708,7 +708,13 @@ fails_standard("has_technical_service_description", svc) if not has_description(
 
 fails_standard("minimum_escalation_policy_rule_depth", svc) if not has_escalation_policy(svc)
 
-fails_standard("minimum_escalation_policy_rule_depth", svc) if unique_levels(escalation_policy_of(svc)) < 2
+fails_standard("minimum_escalation_policy_rule_depth", svc) if svc.escalation_policy.id in _below_two_unique_levels
+
+# ids of the escalation policies with fewer than two unique levels (computed once, not per service)
+_below_two_unique_levels contains ep.id if {
+	some ep in input.escalation_policies
+	unique_levels(ep) < 2
+}
 
 fails_standard("minimum_outbound_integrations", svc) if not has_outbound_integration(svc)
 
