@@ -259,11 +259,11 @@ has_description(obj) if {
 # noisy_service_window_days days before the scan (from the scan's incidents: a lower bound when
 # its incident window is shorter).
 recent_incidents_of[inc.service.id] contains inc.id if {
-	days := setting("noisy_service_window_days")
+	since := now_ns - (setting("noisy_service_window_days") * ns_per_day)
 	some inc in input.incidents
-	age := age_days(inc.created_at)
-	age >= 0
-	age <= days
+	created := time_ns(inc.created_at)
+	since <= created
+	created <= now_ns
 }
 
 _all_recent_incidents := r if {
@@ -276,9 +276,15 @@ recent_incidents(svc) := count(object.get(_all_recent_incidents, svc.id, set()))
 
 # noisy(svc): incidents were collected and the service opened at least the setting
 # noisy_service_incidents incidents in the last noisy_service_window_days days.
-noisy(svc) if {
+noisy(svc) if svc.id in noisy_services
+
+# noisy_services: ids of the services noisy(svc) holds for (computed once; the setting is at least 1,
+# so only services with recent incidents can be noisy).
+noisy_services contains id if {
 	collected("incidents")
-	recent_incidents(svc) >= setting("noisy_service_incidents")
+	threshold := setting("noisy_service_incidents")
+	some id, incidents in _all_recent_incidents
+	count(incidents) >= threshold
 }
 
 # -- escalation policies ------------------------------------------------------------------
@@ -797,22 +803,18 @@ age_days(ts) := age_ns(ts) / ns_per_day
 # open_incident(inc): the incident is triggered or acknowledged (not resolved).
 open_incident(inc) if inc.status in {"triggered", "acknowledged"}
 
+# open_incidents: the open incidents (one pass over the incidents; the relations below read these).
+open_incidents := [inc | some inc in input.incidents; open_incident(inc)]
+
 # open_incidents_of_service[service id]: ids of the open incidents of the service.
-open_incidents_of_service[inc.service.id] contains inc.id if {
-	some inc in input.incidents
-	open_incident(inc)
-}
+open_incidents_of_service[inc.service.id] contains inc.id if some inc in open_incidents
 
 # open_incidents_of_escalation_policy[ep id]: ids of the open incidents escalating through the policy.
-open_incidents_of_escalation_policy[inc.escalation_policy.id] contains inc.id if {
-	some inc in input.incidents
-	open_incident(inc)
-}
+open_incidents_of_escalation_policy[inc.escalation_policy.id] contains inc.id if some inc in open_incidents
 
 # open_incidents_assigned_to[user id]: ids of the open incidents assigned to the user.
 open_incidents_assigned_to[a.assignee.id] contains inc.id if {
-	some inc in input.incidents
-	open_incident(inc)
+	some inc in open_incidents
 	some a in inc.assignments
 }
 
