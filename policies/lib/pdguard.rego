@@ -132,18 +132,19 @@ dependents_of[dep.supporting_service.id] contains dep.dependent_service.id if {
 	some dep in input.service_dependencies
 }
 
-# Every service a dependency names -> what it supports (graph.reachable follows keys only).
-_dependency_graph := {id: object.get(dependents_of, id, set()) |
+# Every service a dependency names -> the services supporting it (graph.reachable follows keys only).
+_supporters_graph := {id: object.get(supporting_services_of, id, set()) |
 	some dep in input.service_dependencies
 	some id in {dep.supporting_service.id, dep.dependent_service.id}
 }
 
 # supports_business_service(svc): through the collected service dependencies, the service
 # supports a business service - directly, or through the services it supports.
-supports_business_service(svc) if {
-	some id in graph.reachable(_dependency_graph, {svc.id})
-	business_service[id]
-}
+supports_business_service(svc) if svc.id in _business_supporters
+
+# The business services a dependency names and every service supporting them, directly or not
+# (one graph walk, from the business services, for all services).
+_business_supporters := graph.reachable(_supporters_graph, object.keys(business_service))
 
 # services_using(ep): ids of the services that use the escalation policy (an empty set for none).
 # Look a relation up with object.get(relation, key, default), as these accessors do: OPA then
