@@ -627,6 +627,13 @@ is_high_urgency(svc) if {
 	u in {"high", "severity_based"}
 }
 
+# high_urgency_services: ids of the services of the snapshot is_high_urgency holds for (computed
+# once: a policy going through services, or through the ids of services_using(ep), looks them up).
+high_urgency_services contains svc.id if {
+	some svc in input.services
+	is_high_urgency(svc)
+}
+
 # -- users --------------------------------------------------------------------------------
 
 # Roles that cannot be paged (observers and read-only users).

@@ -56,7 +56,7 @@ deny contains lib.finding_with(msg, "service", svc, {"problem": "auto_resolve_be
 # judged: the services whose timeouts matter - high urgency, not parked (found once for the three rules).
 judged := [svc |
 	some svc in input.services
-	lib.is_high_urgency(svc)
+	svc.id in lib.high_urgency_services
 	not lib.is_parked(svc)
 ]
 
