@@ -23,6 +23,14 @@
 # an object" where the function is undefined, OPA skips it); and look a relation up through its
 # accessor (lib.services_using(ep), lib.targeted_by(id), ...), not `relation[key]`, which OPA
 # re-evaluates for every key.
+#
+# Cost (measured, benchmarks/eval.py --packages): regorus evaluates EVERY rule of this package once
+# per evaluation (a policy's `lib.<rule>` evaluates the whole imported package; OPA evaluates only
+# what is used), so a rule over the whole snapshot must stay cheap when no policy needs it (one
+# pass over input.incidents, not one per relation). Work done per object in several policies is
+# computed once here as a set and looked up (high_urgency_services, noisy_services,
+# shallow_escalation_policies): a function call costs microseconds on both engines, per object
+# and per policy.
 package pdguard.lib
 
 # -- collections --------------------------------------------------------------------------
