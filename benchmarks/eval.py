@@ -275,7 +275,7 @@ def package_times(snap: Path, policyset: PolicySet) -> list[tuple[float, str]]:
 
 
 def verdict(value: float, target: float) -> str:
-    return f"{value:.2f} (target <= {target:g}: {'met' if value <= target else 'NOT met'})"
+    return f"{value:.3f} (target <= {target:.3g}: {'met' if value <= target else 'NOT met'})"
 
 
 def main() -> None:
