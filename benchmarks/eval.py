@@ -52,10 +52,11 @@ from typing import Any
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
+from pdguard.engine.bundle import config_data
 from pdguard.engine.embedded import EmbeddedEngine
 from pdguard.engine.limits import EvalLimits
 from pdguard.engine.loader import PolicySet, load_policies
-from pdguard.evaluate import evaluate
+from pdguard.evaluate import enabled_policies, evaluate
 from pdguard.simulator import generate_account
 from pdguard.simulator.account import EXPANSIONS, make_ref
 from pdguard.snapshot import SCHEMA_VERSION, dump_document
@@ -259,16 +260,20 @@ def limits_overhead(snap: Path, policyset: PolicySet, repeat: int) -> dict[str, 
 def package_times(snap: Path, policyset: PolicySet) -> list[tuple[float, str]]:
     """(seconds, package) of one in-process embedded evaluation, most expensive first: the time
     from one package's progress mark to the next (the library's indexes are computed lazily, so
-    an index is counted in the first package that uses it; loading the input is not counted)."""
+    an index is counted in the first package that uses it; loading the input is not counted, and
+    the last package's span includes decoding the engine's result)."""
+    cfg = Config()
+    targets = enabled_policies(policyset, cfg)
+    data = config_data(cfg.policy_settings(policyset.infos()))
     marks: list[tuple[float, str]] = []
     eng = EmbeddedEngine(None)
-    evaluate(InputRef(path=snap), Config(), engine=eng, policyset=policyset)  # compile first
+    eng.evaluate(policyset.sources, targets, data, InputRef(path=snap))  # compile first
 
     def progress(package: str) -> None:
         marks.append((time.perf_counter(), package))
 
     eng._progress = progress  # the engine's own per-package hook (what a limit hit is named with)
-    evaluate(InputRef(path=snap), Config(), engine=eng, policyset=policyset)
+    eng.evaluate(policyset.sources, targets, data, InputRef(path=snap))
     end = time.perf_counter()
     spans = [((marks[i + 1][0] if i + 1 < len(marks) else end) - t, p) for i, (t, p) in enumerate(marks)]
     return sorted(spans, reverse=True)
