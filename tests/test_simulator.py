@@ -467,6 +467,24 @@ def test_latency_and_concurrency(sample):
         assert elapsed >= 0.25  # 5 sequential requests with 50 ms latency each
 
 
+def test_latency_is_the_response_time(sample):
+    """`latency_ms` is when a response goes out after its request arrived: the time the simulator
+    takes to prepare it is part of it (not added), and what it takes beyond is counted as late."""
+    slow = FaultConfig(latency_ms=300, p_timeout=1.0, timeout_sleep=0.6, paths=["/teams"])  # prepared in 0.6 s
+    with serve(sample, faults=slow) as srv, httpx.Client(base_url=srv.url) as c:
+        t0 = time.monotonic()
+        assert c.get("/services").status_code == 200
+        quick = time.monotonic() - t0
+        assert 0.3 <= quick < 0.55  # the latency, not the latency plus the time to prepare it
+        assert srv.stats.late_seconds < 0.25
+        t0 = time.monotonic()
+        assert c.get("/teams").status_code == 200
+        took = time.monotonic() - t0
+        assert 0.6 <= took < 0.85  # ready after 0.6 s: sent then (0.9 s if the latency were added)
+        stats = srv.stats.as_dict()
+    assert stats["service_seconds"] >= 0.6 and stats["late_seconds"] >= 0.25
+
+
 # ------------------------------------------------------------------------------------------ sample account
 def test_sample_account_ids_and_sizes(sample):
     counts = sample.counts()

@@ -368,11 +368,11 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
     (e.g. --format html=demo.html --format sarif=demo.sarif).
     """
     import secrets
+    import tempfile
 
     from pdguard.cligrammar import FormatSpec
     from pdguard.engine.base import InputRef
     from pdguard.pipeline import check_document, gate, render_outputs, run_scan
-    from pdguard.pipeline import save_snapshot as write_snapshot
     from pdguard.scanner import ScanOptions
     from pdguard.simulator import sample_account, serve
 
@@ -387,17 +387,18 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
         specs.append(FormatSpec("sarif", "pdguard-demo.sarif"))
     token = secrets.token_hex(16)
     cfg = Config()
-    with serve(sample_account(), tokens={token}) as server:
-        click.echo(f"pdguard demo: simulated PagerDuty account at {server.url}", err=True)
-        result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8), quiet=True)
-    doc = result.document
-    meta = doc["meta"]
-    counts = ", ".join(f"{v} {k}" for k, v in meta["counts"].items() if v)
-    click.echo(f"pdguard demo: scanned {counts} in {result.requests} requests", err=True)
-    if save_snapshot:
-        write_snapshot(doc, save_snapshot)
-    report = check_document(InputRef(doc=doc), cfg, fail_on=fail_on)
-    written = render_outputs(report, specs, document=doc)
+    # Like `check`: the scan streams into the snapshot file (--save-snapshot, else a temporary one)
+    # and the engine and the HTML report read that file.
+    with tempfile.TemporaryDirectory(prefix="pdguard-demo-") as spool:
+        target = Path(save_snapshot) if save_snapshot else Path(spool) / "snapshot.json"
+        with serve(sample_account(), tokens={token}) as server:
+            click.echo(f"pdguard demo: simulated PagerDuty account at {server.url}", err=True)
+            result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8), quiet=True,
+                              output=target)
+        counts = ", ".join(f"{v} {k}" for k, v in result.meta["counts"].items() if v)
+        click.echo(f"pdguard demo: scanned {counts} in {result.requests} requests", err=True)
+        report = check_document(InputRef(path=result.path), cfg, fail_on=fail_on)
+        written = render_outputs(report, specs, snapshot_path=str(result.path))
     if written:
         click.echo(f"pdguard demo: written {', '.join(safe_text(w) for w in written)}", err=True)
     sys.exit(gate(report))

@@ -626,7 +626,8 @@ class Scanner:
             params: list[tuple[str, Any]] = [("since", _iso(start)), ("until", _iso(end)), ("limit", PAGE_LIMIT)]
             if cursor:
                 params.append(("cursor", cursor))
-            body = await c.get("/audit/records", params, collection="audit_records", priority=20)
+            # Each page unblocks the next (a cursor): first in line, or the chain is the scan's tail.
+            body = await c.get("/audit/records", params, collection="audit_records", priority=0)
             assert body is not None
             records = body.get("records")
             if not isinstance(records, list):

@@ -4,8 +4,9 @@
   OAuth access tokens as ``Authorization: Bearer <token>``. The key is held only here and never
   appears in an exception message, log line or repr.
 - Concurrency: at most ``concurrency`` requests in flight (a priority limiter: requests that
-  unblock further work — the first page of a collection, the last page of an incident window —
-  go first).
+  unblock further work — the first page of a collection, the last page of an incident window,
+  the next page of a list read page after page (no total, or a cursor) — go first, so that a
+  chain of requests never waits behind the bulk and ends up alone at the end of a scan).
 - Rate limits: every response's ``ratelimit-remaining``/``ratelimit-reset`` is honoured (when
   the budget is spent, all requests wait for the reset); a 429 waits ``ratelimit-reset`` seconds
   (exponential backoff with jitter when the header is absent or invalid) and is retried. A reset
@@ -379,8 +380,10 @@ class PagerDutyClient:
                 self.stats.by_collection[collection] = self.stats.by_collection.get(collection, 0) + 1
                 try:
                     # The whole request (connect, headers, every chunk of the body) within `timeout`:
-                    # the transport's own timeout bounds each read, so a dripping body would outlive it.
-                    resp = await asyncio.wait_for(self._http.get(path, params), self.timeout)
+                    # httpcore's own timeout bounds each read, so a dripping body would outlive it.
+                    # (`asyncio.timeout`, not `wait_for`: no task in between, the request starts now.)
+                    async with asyncio.timeout(self.timeout):
+                        resp = await self._http.get(path, params)
                 except (TimeoutError, httpcore.TimeoutException):
                     resp = None
                     problem = f"timeout ({self.timeout:g} s for the whole request)"
@@ -596,10 +599,10 @@ class PagerDutyClient:
         while more:
             if off >= cap:
                 return pages, True, more
-            page = await fetch(off)
+            page = await fetch(off, 0)  # each page unblocks the next: a chain goes first
             problem = _odd(page, seen)
             if problem:
-                retry = await fetch(off)  # once, before concluding
+                retry = await fetch(off, 0)  # once, before concluding
                 if _odd(retry, seen) is None:
                     page = retry
                 elif problem == "empty":

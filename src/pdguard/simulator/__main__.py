@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--business-services", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--token", action="append", help="accepted API token (repeatable; default: accept any)")
-    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--latency-ms", type=float, default=0.0,
+                   help="response time: each response is sent this long after its request arrived")
     p.add_argument("--rate-limit", type=int, default=None, help="requests per --rate-window seconds")
     p.add_argument("--rate-window", type=float, default=60.0)
     p.add_argument("--p-5xx", type=float, default=0.0)

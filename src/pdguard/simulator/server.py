@@ -99,7 +99,9 @@ class FaultConfig:
     `paths` (all paths when None).
     """
 
-    latency_ms: float = 0.0  # added to every request
+    latency_ms: float = 0.0  # response time: each response goes out this long after its request arrived
+    #   (the time the simulator takes to prepare it counts toward it, as in a real API's response time;
+    #   one that takes longer to prepare goes out when ready: see ServerStats.late_seconds)
     rate_limit: int | None = None  # requests per window; None = unlimited (headers still sent)
     window_seconds: float = 60.0
     rate_429_probability: float = 0.0  # random 429s
@@ -142,6 +144,12 @@ class ServerStats:
     faults: Counter = field(default_factory=Counter)  # kind -> count
     in_flight: int = 0
     max_in_flight: int = 0
+    # The simulator's own cost, from the moment a request line is read to the moment its response is
+    # written: `service_seconds` sums the time spent preparing responses (routing, rendering, JSON),
+    # `late_seconds` the time responses went out after their due time (arrival + latency_ms), which is
+    # what the server adds to a client's wait beyond the configured latency (its CPU or GIL, not the client).
+    service_seconds: float = 0.0
+    late_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -158,11 +166,14 @@ class ServerStats:
                 "faults": dict(self.faults),
                 "faults_served": sum(self.faults.values()),
                 "max_in_flight": self.max_in_flight,
+                "service_seconds": round(self.service_seconds, 6),
+                "late_seconds": round(self.late_seconds, 6),
             }
 
     def reset(self) -> None:
         with self.lock:
             self.requests = self.rate_limited = self.max_in_flight = 0
+            self.service_seconds = self.late_seconds = 0.0
             self.by_path.clear()
             self.by_status.clear()
             self.faults.clear()
@@ -508,8 +519,6 @@ class SimulatorServer:
         with stats.lock:
             stats.requests += 1
             stats.by_path[path] += 1
-        if self.faults.latency_ms:
-            self._stop_event.wait(self.faults.latency_ms / 1000.0)
 
         try:
             self._authenticate(path, headers)
@@ -1021,8 +1030,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return
 
+    def parse_request(self) -> bool:
+        self._arrived = time.monotonic()  # the request line was just read (handle_one_request)
+        return super().parse_request()
+
     def _serve(self, method: str) -> None:
         sim = self.sim
+        arrived = getattr(self, "_arrived", None) or time.monotonic()
         with sim.stats.lock:
             sim.stats.in_flight += 1
             sim.stats.max_in_flight = max(sim.stats.max_in_flight, sim.stats.in_flight)
@@ -1031,8 +1045,13 @@ class _Handler(BaseHTTPRequestHandler):
                 status, headers, body = sim.handle(method, self.path, self.headers)
             except Exception as exc:  # a simulator bug must not kill the connection silently
                 status, headers, body = 500, {}, _dump({"error": {"message": f"simulator error: {exc}", "code": 2000}})
+            prepared = time.monotonic()
+            due = arrived + sim.faults.latency_ms / 1000.0
+            if prepared < due:  # the latency is the response time: preparing it took part of it
+                sim._stop_event.wait(due - prepared)
             with sim.stats.lock:
                 sim.stats.by_status[status] += 1
+                sim.stats.service_seconds += prepared - arrived
             try:
                 self.send_response(status)
                 ctype = headers.pop("Content-Type", JSON) if "Content-Type" in headers else JSON
@@ -1053,6 +1072,10 @@ class _Handler(BaseHTTPRequestHandler):
                             break
                 elif method != "HEAD":
                     self.wfile.write(body)
+                late = time.monotonic() - due
+                if late > 0:
+                    with sim.stats.lock:
+                        sim.stats.late_seconds += late
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
         finally:
