@@ -20,11 +20,16 @@ Evaluation limits (issue 13): `check` evaluates in a forked child under the defa
 4 GiB). In process, per size: `engine s` is the embedded evaluation without limits, `limits s` the
 same with the default limits, from the file (`check --snapshot`) and from the in-memory document
 (`watch`, `check` after a scan: `doc s` without limits, `doc lim s` with). Target: limits add <= 10 %.
+With `--packages N`, the N policy packages the embedded engine spends most time on (in process,
+between the progress marks of one query: a library index is counted where it is first used).
 
-Then the ratios against `opa eval` and the growth between sizes. Targets (issue 9, issue 11):
-embedded check <= 0.4x opa eval at 1/10 size and <= 0.15x at full size, peak RSS <= 0.3x, 10x data
-<= 11x time; check --opa-preloaded <= 1.3x opa eval at full size. Needs `opa` on PATH (or
-../shared/tools/opa). Timings are best of --repeat; on a shared machine, say so with the figures.
+A shared machine: each command runs --repeat times, the three commands interleaved, and the
+figures are the min and the median of the runs (wall, and CPU seconds, less sensitive to other
+work); peak RSS is the median. The load average (1 min) is printed before and after each size.
+Every ratio is printed with its target and whether it is met. Targets (issue 9, issue 11):
+embedded check <= 0.4x opa eval wall at 1/10 size and <= 0.15x at full size, peak RSS <= 0.3x,
+10x data <= 11x time; check --opa-preloaded <= 1.3x opa eval wall at full size. Needs `opa` on
+PATH (or ../shared/tools/opa).
 """
 
 from __future__ import annotations
@@ -34,21 +39,24 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
+from pdguard.engine.bundle import config_data
 from pdguard.engine.embedded import EmbeddedEngine
 from pdguard.engine.limits import EvalLimits
 from pdguard.engine.loader import PolicySet, load_policies
-from pdguard.evaluate import evaluate
+from pdguard.evaluate import enabled_policies, evaluate
 from pdguard.simulator import generate_account
 from pdguard.simulator.account import EXPANSIONS, make_ref
 from pdguard.snapshot import SCHEMA_VERSION, dump_document
@@ -60,7 +68,10 @@ RSS_WRAPPER = (
     "sys.stderr.buffer.write(r.stderr[-2000:]); "
     "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(r.returncode, u.ru_maxrss, u.ru_utime + u.ru_stime)"
 )
-TARGETS = {0.1: 0.4, 1.0: 0.15}
+TARGETS = {0.1: 0.4, 1.0: 0.15}  # embedded check wall / opa eval wall, per scale
+RSS_TARGET = 0.3  # embedded check peak RSS / opa eval peak RSS, at the scales of TARGETS
+PRELOADED_TARGET = 1.3  # check --opa-preloaded wall / opa eval wall, at full size
+GROWTH_TARGET = 11.0  # time growth for 10x data
 
 
 # What a 2.0 scan expands with include[] (everything else is a reference; see docs/design.md).
@@ -139,9 +150,27 @@ def measured(cmd: list[str], stdout: Path, server_pid: int | None = None) -> tup
     return wall, int(rss) / 1024, float(cpu) + server_cpu
 
 
-def best(cmd: list[str], stdout: Path, repeat: int, server_pid: int | None = None) -> tuple[float, float, float]:
-    runs = [measured(cmd, stdout, server_pid) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
+@dataclass
+class Runs:
+    """The runs of one command: wall s, peak RSS MB, CPU s each."""
+
+    wall: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def add(self, run: tuple[float, float, float]) -> None:
+        self.wall.append(run[0])
+        self.rss.append(run[1])
+        self.cpu.append(run[2])
+
+    def summary(self) -> dict[str, float]:
+        return {"wall_min": round(min(self.wall), 3), "wall_med": round(statistics.median(self.wall), 3),
+                "cpu_min": round(min(self.cpu), 3), "cpu_med": round(statistics.median(self.cpu), 3),
+                "rss_med": round(statistics.median(self.rss)), "rss_max": round(max(self.rss))}
+
+
+def load_1min() -> float:
+    return os.getloadavg()[0]
 
 
 class ResultEngine:
@@ -204,8 +233,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def limits_overhead(snap: Path, policyset: PolicySet, repeat: int) -> dict[str, float]:
-    """In-process evaluation seconds (best of `repeat`) without and with the default limits, from
-    the file and from the in-memory document (what `watch` holds)."""
+    """In-process evaluation seconds (min and median of `repeat`) without and with the default
+    limits, from the file and from the in-memory document (what `watch` holds)."""
     limits = EvalLimits.from_settings(Config().limits)
     times: dict[str, list[float]] = {"engine_s": [], "limits_s": [], "doc_s": [], "doc_lim_s": []}
 
@@ -223,13 +252,43 @@ def limits_overhead(snap: Path, policyset: PolicySet, repeat: int) -> dict[str, 
     for _ in range(repeat):
         measure("doc_s", InputRef(doc=doc), None)
         measure("doc_lim_s", InputRef(doc=doc), limits)
-    return {k: round(min(v), 3) for k, v in times.items()}
+    out = {k: round(min(v), 3) for k, v in times.items()}
+    out.update({f"{k}_med": round(statistics.median(v), 3) for k, v in times.items()})
+    return out
+
+
+def package_times(snap: Path, policyset: PolicySet) -> list[tuple[float, str]]:
+    """(seconds, package) of one in-process embedded evaluation, most expensive first: the time
+    from one package's progress mark to the next (the library's indexes are computed lazily, so
+    an index is counted in the first package that uses it; loading the input is not counted, and
+    the last package's span includes decoding the engine's result)."""
+    cfg = Config()
+    targets = enabled_policies(policyset, cfg)
+    data = config_data(cfg.policy_settings(policyset.infos()))
+    marks: list[tuple[float, str]] = []
+    eng = EmbeddedEngine(None)
+    eng.evaluate(policyset.sources, targets, data, InputRef(path=snap))  # compile first
+
+    def progress(package: str) -> None:
+        marks.append((time.perf_counter(), package))
+
+    eng._progress = progress  # the engine's own per-package hook (what a limit hit is named with)
+    eng.evaluate(policyset.sources, targets, data, InputRef(path=snap))
+    end = time.perf_counter()
+    spans = [((marks[i + 1][0] if i + 1 < len(marks) else end) - t, p) for i, (t, p) in enumerate(marks)]
+    return sorted(spans, reverse=True)
+
+
+def verdict(value: float, target: float) -> str:
+    return f"{value:.3f} (target <= {target:.3g}: {'met' if value <= target else 'NOT met'})"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scales", default="0.01,0.1,1.0")
-    ap.add_argument("--repeat", type=int, default=2, help="best of N for timings")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each command (min and median reported)")
+    ap.add_argument("--packages", type=int, default=0, metavar="N",
+                    help="also print the N policy packages the embedded engine spends most time on")
     args = ap.parse_args()
     scales = sorted(float(x) for x in args.scales.split(","))
     local = REPO.parent / "shared" / "tools" / "opa"
@@ -240,10 +299,13 @@ def main() -> None:
     pdguard = [sys.executable, "-m", "pdguard"]
     rows = []
     policyset = load_policies([], builtin=True)
+    print(f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+          f"--repeat {args.repeat}", flush=True)
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         bundle = tmp / "pdguard-bundle.tar.gz"
-        subprocess.run([*pdguard, "policy", "bundle", "-o", str(bundle)], check=True, cwd=tmp)
+        subprocess.run([*pdguard, "policy", "bundle", "-o", str(bundle)], check=True, cwd=tmp,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         server, url = start_server(opa, bundle)
         try:
             for scale in scales:
@@ -251,55 +313,80 @@ def main() -> None:
                 snap.write_bytes(dump_document(snapshot_document(scale, now)))
                 size_mb = snap.stat().st_size / 1e6
                 report, preloaded_report, opa_out = tmp / "check.json", tmp / "preloaded.json", tmp / "opa-eval.json"
-                check = best([*pdguard, "check", "--snapshot", str(snap), "--format", f"json={report}",
-                              "--fail-on", "none"], tmp / "check.out", args.repeat)
-                opa_eval = best([opa, "eval", "--bundle", str(bundle), "--input", str(snap), "--format", "json",
-                                 "data.pdguard_entry.result"], opa_out, args.repeat)
-                preloaded = best([*pdguard, "check", "--snapshot", str(snap), "--engine", "opa", "--opa-url", url,
-                                  "--opa-preloaded", "--opa-timeout", "900", "--format", f"json={preloaded_report}",
-                                  "--fail-on", "none"], tmp / "preloaded.out", args.repeat, server.pid)
+                commands = {
+                    "check": ([*pdguard, "check", "--snapshot", str(snap), "--format", f"json={report}",
+                               "--fail-on", "none"], tmp / "check.out", None),
+                    "opa_eval": ([opa, "eval", "--bundle", str(bundle), "--input", str(snap), "--format", "json",
+                                  "data.pdguard_entry.result"], opa_out, None),
+                    "preloaded": ([*pdguard, "check", "--snapshot", str(snap), "--engine", "opa", "--opa-url", url,
+                                   "--opa-preloaded", "--opa-timeout", "900", "--format", f"json={preloaded_report}",
+                                   "--fail-on", "none"], tmp / "preloaded.out", server.pid),
+                }
+                load_before = load_1min()
+                runs = {name: Runs() for name in commands}
+                for _ in range(args.repeat):  # interleaved: a burst of other work hits all three alike
+                    for name, (cmd, out, pid) in commands.items():
+                        runs[name].add(measured(cmd, out, pid))
                 embedded = findings_key(json.loads(report.read_bytes()))
                 same = (embedded == opa_eval_findings(opa_out, snap)
                         == findings_key(json.loads(preloaded_report.read_bytes())))
-                row = {"scale": scale, "size_mb": round(size_mb, 1), "findings": len(embedded), "same_findings": same,
-                       "check_s": round(check[0], 3), "check_rss_mb": round(check[1]), "check_cpu_s": round(check[2], 2),
-                       "opa_eval_s": round(opa_eval[0], 3), "opa_eval_rss_mb": round(opa_eval[1]),
-                       "opa_eval_cpu_s": round(opa_eval[2], 2),
-                       "preloaded_s": round(preloaded[0], 3), "preloaded_client_rss_mb": round(preloaded[1]),
-                       "preloaded_cpu_s": round(preloaded[2], 2),
-                       "opa_server_peak_rss_mb": round(peak_rss_mb(server.pid)),
-                       **limits_overhead(snap, policyset, args.repeat)}
+                row: dict[str, Any] = {"scale": scale, "size_mb": round(size_mb, 1), "findings": len(embedded),
+                                       "same_findings": same}
+                for name, r in runs.items():
+                    row.update({f"{name}_{k}": v for k, v in r.summary().items()})
+                row["opa_server_peak_rss_mb"] = round(peak_rss_mb(server.pid))
+                row.update(limits_overhead(snap, policyset, args.repeat))
+                row["load_before"], row["load_after"] = round(load_before, 2), round(load_1min(), 2)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                if args.packages:
+                    for seconds, package in package_times(snap, policyset)[:args.packages]:
+                        print(f"  {seconds:7.3f} s  {package}", flush=True)
                 if not same:
                     raise SystemExit("the engines disagree on the findings: the timings do not compare the same work")
         finally:
             server.terminate()
             server.wait(timeout=30)
     print()
-    print(f"{'scale':>6} {'MB':>7} {'findings':>8} {'check s':>8} {'opa eval s':>10} {'chk/opa':>7} "
-          f"{'check RSS':>9} {'opa RSS':>8} {'rss/opa':>7} {'preloaded s':>11} {'pre/opa':>7} "
-          f"{'CPU s: check':>12} {'opa eval':>8} {'preloaded':>9}")
+    print(f"{'scale':>6} {'MB':>6} {'findings':>8} {'load':>10} | {'wall s min/median':>17}: "
+          f"{'check':>11} {'opa eval':>11} {'preloaded':>11} | {'CPU s min/median':>16}: {'check':>11} "
+          f"{'opa eval':>11} {'preloaded':>11} | {'peak RSS MB':>11}: {'check':>5} {'opa eval':>8}")
+    def pair(r: dict[str, Any], name: str, kind: str) -> str:
+        return f"{r[f'{name}_{kind}_min']:.2f}/{r[f'{name}_{kind}_med']:.2f}"
+
     for r in rows:
-        print(f"{r['scale']:>6} {r['size_mb']:>7.1f} {r['findings']:>8} {r['check_s']:>8.2f} {r['opa_eval_s']:>10.2f} "
-              f"{r['check_s'] / r['opa_eval_s']:>7.2f} {r['check_rss_mb']:>7}MB {r['opa_eval_rss_mb']:>6}MB "
-              f"{r['check_rss_mb'] / r['opa_eval_rss_mb']:>7.2f} {r['preloaded_s']:>11.2f} "
-              f"{r['preloaded_s'] / r['opa_eval_s']:>7.2f} {r['check_cpu_s']:>12.2f} {r['opa_eval_cpu_s']:>8.2f} "
-              f"{r['preloaded_cpu_s']:>9.2f}")
+        print(f"{r['scale']:>6} {r['size_mb']:>6.1f} {r['findings']:>8} {r['load_before']:>4.2f}-{r['load_after']:<4.2f} | "
+              f"{'':>17}  {pair(r, 'check', 'wall'):>11} {pair(r, 'opa_eval', 'wall'):>11} {pair(r, 'preloaded', 'wall'):>11} | "
+              f"{'':>16}  {pair(r, 'check', 'cpu'):>11} {pair(r, 'opa_eval', 'cpu'):>11} {pair(r, 'preloaded', 'cpu'):>11} | "
+              f"{'':>11}  {r['check_rss_med']:>5} {r['opa_eval_rss_med']:>8}")
+    print()
     for r in rows:
-        if r["scale"] in TARGETS:
-            print(f"scale {r['scale']}: check/opa eval {r['check_s'] / r['opa_eval_s']:.2f} (target <= {TARGETS[r['scale']]}), "
-                  f"RSS {r['check_rss_mb'] / r['opa_eval_rss_mb']:.2f} (target <= 0.3)"
-                  + (f", preloaded/opa eval {r['preloaded_s'] / r['opa_eval_s']:.2f} (target <= 1.3)"
-                     if r["scale"] == 1.0 else ""))
-    for r in rows:
-        print(f"limits overhead at {r['scale']}: engine {r['engine_s']:.3f} s -> {r['limits_s']:.3f} s "
-              f"(x{r['limits_s'] / r['engine_s']:.2f}), in-memory document {r['doc_s']:.3f} s -> "
-              f"{r['doc_lim_s']:.3f} s (x{r['doc_lim_s'] / r['doc_s']:.2f}) (target: <= 1.10)")
+        sc = r["scale"]
+        lines = [f"scale {sc} ({r['size_mb']} MB), load {r['load_before']:.2f} -> {r['load_after']:.2f}:"]
+        wall_min = r["check_wall_min"] / r["opa_eval_wall_min"]
+        wall_med = r["check_wall_med"] / r["opa_eval_wall_med"]
+        cpu_med = r["check_cpu_med"] / r["opa_eval_cpu_med"]
+        target = TARGETS.get(sc)
+        lines.append(f"  check / opa eval wall: min {verdict(wall_min, target) if target else f'{wall_min:.2f}'}, "
+                     f"median {wall_med:.2f}; CPU median {cpu_med:.2f}")
+        rss = r["check_rss_med"] / r["opa_eval_rss_med"]
+        lines.append(f"  check / opa eval peak RSS: {verdict(rss, RSS_TARGET) if target else f'{rss:.2f}'}")
+        pre_min = r["preloaded_wall_min"] / r["opa_eval_wall_min"]
+        lines.append(f"  check --opa-preloaded / opa eval wall: min "
+                     f"{verdict(pre_min, PRELOADED_TARGET) if sc == 1.0 else f'{pre_min:.2f}'}, median "
+                     f"{r['preloaded_wall_med'] / r['opa_eval_wall_med']:.2f}; CPU median "
+                     f"{r['preloaded_cpu_med'] / r['opa_eval_cpu_med']:.2f} (server included)")
+        lines.append(f"  limits overhead: engine {r['engine_s']:.3f} s -> {r['limits_s']:.3f} s "
+                     f"{verdict(r['limits_s'] / r['engine_s'], 1.10)}; in-memory document {r['doc_s']:.3f} s -> "
+                     f"{r['doc_lim_s']:.3f} s {verdict(r['doc_lim_s'] / r['doc_s'], 1.10)}")
+        print("\n".join(lines))
     for a, b in zip(rows, rows[1:], strict=False):
-        print(f"growth {a['scale']} -> {b['scale']}: data x{b['size_mb'] / a['size_mb']:.1f}, "
-              f"check wall x{b['check_s'] / a['check_s']:.1f}, opa eval x{b['opa_eval_s'] / a['opa_eval_s']:.1f}, "
-              f"preloaded x{b['preloaded_s'] / a['preloaded_s']:.1f} (target: 10x data <= 11x time)")
+        data = b["size_mb"] / a["size_mb"]
+        target = GROWTH_TARGET * data / 10
+        print(f"growth {a['scale']} -> {b['scale']}: data x{data:.1f}; wall (min) check "
+              f"{verdict(b['check_wall_min'] / a['check_wall_min'], target)}, opa eval "
+              f"x{b['opa_eval_wall_min'] / a['opa_eval_wall_min']:.1f}, preloaded "
+              f"x{b['preloaded_wall_min'] / a['preloaded_wall_min']:.1f}")
     print(f"all engines gave the same findings at every size: {all(r['same_findings'] for r in rows)}")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -199,3 +201,22 @@ def test_demo_from_a_fresh_directory(tmp_path: Path) -> None:
     sarif = json.loads((tmp_path / "pdguard-demo.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
     assert took < 30  # the 10 s target is reported by hand; this only catches a hang
+
+
+def test_check_snapshot_imports_only_what_evaluation_needs(tmp_path: Path):
+    # `check --snapshot` starts in a fraction of its run: the scanner (httpx), the store
+    # (SQLAlchemy), rich and the snapshot's pydantic models are imported only where they are used.
+    from conftest import tiny_snapshot
+
+    snap = tmp_path / "s.json"
+    snap.write_bytes(dump_document(tiny_snapshot()))
+    probe = ("import sys, runpy; sys.argv = ['pdguard', 'check', '--snapshot', sys.argv[1], '--fail-on', 'none',"
+             " '--format', 'json=' + sys.argv[2]]\n"
+             "try:\n    runpy.run_module('pdguard', run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'sqlalchemy', 'rich')"
+             " or m in ('pdguard.snapshot_schema', 'pdguard.scanner', 'pdguard.inventory.store')), code)")
+    r = subprocess.run([sys.executable, "-c", probe, str(snap), str(tmp_path / "r.json")], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[-2] == "[] 0", r.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["total"] >= 0

@@ -25,7 +25,7 @@ deny contains lib.finding(msg, "service", svc) if {
 	lib.all_collected(["business_services", "service_dependencies"])
 	count(input.business_services) > 0
 	some svc in input.services
-	lib.is_high_urgency(svc)
+	svc.id in lib.high_urgency_services
 	not lib.is_parked(svc)
 	not lib.supports_business_service(svc)
 	msg := sprintf(

@@ -19,7 +19,7 @@ import data.pdguard.lib
 deny contains lib.finding_with(msg, "escalation_policy", ep, {"num_loops": loops}) if {
 	some ep in input.escalation_policies
 	not repeats(ep)
-	services := {id | some id in lib.services_using(ep); lib.is_high_urgency(lib.service[id])}
+	services := lib.services_using(ep) & lib.high_urgency_services
 	count(services) > 0
 	loops := object.get(ep, "num_loops", null)
 	msg := sprintf(

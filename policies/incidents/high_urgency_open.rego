@@ -23,6 +23,7 @@ import data.pdguard.lib
 deny contains lib.finding_with(message(kind, inc, age), "incident", resource(inc), details) if {
 	some inc in input.incidents
 	inc.urgency == "high"
+	inc.status != "resolved" # both breaches are about unresolved incidents
 	age := lib.age_ns(inc.created_at)
 	kind := breach(inc, age)
 	details := {"breach": kind, "created_at": inc.created_at, "service_id": object.get(inc, ["service", "id"], null)}

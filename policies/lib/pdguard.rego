@@ -23,6 +23,14 @@
 # an object" where the function is undefined, OPA skips it); and look a relation up through its
 # accessor (lib.services_using(ep), lib.targeted_by(id), ...), not `relation[key]`, which OPA
 # re-evaluates for every key.
+#
+# Cost (measured, benchmarks/eval.py --packages): regorus evaluates EVERY rule of this package once
+# per evaluation (a policy's `lib.<rule>` evaluates the whole imported package; OPA evaluates only
+# what is used), so a rule over the whole snapshot must stay cheap when no policy needs it (one
+# pass over input.incidents, not one per relation). Work done per object in several policies is
+# computed once here as a set and looked up (high_urgency_services, noisy_services,
+# shallow_escalation_policies): a function call costs microseconds on both engines, per object
+# and per policy.
 package pdguard.lib
 
 # -- collections --------------------------------------------------------------------------
@@ -132,18 +140,19 @@ dependents_of[dep.supporting_service.id] contains dep.dependent_service.id if {
 	some dep in input.service_dependencies
 }
 
-# Every service a dependency names -> what it supports (graph.reachable follows keys only).
-_dependency_graph := {id: object.get(dependents_of, id, set()) |
+# Every service a dependency names -> the services supporting it (graph.reachable follows keys only).
+_supporters_graph := {id: object.get(supporting_services_of, id, set()) |
 	some dep in input.service_dependencies
 	some id in {dep.supporting_service.id, dep.dependent_service.id}
 }
 
 # supports_business_service(svc): through the collected service dependencies, the service
 # supports a business service - directly, or through the services it supports.
-supports_business_service(svc) if {
-	some id in graph.reachable(_dependency_graph, {svc.id})
-	business_service[id]
-}
+supports_business_service(svc) if svc.id in _business_supporters
+
+# The business services a dependency names and every service supporting them, directly or not
+# (one graph walk, from the business services, for all services).
+_business_supporters := graph.reachable(_supporters_graph, object.keys(business_service))
 
 # services_using(ep): ids of the services that use the escalation policy (an empty set for none).
 # Look a relation up with object.get(relation, key, default), as these accessors do: OPA then
@@ -259,11 +268,11 @@ has_description(obj) if {
 # noisy_service_window_days days before the scan (from the scan's incidents: a lower bound when
 # its incident window is shorter).
 recent_incidents_of[inc.service.id] contains inc.id if {
-	days := setting("noisy_service_window_days")
+	since := now_ns - (setting("noisy_service_window_days") * ns_per_day)
 	some inc in input.incidents
-	age := age_days(inc.created_at)
-	age >= 0
-	age <= days
+	created := time_ns(inc.created_at)
+	since <= created
+	created <= now_ns
 }
 
 _all_recent_incidents := r if {
@@ -276,9 +285,15 @@ recent_incidents(svc) := count(object.get(_all_recent_incidents, svc.id, set()))
 
 # noisy(svc): incidents were collected and the service opened at least the setting
 # noisy_service_incidents incidents in the last noisy_service_window_days days.
-noisy(svc) if {
+noisy(svc) if svc.id in noisy_services
+
+# noisy_services: ids of the services noisy(svc) holds for (computed once; the setting is at least 1,
+# so only services with recent incidents can be noisy).
+noisy_services contains id if {
 	collected("incidents")
-	recent_incidents(svc) >= setting("noisy_service_incidents")
+	threshold := setting("noisy_service_incidents")
+	some id, incidents in _all_recent_incidents
+	count(incidents) >= threshold
 }
 
 # -- escalation policies ------------------------------------------------------------------
@@ -620,6 +635,13 @@ is_high_urgency(svc) if {
 	u in {"high", "severity_based"}
 }
 
+# high_urgency_services: ids of the services of the snapshot is_high_urgency holds for (computed
+# once: a policy going through services, or through the ids of services_using(ep), looks them up).
+high_urgency_services contains svc.id if {
+	some svc in input.services
+	is_high_urgency(svc)
+}
+
 # -- users --------------------------------------------------------------------------------
 
 # Roles that cannot be paged (observers and read-only users).
@@ -708,7 +730,13 @@ fails_standard("has_technical_service_description", svc) if not has_description(
 
 fails_standard("minimum_escalation_policy_rule_depth", svc) if not has_escalation_policy(svc)
 
-fails_standard("minimum_escalation_policy_rule_depth", svc) if unique_levels(escalation_policy_of(svc)) < 2
+fails_standard("minimum_escalation_policy_rule_depth", svc) if svc.escalation_policy.id in _below_two_unique_levels
+
+# ids of the escalation policies with fewer than two unique levels (computed once, not per service)
+_below_two_unique_levels contains ep.id if {
+	some ep in input.escalation_policies
+	unique_levels(ep) < 2
+}
 
 fails_standard("minimum_outbound_integrations", svc) if not has_outbound_integration(svc)
 
@@ -791,22 +819,18 @@ age_days(ts) := age_ns(ts) / ns_per_day
 # open_incident(inc): the incident is triggered or acknowledged (not resolved).
 open_incident(inc) if inc.status in {"triggered", "acknowledged"}
 
+# open_incidents: the open incidents (one pass over the incidents; the relations below read these).
+open_incidents := [inc | some inc in input.incidents; open_incident(inc)]
+
 # open_incidents_of_service[service id]: ids of the open incidents of the service.
-open_incidents_of_service[inc.service.id] contains inc.id if {
-	some inc in input.incidents
-	open_incident(inc)
-}
+open_incidents_of_service[inc.service.id] contains inc.id if some inc in open_incidents
 
 # open_incidents_of_escalation_policy[ep id]: ids of the open incidents escalating through the policy.
-open_incidents_of_escalation_policy[inc.escalation_policy.id] contains inc.id if {
-	some inc in input.incidents
-	open_incident(inc)
-}
+open_incidents_of_escalation_policy[inc.escalation_policy.id] contains inc.id if some inc in open_incidents
 
 # open_incidents_assigned_to[user id]: ids of the open incidents assigned to the user.
 open_incidents_assigned_to[a.assignee.id] contains inc.id if {
-	some inc in input.incidents
-	open_incident(inc)
+	some inc in open_incidents
 	some a in inc.assignments
 }
 

@@ -403,6 +403,12 @@ test_is_high_urgency if {
 	not lib.is_high_urgency(services[5]) # no rule
 }
 
+test_high_urgency_services if {
+	# constant high, severity_based, support hours with a high part
+	testing.assert_equal(lib.high_urgency_services, {"PSVC001", "PSVC003", "PSVC004"})
+		with input as testing.snapshot({"services": services})
+}
+
 test_support_hours_with_dynamic_part_is_high if {
 	lib.is_high_urgency({"id": "P", "incident_urgency_rule": {
 		"type": "use_support_hours",
@@ -489,6 +495,7 @@ test_open_incidents if {
 	testing.assert_equal(lib.open_incidents_of_service, {"PSVC001": {"Q1", "Q2"}}) with input as inp
 	testing.assert_equal(lib.open_incidents_of_escalation_policy, {"PEP0001": {"Q1"}, "PEP0002": {"Q2"}}) with input as inp
 	testing.assert_equal(lib.open_incidents_assigned_to, {"PUSR001": {"Q1", "Q2"}, "PUSR002": {"Q1"}}) with input as inp
+	testing.assert_equal([inc.id | some inc in lib.open_incidents], ["Q1", "Q2"]) with input as inp
 }
 
 # before the apply: PEP0001 targets PSCH001 (Ann, Bob) and Dee; the plan points it at PSCH002
@@ -930,6 +937,23 @@ test_recent_incidents_and_noisy if {
 	testing.assert_equal(lib.recent_incidents(svc), 4) with input as inp with data.pdguard.config as {"noisy_service_window_days": 2}
 	lib.noisy(svc) with input as inp with data.pdguard.config as cfg
 	not lib.noisy(svc) with input as inp with data.pdguard.config as {"noisy_service_incidents": 13, "noisy_service_window_days": 7}
+	lib.noisy(svc) with input as inp with data.pdguard.config as {"noisy_service_incidents": 12, "noisy_service_window_days": 7}
 	not lib.noisy(svc) with input as testing.snapshot_without({"incidents": testing.incidents("PSVC001", 12, 12)}, ["incidents"])
 		with data.pdguard.config as cfg
+	testing.assert_equal(lib.noisy_services, {"PSVC001"}) with input as inp with data.pdguard.config as cfg
+	testing.assert_equal(lib.noisy_services, set()) with input as inp with data.pdguard.config as {"noisy_service_incidents": 13, "noisy_service_window_days": 7}
+}
+
+# incident_at(id, seconds): a PSVC001 incident created `seconds` after the scan (negative: before).
+incident_at(id, seconds) := testing.resolved_incident(id, "PSVC001", testing._rfc3339(time.parse_rfc3339_ns(testing.scanned_at) + (seconds * 1000000000)))
+
+# The window's bounds: created exactly noisy_service_window_days before the scan counts, a second
+# earlier does not, and neither does an incident created after the scan.
+test_recent_incidents_window_bounds if {
+	inp := testing.snapshot({"incidents": [
+		incident_at("Q1", -7 * 86400), incident_at("Q2", (-7 * 86400) - 1),
+		incident_at("Q3", 1), incident_at("Q4", 0),
+	]})
+	testing.assert_equal(lib.recent_incidents_of, {"PSVC001": {"Q1", "Q4"}}) with input as inp
+		with data.pdguard.config as {"noisy_service_window_days": 7}
 }

@@ -21,8 +21,7 @@ package pdguard.services.incident_timeouts
 import data.pdguard.lib
 
 deny contains lib.finding_with(msg, "service", svc, {"problem": "no_acknowledgement_timeout"}) if {
-	some svc in input.services
-	judged(svc)
+	some svc in judged
 	object.get(svc, "acknowledgement_timeout", "not returned") in {null, 0}
 	msg := sprintf(
 		"service %q has no acknowledgement timeout: a high-urgency incident acknowledged and forgotten never pages again",
@@ -31,8 +30,7 @@ deny contains lib.finding_with(msg, "service", svc, {"problem": "no_acknowledgem
 }
 
 deny contains lib.finding_with(msg, "service", svc, {"problem": "auto_resolve_before_acknowledgement_timeout"}) if {
-	some svc in input.services
-	judged(svc)
+	some svc in judged
 	auto := positive(svc.auto_resolve_timeout)
 	ack := positive(svc.acknowledgement_timeout)
 	auto <= ack
@@ -43,8 +41,7 @@ deny contains lib.finding_with(msg, "service", svc, {"problem": "auto_resolve_be
 }
 
 deny contains lib.finding_with(msg, "service", svc, {"problem": "auto_resolve_before_escalation"}) if {
-	some svc in input.services
-	judged(svc)
+	some svc in judged
 	auto := positive(svc.auto_resolve_timeout)
 	ep := lib.escalation_policy_of(svc)
 	last_page := seconds_to_last_level(ep)
@@ -56,10 +53,12 @@ deny contains lib.finding_with(msg, "service", svc, {"problem": "auto_resolve_be
 }
 
 # services that open high-urgency incidents
-judged(svc) if {
-	lib.is_high_urgency(svc)
+# judged: the services whose timeouts matter - high urgency, not parked (found once for the three rules).
+judged := [svc |
+	some svc in input.services
+	svc.id in lib.high_urgency_services
 	not lib.is_parked(svc)
-}
+]
 
 # a timeout that is set (null and 0 turn the feature off)
 positive(seconds) := seconds if {

@@ -23,7 +23,7 @@ import data.pdguard.lib
 deny contains lib.finding_with(msg, "service", service, {"failed": sort({standard_id(s) | some s in failing})}) if {
 	some entry in input.standards_scores
 	scored_service_known(entry)
-	failing := [s | some s in entry.standards; active(s); s.pass == false; not reported_by_pdguard(s, entry.resource_id)]
+	failing := [s | some s in entry.standards; s.pass == false; active(s); not reported_by_pdguard(s, entry.resource_id)]
 	count(failing) > 0
 	service := {"id": entry.resource_id, "name": lib.asset_name("service", entry.resource_id)}
 	names := sort({standard_name(s) | some s in failing})

@@ -31,16 +31,22 @@ import data.pdguard.lib
 
 deny contains lib.finding_with(msg, "service", svc, {"failed": failed}) if {
 	some svc in input.services
-	applying := lib.standards_applying_to(svc)
 	failed := sort([stype |
-		some stype, _ in applying
-		lib.judges_standard(stype)
+		some stype in judged
 		lib.fails_standard(stype, svc)
 		not owned_elsewhere(stype, svc)
+		lib.standard_applies_to(stype, svc)
 	])
 	count(failed) > 0
+	applying := lib.standards_applying_to(svc)
 	names := [object.get(applying[stype], "name", stype) | some stype in failed]
 	msg := sprintf("service %q fails the account's Service Standards: %s", [lib.name(svc), concat(", ", names)])
+}
+
+# judged: the standard types this snapshot lets PDG-STD-001 judge (computed once, not per service).
+judged contains stype if {
+	some stype, _ in lib.judged_standards
+	lib.judges_standard(stype)
 }
 
 # A service without an escalation policy is PDG-SVC-002's finding; a shallow escalation

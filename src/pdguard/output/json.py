@@ -52,7 +52,7 @@ import json
 from typing import Any, ClassVar
 
 from pdguard.findings import Report
-from pdguard.output._common import finding_sort_key
+from pdguard.output._common import dumps_indented, finding_sort_key
 
 
 def _canonical(value: Any) -> str:
@@ -61,7 +61,7 @@ def _canonical(value: Any) -> str:
 
 def report_document(report: Report) -> dict[str, Any]:
     """The JSON-ready dict (sorted lists) that :class:`JSONOutput` serialises."""
-    doc = report.model_dump(mode="json")
+    doc = report.model_dump(mode="json", exclude={"findings", "waived"})  # those two dumped once, sorted
     doc["policies"] = sorted(doc["policies"], key=lambda p: (p["id"], p.get("package") or ""))
     doc["findings"] = [f.model_dump(mode="json") for f in sorted(report.findings, key=finding_sort_key)]
     doc["waived"] = [f.model_dump(mode="json") for f in sorted(report.waived, key=finding_sort_key)]
@@ -81,4 +81,6 @@ class JSONOutput:
 
     def render(self, report: Report, *, color: bool = False) -> str:
         doc = report_document(report)
+        if self.indent == 2:
+            return dumps_indented(doc, sort_keys=True, default=str)
         return json.dumps(doc, indent=self.indent, sort_keys=True, ensure_ascii=False, default=str) + "\n"

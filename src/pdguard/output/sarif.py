@@ -44,7 +44,6 @@ subdomain and the findings themselves.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, ClassVar
@@ -53,6 +52,7 @@ from urllib.parse import quote
 import pdguard
 from pdguard.findings import Finding, PolicyInfo, Report
 from pdguard.output._common import (
+    dumps_indented,
     first_sentence,
     policy_area,
     pseudo_path,
@@ -310,4 +310,4 @@ class SarifOutput:
         return run
 
     def render(self, report: Report, *, color: bool = False) -> str:
-        return json.dumps(self.document(report), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(self.document(report))
