@@ -297,6 +297,7 @@ def test_auth_header_forms_and_regions() -> None:
     assert PagerDutyClient("k", region="eu").base_url == "https://api.eu.pagerduty.com"
     assert PagerDutyClient("k").base_url == "https://api.pagerduty.com"
     assert "k1" not in repr(PagerDutyClient("k1"))
+    assert "sEcReT-k3" not in repr(ScanOptions(api_key="sEcReT-k3")) and "api_key" not in repr(ScanOptions("k"))
     with pytest.raises(ScanError):
         PagerDutyClient("k", region="mars")
 

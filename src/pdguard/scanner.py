@@ -102,7 +102,7 @@ _SCORE_FIELDS = ("id", "type", "active", "pass")  # of each standard in a score 
 
 @dataclass
 class ScanOptions:
-    api_key: str
+    api_key: str = field(repr=False)  # never shown (asyncio and tracebacks may repr the options)
     region: str = "us"
     api_url: str | None = None
     auth_type: AuthType = "token"
