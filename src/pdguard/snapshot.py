@@ -1,9 +1,10 @@
 """The inventory snapshot document: what a scan writes and what policies receive as `input`.
 
-The document is plain JSON. Its shape is described by the pydantic models below (used to
-validate API responses at the scan boundary and to publish `pdguard schema`). The evaluation
-path never re-validates a snapshot object by object: `load_document` reads the JSON, checks the
-envelope (`schema_version`, `meta`) and hands the dict on as it is.
+The document is plain JSON. Its shape is described by the pydantic models below (published by
+`pdguard schema`; tests validate scanned snapshots against them). Neither the scan nor the
+evaluation path validates object by object: the scanner gives each object a cheap check (a JSON
+object, a string id, each id once), and `load_document` reads the JSON, checks the envelope
+(`schema_version`, `meta`, collections are lists) and hands the dict on as it is.
 
 Every PagerDuty object model keeps unknown fields (``extra="allow"``) so that a newer API
 adding fields does not break a scan, and every field except ``id`` is optional so that a
@@ -330,26 +331,6 @@ class AuditRecord(_Open):
     details: dict[str, Any] | None = None
 
 
-MODELS: dict[str, type[BaseModel]] = {
-    "services": Service,
-    "escalation_policies": EscalationPolicy,
-    "schedules": Schedule,
-    "flexible_schedules": FlexibleSchedule,
-    "incidents": Incident,
-    "teams": Team,
-    "users": User,
-    "business_services": BusinessService,
-    "service_dependencies": ServiceDependency,
-    "addons": Addon,
-    "extensions": Extension,
-    "oncalls": Oncall,
-    "standards": Standard,
-    "standards_scores": StandardsScore,
-    "audit_records": AuditRecord,
-}
-assert list(MODELS) == list(COLLECTIONS)
-
-
 class CollectionStatus(BaseModel):
     """How completely one collection was read (the scan's accounting of every object)."""
 
@@ -434,6 +415,9 @@ class Snapshot(BaseModel):
     audit_records: list[AuditRecord] = Field(default_factory=list)
     # Filled by the IaC classification (`--tfstate`): see pdguard.inventory.iac.
     iac: dict[str, Any] | None = None
+
+
+assert [k for k in Snapshot.model_fields if k in COLLECTIONS] == list(COLLECTIONS), "a model per collection"
 
 
 def json_schema() -> dict[str, Any]:
