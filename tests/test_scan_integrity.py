@@ -269,6 +269,9 @@ def test_reset_header_validation_and_default_cap() -> None:
     assert c.max_rate_wait == 60
     assert c._reset_seconds("3600", "x") == 60 and c._reset_seconds("1e300", "x") == 60
     assert c._reset_seconds("12.5", "x") == 12.5 and c._reset_seconds("0", "x") == 0
+    # the boundary: up to the cap a reset is honoured as given, just past it the cap is waited
+    assert c._reset_seconds("59.5", "x") == 59.5 and c._reset_seconds("60", "x") == 60
+    assert c._reset_seconds("60.5", "x") == 60 and c._reset_seconds("600", "x") == 60
     for bad in ("inf", "Infinity", "-inf", "nan", "NaN", "-1", "", "soon", None):
         assert c._reset_seconds(bad, "x") is None, bad
 
