@@ -15,8 +15,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -421,6 +423,35 @@ def test_bad_key_values_are_one_error_before_any_request(key: str, what: str) ->
         with pytest.raises(ConfigError, match=what):
             scan(ScanOptions(api_key=key, api_url=server.url))
         assert server.stats.requests == 0
+
+
+def test_an_error_body_echoing_the_key_never_shows_it() -> None:
+    """A gateway or proxy that echoes the request's Authorization header in its error body: the
+    scan fails with the server's message, the key in it replaced by ***."""
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            auth = self.headers["Authorization"]
+            body = json.dumps({"error": {"message": f"Bad request ({auth})", "errors": [f"header: {auth}"]}}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ScanError, match=r"HTTP 400 at /\w+: Bad request \(Token token=\*\*\*\): header: Token") as err:
+            scan(ScanOptions(api_key=TOKEN, api_url=f"http://127.0.0.1:{httpd.server_port}", now=NOW,
+                             collections=("teams",)))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert TOKEN not in str(err.value)
 
 
 def test_scheme_less_api_url_is_rejected() -> None:
