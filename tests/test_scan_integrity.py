@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from pdguard.errors import AuthError, ConfigError, ScanError
-from pdguard.pdapi.client import PagerDutyClient, check_api_key, check_api_url
+from pdguard.pdapi.client import MAX_RATE_WAITS, PagerDutyClient, check_api_key, check_api_url
 from pdguard.scanner import (
     ALL_COLLECTIONS,
     CORE_COLLECTIONS,
@@ -331,6 +331,19 @@ def test_429s_never_spend_the_fault_retry_budget(account, baseline) -> None:
         doc = timed_scan(server, bound=40, concurrency=1, max_retries=1, retry_budget=0)
         assert server.stats.faults["429"] == 12
     assert_exact(doc, baseline)
+
+
+@pytest.mark.parametrize("n", [MAX_RATE_WAITS, MAX_RATE_WAITS + 1])
+def test_one_request_waits_through_50_429s_and_no_more(account, n: int) -> None:
+    faults = FaultConfig(burst_429=n, ratelimit_headers={"ratelimit-reset": "0"}, paths=["/teams"])
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:  # /teams: one page, one request
+        if n > MAX_RATE_WAITS:
+            with pytest.raises(ScanError, match=f"teams: still rate limited after {MAX_RATE_WAITS} waits at /teams"):
+                scan(opts(server, collections=("teams",)))
+        else:
+            doc = timed_scan(server, bound=20, collections=("teams",))
+            assert len(doc["teams"]) == 12 and doc["meta"]["complete"] is True
+        assert server.stats.faults["429"] == n
 
 
 def test_5xx_still_spend_the_budget(account) -> None:

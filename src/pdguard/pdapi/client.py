@@ -11,7 +11,8 @@
   the budget is spent, all requests wait for the reset); a 429 waits ``ratelimit-reset`` seconds
   (exponential backoff with jitter when the header is absent or invalid) and is retried. A reset
   that is not a finite number ≥ 0 is ignored; one above ``max_rate_wait`` (60 s) is capped. 429s
-  never spend the fault budget. A wait longer than a few seconds is logged once (warning).
+  never spend the fault budget; a request answered 429 more than ``MAX_RATE_WAITS`` (50) times in
+  a row fails the scan. A wait longer than a few seconds is logged once (warning).
 - Timeouts: ``timeout`` bounds a whole request (connect, headers and the whole body), not one read.
 - Faults: 5xx, timeouts, connection errors and unparseable bodies are retried with backoff,
   within a per-request limit and a per-scan budget; 401 raises :class:`AuthError`, 403
@@ -65,6 +66,7 @@ PAGE_LIMIT = 100
 OFFSET_CAP = 10_000  # the API rejects offset + limit > 10,000
 MAX_RATE_WAIT = 60.0  # PagerDuty's rate-limit window is a minute: a longer ratelimit-reset is capped
 LONG_WAIT = 5.0  # waits longer than this are logged (once per scan at warning level)
+MAX_RATE_WAITS = 50  # 429s in a row one request waits through before the scan gives up
 
 # Scope an OAuth token needs per collection (for the 401/403 message).
 SCOPES: dict[str, str] = {
@@ -426,8 +428,8 @@ class PagerDutyClient:
                 elif status == 429:
                     self.stats.rate_limited += 1
                     rate_waits += 1
-                    if rate_waits > 50:
-                        raise ScanError(f"{collection}: still rate limited after {rate_waits - 1} waits at {path}")
+                    if rate_waits > MAX_RATE_WAITS:
+                        raise ScanError(f"{collection}: still rate limited after {MAX_RATE_WAITS} waits at {path}")
                     wait = self._reset_seconds(resp.headers.get("ratelimit-reset"), collection)
                     if wait is None:
                         wait = self._backoff(min(rate_waits, 6))
