@@ -224,6 +224,45 @@ def test_cap_continuation_keeps_incidents_sharing_the_boundary_second(big) -> No
     assert st == {"status": "complete", "expected": len(want), "got": len(want), "warnings": []}
 
 
+@pytest.mark.parametrize("total", [True, False])
+def test_more_than_10000_incidents_in_one_second_are_said_and_skipped_past(big, total: bool) -> None:
+    """Nothing can page past the offset cap within one second (the API filters by the second):
+    the scan says so naming the second, steps past it (never re-reads it forever) and reads the
+    rest of the window."""
+    since = NOW - timedelta(days=90)
+
+    def created(i):
+        return datetime.fromisoformat(i["created_at"].replace("Z", "+00:00"))
+
+    resolved = sorted((i for i in big.incidents if i["status"] == "resolved" and since <= created(i) < NOW),
+                      key=created)
+    assert len(resolved) > 10_200
+    storm = resolved[100]["created_at"]
+    same = {i["id"] for i in resolved[100:10_150]}  # 10,050 incidents created in one second
+    acc = dataclasses.replace(big, incidents=[dict(i, created_at=storm) if i["id"] in same else i
+                                              for i in big.incidents])
+    want = expected_incidents(acc)
+    # (without a total the window is halved down to that second: ~2,400 requests, past the
+    # simulator's default 960 a minute)
+    faults = FaultConfig(rate_limit=10**9, no_total=[] if total else ["/incidents"])
+    with serve(acc, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        doc = timed_scan(server, bound=90, concurrency=16)
+        statuses = dict(server.stats.by_status)
+    assert set(statuses) == {200}  # never asked past the cap
+    got = [i["id"] for i in doc["incidents"]]
+    assert len(got) == len(set(got)) and set(got) <= want
+    assert want - set(got) <= same  # only incidents of that second are missing
+    assert len(set(got) & same) >= 10_000  # the first 10,000 of it were read
+    if total:  # counted: `expected` holds the skipped ones
+        st = assert_incomplete(doc, "incidents", rf"^incidents: 10,050 incidents created at {storm}, more than "
+                                                 r"the 10,000 the API pages in one query: 50 were skipped")
+        assert st["got"] == len(got) == len(want) - 50 and st["expected"] == len(want)
+    else:
+        st = assert_incomplete(doc, "incidents", rf"^incidents: more than 10,000 incidents created in the second "
+                                                 rf"{storm} and no total from the server; some were skipped")
+        assert st["got"] == len(got) and st["expected"] is None
+
+
 # --- objects vanishing between pages, pages shrinking or going empty ----------------------------
 
 @pytest.mark.parametrize(("n", "pattern"), [

@@ -21,7 +21,9 @@ of at most 6 months; a window holding more than the API's 10,000-offset cap is r
 cap (sorted by ``created_at``) and continued from the last incident's second as soon as the
 page at the cap arrives (the incidents sharing that second are read twice, then de-duplicated
 by id). A window whose server gives no ``total`` is read on ``more`` and, when it reaches the
-cap, halved in time (each half read on its own).
+cap, halved in time (each half read on its own). Nothing pages past more than 10,000 incidents
+created in one second: the scan steps past that second, says so and is incomplete (with a total,
+one more request counts what was skipped, which ``expected`` then includes).
 
 Incremental (``ScanOptions.incident_base``, what ``watch`` does after a complete scan): resolved
 incidents are read only since the base scan's window end less an overlap; the base's incidents
@@ -847,10 +849,25 @@ class Scanner:
         stamps = [t for t in (_parse_ts(it.get("created_at")) for it in last if isinstance(it, dict)) if t]
         boundary = max(stamps) if stamps else None
         if boundary is None or boundary <= start:
-            # More than 10,000 incidents share one second: step past it, say so.
-            self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(start)}; some were skipped")
+            # More than 10,000 incidents share one second: nothing pages past them (the API filters
+            # by the second). Count them, so that `expected` says how many were skipped; step past it.
+            await self._storm(c, start)
             return start + timedelta(seconds=1)
         return boundary.astimezone(UTC).replace(microsecond=0)
+
+    async def _storm(self, c: PagerDutyClient, second: datetime) -> None:
+        """The resolved incidents created in `second` beyond the 10,000 a query pages: one request
+        (``total=true``, one item) counts them; they join the expected count, as skipped."""
+        params = [("since", _iso(second)), ("until", _iso(second + timedelta(seconds=1))),
+                  ("statuses[]", "resolved"), ("total", "true"), ("limit", 1)]
+        body = await c.get("/incidents", params, collection="incidents", priority=0)
+        total = body.get("total") if body is not None else None
+        if isinstance(total, int) and not isinstance(total, bool) and total > OFFSET_CAP:
+            self._tally("incidents").add(total - OFFSET_CAP, [])
+            self.lost(f"incidents: {total:,} incidents created at {_iso(second)}, more than the {OFFSET_CAP:,} "
+                      f"the API pages in one query: {total - OFFSET_CAP:,} were skipped")
+        else:
+            self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(second)}; some were skipped")
 
     async def _halve(self, c: PagerDutyClient, key: tuple[int, ...], start: datetime, stop: datetime) -> None:
         """No total past the cap: nothing says how many lie beyond it. Halve the window; read each half."""
