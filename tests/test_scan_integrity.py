@@ -30,6 +30,7 @@ from pdguard.scanner import (
     CORE_COLLECTIONS,
     OPTIONAL_COLLECTIONS,
     SUPPLEMENTARY_COLLECTIONS,
+    Scanner,
     ScanOptions,
     scan,
 )
@@ -261,6 +262,18 @@ def test_more_than_10000_incidents_in_one_second_are_said_and_skipped_past(big, 
         st = assert_incomplete(doc, "incidents", rf"^incidents: more than 10,000 incidents created in the second "
                                                  rf"{storm} and no total from the server; some were skipped")
         assert st["got"] == len(got) and st["expected"] is None
+
+
+def test_fewer_objects_than_announced_is_never_complete() -> None:
+    """The accounting's last word, whatever lost the objects without saying so: a collection
+    holding fewer objects than its queries announced is incomplete, with a warning."""
+    scanner = Scanner(ScanOptions(api_key="k", collections=("teams",)))
+    scanner._tally("teams").add(3, ["PT1", "PT2", "PT3"])
+    scanner.emit("teams", (0,), [{"id": "PT1"}, {"id": "PT2"}])
+    status = scanner._settle({"teams"}, set())["teams"]
+    assert status == {"status": "incomplete", "expected": 3, "got": 2,
+                      "warnings": ["teams: 2 of 3 announced objects collected"]}
+    assert scanner.complete is False
 
 
 # --- objects vanishing between pages, pages shrinking or going empty ----------------------------
