@@ -57,12 +57,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import os
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -534,14 +535,9 @@ class Scanner:
             for s in items:
                 renders.append(asyncio.ensure_future(read(len(renders), s["id"])))
 
-        try:
+        async with _cancel_on_failure(renders):
             await self._list(c, collection, list_path, "schedules", [], page, page_limit=page_limit, store=False)
             await asyncio.gather(*renders)
-        except BaseException:
-            for r in renders:
-                r.cancel()
-            await asyncio.gather(*renders, return_exceptions=True)
-            raise
 
     async def schedules(self, c: PagerDutyClient) -> None:
         """Classic schedules: `GET /schedules/{id}` renders layers, overrides and the final schedule."""
@@ -646,13 +642,8 @@ class Scanner:
             return
         await self._audit_part(c, 0, *windows[0])
         rest = [asyncio.ensure_future(self._audit_part(c, n, a, b)) for n, (a, b) in enumerate(windows[1:], 1)]
-        try:
+        async with _cancel_on_failure(rest):
             await asyncio.gather(*rest)
-        except BaseException:
-            for t in rest:
-                t.cancel()
-            await asyncio.gather(*rest, return_exceptions=True)
-            raise
 
     async def _audit_part(self, c: PagerDutyClient, n: int, start: datetime, end: datetime) -> None:
         cursors: set[str] = set()
@@ -799,16 +790,11 @@ class Scanner:
         parts still reading are awaited at the end."""
         pending: list[asyncio.Future[Any]] = []
         part = 0
-        try:
+        async with _cancel_on_failure(pending):
             while start < end:
                 start = await self._part(c, (*key, part), start, end, pending)
                 part += 1
             await asyncio.gather(*pending)
-        except BaseException:
-            for t in pending:
-                t.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            raise
 
     async def _part(self, c: PagerDutyClient, key: tuple[int, ...], start: datetime, stop: datetime,
                     pending: list[asyncio.Future[Any]]) -> datetime:
@@ -827,12 +813,8 @@ class Scanner:
             "/incidents", "incidents", params, collection="incidents", warn=self.lost, note=self.warn,
             tally=self._tally("incidents"), continues=True, keep=False, on_last=on_last,
             on_page=lambda page, off: self.emit("incidents", (*key, off), page)))
-        try:
+        async with _cancel_on_failure([query]):
             await asyncio.wait({query, at_cap}, return_when=asyncio.FIRST_COMPLETED)
-        except BaseException:
-            query.cancel()
-            await asyncio.gather(query, return_exceptions=True)
-            raise
         if query.done():
             q = query.result()  # raises what the query raised
             if not q.at_cap:
@@ -958,11 +940,8 @@ class Scanner:
         finally:
             failed = next((t for t in done if not t.cancelled() and t.exception() is not None), None)
             if failed is not None or pending:
-                rest = [*pending, *(h for h in helpers if isinstance(h, asyncio.Future)),
-                        *(t for h in helpers if isinstance(h, list) for t in h)]
-                for t in rest:
-                    t.cancel()
-                await asyncio.gather(*rest, return_exceptions=True)
+                await _cancel([*pending, *(h for h in helpers if isinstance(h, asyncio.Future)),
+                               *(t for h in helpers if isinstance(h, list) for t in h)])
         if failed is not None:
             raise failed.exception()  # type: ignore[misc]
         unfinished = {name for name, t in tasks.items() if t in pending}
@@ -1143,6 +1122,23 @@ class Scanner:
         elif isinstance(self.sink, MemorySink):
             result._document = self.sink.document
         return result
+
+
+async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+    """Cancel `tasks` and wait for them to end (nothing left running, no exception unretrieved)."""
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def _cancel_on_failure(tasks: list[asyncio.Future[Any]]) -> AsyncIterator[None]:
+    """If the block fails (or is cancelled), cancel the tasks it started (appended to `tasks`)."""
+    try:
+        yield
+    except BaseException:
+        await _cancel(tasks)
+        raise
 
 
 def _status_name(collection: str) -> str:
