@@ -202,21 +202,6 @@ _LINK = re.compile(rb',"(?:self|html_url)":(?:null|"[^"\\]*")')
 _WEB = re.compile(rb'"html_url":"(https://[a-z0-9-]+\.(?:eu\.)?pagerduty\.com)/', re.I)
 
 
-def strip_links(value: Any) -> Any:
-    """What the snapshot holds of an API object: the same without `self`/`html_url` at any depth."""
-    if isinstance(value, dict):
-        value.pop("self", None)
-        value.pop("html_url", None)
-        for v in value.values():
-            if isinstance(v, dict | list):
-                strip_links(v)
-    elif isinstance(value, list):
-        for v in value:
-            if isinstance(v, dict | list):
-                strip_links(v)
-    return value
-
-
 # ------------------------------------------------------------------------------------------ sinks
 
 
@@ -291,7 +276,7 @@ class FileSink(Sink):
         fh = self.files.get(collection)
         if fh is None:
             fh = self.files[collection] = open(self.dir / f"{collection}.json", "w+b")  # noqa: SIM115
-        data = _dumps(items)[1:-1]
+        data = dump_document(items)[1:-1]
         start = fh.tell()
         fh.write(data)
         self.index[collection].append((key, start, len(data)))
@@ -305,7 +290,7 @@ class FileSink(Sink):
         tmp = self.dir / "snapshot.json"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            _write_all(fd, _dumps(head)[:-1])
+            _write_all(fd, dump_document(head)[:-1])
             for name in COLLECTIONS:
                 _write_all(fd, b',"' + name.encode() + b'":[')
                 fh = self.files.get(name)
@@ -316,7 +301,7 @@ class FileSink(Sink):
                             _write_all(fd, b",")
                         _copy_range(fh.fileno(), fd, start, length)
                 _write_all(fd, b"]")
-            _write_all(fd, b',"iac":' + _dumps(iac) + b"}")
+            _write_all(fd, b',"iac":' + dump_document(iac) + b"}")
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -334,10 +319,6 @@ class FileSink(Sink):
             fh.close()
         self.files.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _dumps(value: Any) -> bytes:
-    return dump_document(value)
 
 
 def _write_all(fd: int, data: bytes) -> None:
