@@ -527,6 +527,10 @@ def test_scheme_less_api_url_is_rejected() -> None:
     with pytest.raises(ConfigError) as err:
         check_api_url("user:hunter2@example.com")
     assert "hunter2" not in str(err.value)
+    # credentials in the URL: never sent as such, and the URL goes into meta.api_url
+    with pytest.raises(ConfigError, match=r"'https://\*\*\*@gw\.example/pd' carries credentials") as err:
+        check_api_url("https://gw-user:hunter2@gw.example/pd")
+    assert "hunter2" not in str(err.value) and "gw-user" not in str(err.value)
 
 
 # --- the CLI: exit codes and the gate on incomplete data -------------------------------------------

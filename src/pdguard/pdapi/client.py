@@ -218,7 +218,10 @@ def check_api_key(key: str) -> None:
 
 
 def check_api_url(url: str) -> str:
-    """An API base URL must be http(s)://host[:port][/path]; return it without a trailing slash."""
+    """An API base URL must be http(s)://host[:port][/path]; return it without a trailing slash.
+
+    Credentials in it (``user:password@``) are refused: nothing would send them as credentials
+    (the key travels in its own header), and the URL is recorded in ``meta.api_url``."""
     shown = url.rsplit("@", 1)[-1]  # never echo credentials embedded in a URL
     try:
         parts = urlsplit(url.strip())
@@ -229,6 +232,9 @@ def check_api_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not host:
         hint = f": did you mean https://{shown}?" if "://" not in url else ""
         raise ConfigError(f"--api-url '{shown}' needs an http:// or https:// scheme and a host{hint}")
+    if "@" in parts.netloc:
+        raise ConfigError(f"--api-url '{parts.scheme}://***@{shown}' carries credentials (user:password@): remove "
+                          "them (the API key goes in PAGERDUTY_API_KEY or --api-key)")
     return url.strip().rstrip("/")
 
 
