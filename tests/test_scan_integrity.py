@@ -8,6 +8,7 @@ run's wall time is bounded (to catch hangs; speed targets live in benchmarks/).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -517,6 +520,56 @@ def test_an_error_body_echoing_the_key_never_shows_it() -> None:
         httpd.shutdown()
         httpd.server_close()
     assert TOKEN not in str(err.value)
+
+
+class _AuthProxy(BaseHTTPRequestHandler):
+    """A forward HTTP proxy (absolute-form requests) that wants Basic credentials (407 without)."""
+
+    want = "Basic " + base64.b64encode(b"corp user:p@ss").decode()
+    seen: list[str | None] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.seen.append(self.headers.get("Proxy-Authorization"))
+        if self.headers.get("Proxy-Authorization") != self.want:
+            status, headers, body = 407, {"Proxy-Authenticate": 'Basic realm="corp"'}, b"proxy authentication required"
+        else:
+            fwd = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight to the API
+            try:
+                with opener.open(urllib.request.Request(self.path, headers=fwd)) as resp:
+                    status, headers, body = resp.status, dict(resp.headers), resp.read()
+            except urllib.error.HTTPError as exc:
+                status, headers, body = exc.code, dict(exc.headers), exc.read()
+        self.send_response(status)
+        for k, v in headers.items():
+            if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_proxy_from_the_environment_with_credentials(monkeypatch) -> None:
+    """HTTP_PROXY=http://user:password@proxy (percent-encoded) is honoured like httpx does: the
+    scan goes through the proxy, which gets the credentials as Proxy-Authorization."""
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _AuthProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    _AuthProxy.seen = []
+    try:
+        with serve(sample_account(), tokens={TOKEN}) as server:
+            monkeypatch.setenv("HTTP_PROXY", f"http://corp%20user:p%40ss@127.0.0.1:{proxy.server_port}")
+            doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url, collections=("teams",))).document
+            assert server.stats.requests == len(_AuthProxy.seen) >= 2  # every request went through the proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert doc["meta"]["complete"] is True and doc["teams"]
+    assert set(_AuthProxy.seen) == {_AuthProxy.want}
 
 
 def test_scheme_less_api_url_is_rejected() -> None:
