@@ -565,6 +565,9 @@ def test_http_proxy_from_the_environment_with_credentials(monkeypatch) -> None:
             monkeypatch.setenv("HTTP_PROXY", f"http://corp%20user:p%40ss@127.0.0.1:{proxy.server_port}")
             doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url, collections=("teams",))).document
             assert server.stats.requests == len(_AuthProxy.seen) >= 2  # every request went through the proxy
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # ... unless NO_PROXY names the host
+            scan(ScanOptions(api_key=TOKEN, api_url=server.url, collections=("teams",)))
+            assert server.stats.requests == 2 * len(_AuthProxy.seen)
     finally:
         proxy.shutdown()
         proxy.server_close()
