@@ -103,6 +103,23 @@ def test_windows_of_31_days_and_cursor_pages() -> None:
     assert doc["meta"]["audit_window"]["since"] == "2026-09-27T09:00:00Z"
 
 
+def test_a_repeated_cursor_stops_the_window_and_says_records_are_missing() -> None:
+    """A caching proxy keyed without `cursor` answers every later page with the first one (and
+    its `next_cursor`): each window stops at the repeat instead of looping, and the snapshot says
+    records are missing (incomplete) - what was read is kept, once."""
+    account = generate_account(services=1300, escalation_policies=40, schedules=10, users=50, teams=6,
+                               incidents=50, seed=3, now=NOW)
+    with serve(account, tokens=TOKENS, now=NOW, faults=FaultConfig(repeat_first_page=["/audit"])) as server:
+        doc, _ = run(server, audit_days=60, max_duration=60)
+        assert audit_requests(server) == 4  # per window: its first page, then the repeat
+        assert server.stats.faults["repeat_first_page"] == 2
+    meta = doc["meta"]
+    status = meta["collections_status"]["audit_records"]
+    assert meta["complete"] is False and status["status"] == "incomplete"
+    assert status["got"] == len(doc["audit_records"]) == 200  # the first page of each window, once
+    assert any(w.startswith("audit_records: /audit/records repeated a cursor for ") for w in status["warnings"])
+
+
 def test_the_window_never_spans_more_than_31_days_nor_reaches_past_retention() -> None:
     account = sample_account(now=NOW)
     with serve(account, tokens=TOKENS, now=NOW, record=True) as server:

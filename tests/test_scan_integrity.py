@@ -8,6 +8,7 @@ run's wall time is bounded (to catch hangs; speed targets live in benchmarks/).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -15,19 +16,24 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from pdguard.errors import AuthError, ConfigError, ScanError
-from pdguard.pdapi.client import PagerDutyClient, check_api_key, check_api_url
+from pdguard.pdapi.client import MAX_RATE_WAITS, PagerDutyClient, check_api_key, check_api_url
 from pdguard.scanner import (
     ALL_COLLECTIONS,
     CORE_COLLECTIONS,
     OPTIONAL_COLLECTIONS,
     SUPPLEMENTARY_COLLECTIONS,
+    Scanner,
     ScanOptions,
     scan,
 )
@@ -222,6 +228,57 @@ def test_cap_continuation_keeps_incidents_sharing_the_boundary_second(big) -> No
     assert st == {"status": "complete", "expected": len(want), "got": len(want), "warnings": []}
 
 
+@pytest.mark.parametrize("total", [True, False])
+def test_more_than_10000_incidents_in_one_second_are_said_and_skipped_past(big, total: bool) -> None:
+    """Nothing can page past the offset cap within one second (the API filters by the second):
+    the scan says so naming the second, steps past it (never re-reads it forever) and reads the
+    rest of the window."""
+    since = NOW - timedelta(days=90)
+
+    def created(i):
+        return datetime.fromisoformat(i["created_at"].replace("Z", "+00:00"))
+
+    resolved = sorted((i for i in big.incidents if i["status"] == "resolved" and since <= created(i) < NOW),
+                      key=created)
+    assert len(resolved) > 10_200
+    storm = resolved[100]["created_at"]
+    same = {i["id"] for i in resolved[100:10_150]}  # 10,050 incidents created in one second
+    acc = dataclasses.replace(big, incidents=[dict(i, created_at=storm) if i["id"] in same else i
+                                              for i in big.incidents])
+    want = expected_incidents(acc)
+    # (without a total the window is halved down to that second: ~2,400 requests, past the
+    # simulator's default 960 a minute)
+    faults = FaultConfig(rate_limit=10**9, no_total=[] if total else ["/incidents"])
+    with serve(acc, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        doc = timed_scan(server, bound=90, concurrency=16)
+        statuses = dict(server.stats.by_status)
+    assert set(statuses) == {200}  # never asked past the cap
+    got = [i["id"] for i in doc["incidents"]]
+    assert len(got) == len(set(got)) and set(got) <= want
+    assert want - set(got) <= same  # only incidents of that second are missing
+    assert len(set(got) & same) >= 10_000  # the first 10,000 of it were read
+    if total:  # counted: `expected` holds the skipped ones
+        st = assert_incomplete(doc, "incidents", rf"^incidents: 10,050 incidents created at {storm}, more than "
+                                                 r"the 10,000 the API pages in one query: 50 were skipped")
+        assert st["got"] == len(got) == len(want) - 50 and st["expected"] == len(want)
+    else:
+        st = assert_incomplete(doc, "incidents", rf"^incidents: more than 10,000 incidents created in the second "
+                                                 rf"{storm} and no total from the server; some were skipped")
+        assert st["got"] == len(got) and st["expected"] is None
+
+
+def test_fewer_objects_than_announced_is_never_complete() -> None:
+    """The accounting's last word, whatever lost the objects without saying so: a collection
+    holding fewer objects than its queries announced is incomplete, with a warning."""
+    scanner = Scanner(ScanOptions(api_key="k", collections=("teams",)))
+    scanner._tally("teams").add(3, ["PT1", "PT2", "PT3"])
+    scanner.emit("teams", (0,), [{"id": "PT1"}, {"id": "PT2"}])
+    status = scanner._settle({"teams"}, set())["teams"]
+    assert status == {"status": "incomplete", "expected": 3, "got": 2,
+                      "warnings": ["teams: 2 of 3 announced objects collected"]}
+    assert scanner.complete is False
+
+
 # --- objects vanishing between pages, pages shrinking or going empty ----------------------------
 
 @pytest.mark.parametrize(("n", "pattern"), [
@@ -269,6 +326,9 @@ def test_reset_header_validation_and_default_cap() -> None:
     assert c.max_rate_wait == 60
     assert c._reset_seconds("3600", "x") == 60 and c._reset_seconds("1e300", "x") == 60
     assert c._reset_seconds("12.5", "x") == 12.5 and c._reset_seconds("0", "x") == 0
+    # the boundary: up to the cap a reset is honoured as given, just past it the cap is waited
+    assert c._reset_seconds("59.5", "x") == 59.5 and c._reset_seconds("60", "x") == 60
+    assert c._reset_seconds("60.5", "x") == 60 and c._reset_seconds("600", "x") == 60
     for bad in ("inf", "Infinity", "-inf", "nan", "NaN", "-1", "", "soon", None):
         assert c._reset_seconds(bad, "x") is None, bad
 
@@ -326,6 +386,19 @@ def test_429s_never_spend_the_fault_retry_budget(account, baseline) -> None:
         doc = timed_scan(server, bound=40, concurrency=1, max_retries=1, retry_budget=0)
         assert server.stats.faults["429"] == 12
     assert_exact(doc, baseline)
+
+
+@pytest.mark.parametrize("n", [MAX_RATE_WAITS, MAX_RATE_WAITS + 1])
+def test_one_request_waits_through_50_429s_and_no_more(account, n: int) -> None:
+    faults = FaultConfig(burst_429=n, ratelimit_headers={"ratelimit-reset": "0"}, paths=["/teams"])
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:  # /teams: one page, one request
+        if n > MAX_RATE_WAITS:
+            with pytest.raises(ScanError, match=f"teams: still rate limited after {MAX_RATE_WAITS} waits at /teams"):
+                scan(opts(server, collections=("teams",)))
+        else:
+            doc = timed_scan(server, bound=20, collections=("teams",))
+            assert len(doc["teams"]) == 12 and doc["meta"]["complete"] is True
+        assert server.stats.faults["429"] == n
 
 
 def test_5xx_still_spend_the_budget(account) -> None:
@@ -420,6 +493,88 @@ def test_bad_key_values_are_one_error_before_any_request(key: str, what: str) ->
         assert server.stats.requests == 0
 
 
+def test_an_error_body_echoing_the_key_never_shows_it() -> None:
+    """A gateway or proxy that echoes the request's Authorization header in its error body: the
+    scan fails with the server's message, the key in it replaced by ***."""
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            auth = self.headers["Authorization"]
+            body = json.dumps({"error": {"message": f"Bad request ({auth})", "errors": [f"header: {auth}"]}}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ScanError, match=r"HTTP 400 at /\w+: Bad request \(Token token=\*\*\*\): header: Token") as err:
+            scan(ScanOptions(api_key=TOKEN, api_url=f"http://127.0.0.1:{httpd.server_port}", now=NOW,
+                             collections=("teams",)))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert TOKEN not in str(err.value)
+
+
+class _AuthProxy(BaseHTTPRequestHandler):
+    """A forward HTTP proxy (absolute-form requests) that wants Basic credentials (407 without)."""
+
+    want = "Basic " + base64.b64encode(b"corp user:p@ss").decode()
+    seen: list[str | None] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.seen.append(self.headers.get("Proxy-Authorization"))
+        if self.headers.get("Proxy-Authorization") != self.want:
+            status, headers, body = 407, {"Proxy-Authenticate": 'Basic realm="corp"'}, b"proxy authentication required"
+        else:
+            fwd = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight to the API
+            try:
+                with opener.open(urllib.request.Request(self.path, headers=fwd)) as resp:
+                    status, headers, body = resp.status, dict(resp.headers), resp.read()
+            except urllib.error.HTTPError as exc:
+                status, headers, body = exc.code, dict(exc.headers), exc.read()
+        self.send_response(status)
+        for k, v in headers.items():
+            if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_proxy_from_the_environment_with_credentials(monkeypatch) -> None:
+    """HTTP_PROXY=http://user:password@proxy (percent-encoded) is honoured like httpx does: the
+    scan goes through the proxy, which gets the credentials as Proxy-Authorization."""
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _AuthProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    _AuthProxy.seen = []
+    try:
+        with serve(sample_account(), tokens={TOKEN}) as server:
+            monkeypatch.setenv("HTTP_PROXY", f"http://corp%20user:p%40ss@127.0.0.1:{proxy.server_port}")
+            doc = scan(ScanOptions(api_key=TOKEN, api_url=server.url, collections=("teams",))).document
+            assert server.stats.requests == len(_AuthProxy.seen) >= 2  # every request went through the proxy
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # ... unless NO_PROXY names the host
+            scan(ScanOptions(api_key=TOKEN, api_url=server.url, collections=("teams",)))
+            assert server.stats.requests == 2 * len(_AuthProxy.seen)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert doc["meta"]["complete"] is True and doc["teams"]
+    assert set(_AuthProxy.seen) == {_AuthProxy.want}
+
+
 def test_scheme_less_api_url_is_rejected() -> None:
     for url in ("127.0.0.1:8080", "localhost:8080", "api.pagerduty.com", "ftp://x.example", "http://"):
         with pytest.raises(ConfigError, match="http:// or https://"):
@@ -428,6 +583,10 @@ def test_scheme_less_api_url_is_rejected() -> None:
     with pytest.raises(ConfigError) as err:
         check_api_url("user:hunter2@example.com")
     assert "hunter2" not in str(err.value)
+    # credentials in the URL: never sent as such, and the URL goes into meta.api_url
+    with pytest.raises(ConfigError, match=r"'https://\*\*\*@gw\.example/pd' carries credentials") as err:
+        check_api_url("https://gw-user:hunter2@gw.example/pd")
+    assert "hunter2" not in str(err.value) and "gw-user" not in str(err.value)
 
 
 # --- the CLI: exit codes and the gate on incomplete data -------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 
 from pdguard.errors import AuthError, ScanError
 from pdguard.pdapi.client import PagerDutyClient
-from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, scan, strip_links
+from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, scan
 from pdguard.simulator import FaultConfig, generate_account, sample_account, serve
 from pdguard.simulator.account import minimum_scan_requests
 from pdguard.snapshot import Snapshot, dump_document
@@ -50,6 +50,19 @@ def expected_incident_ids(account, lookback_days: int = 90) -> set[str]:
         if i["status"] != "resolved" or since <= created < NOW:
             out.add(i["id"])
     return out
+
+
+def strip_links(value):
+    """The same without `self`/`html_url` at any depth (in place)."""
+    if isinstance(value, dict):
+        value.pop("self", None)
+        value.pop("html_url", None)
+        for v in value.values():
+            strip_links(v)
+    elif isinstance(value, list):
+        for v in value:
+            strip_links(v)
+    return value
 
 
 def _as_written(obj: dict) -> dict:
@@ -297,6 +310,7 @@ def test_auth_header_forms_and_regions() -> None:
     assert PagerDutyClient("k", region="eu").base_url == "https://api.eu.pagerduty.com"
     assert PagerDutyClient("k").base_url == "https://api.pagerduty.com"
     assert "k1" not in repr(PagerDutyClient("k1"))
+    assert "sEcReT-k3" not in repr(ScanOptions(api_key="sEcReT-k3")) and "api_key" not in repr(ScanOptions("k"))
     with pytest.raises(ScanError):
         PagerDutyClient("k", region="mars")
 

@@ -21,7 +21,9 @@ of at most 6 months; a window holding more than the API's 10,000-offset cap is r
 cap (sorted by ``created_at``) and continued from the last incident's second as soon as the
 page at the cap arrives (the incidents sharing that second are read twice, then de-duplicated
 by id). A window whose server gives no ``total`` is read on ``more`` and, when it reaches the
-cap, halved in time (each half read on its own).
+cap, halved in time (each half read on its own). Nothing pages past more than 10,000 incidents
+created in one second: the scan steps past that second, says so and is incomplete (with a total,
+one more request counts what was skipped, which ``expected`` then includes).
 
 Incremental (``ScanOptions.incident_base``, what ``watch`` does after a complete scan): resolved
 incidents are read only since the base scan's window end less an overlap; the base's incidents
@@ -55,12 +57,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import os
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,7 +105,7 @@ _SCORE_FIELDS = ("id", "type", "active", "pass")  # of each standard in a score 
 
 @dataclass
 class ScanOptions:
-    api_key: str
+    api_key: str = field(repr=False)  # never shown (asyncio and tracebacks may repr the options)
     region: str = "us"
     api_url: str | None = None
     auth_type: AuthType = "token"
@@ -199,21 +202,6 @@ _LINK = re.compile(rb',"(?:self|html_url)":(?:null|"[^"\\]*")')
 _WEB = re.compile(rb'"html_url":"(https://[a-z0-9-]+\.(?:eu\.)?pagerduty\.com)/', re.I)
 
 
-def strip_links(value: Any) -> Any:
-    """What the snapshot holds of an API object: the same without `self`/`html_url` at any depth."""
-    if isinstance(value, dict):
-        value.pop("self", None)
-        value.pop("html_url", None)
-        for v in value.values():
-            if isinstance(v, dict | list):
-                strip_links(v)
-    elif isinstance(value, list):
-        for v in value:
-            if isinstance(v, dict | list):
-                strip_links(v)
-    return value
-
-
 # ------------------------------------------------------------------------------------------ sinks
 
 
@@ -288,7 +276,7 @@ class FileSink(Sink):
         fh = self.files.get(collection)
         if fh is None:
             fh = self.files[collection] = open(self.dir / f"{collection}.json", "w+b")  # noqa: SIM115
-        data = _dumps(items)[1:-1]
+        data = dump_document(items)[1:-1]
         start = fh.tell()
         fh.write(data)
         self.index[collection].append((key, start, len(data)))
@@ -302,7 +290,7 @@ class FileSink(Sink):
         tmp = self.dir / "snapshot.json"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            _write_all(fd, _dumps(head)[:-1])
+            _write_all(fd, dump_document(head)[:-1])
             for name in COLLECTIONS:
                 _write_all(fd, b',"' + name.encode() + b'":[')
                 fh = self.files.get(name)
@@ -313,7 +301,7 @@ class FileSink(Sink):
                             _write_all(fd, b",")
                         _copy_range(fh.fileno(), fd, start, length)
                 _write_all(fd, b"]")
-            _write_all(fd, b',"iac":' + _dumps(iac) + b"}")
+            _write_all(fd, b',"iac":' + dump_document(iac) + b"}")
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -331,10 +319,6 @@ class FileSink(Sink):
             fh.close()
         self.files.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _dumps(value: Any) -> bytes:
-    return dump_document(value)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -532,14 +516,9 @@ class Scanner:
             for s in items:
                 renders.append(asyncio.ensure_future(read(len(renders), s["id"])))
 
-        try:
+        async with _cancel_on_failure(renders):
             await self._list(c, collection, list_path, "schedules", [], page, page_limit=page_limit, store=False)
             await asyncio.gather(*renders)
-        except BaseException:
-            for r in renders:
-                r.cancel()
-            await asyncio.gather(*renders, return_exceptions=True)
-            raise
 
     async def schedules(self, c: PagerDutyClient) -> None:
         """Classic schedules: `GET /schedules/{id}` renders layers, overrides and the final schedule."""
@@ -644,13 +623,8 @@ class Scanner:
             return
         await self._audit_part(c, 0, *windows[0])
         rest = [asyncio.ensure_future(self._audit_part(c, n, a, b)) for n, (a, b) in enumerate(windows[1:], 1)]
-        try:
+        async with _cancel_on_failure(rest):
             await asyncio.gather(*rest)
-        except BaseException:
-            for t in rest:
-                t.cancel()
-            await asyncio.gather(*rest, return_exceptions=True)
-            raise
 
     async def _audit_part(self, c: PagerDutyClient, n: int, start: datetime, end: datetime) -> None:
         cursors: set[str] = set()
@@ -797,16 +771,11 @@ class Scanner:
         parts still reading are awaited at the end."""
         pending: list[asyncio.Future[Any]] = []
         part = 0
-        try:
+        async with _cancel_on_failure(pending):
             while start < end:
                 start = await self._part(c, (*key, part), start, end, pending)
                 part += 1
             await asyncio.gather(*pending)
-        except BaseException:
-            for t in pending:
-                t.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            raise
 
     async def _part(self, c: PagerDutyClient, key: tuple[int, ...], start: datetime, stop: datetime,
                     pending: list[asyncio.Future[Any]]) -> datetime:
@@ -825,12 +794,8 @@ class Scanner:
             "/incidents", "incidents", params, collection="incidents", warn=self.lost, note=self.warn,
             tally=self._tally("incidents"), continues=True, keep=False, on_last=on_last,
             on_page=lambda page, off: self.emit("incidents", (*key, off), page)))
-        try:
+        async with _cancel_on_failure([query]):
             await asyncio.wait({query, at_cap}, return_when=asyncio.FIRST_COMPLETED)
-        except BaseException:
-            query.cancel()
-            await asyncio.gather(query, return_exceptions=True)
-            raise
         if query.done():
             q = query.result()  # raises what the query raised
             if not q.at_cap:
@@ -847,10 +812,25 @@ class Scanner:
         stamps = [t for t in (_parse_ts(it.get("created_at")) for it in last if isinstance(it, dict)) if t]
         boundary = max(stamps) if stamps else None
         if boundary is None or boundary <= start:
-            # More than 10,000 incidents share one second: step past it, say so.
-            self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(start)}; some were skipped")
+            # More than 10,000 incidents share one second: nothing pages past them (the API filters
+            # by the second). Count them, so that `expected` says how many were skipped; step past it.
+            await self._storm(c, start)
             return start + timedelta(seconds=1)
         return boundary.astimezone(UTC).replace(microsecond=0)
+
+    async def _storm(self, c: PagerDutyClient, second: datetime) -> None:
+        """The resolved incidents created in `second` beyond the 10,000 a query pages: one request
+        (``total=true``, one item) counts them; they join the expected count, as skipped."""
+        params = [("since", _iso(second)), ("until", _iso(second + timedelta(seconds=1))),
+                  ("statuses[]", "resolved"), ("total", "true"), ("limit", 1)]
+        body = await c.get("/incidents", params, collection="incidents", priority=0)
+        total = body.get("total") if body is not None else None
+        if isinstance(total, int) and not isinstance(total, bool) and total > OFFSET_CAP:
+            self._tally("incidents").add(total - OFFSET_CAP, [])
+            self.lost(f"incidents: {total:,} incidents created at {_iso(second)}, more than the {OFFSET_CAP:,} "
+                      f"the API pages in one query: {total - OFFSET_CAP:,} were skipped")
+        else:
+            self.lost(f"incidents: more than {OFFSET_CAP:,} incidents created at {_iso(second)}; some were skipped")
 
     async def _halve(self, c: PagerDutyClient, key: tuple[int, ...], start: datetime, stop: datetime) -> None:
         """No total past the cap: nothing says how many lie beyond it. Halve the window; read each half."""
@@ -941,11 +921,8 @@ class Scanner:
         finally:
             failed = next((t for t in done if not t.cancelled() and t.exception() is not None), None)
             if failed is not None or pending:
-                rest = [*pending, *(h for h in helpers if isinstance(h, asyncio.Future)),
-                        *(t for h in helpers if isinstance(h, list) for t in h)]
-                for t in rest:
-                    t.cancel()
-                await asyncio.gather(*rest, return_exceptions=True)
+                await _cancel([*pending, *(h for h in helpers if isinstance(h, asyncio.Future)),
+                               *(t for h in helpers if isinstance(h, list) for t in h)])
         if failed is not None:
             raise failed.exception()  # type: ignore[misc]
         unfinished = {name for name, t in tasks.items() if t in pending}
@@ -1126,6 +1103,23 @@ class Scanner:
         elif isinstance(self.sink, MemorySink):
             result._document = self.sink.document
         return result
+
+
+async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+    """Cancel `tasks` and wait for them to end (nothing left running, no exception unretrieved)."""
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def _cancel_on_failure(tasks: list[asyncio.Future[Any]]) -> AsyncIterator[None]:
+    """If the block fails (or is cancelled), cancel the tasks it started (appended to `tasks`)."""
+    try:
+        yield
+    except BaseException:
+        await _cancel(tasks)
+        raise
 
 
 def _status_name(collection: str) -> str:

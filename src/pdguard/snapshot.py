@@ -1,10 +1,11 @@
 """The inventory snapshot document: what a scan writes and what policies receive as `input`.
 
 The document is plain JSON. Its shape is described by the pydantic models of
-:mod:`pdguard.snapshot_schema` (which publish `pdguard schema`; also reachable here, e.g.
-``pdguard.snapshot.Snapshot``). The evaluation
-path never re-validates a snapshot object by object: `load_document` reads the JSON, checks the
-envelope (`schema_version`, `meta`) and hands the dict on as it is.
+:mod:`pdguard.snapshot_schema` (which publish `pdguard schema`; tests validate scanned snapshots
+against them; also reachable here, e.g. ``pdguard.snapshot.Snapshot``). Neither the scan nor the
+evaluation path validates object by object: the scanner gives each object a cheap check (a JSON
+object, a string id, each id once), and `load_document` reads the JSON, checks the envelope
+(`schema_version`, `meta`, collections are lists) and hands the dict on as it is.
 
 Every PagerDuty object model keeps unknown fields (``extra="allow"``) so that a newer API
 adding fields does not break a scan, and every field except ``id`` is optional so that a

@@ -273,26 +273,6 @@ class AuditRecord(_Open):
     details: dict[str, Any] | None = None
 
 
-MODELS: dict[str, type[BaseModel]] = {
-    "services": Service,
-    "escalation_policies": EscalationPolicy,
-    "schedules": Schedule,
-    "flexible_schedules": FlexibleSchedule,
-    "incidents": Incident,
-    "teams": Team,
-    "users": User,
-    "business_services": BusinessService,
-    "service_dependencies": ServiceDependency,
-    "addons": Addon,
-    "extensions": Extension,
-    "oncalls": Oncall,
-    "standards": Standard,
-    "standards_scores": StandardsScore,
-    "audit_records": AuditRecord,
-}
-assert list(MODELS) == list(COLLECTIONS)
-
-
 class CollectionStatus(BaseModel):
     """How completely one collection was read (the scan's accounting of every object)."""
 
@@ -377,3 +357,6 @@ class Snapshot(BaseModel):
     audit_records: list[AuditRecord] = Field(default_factory=list)
     # Filled by the IaC classification (`--tfstate`): see pdguard.inventory.iac.
     iac: dict[str, Any] | None = None
+
+
+assert [k for k in Snapshot.model_fields if k in COLLECTIONS] == list(COLLECTIONS), "a model per collection"

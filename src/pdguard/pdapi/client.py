@@ -11,7 +11,8 @@
   the budget is spent, all requests wait for the reset); a 429 waits ``ratelimit-reset`` seconds
   (exponential backoff with jitter when the header is absent or invalid) and is retried. A reset
   that is not a finite number ≥ 0 is ignored; one above ``max_rate_wait`` (60 s) is capped. 429s
-  never spend the fault budget. A wait longer than a few seconds is logged once (warning).
+  never spend the fault budget; a request answered 429 more than ``MAX_RATE_WAITS`` (50) times in
+  a row fails the scan. A wait longer than a few seconds is logged once (warning).
 - Timeouts: ``timeout`` bounds a whole request (connect, headers and the whole body), not one read.
 - Faults: 5xx, timeouts, connection errors and unparseable bodies are retried with backoff,
   within a per-request limit and a per-scan budget; 401 raises :class:`AuthError`, 403
@@ -27,7 +28,7 @@
 - Transport: a pool of keep-alive HTTP/1.1 connections (httpcore, what httpx runs on, without
   httpx's per-request model layers: about 0.3 ms instead of 1 ms of CPU per request, measured
   against the simulator), gzip accepted, TLS verified like httpx (certifi, SSL_CERT_FILE/DIR),
-  HTTP(S)_PROXY/NO_PROXY from the environment honoured.
+  HTTP(S)_PROXY/NO_PROXY from the environment honoured (with the proxy's credentials).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import httpcore
 import orjson
@@ -65,6 +66,7 @@ PAGE_LIMIT = 100
 OFFSET_CAP = 10_000  # the API rejects offset + limit > 10,000
 MAX_RATE_WAIT = 60.0  # PagerDuty's rate-limit window is a minute: a longer ratelimit-reset is capped
 LONG_WAIT = 5.0  # waits longer than this are logged (once per scan at warning level)
+MAX_RATE_WAITS = 50  # 429s in a row one request waits through before the scan gives up
 
 # Scope an OAuth token needs per collection (for the 401/403 message).
 SCOPES: dict[str, str] = {
@@ -216,7 +218,10 @@ def check_api_key(key: str) -> None:
 
 
 def check_api_url(url: str) -> str:
-    """An API base URL must be http(s)://host[:port][/path]; return it without a trailing slash."""
+    """An API base URL must be http(s)://host[:port][/path]; return it without a trailing slash.
+
+    Credentials in it (``user:password@``) are refused: nothing would send them as credentials
+    (the key travels in its own header), and the URL is recorded in ``meta.api_url``."""
     shown = url.rsplit("@", 1)[-1]  # never echo credentials embedded in a URL
     try:
         parts = urlsplit(url.strip())
@@ -227,6 +232,9 @@ def check_api_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not host:
         hint = f": did you mean https://{shown}?" if "://" not in url else ""
         raise ConfigError(f"--api-url '{shown}' needs an http:// or https:// scheme and a host{hint}")
+    if "@" in parts.netloc:
+        raise ConfigError(f"--api-url '{parts.scheme}://***@{shown}' carries credentials (user:password@): remove "
+                          "them (the API key goes in PAGERDUTY_API_KEY or --api-key)")
     return url.strip().rstrip("/")
 
 
@@ -426,8 +434,8 @@ class PagerDutyClient:
                 elif status == 429:
                     self.stats.rate_limited += 1
                     rate_waits += 1
-                    if rate_waits > 50:
-                        raise ScanError(f"{collection}: still rate limited after {rate_waits - 1} waits at {path}")
+                    if rate_waits > MAX_RATE_WAITS:
+                        raise ScanError(f"{collection}: still rate limited after {MAX_RATE_WAITS} waits at {path}")
                     wait = self._reset_seconds(resp.headers.get("ratelimit-reset"), collection)
                     if wait is None:
                         wait = self._backoff(min(rate_waits, 6))
@@ -782,7 +790,9 @@ class _Transport:
 
 
 def _environment_proxy(scheme: str, host: str) -> httpcore.Proxy | None:
-    """HTTP(S)_PROXY / ALL_PROXY unless NO_PROXY covers the host (like httpx with trust_env)."""
+    """HTTP(S)_PROXY / ALL_PROXY unless NO_PROXY covers the host (like httpx with trust_env),
+    its ``user:password@`` (percent-decoded) sent as Basic Proxy-Authorization, as httpx does
+    (httpcore itself ignores credentials in a proxy URL)."""
     proxies = urllib.request.getproxies()
     url = proxies.get(scheme) or proxies.get("all")
     if not url or urllib.request.proxy_bypass(host):
@@ -791,4 +801,9 @@ def _environment_proxy(scheme: str, host: str) -> httpcore.Proxy | None:
         url = f"http://{url}"
     if not url.startswith(("http://", "https://")):
         raise ScanError(f"proxy {urlsplit(url).scheme}:// is not supported (use an http:// or https:// proxy)")
-    return httpcore.Proxy(url)
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return httpcore.Proxy(url)
+    auth = (unquote(parts.username or ""), unquote(parts.password or ""))
+    bare = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+    return httpcore.Proxy(bare, auth=auth)

@@ -222,13 +222,13 @@ def render_schedule(schedule: dict[str, Any], w: Window | None) -> dict[str, Any
     empty and coverages null, as the API does.
     """
     layers = []
+    margin = _margin(schedule)
     for i, layer in enumerate(schedule.get("schedule_layers") or []):
         out = dict(layer)
         if w is None:
             out["rendered_schedule_entries"] = []
             out["rendered_coverage_percentage"] = None
         else:
-            margin = _margin(schedule)
             entries = layer_entries(layer, w.since - margin, w.until + margin, w.tz, f"layer:{i}")
             sub = _sub("", entries, w)
             out["rendered_schedule_entries"] = sub["rendered_schedule_entries"]
@@ -238,7 +238,6 @@ def render_schedule(schedule: dict[str, Any], w: Window | None) -> dict[str, Any
         empty = {"rendered_schedule_entries": [], "rendered_coverage_percentage": None}
         return {"schedule_layers": layers, "overrides_subschedule": {"name": "Overrides", **empty},
                 "final_schedule": {"name": "Final Schedule", **empty}}
-    margin = _margin(schedule)
     overrides = override_entries(schedule, w.since - margin, w.until + margin)
     return {
         "schedule_layers": layers,

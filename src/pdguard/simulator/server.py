@@ -119,7 +119,8 @@ class FaultConfig:
     # --- Scan-integrity faults (issue 8): how real servers and proxies lose objects. The first
     # four take their own path prefixes; the others hit the faultable paths (`paths`).
     ignore_offset: Collection[str] = ()  # `offset` ignored: page 1 served, the asked offset echoed, `more` from it
-    repeat_first_page: Collection[str] = ()  # a caching proxy keyed without `offset`: later pages = the query's page 1
+    repeat_first_page: Collection[str] = ()  # a caching proxy keyed without `offset` (or the audit records'
+    #   `cursor`): later pages = the query's page 1
     no_total: Collection[str] = ()  # `total` stays null even with `total=true`
     vanish: Mapping[str, int] = field(default_factory=dict)  # path -> n: once page 1 of it is served, its first n
     #   objects are deleted (offsets shift under a client that is paging)
@@ -315,7 +316,7 @@ class SimulatorServer:
         self._drip_left = self.faults.burst_drip
         self._gone: dict[str, set[int]] = {}  # collection -> indices deleted by the `vanish` fault
         self._vanished: set[str] = set()  # paths whose `vanish` fault has fired
-        self._proxy_cache: dict[tuple, bytes] = {}  # `repeat_first_page`: first pages by query without offset
+        self._proxy_cache: dict[tuple, bytes] = {}  # `repeat_first_page`: first pages by query without paging
         self._window_start = time.monotonic()
         self._window_count = 0
         self._stop_event = threading.Event()
@@ -672,12 +673,33 @@ class SimulatorServer:
         role = None
         if uid is not None and uid in self.cols["users"].by_id:
             role = self.cols["users"].objects[self.cols["users"].by_id[uid]].get("role")
+        later = bool(_first(q, "cursor"))
+        proxy_key, cached = self._proxied(path, q, ("cursor",), later=later)
+        if cached is not None:
+            return cached
         try:
             body = audit.page(self.account, q, self._clock().astimezone(UTC), root=root, role=role,
                               account_key=uid is None)
         except audit.AuditError as err:
             raise ApiError(err.status, err.message, err.code, err.errors) from None
-        return _dump(body)
+        out = _dump(body)
+        if proxy_key is not None and not later:
+            self._proxy_cache.setdefault(proxy_key, out)
+        return out
+
+    def _proxied(self, path: str, q: dict[str, list[str]], paging: tuple[str, ...], *, later: bool
+                 ) -> tuple[tuple | None, bytes | None]:
+        """The `repeat_first_page` fault: (the cache key of this query without its paging
+        parameters, or None when the fault is off for `path`; the query's first page when this
+        request asks a later one and the "proxy" has it)."""
+        if not any(path.startswith(p) for p in self.faults.repeat_first_page):
+            return None, None
+        key = (path, tuple(sorted((k, tuple(v)) for k, v in q.items() if k not in paging)))
+        cached = self._proxy_cache.get(key) if later else None
+        if cached is not None:
+            with self.stats.lock:
+                self.stats.faults["repeat_first_page"] += 1
+        return key, cached
 
     def _window(self, q: dict[str, list[str]], need_tz: bool) -> Window | None:
         """The render window of a schedule request; None when the API would render nothing."""
@@ -782,14 +804,9 @@ class SimulatorServer:
         indices = self._select(coll, q, col)
         f = self.faults
         faulty = f.applies_to(path)
-        proxy_key: tuple | None = None
-        if any(path.startswith(p) for p in f.repeat_first_page):
-            proxy_key = (path, tuple(sorted((k, tuple(v)) for k, v in q.items() if k not in ("offset", "total"))))
-            cached = self._proxy_cache.get(proxy_key) if offset > 0 else None
-            if cached is not None:
-                with self.stats.lock:
-                    self.stats.faults["repeat_first_page"] += 1
-                return cached
+        proxy_key, cached = self._proxied(path, q, ("offset", "total"), later=offset > 0)
+        if cached is not None:
+            return cached
         if any(path.startswith(p) for p in f.no_total):
             want_total = False
         gone = self._gone.get(coll)
