@@ -128,12 +128,12 @@ class OpaEngine:
         for m in modules:
             self._put_policy(f"pdguard/{m.path}", m.text)
 
-    def _query(self, path: str, body: bytes, *, params: str = "") -> dict[str, Any]:
-        """POST /v1/data/<path>: OPA's whole answer ({result?, decision_id?, provenance?})."""
-        url = f"{self.root_url}/data/{path}{params}"
+    def _send(self, api_path: str, body: bytes, what: str) -> tuple[int, Any]:
+        """POST `body` to /v1/<api_path>: (HTTP status, parsed JSON). Transport failures, a timeout,
+        a non-JSON answer and a refused token are EngineErrors naming `what` was asked."""
         try:
-            resp = self.session.post(url, data=body, headers={"Content-Type": "application/json"},
-                                             timeout=self.timeout)
+            resp = self.session.post(f"{self.root_url}/{api_path}", data=body,
+                                     headers={"Content-Type": "application/json"}, timeout=self.timeout)
         except requests.Timeout:
             raise EngineError(f"OPA query timed out after {self.timeout:g}s (raise --opa-timeout)") from None
         except requests.RequestException as exc:
@@ -143,11 +143,16 @@ class OpaEngine:
         except ValueError:
             raise EngineError(f"OPA answered HTTP {resp.status_code} with a non-JSON body") from None
         if resp.status_code in (401, 403):
-            raise EngineError(f"OPA at {self.url} refused the query of data/{path} (HTTP {resp.status_code}: "
+            raise EngineError(f"OPA at {self.url} refused the query of {what} (HTTP {resp.status_code}: "
                               f"{_opa_errors(payload)}): check --opa-token / PDGUARD_OPA_TOKEN and the server's "
                               "authorization policy")
-        if resp.status_code != 200:
-            raise EngineError(f"OPA evaluation error (HTTP {resp.status_code}): {_opa_errors(payload)}")
+        return resp.status_code, payload
+
+    def _query(self, path: str, body: bytes, *, params: str = "") -> dict[str, Any]:
+        """POST /v1/data/<path>: OPA's whole answer ({result?, decision_id?, provenance?})."""
+        status, payload = self._send(f"data/{path}{params}", body, f"data/{path}")
+        if status != 200:
+            raise EngineError(f"OPA evaluation error (HTTP {status}): {_opa_errors(payload)}")
         if not isinstance(payload, dict):
             raise EngineError(f"OPA answered data/{path} with a {type(payload).__name__}, not an object")
         return payload
@@ -207,19 +212,11 @@ class OpaEngine:
             self._load(modules, data)
         body = b'{"query":' + json.dumps(query).encode() + (
             b',"input":' + input_ref.as_bytes() if input_ref is not None else b"") + b"}"
-        try:
-            resp = self.session.post(f"{self.root_url}/query", data=body, headers={"Content-Type": "application/json"},
-                                     timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise EngineError(f"OPA query failed: {type(exc).__name__} talking to {self.url}") from None
-        try:
-            payload = resp.json()
-        except ValueError:
-            raise EngineError(f"OPA answered HTTP {resp.status_code} with a non-JSON body") from None
-        if resp.status_code == 400:
+        status, payload = self._send("query", body, "the ad-hoc query")
+        if status == 400:
             raise PolicyError(f"query: {_opa_errors(payload)}")
-        if resp.status_code != 200 or not isinstance(payload, dict):
-            raise EngineError(f"OPA query error (HTTP {resp.status_code}): {_opa_errors(payload)}")
+        if status != 200 or not isinstance(payload, dict):
+            raise EngineError(f"OPA query error (HTTP {status}): {_opa_errors(payload)}")
         # OPA's query API answers the variables each result binds (no expression values): in the
         # shape the embedded engine gives, {"bindings": {...}} per result.
         rows = payload.get("result")
