@@ -16,11 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
-SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 … critical=4
 
 REPORT_SCHEMA_VERSION = "1.0"
-
-
 SEVERITY_INDEX: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical=0 … info=4
 
 
@@ -33,7 +30,7 @@ def severity_at_least(severity: str, threshold: str) -> bool:
     """True when `severity` is at or above `threshold` (`none` is never reached)."""
     if threshold == "none":
         return False
-    return SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK[threshold]
+    return severity_index(severity) <= SEVERITY_INDEX[threshold]
 
 
 class Resource(BaseModel):

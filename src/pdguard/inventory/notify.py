@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pdguard import __version__
 from pdguard.errors import ConfigError
-from pdguard.findings import SEVERITY_RANK
+from pdguard.findings import severity_index
 from pdguard.redact import redact_text, redact_url
 from pdguard.textsafe import safe_text
 from pdguard.units import format_duration
@@ -152,7 +152,7 @@ def _finding_summary(row: dict[str, Any]) -> dict[str, Any]:
 def _sorted(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     def key(r: dict[str, Any]) -> tuple[int, str, str]:
         f = r.get("finding") or {}
-        return (-SEVERITY_RANK.get(str(f.get("severity")), 0), str(f.get("policy_id")), str(r["fingerprint"]))
+        return (severity_index(str(f.get("severity"))), str(f.get("policy_id")), str(r["fingerprint"]))
 
     return sorted(rows, key=key)
 
@@ -162,7 +162,7 @@ def _headline(rows: Sequence[dict[str, Any]]) -> str:
     for r in rows:
         sev = str((r.get("finding") or {}).get("severity") or "unknown")
         by_sev[sev] = by_sev.get(sev, 0) + 1
-    parts = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(), key=lambda kv: -SEVERITY_RANK.get(kv[0], -1)))
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(), key=lambda kv: severity_index(kv[0])))
     accounts = sorted({str(r.get("account")) for r in rows if r.get("account")})
     where = f" in {clean(', '.join(accounts), 80)}" if accounts else ""
     n = len(rows)
