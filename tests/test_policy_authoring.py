@@ -135,3 +135,16 @@ def test_policy_reading_an_undeclared_setting_warns(tmp_path: Path) -> None:
 
 def test_the_builtin_library_has_no_authoring_warning() -> None:
     assert load_policies().warnings == []
+
+
+@pytest.mark.parametrize("command", [["policy", "test"], ["policy", "eval", "1 == 1"]])
+def test_policy_test_and_eval_use_the_configured_engine(tmp_path: Path, command: list[str]) -> None:
+    """`engine:` in pdguard.yaml chooses the engine of `policy test` and `policy eval` as it does
+    for `check`; --engine overrides it. Here the configured OPA has no URL: a one-line error, exit 2."""
+    (tmp_path / "pdguard.yaml").write_text("engine: opa\n")
+    r = run_pdguard(*command, cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.strip().endswith("--engine opa needs an OPA server: pass --opa-url or set opa.url in pdguard.yaml")
+    assert "Traceback" not in r.stderr
+    r = run_pdguard(*command, "--engine", "embedded", cwd=tmp_path)
+    assert r.returncode == 0, (r.stdout, r.stderr)

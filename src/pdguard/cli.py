@@ -764,10 +764,11 @@ def policy() -> None:
 
 @policy.command("test")
 @click.argument("paths", nargs=-1)
-@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True)
-@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL")
+@click.option("--engine", type=click.Choice(["embedded", "opa"]),
+              help="Policy engine (default: engine in pdguard.yaml, else embedded).")
+@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL", help="OPA server for --engine opa.")
 @click.pass_obj
-def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | None) -> None:
+def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str | None, opa_url: str | None) -> None:
     """Run the test_* rules of *_test.rego files (default: the built-in library), like `opa test`.
 
     -v (the global verbosity, before or after `test`) lists every test, not only failures.
@@ -809,11 +810,12 @@ def policy_test(obj: Ctx, paths: tuple[str, ...], engine: str, opa_url: str | No
 @click.option("--snapshot", metavar="FILE", help="The input document (a snapshot file); without it input is undefined.")
 @click.option("--policy", "policies", multiple=True, metavar="PATH", help="Extra policy file/dir (repeatable).")
 @click.option("--no-builtin", is_flag=True, help="Leave the built-in policies out (data.pdguard.lib stays).")
-@click.option("--engine", type=click.Choice(["embedded", "opa"]), default="embedded", show_default=True)
-@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL")
+@click.option("--engine", type=click.Choice(["embedded", "opa"]),
+              help="Policy engine (default: engine in pdguard.yaml, else embedded).")
+@click.option("--opa-url", metavar="URL", envvar="PDGUARD_OPA_URL", help="OPA server for --engine opa.")
 @format_options(("value", "json"), default="value")
 @click.pass_obj
-def policy_eval(obj: Ctx, query: str, snapshot: str | None, policies: tuple[str, ...], no_builtin: bool, engine: str,
+def policy_eval(obj: Ctx, query: str, snapshot: str | None, policies: tuple[str, ...], no_builtin: bool, engine: str | None,
                 opa_url: str | None, formats: tuple[str, ...], output: str | None) -> None:
     """Evaluate one Rego QUERY, like `opa eval`: the policies, data.pdguard.lib and the settings loaded.
 
