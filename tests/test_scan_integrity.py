@@ -202,16 +202,21 @@ def test_incident_window_without_total_is_split_at_the_cap(big) -> None:
     assert doc["meta"]["collections_status"]["incidents"]["expected"] is None
 
 
-def test_cap_continuation_keeps_incidents_sharing_the_boundary_second(big) -> None:
-    """A window past the 10,000 cap continues from the last incident's second: incidents created in
-    that same second after the cap must be read by the next request, not skipped."""
+def _resolved_in_last_90_days(account) -> list[dict]:
+    """The account's resolved incidents created in the 90 days before NOW, oldest first."""
     since = NOW - timedelta(days=90)
 
     def created(i):
         return datetime.fromisoformat(i["created_at"].replace("Z", "+00:00"))
 
-    resolved = sorted((i for i in big.incidents if i["status"] == "resolved" and since <= created(i) < NOW),
-                      key=created)
+    return sorted((i for i in account.incidents if i["status"] == "resolved" and since <= created(i) < NOW),
+                  key=created)
+
+
+def test_cap_continuation_keeps_incidents_sharing_the_boundary_second(big) -> None:
+    """A window past the 10,000 cap continues from the last incident's second: incidents created in
+    that same second after the cap must be read by the next request, not skipped."""
+    resolved = _resolved_in_last_90_days(big)
     assert len(resolved) > 10_020
     shared = resolved[9_990]["created_at"]
     same = {i["id"] for i in resolved[9_990:10_021]}  # 10 before the cap, 21 after it: one second
@@ -233,13 +238,7 @@ def test_more_than_10000_incidents_in_one_second_are_said_and_skipped_past(big, 
     """Nothing can page past the offset cap within one second (the API filters by the second):
     the scan says so naming the second, steps past it (never re-reads it forever) and reads the
     rest of the window."""
-    since = NOW - timedelta(days=90)
-
-    def created(i):
-        return datetime.fromisoformat(i["created_at"].replace("Z", "+00:00"))
-
-    resolved = sorted((i for i in big.incidents if i["status"] == "resolved" and since <= created(i) < NOW),
-                      key=created)
+    resolved = _resolved_in_last_90_days(big)
     assert len(resolved) > 10_200
     storm = resolved[100]["created_at"]
     same = {i["id"] for i in resolved[100:10_150]}  # 10,050 incidents created in one second
