@@ -23,18 +23,17 @@ import data.pdguard.lib
 deny contains lib.finding_with(message(kind, inc, age), "incident", resource(inc), details) if {
 	some inc in input.incidents
 	inc.urgency == "high"
-	inc.status != "resolved" # both breaches are about unresolved incidents
+	lib.open_incident(inc) # both breaches are about unresolved incidents
 	age := lib.age_ns(inc.created_at)
 	kind := breach(inc, age)
 	details := {"breach": kind, "created_at": inc.created_at, "service_id": object.get(inc, ["service", "id"], null)}
 }
 
-# which limit an incident has breached: never acknowledged in time first, then open too long
+# which limit an open incident has breached: never acknowledged in time first, then open too long
 breach(inc, age) := "unacknowledged" if {
 	inc.status == "triggered"
 	age > lib.setting("incident_ack_max_minutes") * lib.ns_per_minute
 } else := "open" if {
-	inc.status != "resolved"
 	age > lib.setting("incident_open_max_hours") * lib.ns_per_hour
 }
 
