@@ -52,7 +52,6 @@ deny contains lib.finding_with(msg, "service", svc, {"problem": "auto_resolve_be
 	)
 }
 
-# services that open high-urgency incidents
 # judged: the services whose timeouts matter - high urgency, not parked (found once for the three rules).
 judged := [svc |
 	some svc in input.services
