@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import tiny_snapshot
+from conftest import require_opa, tiny_snapshot
 
 from pdguard.config import Config
 from pdguard.engine.base import InputRef
@@ -222,9 +221,7 @@ def test_policy_test_shows_got_and_want(tmp_path: Path) -> None:
 
 
 def test_opa_test_passes_on_the_builtin_library_and_shows_messages(tmp_path: Path) -> None:
-    opa = shutil.which("opa")
-    if not opa:
-        pytest.skip("no `opa` on PATH: `opa test policies/` not run")
+    opa = require_opa()
     ok = subprocess.run([opa, "test", str(ROOT / "policies")], capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stdout[-3000:]
     strict = subprocess.run([opa, "check", "--strict", str(ROOT / "policies")], capture_output=True, text=True)
@@ -234,6 +231,15 @@ def test_opa_test_passes_on_the_builtin_library_and_shows_messages(tmp_path: Pat
     bad = subprocess.run([opa, "test", str(ROOT / "policies" / "lib"), str(tmp_path)], capture_output=True, text=True,
                          timeout=300)
     assert bad.returncode != 0 and 'want ids: ["PEP0009"]' in bad.stdout
+
+
+def test_builtin_policies_are_formatted_as_opa_fmt_formats_them() -> None:
+    """`opa fmt --list` names the files whose formatting differs from OPA's canonical one: none
+    of the built-in policies, their tests or the library (run `opa fmt -w policies` to fix)."""
+    listed = subprocess.run([require_opa(), "fmt", "--list", str(ROOT / "policies")], capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == []
 
 
 def test_policies_do_not_judge_collections_that_were_not_collected() -> None:

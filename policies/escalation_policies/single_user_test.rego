@@ -49,9 +49,7 @@ test_flexible_schedule_members_count if {
 
 test_unknown_user_named_by_id if {
 	inp := account([testing.escalation_policy("PEP0004", [[testing.user_ref("PUSR009")], [testing.user_ref("PUSR009")]])])
-	testing.assert_finding(policy.deny, "PEP0004", {
-		"msg": "every level of escalation policy \"PEP0004\" pages the same single user \"PUSR009\" (PUSR009): a single point of failure",
-	}) with input as inp
+	testing.assert_finding(policy.deny, "PEP0004", {"msg": "every level of escalation policy \"PEP0004\" pages the same single user \"PUSR009\" (PUSR009): a single point of failure"}) with input as inp
 }
 
 test_several_people_pass if {
@@ -74,10 +72,13 @@ test_unknown_or_empty_schedules_and_no_targets_skipped if {
 }
 
 test_schedules_not_collected_judges_only_user_targets if {
-	inp := testing.snapshot_without({"escalation_policies": [
-		testing.escalation_policy("PEP0001", [[ann], [testing.schedule_ref("PSOLO01")]]),
-		testing.escalation_policy("PEP0004", [[ann], [ann]]),
-	]}, ["schedules"])
+	inp := testing.snapshot_without(
+		{"escalation_policies": [
+			testing.escalation_policy("PEP0001", [[ann], [testing.schedule_ref("PSOLO01")]]),
+			testing.escalation_policy("PEP0004", [[ann], [ann]]),
+		]},
+		["schedules"],
+	)
 	testing.assert_ids(policy.deny, {"PEP0004"}) with input as inp
 }
 

@@ -3,20 +3,26 @@ package pdguard.iac.drifted_test
 import data.pdguard.iac.drifted as policy
 import data.pdguard.lib.testing
 
-iac := {"sources": ["terraform.tfstate"], "resources": {
-	"service": {
-		"PSVC001": {"status": "drifted", "address": "pagerduty_service.api", "drift": ["name", "description"], "file": "main.tf", "line": 3},
-		"PSVC002": {"status": "codified", "address": "pagerduty_service.web", "drift": []},
-		"PSVC003": {"status": "unmanaged", "address": null, "drift": []},
+iac := {
+	"sources": ["terraform.tfstate"], "resources": {
+		"service": {
+			"PSVC001": {"status": "drifted", "address": "pagerduty_service.api", "drift": ["name", "description"], "file": "main.tf", "line": 3},
+			"PSVC002": {"status": "codified", "address": "pagerduty_service.web", "drift": []},
+			"PSVC003": {"status": "unmanaged", "address": null, "drift": []},
+		},
+		"escalation_policy": {"PEP0001": {"status": "drifted", "address": "pagerduty_escalation_policy.primary", "drift": ["num_loops"]}},
 	},
-	"escalation_policy": {"PEP0001": {"status": "drifted", "address": "pagerduty_escalation_policy.primary", "drift": ["num_loops"]}},
-}, "ghosts": []}
+	"ghosts": [],
+}
 
 test_drifted_assets_denied if {
-	inp := object.union(testing.snapshot({
-		"services": [{"id": "PSVC001", "type": "service", "name": "api"}],
-		"escalation_policies": [{"id": "PEP0001", "type": "escalation_policy", "name": "Primary"}],
-	}), {"iac": iac})
+	inp := object.union(
+		testing.snapshot({
+			"services": [{"id": "PSVC001", "type": "service", "name": "api"}],
+			"escalation_policies": [{"id": "PEP0001", "type": "escalation_policy", "name": "Primary"}],
+		}),
+		{"iac": iac},
+	)
 	d := policy.deny with input as inp
 	testing.assert_ids(d, {"PSVC001", "PEP0001"})
 	testing.assert_finding(d, "PSVC001", {
@@ -47,8 +53,10 @@ test_in_sync_or_no_iac_passes if {
 
 # The audit records name who changed it last: in the message, not in the details (fingerprint).
 test_drift_names_who_changed_it if {
-	change := {"at": "2026-11-25T10:12:03Z", "action": "update", "method": "browser", "record": "R1",
-		"actors": [{"id": "PUSR001", "type": "user_reference", "summary": "Ann Adams"}]}
+	change := {
+		"at": "2026-11-25T10:12:03Z", "action": "update", "method": "browser", "record": "R1",
+		"actors": [{"id": "PUSR001", "type": "user_reference", "summary": "Ann Adams"}],
+	}
 	entry := {"status": "drifted", "address": "pagerduty_service.api", "drift": ["description"], "changed_by": change}
 	inp := object.union(
 		testing.snapshot({"services": [{"id": "PSVC001", "type": "service", "name": "api"}]}),

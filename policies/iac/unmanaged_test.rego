@@ -3,14 +3,17 @@ package pdguard.iac.unmanaged_test
 import data.pdguard.iac.unmanaged as policy
 import data.pdguard.lib.testing
 
-iac := {"sources": ["terraform.tfstate"], "resources": {
-	"service": {
-		"PSVC001": {"status": "unmanaged", "address": null, "drift": []},
-		"PSVC002": {"status": "codified", "address": "pagerduty_service.web", "drift": []},
-		"PSVC003": {"status": "drifted", "address": "pagerduty_service.db", "drift": ["description"]},
+iac := {
+	"sources": ["terraform.tfstate"], "resources": {
+		"service": {
+			"PSVC001": {"status": "unmanaged", "address": null, "drift": []},
+			"PSVC002": {"status": "codified", "address": "pagerduty_service.web", "drift": []},
+			"PSVC003": {"status": "drifted", "address": "pagerduty_service.db", "drift": ["description"]},
+		},
+		"escalation_policy": {"PEP0001": {"status": "unmanaged", "address": null, "drift": []}},
 	},
-	"escalation_policy": {"PEP0001": {"status": "unmanaged", "address": null, "drift": []}},
-}, "ghosts": []}
+	"ghosts": [],
+}
 
 services := [
 	{"id": "PSVC001", "type": "service", "name": "api"},

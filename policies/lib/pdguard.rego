@@ -452,7 +452,9 @@ flexible_schedule_users_of(s) := {m.user_id |
 	not at_or_before_scan(object.get(event, "effective_until", null))
 	some m in event.assignment_strategy.members
 	m.type == "user_member"
-} if is_array(s.rotations) else := ids(object.get(s, "users", []))
+} if {
+	is_array(s.rotations)
+} else := ids(object.get(s, "users", []))
 
 # unpaged_schedule(s): escalation policies were collected and none targets the schedule: it
 # pages nobody (PDG-SCH-003 reports it; policies about its rotation defer to that finding).
@@ -625,7 +627,9 @@ responders contains uid if some uid in oncall_now_users
 urgencies(svc) := {part.urgency |
 	some key in ["during_support_hours", "outside_support_hours"]
 	part := svc.incident_urgency_rule[key]
-} if svc.incident_urgency_rule.type == "use_support_hours" else := {svc.incident_urgency_rule.urgency}
+} if {
+	svc.incident_urgency_rule.type == "use_support_hours"
+} else := {svc.incident_urgency_rule.urgency}
 
 # is_high_urgency(svc): the service can open high-urgency incidents: constant high, dynamic
 # (severity_based: a critical alert opens a high-urgency incident), or either part of a
@@ -845,7 +849,9 @@ open_incidents_assigned_to[a.assignee.id] contains inc.id if {
 # at the time of a delete, the objects the plan merely updates still look as they do now.
 
 # plan_changes: the planned changes (input.plan.changes); [] when there is no plan.
-plan_changes := input.plan.changes if is_array(input.plan.changes) else := []
+plan_changes := input.plan.changes if is_array(input.plan.changes)
+
+else := []
 
 # removed_id(ch): the id of the object a change removes from PagerDuty: a delete's object, or
 # the old object of a replace (either order); undefined for other changes.
@@ -945,7 +951,9 @@ changed_by_text(change) := sprintf("%s at %s%s", [_actors_text(change), change.a
 
 _actors_text(change) := concat(", ", [sprintf("%s (%s)", [name(a), trim_suffix(a.type, "_reference")]) |
 	some a in change.actors
-]) if count(object.get(change, "actors", [])) > 0 else := sprintf("an actor PagerDuty does not name (%v)", [object.get(change, "method", null)])
+]) if {
+	count(object.get(change, "actors", [])) > 0
+} else := sprintf("an actor PagerDuty does not name (%v)", [object.get(change, "method", null)])
 
 _via(change) := sprintf(" via %s", [change.method]) if {
 	count(object.get(change, "actors", [])) > 0

@@ -39,15 +39,11 @@ flexible := [
 			{
 				"id": "E2", "type": "schedule_event", "name": "old", "effective_since": "2025-01-01T00:00:00Z",
 				"effective_until": "2026-01-01T00:00:00Z",
-				"assignment_strategy": {"type": "every_member_assignment_strategy", "members": [
-					{"type": "user_member", "user_id": "PUSR003"},
-				]},
+				"assignment_strategy": {"type": "every_member_assignment_strategy", "members": [{"type": "user_member", "user_id": "PUSR003"}]},
 			},
 			{
 				"id": "E3", "type": "schedule_event", "name": "night", "effective_since": "2026-01-01T00:00:00Z",
-				"assignment_strategy": {"type": "every_member_assignment_strategy", "members": [
-					{"type": "user_member", "user_id": "PUSR002"},
-				]},
+				"assignment_strategy": {"type": "every_member_assignment_strategy", "members": [{"type": "user_member", "user_id": "PUSR002"}]},
 			},
 		],
 	}]},
@@ -405,8 +401,7 @@ test_is_high_urgency if {
 
 test_high_urgency_services if {
 	# constant high, severity_based, support hours with a high part
-	testing.assert_equal(lib.high_urgency_services, {"PSVC001", "PSVC003", "PSVC004"})
-		with input as testing.snapshot({"services": services})
+	testing.assert_equal(lib.high_urgency_services, {"PSVC001", "PSVC003", "PSVC004"}) with input as testing.snapshot({"services": services})
 }
 
 test_support_hours_with_dynamic_part_is_high if {
@@ -525,9 +520,7 @@ plan_input := testing.planned(
 
 test_plan_removals_and_creations if {
 	inp := plan_input
-	testing.assert_equal({[r.type, r.id] | some r in lib.removals}, {
-		["schedule", "PSCH001"], ["user", "PUSR002"], ["team_membership", "PUSR001:PT1"],
-	}) with input as inp
+	testing.assert_equal({[r.type, r.id] | some r in lib.removals}, {["schedule", "PSCH001"], ["user", "PUSR002"], ["team_membership", "PUSR001:PT1"]}) with input as inp
 	testing.assert_equal(lib.removed, {"schedule": {"PSCH001"}, "user": {"PUSR002"}, "team_membership": {"PUSR001:PT1"}}) with input as inp
 	testing.assert_equal(lib.created, {"escalation_policy": {"tf:pagerduty_escalation_policy.new"}, "team_membership": {"PUSR001:PT1"}}) with input as inp
 	lib.removed_by_plan("user", "PUSR002") with input as inp
@@ -538,13 +531,15 @@ test_plan_removals_and_creations if {
 
 test_the_account_before_the_apply if {
 	inp := plan_input
+
 	# the live version of a changed object, the deleted ones, not the created ones
 	testing.assert_equal(lib.escalation_policy_before, {"PEP0001": ep_before}) with input as inp
 	testing.assert_equal(object.keys(lib.schedule_before), {"PSCH001", "PSCH002"}) with input as inp
 	testing.assert_equal(object.keys(lib.user_before), {"PUSR001", "PUSR002", "PUSR003", "PUSR004"}) with input as inp
 	testing.assert_equal(lib.escalation_policies_targeting_before, {"PSCH001": {"PEP0001"}, "PUSR004": {"PEP0001"}}) with input as inp
+
 	# after the apply the index follows the plan
-	testing.assert_equal(lib.escalation_policies_targeting["PSCH002"], {"PEP0001"}) with input as inp
+	testing.assert_equal(lib.escalation_policies_targeting.PSCH002, {"PEP0001"}) with input as inp
 }
 
 test_who_a_level_pages_before_and_after if {
@@ -554,6 +549,7 @@ test_who_a_level_pages_before_and_after if {
 	testing.assert_equal(lib.users_of_level_before(before_rules[1]), {"PUSR004"}) with input as inp
 	unknown := testing.user_ref("PUSR009")
 	not lib.users_of_target_before(unknown) with input as inp
+
 	# after: PSCH001 and Bob are gone; a user target of a deleted user pages no one
 	rule := {"targets": [testing.schedule_ref("PSCH001"), testing.user_ref("PUSR002"), testing.schedule_ref("PSCH002")]}
 	testing.assert_equal(lib.existing_users_of_level(rule), {"PUSR004"}) with input as inp
@@ -738,6 +734,7 @@ test_is_paged_urgently if {
 	lib.is_paged_urgently(testing.user("PUSR001", {}))
 	lib.is_paged_urgently(testing.user("PUSR002", {"notification_rules": [testing.notification_rule("high", sms)]}))
 	lib.is_paged_urgently(testing.user("PUSR003", {"notification_rules": [testing.notification_rule("high", push)]}))
+
 	# email only, or a phone only for low urgency: nobody wakes up
 	not lib.is_paged_urgently(testing.user("PUSR004", {"notification_rules": [testing.notification_rule("high", email)]}))
 	not lib.is_paged_urgently(testing.user("PUSR005", {"notification_rules": [testing.notification_rule("low", sms)]}))
@@ -769,6 +766,7 @@ test_standard_applies if {
 	included := testing.standard("x", {"inclusions": [testing.technical_service_ref("PSVC002")]})
 	not lib.standard_applies(included, svc)
 	lib.standard_applies(included, other)
+
 	# a standard without the flag counts as active; one for another resource type never applies
 	lib.standard_applies({"id": "S", "type": "x"}, svc)
 	not lib.standard_applies(testing.standard("x", {"resource_type": "business_service"}), svc)
@@ -838,8 +836,10 @@ coverage_account := testing.snapshot({
 		"type": "final_schedule",
 		"computed_shift_assignments": array.concat(
 			testing.flexible_daily("PFLX008", ["PUSR003"], 8, 15).final_schedule.computed_shift_assignments,
-			[{"type": "computed_shift_assignment", "start_time": "2026-11-26T23:00:00Z", "end_time": "2026-11-27T08:00:00Z",
-				"member": {"type": "empty_member"}, "source": {"type": "schedule_rotation", "rotation_id": "R1"}}],
+			[{
+				"type": "computed_shift_assignment", "start_time": "2026-11-26T23:00:00Z", "end_time": "2026-11-27T08:00:00Z",
+				"member": {"type": "empty_member"}, "source": {"type": "schedule_rotation", "rotation_id": "R1"},
+			}],
 		),
 	}})],
 })
@@ -861,10 +861,10 @@ test_window_and_user_shifts if {
 test_schedule_shifts_are_cut_to_the_window if {
 	inp := coverage_account
 	s := lib.shifts(testing.schedule_ref("PSCH008")) with input as inp
-	testing.assert_equal(s[0], [since, since + 14 * hour]) # 09:00 (the scan) - 23:00
+	testing.assert_equal(s[0], [since, since + (14 * hour)]) # 09:00 (the scan) - 23:00
 	testing.assert_count(s, 8)
 	t := lib.shifts(testing.schedule_ref("PSCH020")) with input as inp
-	testing.assert_equal(t[count(t) - 1], [until - 13 * hour, until - hour]) # 20:00 - 08:00, the last night
+	testing.assert_equal(t[count(t) - 1], [until - (13 * hour), until - hour]) # 20:00 - 08:00, the last night
 	not lib.shifts(testing.schedule_ref("PSCH099")) with input as inp
 	not lib.shifts(testing.schedule_ref("PGONE01")) with input as inp
 }
@@ -880,7 +880,7 @@ test_gaps_and_coverage if {
 	inp := coverage_account
 	g := lib.gaps(lib.shifts(testing.schedule_ref("PSCH008"))) with input as inp
 	testing.assert_count(g, 7)
-	testing.assert_equal(g[0], [since + 14 * hour, since + 23 * hour]) # 23:00 - 08:00
+	testing.assert_equal(g[0], [since + (14 * hour), since + (23 * hour)]) # 23:00 - 08:00
 	testing.assert_equal(lib.covered_percent(g), 62.5) with input as inp
 	testing.assert_equal(lib.gap_text(g[0]), "2026-11-26 23:00 - 2026-11-27 08:00 UTC")
 	testing.assert_equal(lib.gaps_text(g), "63h: 2026-11-26 23:00 - 2026-11-27 08:00 UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more)")
@@ -931,6 +931,7 @@ test_fails_standard if {
 test_recent_incidents_and_noisy if {
 	cfg := {"noisy_service_incidents": 10, "noisy_service_window_days": 7}
 	svc := testing.service("PSVC001", {})
+
 	# 12 incidents 12 hours apart: 11 in the last 5.5 days, the 12th 133 hours ago (still 7 days)
 	inp := testing.snapshot({"incidents": testing.incidents("PSVC001", 12, 12)})
 	testing.assert_equal(lib.recent_incidents(svc), 12) with input as inp with data.pdguard.config as cfg

@@ -186,7 +186,9 @@ oncall(ep_id, level, uid, sid) := {
 	"escalation_policy": escalation_policy_ref(ep_id), "escalation_level": level,
 	"schedule": schedule_ref(sid), "user": user_ref(uid),
 	"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z",
-} if sid != null
+} if {
+	sid != null
+}
 
 # standard(type, fields): an account Service Standard (GET /standards), active for every
 # technical service, overlaid with `fields` (e.g. {"exclusions": [{"type":
@@ -216,7 +218,7 @@ daily_schedule(id, uids, start_hour, hours) := object.union(schedule(id, [layer(
 	"name": "Final Schedule",
 	"rendered_schedule_entries": [entry |
 		some d in numbers.range(-1, 7)
-		start := time.parse_rfc3339_ns("2026-11-26T00:00:00Z") + ((d * 24) + start_hour) * _ns_per_hour
+		start := time.parse_rfc3339_ns("2026-11-26T00:00:00Z") + (((d * 24) + start_hour) * _ns_per_hour)
 		end := start + (hours * _ns_per_hour)
 		end > time.parse_rfc3339_ns(scanned_at)
 		start < time.parse_rfc3339_ns("2026-12-03T09:00:00Z")

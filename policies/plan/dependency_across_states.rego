@@ -62,7 +62,9 @@ source_of(rtype, id) := s if {
 	is_string(s)
 }
 
-asset_type(ref) := "business_service" if startswith(ref.type, "business_service") else := "service"
+asset_type(ref) := "business_service" if startswith(ref.type, "business_service")
+
+else := "service"
 
 side_name(ref) := lib.asset_name(asset_type(ref), ref.id)
 

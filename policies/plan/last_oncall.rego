@@ -33,4 +33,6 @@ deny contains lib.finding_with(msg, "escalation_policy", ep, {"level": n}) if {
 	)
 }
 
-user_name(uid) := lib.name(lib.user_before[uid]) if lib.user_before[uid] else := uid
+user_name(uid) := lib.name(lib.user_before[uid]) if lib.user_before[uid]
+
+else := uid

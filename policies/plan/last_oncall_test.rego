@@ -38,9 +38,7 @@ test_removing_the_user_target_of_a_level_whose_schedule_is_emptied if {
 # One of the two is enough.
 test_a_level_that_keeps_someone_is_fine if {
 	after := testing.escalation_policy("PEP1", [[testing.schedule_ref("PS1")], [testing.user_ref("PU1")]])
-	inp := testing.planned({"users": [ann, bob], "schedules": [rota], "escalation_policies": [after]}, [
-		testing.change("update", "escalation_policy", ep, after),
-	])
+	inp := testing.planned({"users": [ann, bob], "schedules": [rota], "escalation_policies": [after]}, [testing.change("update", "escalation_policy", ep, after)])
 	testing.assert_empty(policy.deny) with input as inp
 }
 
@@ -59,18 +57,14 @@ test_a_level_that_was_already_empty_is_not_the_plans_doing if {
 	empty := testing.schedule("PS9", [testing.layer(["PU1"], "2026-01-01T00:00:00Z")])
 	before := testing.escalation_policy("PEP2", [[testing.schedule_ref("PS9")]])
 	after := object.union(before, {"description": "renamed"})
-	inp := testing.planned({"users": [ann], "schedules": [empty], "escalation_policies": [after]}, [
-		testing.change("update", "escalation_policy", before, after),
-	])
+	inp := testing.planned({"users": [ann], "schedules": [empty], "escalation_policies": [after]}, [testing.change("update", "escalation_policy", before, after)])
 	testing.assert_empty(policy.deny) with input as inp
 }
 
 # Without users or schedules in the scan nobody can be counted: no finding.
 test_not_collected if {
 	after := testing.escalation_policy("PEP1", [[testing.schedule_ref("PS1")], [testing.user_ref("PU1")]])
-	base := testing.planned({"schedules": [ended_rota], "escalation_policies": [after]}, [
-		testing.change("update", "escalation_policy", ep, after),
-	])
+	base := testing.planned({"schedules": [ended_rota], "escalation_policies": [after]}, [testing.change("update", "escalation_policy", ep, after)])
 	inp := object.union(base, {"meta": {"collections": ["escalation_policies", "schedules"]}})
 	testing.assert_empty(policy.deny) with input as inp
 }

@@ -30,9 +30,7 @@ test_deleting_or_replacing_a_service_with_open_incidents_is_flagged if {
 
 test_deleted_service_with_an_open_incident if {
 	inp := testing.planned({"services": [], "incidents": incidents}, [testing.change("delete", "service", svc("PSAPI"), null)])
-	testing.assert_finding(policy.deny, "PSAPI", {
-		"msg": "service \"psapi\" is deleted while it has 1 open incident(s): they go with the deleted service, out of reach of its responders",
-	}) with input as inp
+	testing.assert_finding(policy.deny, "PSAPI", {"msg": "service \"psapi\" is deleted while it has 1 open incident(s): they go with the deleted service, out of reach of its responders"}) with input as inp
 }
 
 test_no_plan_no_finding if {

@@ -52,6 +52,10 @@ schedule_of(t) := lib.schedule_before[t.id] if lib.is_schedule_target(t)
 
 schedule_of(t) := lib.flexible_schedule_before[t.id] if lib.is_flexible_schedule_target(t)
 
-user_name(uid) := lib.name(lib.user_before[uid]) if lib.user_before[uid] else := uid
+user_name(uid) := lib.name(lib.user_before[uid]) if lib.user_before[uid]
 
-team_name(tid) := lib.name(lib.team[tid]) if lib.team[tid] else := tid
+else := uid
+
+team_name(tid) := lib.name(lib.team[tid]) if lib.team[tid]
+
+else := tid

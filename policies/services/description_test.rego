@@ -30,11 +30,14 @@ test_single_resource if {
 
 # issue 10 #8: terraform-provider-pagerduty's default description is no description
 test_terraform_placeholder_is_no_description if {
-	inp := testing.snapshot_without({"services": [
-		svc("PSVC001", "Managed by Terraform"),
-		svc("PSVC002", "managed by terraform "),
-		svc("PSVC003", "Managed by Terraform - checkout API, runbook https://wiki/x"),
-	]}, ["standards"])
+	inp := testing.snapshot_without(
+		{"services": [
+			svc("PSVC001", "Managed by Terraform"),
+			svc("PSVC002", "managed by terraform "),
+			svc("PSVC003", "Managed by Terraform - checkout API, runbook https://wiki/x"),
+		]},
+		["standards"],
+	)
 	d := policy.deny with input as inp
 	testing.assert_ids(d, {"PSVC001", "PSVC002"})
 	testing.assert_finding(d, "PSVC001", {"msg": "service \"PSVC001\" has no description (\"Managed by Terraform\" is the Terraform provider's placeholder)"})

@@ -7,9 +7,7 @@ cfg := {"disabled_service_max_age_days": 30}
 
 # A service as GET /services returns it: no updated_at (the API has none), created_at,
 # last_incident_timestamp (null when it never had an incident) and status.
-svc(id, status, created_at, last_incident) := testing.service(id, {
-	"status": status, "created_at": created_at, "last_incident_timestamp": last_incident,
-})
+svc(id, status, created_at, last_incident) := testing.service(id, {"status": status, "created_at": created_at, "last_incident_timestamp": last_incident})
 
 # issue 10 #2: when a service was disabled is unknown; what is known is how long it has been
 # quiet (its last incident) - never "disabled since <creation>".

@@ -62,6 +62,7 @@ test_standards_judged_by_std_001_are_left_to_it if {
 	ep := testing.escalation_policy("PEP0001", [[testing.user_ref("PUSR001")]])
 	inp := testing.snapshot({"services": [svc], "escalation_policies": [ep], "standards_scores": mirrored_scores})
 	testing.assert_empty(policy.deny) with input as inp
+
 	# what pdguard cannot judge (extensions not collected) stays PagerDuty's
 	no_extensions := testing.snapshot_without({"services": [svc], "escalation_policies": [ep], "standards_scores": mirrored_scores}, ["extensions"])
 	testing.assert_finding(policy.deny, "PSVC001", {"details": {"failed": ["minimum_outbound_integrations"]}}) with input as no_extensions
