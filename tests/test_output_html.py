@@ -268,3 +268,44 @@ def test_severity_filter_lists_less_and_says_so() -> None:
     assert f"showing only low (--severity): {hidden} findings not listed; the gate still counts every finding" in html
     # the cards count every finding, listed or not
     assert re.search(r'data-sev="critical"[^>]*><span class="n">2</span>', html)
+
+
+REVISION = "0123456789abcdef" * 4  # a policy revision: 64 hex digits
+
+
+def _header(text: str) -> str:
+    m = re.search(r'<p class="sub">(.*?)</p>', text)
+    assert m, text[:2000]
+    return m.group(1)
+
+
+def test_evaluation_in_the_header() -> None:
+    """meta.evaluation in the header: engine, policy revision (12 digits shown, the whole in its title)."""
+    report = sample_report()
+    report.tool["engine"] = "embedded"
+    report.meta["evaluation"] = {"engine": "embedded", "policy_revision": REVISION}
+    sub = _header(HTMLOutput().render(report))
+    assert (f'engine embedded · policy revision <code class="rev" title="{REVISION}">0123456789ab…</code>'
+            in sub)
+    assert "bundle" not in sub and "decision id" not in sub
+    assert sub.count("engine embedded") == 1
+    report.meta.pop("evaluation")
+    sub = _header(HTMLOutput().render(report))
+    assert "engine embedded" in sub and "policy revision" not in sub  # the tool's engine, as before
+
+
+def test_evaluation_opa_bundle_and_decision_id_escaped() -> None:
+    report = sample_report()
+    report.meta["evaluation"] = {
+        "engine": "opa", "policy_revision": REVISION, "bundle_revision": "f" * 64,
+        "bundle": 'bundle"><script>alert(1)</script>\x1b[2J',
+        "decision_id": "3f1c\u202e<img src=x onerror=alert(2)>",
+    }
+    text = HTMLOutput().render(report)
+    sub = _header(text)
+    assert "engine opa · policy revision" in sub
+    assert ('bundle <code>bundle&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\x1b[2J</code> (revision '
+            f'<code class="rev" title="{"f" * 64}">ffffffffffff…</code>)') in sub
+    assert "decision id <code>3f1c\\u202e&lt;img src=x onerror=alert(2)&gt;</code>" in sub
+    assert "<script>alert(1)" not in text and "<img src=x" not in text
+    assert "\x1b" not in text and "\u202e" not in text

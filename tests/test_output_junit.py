@@ -102,3 +102,55 @@ def test_no_token():
     assert report.findings and report.findings[0].fingerprint[:12] in text or report.findings[0].policy_id in text
     assert SCANNED_KEY not in text
     assert "token=" not in text.lower()
+
+
+def test_warnings_in_every_suites_system_err():
+    """The scan's warnings qualify every policy's result: each testsuite's <system-err>, after its testcases."""
+    report = sample_report()
+    report.warnings = ["the inventory is incomplete: incidents forbidden", "incidents truncated\nto 90 days"]
+    root = parse(report)
+    suites = root.findall("testsuite")
+    assert suites
+    for suite in suites:
+        err = suite.find("system-err")
+        assert err is not None and list(suite)[-1] is err
+        assert err.text == ("warning: the inventory is incomplete: incidents forbidden\n"
+                            "warning: incidents truncated to 90 days")
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+    report.warnings = []
+    assert parse(report).find("testsuite/system-err") is None
+
+
+def test_hostile_warning_is_escaped():
+    report = sample_report()
+    report.warnings = ["bad\x00 \x1b[31mred</system-err><testcase name=\"x\"/> & <![CDATA[ ]]>"]
+    text = JUnitOutput().render(report)
+    assert "\x1b" not in text and "\x00" not in text
+    root = ET.fromstring(text.encode("utf-8"))
+    suite = root.find("testsuite")
+    assert suite.find("system-err").text == 'warning: bad [31mred</system-err><testcase name="x"/> & <![CDATA[ ]]>'
+    assert len(suite.findall("testcase")) == int(suite.get("tests"))
+
+
+def test_each_accounts_warnings_in_its_suites():
+    report = sample_report()
+    for i, f in enumerate(report.findings):
+        f.account = "us" if i % 2 else "eu"
+    report.waived = []
+    report.meta = {"accounts": {"us": {"account_subdomain": "acme"}, "eu": {"account_subdomain": "acme-eu"}},
+                   "scanned_at": "2026-11-26T09:00:00Z"}
+    report.warnings = ["account eu: the inventory is incomplete", "policy loading note"]
+    for suite in parse(report).findall("testsuite"):
+        err = suite.find("system-err").text
+        if suite.get("name").startswith("eu: "):
+            assert err == "warning: the inventory is incomplete\nwarning: policy loading note"
+        else:
+            assert suite.get("name").startswith("us: ") and err == "warning: policy loading note"
+
+
+def test_many_warnings_are_cut():
+    report = sample_report()
+    report.warnings = [f"{i} " + "w" * 999 for i in range(100)]
+    err = parse(report).find("testsuite/system-err").text
+    assert len(err) <= 20_100 and err.endswith("more warnings (the JSON report has them all)")
+    assert err.startswith("warning: 0 w") and "… 81 more warnings" in err

@@ -166,3 +166,47 @@ def test_no_token():
     assert report.findings and report.findings[0].fingerprint[:12] in text or report.findings[0].policy_id in text
     assert SCANNED_KEY not in text
     assert "token=" not in text.lower()
+
+
+REVISION = "0123456789abcdef" * 4  # a policy revision: 64 hex digits
+
+
+def evaluation_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("Evaluated by")]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def test_evaluation_embedded():
+    """meta.evaluation is shown under the summary: the engine and the policy revision, cut to 12 digits."""
+    report = sample_report()
+    report.meta["evaluation"] = {"engine": "embedded", "policy_revision": REVISION}
+    text = MarkdownOutput().render(report)
+    assert evaluation_line(text) == "Evaluated by the `embedded` engine · policy revision `0123456789ab…`"
+    assert REVISION not in text
+    assert text.index("policies evaluated") < text.index("Evaluated by") < text.index("| severity |")
+    report.meta.pop("evaluation")
+    assert "Evaluated by" not in MarkdownOutput().render(report)
+
+
+def test_evaluation_opa_bundle_and_decision_id_escaped():
+    """On OPA the bundle (its revision when it is not the policy revision) and the decision id; what the
+    server said is neutralised (control characters visible) and cannot leave its code span."""
+    report = sample_report()
+    report.meta["evaluation"] = {
+        "engine": "opa", "policy_revision": REVISION, "bundle_revision": "f" * 64,
+        "bundle": "evil`</code><script>alert(1)</script>`\x1b[2J\nnext line",
+        "decision_id": "3f1c\u202e`<img src=x onerror=alert(2)>`",
+    }
+    line = evaluation_line(MarkdownOutput().render(report))
+    assert line.startswith("Evaluated by the `opa` engine · policy revision `0123456789ab…` · bundle `evil")
+    assert "(revision `ffffffffffff…`)" in line and " · decision id `3f1c\\u202e" in line
+    assert "\x1b" not in line and "\\x1b[2J next line" in line and "\u202e" not in line
+    # the backticks of the values are gone: every < stays inside a code span (literal text on GitHub)
+    spans = line.split("`")
+    assert len(spans) % 2 == 1
+    assert all("<" not in outside for outside in spans[0::2])
+    assert "<script>" in "".join(spans[1::2]) and "<img" in "".join(spans[1::2])
+    # the same (equal) bundle revision as the policy revision is not repeated
+    report.meta["evaluation"]["bundle_revision"] = REVISION
+    assert "(revision" not in evaluation_line(MarkdownOutput().render(report))

@@ -173,3 +173,33 @@ def shown_note(s: Summary) -> str | None:
 def safe_resource_label(resource: Resource) -> str:
     """:func:`resource_label` with untrusted text neutralised (for human-readable outputs)."""
     return safe_text(resource_label(resource))
+
+
+REVISION_SHOWN = 12  # hex digits of a policy revision the human-readable formats show (the JSON has all 64)
+FIELD_SHOWN = 200  # at most this many characters of any other evaluation field
+
+
+def evaluation_fields(meta: dict[str, Any]) -> dict[str, str]:
+    """What decided the findings, from ``meta.evaluation``, for the human-readable formats: ``engine``,
+    ``policy_revision``, and on OPA ``bundle``, ``bundle_revision`` (only when it is not the policy
+    revision: the check makes them equal) and ``decision_id``. Only the fields present and non-empty,
+    as plain text: the values come from the report (a report file may hold anything), each format
+    still neutralises and escapes them. Empty without ``meta.evaluation``."""
+    evaluation = meta.get("evaluation")
+    if not isinstance(evaluation, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key in ("engine", "policy_revision", "bundle", "bundle_revision", "decision_id"):
+        value = evaluation.get(key)
+        if value is None or isinstance(value, dict | list) or str(value) == "":
+            continue
+        text = str(value)
+        out[key] = text if len(text) <= FIELD_SHOWN else text[: FIELD_SHOWN - 1] + "…"
+    if out.get("bundle_revision") == out.get("policy_revision"):
+        out.pop("bundle_revision", None)
+    return out
+
+
+def short_revision(revision: str) -> str:
+    """The first :data:`REVISION_SHOWN` characters of a revision, with an ellipsis when cut."""
+    return revision if len(revision) <= REVISION_SHOWN else revision[:REVISION_SHOWN] + "…"

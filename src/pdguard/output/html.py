@@ -4,7 +4,8 @@ No network at all: inline CSS and JS, no fonts, images or scripts from elsewhere
 Content-Security-Policy (``default-src 'none'``) that forbids fetching anything, so the file works
 the same opened from a CI artifact, an email attachment or a laptop offline. Contents:
 
-* header: account, scan time, engine, policies, pdguard version; the verdict of the gate
+* header: account, scan time, policies, what evaluated them (``meta.evaluation``: the engine, the
+  policy revision, on OPA the bundle and the decision id), pdguard version; the verdict of the gate
   (failing findings at or above ``fail_on``; with a baseline, the new ones);
 * summary cards by severity (a click filters to that severity);
 * warnings, first among them an **incomplete inventory** (``meta.complete`` false, per-collection
@@ -34,9 +35,11 @@ from typing import Any, ClassVar
 from pdguard.findings import SEVERITIES, Finding, Report
 from pdguard.output._common import (
     count,
+    evaluation_fields,
     gate_line,
     report_summary,
     severity_counts,
+    short_revision,
     shown_note,
     sorted_findings,
     summary_counts,
@@ -401,6 +404,27 @@ class HTMLOutput:
                        f'</tbody></table></details></section>')
         return "".join(out)
 
+    @staticmethod
+    def _evaluation(report: Report) -> list[str]:
+        """The header's pieces on what decided the findings (``meta.evaluation``; else the tool's
+        engine): engine, policy revision (12 characters, the whole in its title), on OPA the bundle
+        (and its revision when it differs) and the decision id."""
+        ev = evaluation_fields(report.meta)
+        engine = ev.get("engine") or report.tool.get("engine")
+        out = [f"engine {e(engine)}" if engine else ""]
+
+        def rev(value: str) -> str:
+            return f'<code class="rev" title="{e(value)}">{e(short_revision(value))}</code>'
+
+        if "policy_revision" in ev:
+            out.append(f"policy revision {rev(ev['policy_revision'])}")
+        if "bundle" in ev:
+            out.append(f"bundle <code>{e(ev['bundle'])}</code>"
+                       + (f" (revision {rev(ev['bundle_revision'])})" if "bundle_revision" in ev else ""))
+        if "decision_id" in ev:
+            out.append(f"decision id <code>{e(ev['decision_id'])}</code>")
+        return out
+
     # -- render --------------------------------------------------------------------------------
     def render(self, report: Report, *, color: bool = False) -> str:
         from pdguard.accounts import is_several
@@ -450,7 +474,7 @@ class HTMLOutput:
             (f"accounts <b>{e(account)}</b>" if self.several else f"account <b>{e(account)}</b>") if account else "",
             f"scanned {e(_fmt_time(meta.get('scanned_at')))}" if meta.get("scanned_at") else "",
             f"{count(len(report.policies), 'policy')} evaluated",
-            f"engine {e(report.tool.get('engine'))}" if report.tool.get("engine") else "",
+            *self._evaluation(report),
             f"pdguard {e(report.tool.get('version'))}" if report.tool.get("version") else "",
         ] if x)
         if findings:

@@ -21,7 +21,12 @@ Structure::
 * a policy evaluated without any finding or waived finding gets one passing testcase
   (``name="no findings"``), so CI shows what was checked;
 * the failure ``type`` is the severity, the failure ``message`` the policy message; the body
-  lists severity, policy, resource, remediation, docs and the stable fingerprints.
+  lists severity, policy, resource, remediation, docs and the stable fingerprints;
+* the scan's warnings (``report.warnings``, e.g. an incomplete inventory: findings may be
+  missing) are the ``<system-err>`` of every testsuite (with several accounts, each account's
+  own), after its testcases as the JUnit schema orders them: they qualify every policy's result,
+  and Jenkins shows a suite's ``system-err`` with each of its cases. At most
+  :data:`MAX_WARNINGS_CHARS` characters of them per suite (the JSON report has them all).
 
 Characters XML 1.0 cannot carry (control characters) are dropped; everything else is escaped
 by ElementTree, so the document is always well-formed.
@@ -37,6 +42,7 @@ from pdguard.findings import Finding, Report
 from pdguard.output._common import finding_sort_key, resource_label, severity_index, sorted_findings
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+MAX_WARNINGS_CHARS = 20_000  # of the warnings in one testsuite's <system-err> (repeated in every suite)
 
 
 def _x(text: object) -> str:
@@ -59,6 +65,22 @@ def _failure_body(group: list[Finding], waived: list[Finding]) -> str:
         lines.append(f"fix: {f.remediation}")
     if f.docs_url:
         lines.append(f"docs: {f.docs_url}")
+    return "\n".join(lines)
+
+
+def _warnings_text(warnings: list[str]) -> str:
+    """The `<system-err>` of a suite: one ``warning:`` line per scan warning, cut at a warning
+    boundary after :data:`MAX_WARNINGS_CHARS` characters with a line saying how many are left."""
+    lines: list[str] = []
+    used = 0
+    for i, w in enumerate(warnings):
+        line = "warning: " + " ".join(_x(w).split())
+        if used + len(line) > MAX_WARNINGS_CHARS and lines:
+            rest = len(warnings) - i
+            lines.append(f"… {rest} more warning{'s' if rest != 1 else ''} (the JSON report has them all)")
+            break
+        lines.append(line[:MAX_WARNINGS_CHARS])
+        used += len(line) + 1
     return "\n".join(lines)
 
 
@@ -99,6 +121,7 @@ class JUnitOutput:
             titles.setdefault(f.policy_id, f.title)
 
         timestamp = str(report.meta.get("scanned_at") or "")
+        warnings = _warnings_text(report.warnings) if report.warnings else ""
         for pid in sorted(titles):
             suite = ET.SubElement(root, "testsuite", {"name": _x(f"{suite_prefix}{pid} {titles[pid]}")})
             counts = {"tests": 0, "failures": 0, "skipped": 0}
@@ -135,6 +158,8 @@ class JUnitOutput:
                 ET.SubElement(suite, "testcase", {"classname": _x(f"{class_prefix}{pid}"), "name": "no findings",
                                                   "time": "0"})
                 counts["tests"] += 1
+            if warnings:  # after the testcases: the schema's order (properties, testcase*, system-out, system-err)
+                ET.SubElement(suite, "system-err").text = warnings
             suite.set("tests", str(counts["tests"]))
             suite.set("failures", str(counts["failures"]))
             suite.set("errors", "0")

@@ -1,7 +1,9 @@
 """GitHub-flavoured Markdown summary for PR comments and ``$GITHUB_STEP_SUMMARY``.
 
 Sections: a heading with the verdict (failing findings at/above ``summary.fail_on``; with a
-baseline the new failing ones out of all failing), a counts table by severity, with a baseline a
+baseline the new failing ones out of all failing), what evaluated the policies (``meta.evaluation``:
+the engine, the policy revision cut to 12 characters, on OPA the bundle and decision id), a counts
+table by severity, with a baseline a
 new / unchanged / fixed line, one findings table per severity (critical first; columns policy ·
 resource · message · fix; new findings marked **new**), waived findings, fixed findings, expired
 waivers, warnings.
@@ -28,10 +30,12 @@ from typing import ClassVar
 from pdguard.findings import SEVERITIES, Finding, Report
 from pdguard.output._common import (
     count,
+    evaluation_fields,
     first_sentence,
     gate_line,
     report_summary,
     severity_counts,
+    short_revision,
     shown_note,
     sorted_findings,
     summary_counts,
@@ -78,6 +82,25 @@ def _policy(f: Finding) -> str:
     if url.startswith(("https://", "http://")):
         return f"[{label}]({url.replace(')', '%29').replace(' ', '%20').replace('<', '%3C').replace('>', '%3E')})"
     return label
+
+
+def _evaluation(report: Report) -> str:
+    """`Evaluated by the `opa` engine · policy revision `0123456789ab…` · bundle `…` · decision id `…``
+    (``meta.evaluation``; empty without it)."""
+    ev = evaluation_fields(report.meta)
+    parts = []
+    if "engine" in ev:
+        parts.append(f"Evaluated by the {_code(ev['engine'])} engine")
+    if "policy_revision" in ev:
+        parts.append(f"policy revision {_code(short_revision(ev['policy_revision']))}")
+    if "bundle" in ev:
+        parts.append(f"bundle {_code(ev['bundle'])}"
+                     + (f" (revision {_code(short_revision(ev['bundle_revision']))})" if "bundle_revision" in ev else ""))
+    if "decision_id" in ev:
+        parts.append(f"decision id {_code(ev['decision_id'])}")
+    if parts and "engine" not in ev:
+        parts[0] = "Evaluated with " + parts[0]
+    return " · ".join(parts)
 
 
 def ci_run_url() -> str | None:
@@ -143,6 +166,9 @@ class MarkdownOutput:
         scanned = report.meta.get("scanned_at")
         out += ["", f"{count(len(report.policies), 'policy')} evaluated" + (f" · scanned {cell(scanned)}" if scanned else ""),
                 ""]
+        evaluated = _evaluation(report)
+        if evaluated:
+            out += [evaluated, ""]
         out.append("| severity | findings | waived |")
         out.append("|---|---:|---:|")
         for sev in SEVERITIES:
