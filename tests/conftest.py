@@ -48,12 +48,13 @@ def run_pdguard(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
 
 
 def scan_account(account: object) -> dict:
-    """Scan an account over HTTP through the simulator, like `pdguard demo`."""
+    """Scan an account over HTTP through the simulator, like `pdguard demo` (every service's
+    dependencies read: scan.service_dependencies: all)."""
     from pdguard.scanner import ScanOptions, scan
     from pdguard.simulator import serve
 
     with serve(account, tokens={"test-token"}) as server:
-        return scan(ScanOptions(api_key="test-token", api_url=server.url)).document
+        return scan(ScanOptions(api_key="test-token", api_url=server.url, service_dependencies="all")).document
 
 
 def opa_binary() -> str | None:

@@ -262,3 +262,31 @@ def test_policies_do_not_judge_collections_that_were_not_collected() -> None:
     std = {f.resource.id: f.details["failed"] for f in report.findings if f.policy_id == "PDG-STD-001"}
     assert all("minimum_escalation_policy_rule_depth" not in v for v in std.values())
     assert std["PSVCFFL"] == ["has_technical_service_description"]
+
+
+def test_meta_says_whose_service_dependencies_were_read_and_bs002_judges_only_all() -> None:
+    """meta.service_dependencies: "business" by default, "all" with scan.service_dependencies: all,
+    absent when the collection was not collected. PDG-BS-002 judges only with "all": with the
+    business services' dependencies only, a service supporting one through another service would
+    look unmapped (a false positive on real accounts)."""
+    from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, scan
+    from pdguard.simulator import sample_account, serve
+
+    def scanned(**options: object) -> dict:
+        with serve(sample_account(), tokens={TOKEN}) as server:
+            return scan(ScanOptions(api_key=TOKEN, api_url=server.url, **options)).document  # type: ignore[arg-type]
+
+    def bs002(doc: dict) -> set[str]:
+        report = evaluate(InputRef(doc=doc), Config(), engine=EmbeddedEngine())
+        return {f.resource.id for f in report.findings if f.policy_id == "PDG-BS-002"}
+
+    business, every = scanned(), scanned(service_dependencies="all")
+    assert business["meta"]["service_dependencies"] == "business"
+    assert every["meta"]["service_dependencies"] == "all"
+    assert Snapshot.model_validate(every).meta.service_dependencies == "all"
+    assert bs002(business) == set()
+    assert bs002(every) == {"PSVCFFL", "PSVCNTR"}
+    skipped = scanned(service_dependencies="all",
+                      collections=tuple(c for c in ALL_COLLECTIONS if c != "service_dependencies"))
+    assert "service_dependencies" not in skipped["meta"]
+    assert bs002(skipped) == set()

@@ -26,9 +26,13 @@ deps := [
 	dep("D2", "PSVC002", {"id": "PSVC001", "type": "technical_service_reference"}),
 ]
 
+# A scan that read every technical service's dependencies (scan.service_dependencies: all).
+every_service_dependencies(inp) := object.union(inp, {"meta": {"service_dependencies": "all"}})
+
+account := testing.snapshot({"services": services, "business_services": [bs], "service_dependencies": deps})
+
 test_unmapped_high_urgency_service_denied if {
-	inp := testing.snapshot({"services": services, "business_services": [bs], "service_dependencies": deps})
-	d := policy.deny with input as inp
+	d := policy.deny with input as every_service_dependencies(account)
 	testing.assert_ids(d, {"PSVC003"})
 	testing.assert_finding(d, "PSVC003", {
 		"msg": "service \"PSVC003\" can open high-urgency incidents but supports no business service: its outages show no business impact",
@@ -40,7 +44,15 @@ test_unmapped_high_urgency_service_denied if {
 # dependencies were not collected cannot be judged.
 test_not_judged_without_business_services if {
 	none := testing.snapshot({"services": services, "business_services": [], "service_dependencies": []})
-	testing.assert_empty(policy.deny) with input as none
+	testing.assert_empty(policy.deny) with input as every_service_dependencies(none)
 	forbidden := testing.snapshot_without({"services": services, "business_services": [bs]}, ["service_dependencies"])
-	testing.assert_empty(policy.deny) with input as forbidden
+	testing.assert_empty(policy.deny) with input as every_service_dependencies(forbidden)
+}
+
+# With the business services' dependencies only (the default, or a snapshot that does not say),
+# PSVC003 may support PSVC001 through a dependency nobody read: not judged.
+test_not_judged_with_the_business_services_dependencies_only if {
+	business := object.union(account, {"meta": {"service_dependencies": "business"}})
+	testing.assert_empty(policy.deny) with input as business
+	testing.assert_empty(policy.deny) with input as account
 }

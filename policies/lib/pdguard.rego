@@ -146,6 +146,16 @@ _supporters_graph := {id: object.get(supporting_services_of, id, set()) |
 	some id in {dep.supporting_service.id, dep.dependent_service.id}
 }
 
+# technical_dependencies_collected: the scan read every technical service's dependencies
+# (scan.service_dependencies: all, recorded as meta.service_dependencies), not only those of the
+# business services: only then are chains of technical services known, and a service that
+# supports no business service through them really supports none. With the business services'
+# dependencies only (the default), a service supporting one through another service looks unmapped.
+technical_dependencies_collected if {
+	collected("service_dependencies")
+	input.meta.service_dependencies == "all"
+}
+
 # supports_business_service(svc): through the collected service dependencies, the service
 # supports a business service - directly, or through the services it supports.
 supports_business_service(svc) if svc.id in _business_supporters

@@ -817,6 +817,14 @@ test_supports_business_service if {
 	not lib.supports_business_service({"id": "PSVC005"}) with input as inp
 }
 
+test_technical_dependencies_collected if {
+	every_service := {"meta": {"service_dependencies": "all"}}
+	lib.technical_dependencies_collected with input as object.union(testing.snapshot({}), every_service)
+	not lib.technical_dependencies_collected with input as object.union(testing.snapshot({}), {"meta": {"service_dependencies": "business"}})
+	not lib.technical_dependencies_collected with input as testing.snapshot({}) # a snapshot that does not say
+	not lib.technical_dependencies_collected with input as object.union(testing.snapshot_without({}, ["service_dependencies"]), every_service)
+}
+
 test_duration_text if {
 	testing.assert_equal(lib.duration_text(14400), "4h")
 	testing.assert_equal(lib.duration_text(1800), "30 min")

@@ -481,8 +481,10 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
         target = Path(save_snapshot) if save_snapshot else Path(spool) / "snapshot.json"
         with serve(sample_account(), tokens={token}) as server:
             click.echo(f"pdguard demo: simulated PagerDuty account at {server.url}", err=True)
-            result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8), quiet=True,
-                              output=target)
+            # Every service's dependencies (scan.service_dependencies: all; 30 more requests on this
+            # small account): chains of technical services are known, so PDG-BS-002 is judged.
+            result = run_scan(ScanOptions(api_key=token, api_url=server.url, concurrency=8,
+                                          service_dependencies="all"), quiet=True, output=target)
         click.echo(f"pdguard demo: scanned {_counts_text(result.meta)} in {result.requests} requests", err=True)
         report = check_document(InputRef(path=result.path), cfg, fail_on=fail_on)
         written = render_outputs(report, specs, snapshot_path=str(result.path))

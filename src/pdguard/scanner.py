@@ -1088,6 +1088,8 @@ class Scanner:
             "incremental": merged is not None,
             **({"incidents_merged": merged} if merged is not None else {}),
             "schedule_window": {"since": _iso(self.now), "until": _iso(self.now + SCHEDULE_HORIZON)},
+            # Whose dependencies were read: the business services' only, or every technical service's too.
+            **({"service_dependencies": o.service_dependencies} if "service_dependencies" in collected else {}),
             **({"audit_window": dict(zip(("since", "until"), map(_iso, self.audit_window()), strict=True))}
                if "audit_records" in want else {}),
             # The truth: what was read. Excluded, forbidden (403) and unfinished collections are not listed.

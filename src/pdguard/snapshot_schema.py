@@ -329,6 +329,9 @@ class Meta(BaseModel):
     incidents_merged: IncidentsMerged | None = None  # when incremental: what came from the history
     schedule_window: ScheduleWindow | None = None  # the window schedules were rendered over
     audit_window: ScheduleWindow | None = None  # the window audit records were read over (when asked for)
+    # Whose dependencies service_dependencies holds (when collected): "business" - those of the
+    # business services (default) - or "all": every technical service's too (chains of services).
+    service_dependencies: Literal["business", "all"] | None = None
     requests: int | None = None
     duration_seconds: float | None = None
 

@@ -51,7 +51,8 @@ Users / teams / business services
   PDG-TEAM-001 PTMGHST "Ghost Team" (no user is a member)
   PDG-TEAM-002 PSCHNEW "Recommendations Rotation" (no team)
   PDG-BS-001   PBSPRTL "Partner Portal" (no supporting technical service)
-  PDG-BS-002   PSVCFFL "feature-flags", PSVCNTR (can open high-urgency incidents, support no business service)
+  PDG-BS-002   PSVCFFL "feature-flags", PSVCNTR (can open high-urgency incidents, support no business service;
+               judged when every service's dependencies are read, as `pdguard demo` does)
   PDG-BS-003   PBSMOBL "Mobile App" (no point of contact)
 Incidents
   PDG-INC-001  PINCTRG high urgency, triggered 2 hours ago, not acknowledged (checkout-api);
