@@ -9,6 +9,7 @@ so the same policies and input give the same results on either.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,11 +66,16 @@ class InputRef:
     doc: dict[str, Any] | None = None
     path: Path | None = None
 
-    def as_bytes(self) -> bytes:
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The document as JSON text, in pieces: a file is read `size` bytes at a time (a request
+        body streamed from it never holds the whole snapshot in memory); a document is dumped once."""
         if self.doc is not None:
-            return json.dumps(self.doc, separators=(",", ":")).encode("utf-8")
+            yield json.dumps(self.doc, separators=(",", ":")).encode("utf-8")
+            return
         assert self.path is not None
-        return self.path.read_bytes()
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
 
 
 @dataclass

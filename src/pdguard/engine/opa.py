@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,6 +34,14 @@ from pdguard.engine.base import ENTRY_PACKAGE, ENTRY_RULE, InputRef, TestResult,
 from pdguard.engine.bundle import policy_revision
 from pdguard.engine.metadata import Module
 from pdguard.errors import EngineError, PolicyError
+
+
+def _with_input(head: bytes, input_ref: InputRef) -> Iterator[bytes]:
+    """`head` + `"input":<the snapshot>}` as a streamed request body: the snapshot is sent from its
+    file piece by piece, never copied whole into one more buffer (a full-size snapshot is ~70 MB)."""
+    yield head + b'"input":'
+    yield from input_ref.chunks()
+    yield b"}"
 
 
 def _opa_errors(body: Any) -> str:
@@ -128,9 +137,10 @@ class OpaEngine:
         for m in modules:
             self._put_policy(f"pdguard/{m.path}", m.text)
 
-    def _send(self, api_path: str, body: bytes, what: str) -> tuple[int, Any]:
-        """POST `body` to /v1/<api_path>: (HTTP status, parsed JSON). Transport failures, a timeout,
-        a non-JSON answer and a refused token are EngineErrors naming `what` was asked."""
+    def _send(self, api_path: str, body: bytes | Iterator[bytes], what: str) -> tuple[int, Any]:
+        """POST `body` to /v1/<api_path>: (HTTP status, parsed JSON); an iterator of pieces is sent
+        as they come (chunked). Transport failures, a timeout, a non-JSON answer and a refused token
+        are EngineErrors naming `what` was asked."""
         try:
             resp = self.session.post(f"{self.root_url}/{api_path}", data=body,
                                      headers={"Content-Type": "application/json"}, timeout=self.timeout)
@@ -148,7 +158,7 @@ class OpaEngine:
                               "authorization policy")
         return resp.status_code, payload
 
-    def _query(self, path: str, body: bytes, *, params: str = "") -> dict[str, Any]:
+    def _query(self, path: str, body: bytes | Iterator[bytes], *, params: str = "") -> dict[str, Any]:
         """POST /v1/data/<path>: OPA's whole answer ({result?, decision_id?, provenance?})."""
         status, payload = self._send(f"data/{path}{params}", body, f"data/{path}")
         if status != 200:
@@ -174,8 +184,7 @@ class OpaEngine:
         else:
             self._load(modules, data)
             self._put_policy(f"pdguard/{ENTRY_PACKAGE}.rego", entry)
-        payload = self._query(path, b'{"input":' + input_ref.as_bytes() + b"}",
-                              params="?provenance" if self.preloaded else "")
+        payload = self._query(path, _with_input(b"{", input_ref), params="?provenance" if self.preloaded else "")
         self.last_evaluation = (self._check_bundle(payload, policy_revision(modules, entry, data)) if self.preloaded
                                 else {"decision_id": payload.get("decision_id")})
         if "result" not in payload:
@@ -210,8 +219,8 @@ class OpaEngine:
             self._ready()
         else:
             self._load(modules, data)
-        body = b'{"query":' + json.dumps(query).encode() + (
-            b',"input":' + input_ref.as_bytes() if input_ref is not None else b"") + b"}"
+        head = b'{"query":' + json.dumps(query).encode()
+        body = _with_input(head + b",", input_ref) if input_ref is not None else head + b"}"
         status, payload = self._send("query", body, "the ad-hoc query")
         if status == 400:
             raise PolicyError(f"query: {_opa_errors(payload)}")
