@@ -128,7 +128,10 @@ def snapshot_document(scale: float, now: datetime) -> dict:
     doc = {"schema_version": SCHEMA_VERSION,
            "meta": {"scanned_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us", "account_subdomain": "bench",
                     "pdguard_version": "bench", "counts": {k: len(v) for k, v in cols.items()}, "warnings": [],
-                    "complete": True, "collections": [k for k in cols if k != "standards_scores"]}}
+                    "complete": True, "collections": [k for k in cols if k != "standards_scores"],
+                    # The generator's dependencies are all there is (no chains of technical services):
+                    # as read with scan.service_dependencies: all, so PDG-BS-002 judges them.
+                    "service_dependencies": "all"}}
     doc.update({k: [v2_object(k, o) for o in v] for k, v in cols.items()})
     derive_members(doc["teams"], doc["users"])
     doc["iac"] = None
