@@ -154,3 +154,44 @@ def test_api_key_and_oauth_token_precedence(tmp_path: Path) -> None:
         r = pdguard("scan", "--api-url", server.url, "-q", "-o", str(tmp_path / "s.json"), env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "s.json").read_text())["meta"]["complete"] is True
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["check", "--eval-timeout", "99999999999d"], "--eval-timeout"),
+    (["inventory", "prune", "--older-than", "99999999999d", "--dry-run"], "--older-than"),
+    (["watch", "--once", "--interval", "99999999999d"], "interval"),
+    (["watch", "--once", "--notify-max-age", "99999999999d"], "--notify-max-age"),
+    (["scan", "--max-duration", "99999999999d"], "--max-duration"),
+])
+def test_durations_beyond_100_years_are_usage_errors(snapshot: Path, tmp_path: Path, args: list[str],
+                                                     fragment: str) -> None:
+    """A duration too long for datetime/time_t/poll() used to be "internal error: OverflowError"."""
+    extra = ["--snapshot", str(snapshot), "-o", os.devnull] if args[0] == "check" else []
+    if args[0] in ("inventory", "watch"):
+        extra = ["--store", f"sqlite:///{tmp_path / 's.db'}"]
+    if args[0] == "scan":
+        extra = ["-o", str(tmp_path / "s.json")]
+    r = pdguard(*args, *extra, env={"PAGERDUTY_API_KEY": "k"})
+    one_line(r, 2, fragment, "at most 100 years")
+
+
+def test_an_eval_timeout_of_weeks_is_honoured_not_a_crash(snapshot: Path) -> None:
+    """One select() call cannot wait more than ~24.8 days (poll() takes int milliseconds): a
+    30-day --eval-timeout used to be "internal error: OverflowError: timeout is too large"."""
+    r = pdguard("check", "--snapshot", str(snapshot), "--eval-timeout", "30d", "--format", f"json={os.devnull}")
+    assert r.returncode == 1, r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_bad_opa_timeout_is_a_usage_error(snapshot: Path, value: str) -> None:
+    """--opa-timeout -1/nan used to reach httpx ("internal error: ValueError"); 0 was silently 60."""
+    r = pdguard("check", "--snapshot", str(snapshot), "--engine", "opa", "--opa-url", "http://127.0.0.1:9",
+                "--opa-timeout", value)
+    one_line(r, 2, "--opa-timeout must be a positive number of seconds")
+
+
+def test_bad_opa_timeout_in_the_config_names_the_key(snapshot: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "pdguard.yaml"
+    cfg.write_text("opa: {timeout: -3}\n")
+    one_line(pdguard("check", "--config", str(cfg), "--snapshot", str(snapshot)), 2, "opa.timeout")

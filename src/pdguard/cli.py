@@ -230,6 +230,7 @@ def _check_options(f: Any) -> Any:
 
 def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
     from pdguard.engine.limits import EvalLimits
+    from pdguard.units import check_timeout
 
     limits = cfg.limits.model_copy()
     if kw.get("eval_timeout") is not None:
@@ -243,8 +244,8 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
         opa.token = kw["opa_token"]
     if kw.get("opa_preloaded"):
         opa.preloaded = True
-    if kw.get("opa_timeout"):
-        opa.timeout = kw["opa_timeout"]
+    if kw.get("opa_timeout") is not None:  # 0 is refused, never silently the default
+        opa.timeout = check_timeout(kw["opa_timeout"], "--opa-timeout")
     if kw.get("opa_url"):
         opa.url = kw["opa_url"]
     return cfg.model_copy(update={"opa": opa})
