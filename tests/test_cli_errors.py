@@ -195,3 +195,38 @@ def test_bad_opa_timeout_in_the_config_names_the_key(snapshot: Path, tmp_path: P
     cfg = tmp_path / "pdguard.yaml"
     cfg.write_text("opa: {timeout: -3}\n")
     one_line(pdguard("check", "--config", str(cfg), "--snapshot", str(snapshot)), 2, "opa.timeout")
+
+
+@pytest.mark.parametrize("make_args, fragment", [
+    (lambda s, d: ["check", "--snapshot", str(s), "--format", f"json={s}"], "would overwrite the input --snapshot"),
+    (lambda s, d: ["check", "--snapshot", str(s), "-o", str(s)], "would overwrite the input --snapshot"),
+    (lambda s, d: ["check", "--snapshot", str(s), "--format", f"json={d / 'link.json'}"],
+     "would overwrite the input --snapshot"),
+    (lambda s, d: ["explain", "--policy", "PDG-EP-001", "--resource", "PEPSNGL", "--snapshot", str(s),
+                   "--format", f"json={s}"], "would overwrite the input --snapshot"),
+    (lambda s, d: ["policy", "eval", "1", "--snapshot", str(s), "--format", f"json={s}"],
+     "would overwrite the input --snapshot"),
+    (lambda s, d: ["codify", "--snapshot", str(s), "-o", str(s)], "would overwrite the input --snapshot"),
+])
+def test_an_output_never_overwrites_the_input_snapshot(snapshot: Path, tmp_path: Path, make_args, fragment: str) -> None:
+    """`check --snapshot s.json --format json=s.json` used to replace the snapshot with the report."""
+    s = tmp_path / "s.json"
+    s.write_bytes(snapshot.read_bytes())
+    (tmp_path / "link.json").symlink_to(s)
+    one_line(pdguard(*make_args(s, tmp_path)), 2, fragment)
+    assert s.read_bytes() == snapshot.read_bytes()
+
+
+def test_two_outputs_on_one_file_are_refused(snapshot: Path, tmp_path: Path) -> None:
+    """`--format json=r --format sarif=r` used to write the JSON report, then silently replace it."""
+    r = tmp_path / "r"
+    one_line(pdguard("check", "--snapshot", str(snapshot), "--format", f"json={r}", "--format", f"sarif={r}"), 2,
+             f"--format sarif={r} would overwrite --format json={r}")
+    assert not r.exists()
+    saved = tmp_path / "d.json"
+    one_line(pdguard("demo", "--save-snapshot", str(saved), "--format", f"json={saved}", cwd=tmp_path), 2,
+             "would overwrite --save-snapshot")
+    # devices are not files: /dev/null twice is fine
+    ok = pdguard("check", "--snapshot", str(snapshot), "--format", f"json={os.devnull}", "--format",
+                 f"sarif={os.devnull}")
+    assert ok.returncode == 1, ok.stderr

@@ -26,6 +26,7 @@ from pdguard.cligrammar import (
     format_options,
     install_global_options,
     parse_formats,
+    refuse_clobbering,
 )
 from pdguard.config import Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
@@ -310,7 +311,9 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     from pdguard.pipeline import save_snapshot as write_snapshot
 
     cfg = _apply_engine_flags(obj.cfg, kw)
-    specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    specs = parse_formats(formats, output, kinds=REPORT_KINDS,
+                          inputs={"--snapshot": snapshot, "--tfstate": tfstate, "--tfplan": tfplan},
+                          also_writes={"--save-snapshot": save_snapshot})
     if snapshot and kw["accounts"]:
         raise click.UsageError("--account chooses the accounts to scan; --snapshot reads one snapshot (its "
                                "meta.account names the account)")
@@ -471,9 +474,10 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
     if snapshot_out:
         deprecated("demo --snapshot FILE (it writes)", "--save-snapshot FILE (--snapshot always reads)")
         save_snapshot = save_snapshot or snapshot_out
-    specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    specs = parse_formats(formats, output, kinds=REPORT_KINDS, also_writes={"--save-snapshot": save_snapshot})
     if not any(s.name == "sarif" for s in specs):
         specs.append(FormatSpec("sarif", "pdguard-demo.sarif"))
+        refuse_clobbering({"--save-snapshot": save_snapshot, "the default SARIF file": "pdguard-demo.sarif"})
     token = secrets.token_hex(16)
     cfg = Config()
     # Like `check`: the scan streams into the snapshot file (--save-snapshot, else a temporary one)
@@ -527,7 +531,7 @@ def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: 
 
     if bool(fingerprint) == bool(policy_id or resource) or (not fingerprint and not (policy_id and resource)):
         raise click.UsageError("give a FINGERPRINT, or --policy ID with --resource ID")
-    specs = parse_formats(formats, output, kinds=("text", "json"), default="text")
+    specs = parse_formats(formats, output, kinds=("text", "json"), default="text", inputs={"--snapshot": snapshot})
     if snapshot:
         if kw["accounts"]:
             raise click.UsageError("--account chooses the account to scan; --snapshot reads one snapshot (its "
@@ -834,7 +838,7 @@ def policy_eval(obj: Ctx, query: str, snapshot: str | None, policies: tuple[str,
     from pdguard.errors import InputError
     from pdguard.evaluate import check_snapshot_is_object, make_engine
 
-    specs = parse_formats(formats, output, kinds=("value", "json"), default="value")
+    specs = parse_formats(formats, output, kinds=("value", "json"), default="value", inputs={"--snapshot": snapshot})
     ref = None
     if snapshot:
         path = Path(snapshot)
