@@ -230,3 +230,11 @@ def test_two_outputs_on_one_file_are_refused(snapshot: Path, tmp_path: Path) -> 
     ok = pdguard("check", "--snapshot", str(snapshot), "--format", f"json={os.devnull}", "--format",
                  f"sarif={os.devnull}")
     assert ok.returncode == 1, ok.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["policy", "eval", "1"]])
+def test_a_snapshot_that_is_a_directory_or_a_device_says_so(tmp_path: Path, command: list[str]) -> None:
+    """`--snapshot DIR` and `--snapshot /dev/null` used to say "snapshot file not found"."""
+    one_line(pdguard(*command, "--snapshot", str(tmp_path)), 3, str(tmp_path), "is a directory")
+    one_line(pdguard(*command, "--snapshot", os.devnull), 3, os.devnull, "is not a regular file")
+    one_line(pdguard(*command, "--snapshot", str(tmp_path / "nope.json")), 3, "snapshot file not found")

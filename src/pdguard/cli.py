@@ -340,11 +340,10 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     spool = tempfile.mkdtemp(prefix="pdguard-check-") if streamed and not save_snapshot else None
     try:
         if snapshot and not (tfstate or tf_dir or tfplan):
-            ref = InputRef(path=Path(snapshot))
-            if not ref.path.is_file():  # type: ignore[union-attr]
-                from pdguard.errors import InputError
+            from pdguard.snapshot import require_regular_file
 
-                raise InputError(f"snapshot file not found: {snapshot}")
+            # the engine reads the file after pdguard's own checks: a pipe would be read empty
+            ref = InputRef(path=require_regular_file(snapshot))
         elif streamed:
             target = Path(save_snapshot) if save_snapshot else Path(str(spool)) / "snapshot.json"
             try:
@@ -835,15 +834,14 @@ def policy_eval(obj: Ctx, query: str, snapshot: str | None, policies: tuple[str,
     from pdguard.engine.base import InputRef
     from pdguard.engine.bundle import config_data
     from pdguard.engine.loader import load_policies
-    from pdguard.errors import InputError
     from pdguard.evaluate import check_snapshot_is_object, make_engine
 
     specs = parse_formats(formats, output, kinds=("value", "json"), default="value", inputs={"--snapshot": snapshot})
     ref = None
     if snapshot:
-        path = Path(snapshot)
-        if not path.is_file():
-            raise InputError(f"snapshot file not found: {snapshot}")
+        from pdguard.snapshot import require_regular_file
+
+        path = require_regular_file(snapshot)
         check_snapshot_is_object(path)
         ref = InputRef(path=path)
     ps = load_policies(list(policies), builtin=not no_builtin)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,23 @@ def dump_document(doc: dict[str, Any]) -> bytes:
         return orjson.dumps(doc)
     except TypeError:  # e.g. an int beyond 64 bits from an exotic API field: the stdlib copes
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def require_regular_file(path: str | os.PathLike[str], what: str = "snapshot") -> Path:
+    """`path` must be an existing regular file (read, possibly twice, by pdguard and the engine):
+    a missing path, a directory, a device or a pipe is a one-line InputError (exit 3) saying which."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} file not found: {p}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{what} {p} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{what} {p} is not a regular file (a device, pipe or socket): save it to a file first")
+    return p
 
 
 def read_json_file(path: str | os.PathLike[str], what: str) -> Any:
