@@ -238,3 +238,15 @@ def test_a_snapshot_that_is_a_directory_or_a_device_says_so(tmp_path: Path, comm
     one_line(pdguard(*command, "--snapshot", str(tmp_path)), 3, str(tmp_path), "is a directory")
     one_line(pdguard(*command, "--snapshot", os.devnull), 3, os.devnull, "is not a regular file")
     one_line(pdguard(*command, "--snapshot", str(tmp_path / "nope.json")), 3, "snapshot file not found")
+
+
+@pytest.mark.parametrize("command", [["check"], ["codify"], ["explain", "--policy", "PDG-EP-001", "--resource", "X"]])
+def test_a_json_report_given_as_snapshot_is_named_as_a_report(snapshot: Path, tmp_path: Path,
+                                                               command: list[str]) -> None:
+    """A report has schema_version 1.0 (its own schema): it was refused as a snapshot 'written by
+    pdguard 0.1' with the advice to rescan."""
+    report = tmp_path / "report.json"
+    assert pdguard("check", "--snapshot", str(snapshot), "--format", f"json={report}").returncode == 1
+    r = pdguard(*command, "--snapshot", str(report))
+    one_line(r, 3, str(report), "is a pdguard report", "not a snapshot")
+    assert "pdguard 0.1" not in r.stderr

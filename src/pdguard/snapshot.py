@@ -142,6 +142,15 @@ def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     return check_envelope(read_json_file(path, "snapshot"), str(path))
 
 
+def refuse_report(meta: Any, where: str = "") -> None:
+    """A pdguard JSON report (``check --format json``) carries its snapshot's meta plus
+    ``meta.evaluation`` and ``schema_version`` 1.0 (the report's own schema): read as a snapshot it
+    was refused as "schema 1.0 (written by pdguard 0.1)", pointing at a rescan. Say what it is."""
+    if isinstance(meta, dict) and "evaluation" in meta:
+        raise InputError(f"{where or 'snapshot'} is a pdguard report (check --format json), not a snapshot: give "
+                         "--snapshot the file of `pdguard scan -o FILE` or `check --save-snapshot FILE`")
+
+
 def check_version(version: Any, where: str = "") -> None:
     """A 2.x snapshot passes; anything else is a one-line InputError (exit 3) saying what to do.
 
@@ -188,6 +197,7 @@ def check_envelope(doc: Any, where: str = "snapshot") -> dict[str, Any]:
     version = doc.get("schema_version")
     if version is None or not isinstance(doc.get("meta"), dict):
         raise InputError(f"{where}: not a pdguard snapshot (missing schema_version or meta)")
+    refuse_report(doc["meta"], where)
     check_version(version, where)
     check_meta(doc["meta"], where)
     for key in COLLECTIONS:
