@@ -154,3 +154,99 @@ def test_api_key_and_oauth_token_precedence(tmp_path: Path) -> None:
         r = pdguard("scan", "--api-url", server.url, "-q", "-o", str(tmp_path / "s.json"), env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "s.json").read_text())["meta"]["complete"] is True
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["check", "--eval-timeout", "99999999999d"], "--eval-timeout"),
+    (["inventory", "prune", "--older-than", "99999999999d", "--dry-run"], "--older-than"),
+    (["watch", "--once", "--interval", "99999999999d"], "interval"),
+    (["watch", "--once", "--notify-max-age", "99999999999d"], "--notify-max-age"),
+    (["scan", "--max-duration", "99999999999d"], "--max-duration"),
+])
+def test_durations_beyond_100_years_are_usage_errors(snapshot: Path, tmp_path: Path, args: list[str],
+                                                     fragment: str) -> None:
+    """A duration too long for datetime/time_t/poll() used to be "internal error: OverflowError"."""
+    extra = ["--snapshot", str(snapshot), "-o", os.devnull] if args[0] == "check" else []
+    if args[0] in ("inventory", "watch"):
+        extra = ["--store", f"sqlite:///{tmp_path / 's.db'}"]
+    if args[0] == "scan":
+        extra = ["-o", str(tmp_path / "s.json")]
+    r = pdguard(*args, *extra, env={"PAGERDUTY_API_KEY": "k"})
+    one_line(r, 2, fragment, "at most 100 years")
+
+
+def test_an_eval_timeout_of_weeks_is_honoured_not_a_crash(snapshot: Path) -> None:
+    """One select() call cannot wait more than ~24.8 days (poll() takes int milliseconds): a
+    30-day --eval-timeout used to be "internal error: OverflowError: timeout is too large"."""
+    r = pdguard("check", "--snapshot", str(snapshot), "--eval-timeout", "30d", "--format", f"json={os.devnull}")
+    assert r.returncode == 1, r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_bad_opa_timeout_is_a_usage_error(snapshot: Path, value: str) -> None:
+    """--opa-timeout -1/nan used to reach httpx ("internal error: ValueError"); 0 was silently 60."""
+    r = pdguard("check", "--snapshot", str(snapshot), "--engine", "opa", "--opa-url", "http://127.0.0.1:9",
+                "--opa-timeout", value)
+    one_line(r, 2, "--opa-timeout must be a positive number of seconds")
+
+
+def test_bad_opa_timeout_in_the_config_names_the_key(snapshot: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "pdguard.yaml"
+    cfg.write_text("opa: {timeout: -3}\n")
+    one_line(pdguard("check", "--config", str(cfg), "--snapshot", str(snapshot)), 2, "opa.timeout")
+
+
+@pytest.mark.parametrize("make_args, fragment", [
+    (lambda s, d: ["check", "--snapshot", str(s), "--format", f"json={s}"], "would overwrite the input --snapshot"),
+    (lambda s, d: ["check", "--snapshot", str(s), "-o", str(s)], "would overwrite the input --snapshot"),
+    (lambda s, d: ["check", "--snapshot", str(s), "--format", f"json={d / 'link.json'}"],
+     "would overwrite the input --snapshot"),
+    (lambda s, d: ["explain", "--policy", "PDG-EP-001", "--resource", "PEPSNGL", "--snapshot", str(s),
+                   "--format", f"json={s}"], "would overwrite the input --snapshot"),
+    (lambda s, d: ["policy", "eval", "1", "--snapshot", str(s), "--format", f"json={s}"],
+     "would overwrite the input --snapshot"),
+    (lambda s, d: ["codify", "--snapshot", str(s), "-o", str(s)], "would overwrite the input --snapshot"),
+])
+def test_an_output_never_overwrites_the_input_snapshot(snapshot: Path, tmp_path: Path, make_args, fragment: str) -> None:
+    """`check --snapshot s.json --format json=s.json` used to replace the snapshot with the report."""
+    s = tmp_path / "s.json"
+    s.write_bytes(snapshot.read_bytes())
+    (tmp_path / "link.json").symlink_to(s)
+    one_line(pdguard(*make_args(s, tmp_path)), 2, fragment)
+    assert s.read_bytes() == snapshot.read_bytes()
+
+
+def test_two_outputs_on_one_file_are_refused(snapshot: Path, tmp_path: Path) -> None:
+    """`--format json=r --format sarif=r` used to write the JSON report, then silently replace it."""
+    r = tmp_path / "r"
+    one_line(pdguard("check", "--snapshot", str(snapshot), "--format", f"json={r}", "--format", f"sarif={r}"), 2,
+             f"--format sarif={r} would overwrite --format json={r}")
+    assert not r.exists()
+    saved = tmp_path / "d.json"
+    one_line(pdguard("demo", "--save-snapshot", str(saved), "--format", f"json={saved}", cwd=tmp_path), 2,
+             "would overwrite --save-snapshot")
+    # devices are not files: /dev/null twice is fine
+    ok = pdguard("check", "--snapshot", str(snapshot), "--format", f"json={os.devnull}", "--format",
+                 f"sarif={os.devnull}")
+    assert ok.returncode == 1, ok.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["policy", "eval", "1"]])
+def test_a_snapshot_that_is_a_directory_or_a_device_says_so(tmp_path: Path, command: list[str]) -> None:
+    """`--snapshot DIR` and `--snapshot /dev/null` used to say "snapshot file not found"."""
+    one_line(pdguard(*command, "--snapshot", str(tmp_path)), 3, str(tmp_path), "is a directory")
+    one_line(pdguard(*command, "--snapshot", os.devnull), 3, os.devnull, "is not a regular file")
+    one_line(pdguard(*command, "--snapshot", str(tmp_path / "nope.json")), 3, "snapshot file not found")
+
+
+@pytest.mark.parametrize("command", [["check"], ["codify"], ["explain", "--policy", "PDG-EP-001", "--resource", "X"]])
+def test_a_json_report_given_as_snapshot_is_named_as_a_report(snapshot: Path, tmp_path: Path,
+                                                               command: list[str]) -> None:
+    """A report has schema_version 1.0 (its own schema): it was refused as a snapshot 'written by
+    pdguard 0.1' with the advice to rescan."""
+    report = tmp_path / "report.json"
+    assert pdguard("check", "--snapshot", str(snapshot), "--format", f"json={report}").returncode == 1
+    r = pdguard(*command, "--snapshot", str(report))
+    one_line(r, 3, str(report), "is a pdguard report", "not a snapshot")
+    assert "pdguard 0.1" not in r.stderr

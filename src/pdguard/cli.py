@@ -26,6 +26,7 @@ from pdguard.cligrammar import (
     format_options,
     install_global_options,
     parse_formats,
+    refuse_clobbering,
 )
 from pdguard.config import Config, load_config
 from pdguard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTIFY, EXIT_OK, PdguardError
@@ -230,6 +231,7 @@ def _check_options(f: Any) -> Any:
 
 def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
     from pdguard.engine.limits import EvalLimits
+    from pdguard.units import check_timeout
 
     limits = cfg.limits.model_copy()
     if kw.get("eval_timeout") is not None:
@@ -243,8 +245,8 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
         opa.token = kw["opa_token"]
     if kw.get("opa_preloaded"):
         opa.preloaded = True
-    if kw.get("opa_timeout"):
-        opa.timeout = kw["opa_timeout"]
+    if kw.get("opa_timeout") is not None:  # 0 is refused, never silently the default
+        opa.timeout = check_timeout(kw["opa_timeout"], "--opa-timeout")
     if kw.get("opa_url"):
         opa.url = kw["opa_url"]
     return cfg.model_copy(update={"opa": opa})
@@ -309,7 +311,9 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     from pdguard.pipeline import save_snapshot as write_snapshot
 
     cfg = _apply_engine_flags(obj.cfg, kw)
-    specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    specs = parse_formats(formats, output, kinds=REPORT_KINDS,
+                          inputs={"--snapshot": snapshot, "--tfstate": tfstate, "--tfplan": tfplan},
+                          also_writes={"--save-snapshot": save_snapshot})
     if snapshot and kw["accounts"]:
         raise click.UsageError("--account chooses the accounts to scan; --snapshot reads one snapshot (its "
                                "meta.account names the account)")
@@ -336,11 +340,10 @@ def check(obj: Ctx, snapshot: str | None, formats: tuple[str, ...], output: str 
     spool = tempfile.mkdtemp(prefix="pdguard-check-") if streamed and not save_snapshot else None
     try:
         if snapshot and not (tfstate or tf_dir or tfplan):
-            ref = InputRef(path=Path(snapshot))
-            if not ref.path.is_file():  # type: ignore[union-attr]
-                from pdguard.errors import InputError
+            from pdguard.snapshot import require_regular_file
 
-                raise InputError(f"snapshot file not found: {snapshot}")
+            # the engine reads the file after pdguard's own checks: a pipe would be read empty
+            ref = InputRef(path=require_regular_file(snapshot))
         elif streamed:
             target = Path(save_snapshot) if save_snapshot else Path(str(spool)) / "snapshot.json"
             try:
@@ -470,9 +473,10 @@ def demo(formats: tuple[str, ...], output: str | None, save_snapshot: str | None
     if snapshot_out:
         deprecated("demo --snapshot FILE (it writes)", "--save-snapshot FILE (--snapshot always reads)")
         save_snapshot = save_snapshot or snapshot_out
-    specs = parse_formats(formats, output, kinds=REPORT_KINDS)
+    specs = parse_formats(formats, output, kinds=REPORT_KINDS, also_writes={"--save-snapshot": save_snapshot})
     if not any(s.name == "sarif" for s in specs):
         specs.append(FormatSpec("sarif", "pdguard-demo.sarif"))
+        refuse_clobbering({"--save-snapshot": save_snapshot, "the default SARIF file": "pdguard-demo.sarif"})
     token = secrets.token_hex(16)
     cfg = Config()
     # Like `check`: the scan streams into the snapshot file (--save-snapshot, else a temporary one)
@@ -528,7 +532,7 @@ def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: 
 
     if bool(fingerprint) == bool(policy_id or resource) or (not fingerprint and not (policy_id and resource)):
         raise click.UsageError("give a FINGERPRINT, or --policy ID with --resource ID")
-    specs = parse_formats(formats, output, kinds=("text", "json"), default="text")
+    specs = parse_formats(formats, output, kinds=("text", "json"), default="text", inputs={"--snapshot": snapshot})
     if snapshot:
         if kw["accounts"]:
             raise click.UsageError("--account chooses the account to scan; --snapshot reads one snapshot (its "
@@ -832,15 +836,14 @@ def policy_eval(obj: Ctx, query: str, snapshot: str | None, policies: tuple[str,
     from pdguard.engine.base import InputRef
     from pdguard.engine.bundle import config_data
     from pdguard.engine.loader import load_policies
-    from pdguard.errors import InputError
     from pdguard.evaluate import check_snapshot_is_object, make_engine
 
-    specs = parse_formats(formats, output, kinds=("value", "json"), default="value")
+    specs = parse_formats(formats, output, kinds=("value", "json"), default="value", inputs={"--snapshot": snapshot})
     ref = None
     if snapshot:
-        path = Path(snapshot)
-        if not path.is_file():
-            raise InputError(f"snapshot file not found: {snapshot}")
+        from pdguard.snapshot import require_regular_file
+
+        path = require_regular_file(snapshot)
         check_snapshot_is_object(path)
         ref = InputRef(path=path)
     ps = load_policies(list(policies), builtin=not no_builtin)

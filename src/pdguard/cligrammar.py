@@ -21,7 +21,9 @@ Usage in a command::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import os
+import stat
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +41,64 @@ class FormatSpec:
     path: str | None = None
 
 
+PathArgs = Mapping[str, "str | Sequence[str] | None"]
+
+
+def _file_identity(path: str) -> tuple[Any, ...] | None:
+    """What `path` ends up writing or reading: (device, inode) of an existing regular file (through
+    symlinks and hard links), else the resolved path; None for stdout, devices and FIFOs (``/dev/null``
+    twice is fine)."""
+    if path in ("", "-"):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def refuse_clobbering(outputs: PathArgs, inputs: PathArgs | None = None) -> None:
+    """Two outputs of one run on the same file (the second would silently replace the first), or an
+    output on one of the run's input files (``check --snapshot s.json --format json=s.json`` replaced
+    the snapshot with the report), are one-line :class:`ConfigError`\\s (exit 2), before anything
+    is read or written. `outputs`/`inputs`: {how the user named it: path or paths}."""
+
+    def flat(args: PathArgs | None) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for label, value in (args or {}).items():
+            for v in [value] if isinstance(value, str) else list(value or ()):
+                if v:
+                    out.append((label, v))
+        return out
+
+    def show(label: str, path: str) -> str:  # "--format json=r.json", "--snapshot s.json"
+        return f"{label}{'' if label.endswith('=') else ' '}{safe_text(path)}"
+
+    seen: dict[tuple[Any, ...], str] = {}
+    for label, path in flat(inputs):
+        ident = _file_identity(path)
+        if ident is not None:
+            seen.setdefault(ident, f"the input {show(label, path)}")
+    for label, path in flat(outputs):
+        ident = _file_identity(path)
+        if ident is None:
+            continue
+        if ident in seen:
+            raise ConfigError(f"{show(label, path)} would overwrite {seen[ident]}: write it to another file")
+        seen[ident] = show(label, path)
+
+
 def parse_formats(values: Sequence[str] | None, output: str | None, *, kinds: Iterable[str],
-                  default: str | Sequence[str] = "table", option: str = "--format") -> list[FormatSpec]:
+                  default: str | Sequence[str] = "table", option: str = "--format",
+                  inputs: PathArgs | None = None, also_writes: PathArgs | None = None) -> list[FormatSpec]:
     """``--format KIND[=FILE]`` values (+ ``-o FILE`` for the one without a file) → specs.
 
     Unknown kinds, an empty ``=``, several formats on stdout, or ``-o`` with no (or several)
-    file-less formats are one-line :class:`ConfigError`\\s (exit 2).
+    file-less formats are one-line :class:`ConfigError`\\s (exit 2); so are two outputs on one
+    file, or an output on one of the command's `inputs` (:func:`refuse_clobbering`; `also_writes`:
+    the command's other outputs, e.g. ``--save-snapshot``).
     """
     known = list(kinds)
     defaults = [default] if isinstance(default, str) else list(default)
@@ -66,6 +120,11 @@ def parse_formats(values: Sequence[str] | None, output: str | None, *, kinds: It
     if len(stdout) > 1:
         raise ConfigError(f"only one {option} can go to standard output; give the others a file: "
                           f"{option} {stdout[-1].name}=FILE")
+    outputs: dict[str, list[str]] = {k: [v] if isinstance(v, str) else list(v or ()) for k, v in (also_writes or {}).items()}
+    for spec in specs:
+        if spec.path is not None:
+            outputs.setdefault(f"{option} {spec.name}=" if spec.path != output else "-o/--output", []).append(spec.path)
+    refuse_clobbering(outputs, inputs)
     return specs
 
 

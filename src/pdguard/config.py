@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pdguard.errors import ConfigError
 from pdguard.findings import SEVERITIES, PolicyInfo, Waiver
 from pdguard.settings import check_known_types, declarations, validate
-from pdguard.units import parse_duration, parse_limit_seconds, parse_size
+from pdguard.units import check_timeout, parse_duration, parse_limit_seconds, parse_size
 
 
 def _valid(check: Any, *args: Any, **kwargs: Any) -> None:
@@ -85,6 +85,12 @@ class OpaSettings(BaseModel):
     timeout: float = 60.0
     ca_cert: str | None = None
     insecure: bool = False
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: float) -> float:
+        _valid(check_timeout, v, "timeout")
+        return v
 
 
 class ScanSettings(BaseModel):

@@ -34,7 +34,7 @@ from pdguard.findings import (
     severity_at_least,
     severity_counts,
 )
-from pdguard.snapshot import check_meta, check_version
+from pdguard.snapshot import check_meta, check_version, refuse_report
 
 
 def make_engine(cfg: Config, name: str | None = None, opa_url: str | None = None) -> Engine:
@@ -80,6 +80,7 @@ def _check_envelope(result: dict[str, Any], where: str = "snapshot") -> dict[str
     meta = result.get("meta")
     if version is None or not isinstance(meta, dict):
         raise InputError(f"{where} is not a pdguard snapshot (missing schema_version or meta)")
+    refuse_report(meta, where)
     check_version(version, where)
     check_meta(meta, where)
     bad = result.get("not_lists") or []

@@ -19,6 +19,7 @@ from pdguard.fileout import write_output
 from pdguard.findings import Report
 from pdguard.output import get_output
 from pdguard.snapshot import dump_document
+from pdguard.units import check_timeout
 
 if TYPE_CHECKING:  # the scanner (httpx) is imported only when a scan runs: `check --snapshot` starts faster
     from pdguard.scanner import ScanOptions, ScanResult
@@ -99,8 +100,8 @@ def scan_options(
     if bad:
         raise ConfigError(f"{where}--exclude: unknown collection(s) {', '.join(sorted(bad))} "
                           f"(known: {', '.join(ALL_COLLECTIONS)})")
-    if timeout is not None and not (0 < timeout < float("inf")):
-        raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
+    if timeout is not None:
+        check_timeout(timeout, "--timeout")
     limit = _first(max_duration, own.max_duration if own else None, cfg.scan.max_duration)
     days = _first(audit_days, own.audit_days if own else None, cfg.scan.audit_days)
     if days == 0:  # no window: no audit records, knowingly

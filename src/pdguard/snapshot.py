@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,23 @@ def dump_document(doc: dict[str, Any]) -> bytes:
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def require_regular_file(path: str | os.PathLike[str], what: str = "snapshot") -> Path:
+    """`path` must be an existing regular file (read, possibly twice, by pdguard and the engine):
+    a missing path, a directory, a device or a pipe is a one-line InputError (exit 3) saying which."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} file not found: {p}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{what} {p} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{what} {p} is not a regular file (a device, pipe or socket): save it to a file first")
+    return p
+
+
 def read_json_file(path: str | os.PathLike[str], what: str) -> Any:
     """Parse a JSON file; a missing, unreadable or invalid file is a one-line InputError naming `what`."""
     p = Path(path)
@@ -122,6 +140,15 @@ def read_json_file(path: str | os.PathLike[str], what: str) -> Any:
 def load_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a snapshot file for evaluation: envelope checks only, no per-object validation."""
     return check_envelope(read_json_file(path, "snapshot"), str(path))
+
+
+def refuse_report(meta: Any, where: str = "") -> None:
+    """A pdguard JSON report (``check --format json``) carries its snapshot's meta plus
+    ``meta.evaluation`` and ``schema_version`` 1.0 (the report's own schema): read as a snapshot it
+    was refused as "schema 1.0 (written by pdguard 0.1)", pointing at a rescan. Say what it is."""
+    if isinstance(meta, dict) and "evaluation" in meta:
+        raise InputError(f"{where or 'snapshot'} is a pdguard report (check --format json), not a snapshot: give "
+                         "--snapshot the file of `pdguard scan -o FILE` or `check --save-snapshot FILE`")
 
 
 def check_version(version: Any, where: str = "") -> None:
@@ -170,6 +197,7 @@ def check_envelope(doc: Any, where: str = "snapshot") -> dict[str, Any]:
     version = doc.get("schema_version")
     if version is None or not isinstance(doc.get("meta"), dict):
         raise InputError(f"{where}: not a pdguard snapshot (missing schema_version or meta)")
+    refuse_report(doc["meta"], where)
     check_version(version, where)
     check_meta(doc["meta"], where)
     for key in COLLECTIONS:

@@ -14,6 +14,9 @@ _PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt])(?:i?b)?$", re.IGNORECASE)
 _SIZE_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _OFF = ("0", "none", "off", "unlimited")
+# The longest duration accepted anywhere (100 years): beyond it, deadlines and ages fall outside
+# what datetime, time_t and poll() can represent, and no interval, timeout or age means that much.
+MAX_DURATION_SECONDS = 100 * 365 * 86400.0
 
 
 def parse_duration(text: str | float | int, *, what: str = "interval", require_unit: bool = False) -> float:
@@ -45,6 +48,16 @@ def parse_duration(text: str | float | int, *, what: str = "interval", require_u
                 raise ConfigError(f"invalid {what} '{text}': give a unit, e.g. 90d, 12h or 30m")
     if not 0 < seconds < float("inf"):  # NaN is neither
         raise ConfigError(f"invalid {what} '{text}': it must be greater than zero")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ConfigError(f"invalid {what} '{text}': at most 100 years (36500d)")
+    return seconds
+
+
+def check_timeout(seconds: float, what: str) -> float:
+    """A timeout given as a number of seconds (``--timeout``, ``--opa-timeout``): finite, > 0 and
+    at most :data:`MAX_DURATION_SECONDS`, else a one-line :class:`ConfigError` (exit 2)."""
+    if not 0 < seconds <= MAX_DURATION_SECONDS:  # NaN fails every comparison
+        raise ConfigError(f"{what} must be a positive number of seconds (at most 100 years), got {seconds}")
     return seconds
 
 

@@ -130,6 +130,9 @@ def _child(work: Callable[[Callable[[str], None]], bytes], limits: EvalLimits, o
         os._exit(code)
 
 
+_MAX_WAIT = 86400.0  # seconds: one select() call at most (a longer --eval-timeout loops)
+
+
 def run_limited(
     work: Callable[[Callable[[str], None]], bytes],
     limits: EvalLimits,
@@ -172,6 +175,8 @@ def run_limited(
             if wait is not None and wait <= 0:
                 timed_out = True
                 break
+            if wait is not None:  # poll() takes at most 2**31 ms (~24.8 days): wake up and wait again
+                wait = min(wait, _MAX_WAIT)
             for key, _ in sel.select(wait):
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:

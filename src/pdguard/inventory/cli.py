@@ -328,6 +328,10 @@ def codify_cmd(
         raise click.BadParameter(
             f"unknown type {', '.join(bad)} (one of {', '.join(sorted(TF_TYPES.values()))})", param_hint="--type"
         )
+    if output:
+        from pdguard.cligrammar import refuse_clobbering
+
+        refuse_clobbering({"-o/--output": output}, {"--snapshot": snapshot, "--tfstate": tfstate})
     if snapshot:
         if account is not None:
             raise click.UsageError("--account chooses a stored scan: not with --snapshot (a snapshot is one account's)")
