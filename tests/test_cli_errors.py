@@ -250,3 +250,17 @@ def test_a_json_report_given_as_snapshot_is_named_as_a_report(snapshot: Path, tm
     r = pdguard(*command, "--snapshot", str(report))
     one_line(r, 3, str(report), "is a pdguard report", "not a snapshot")
     assert "pdguard 0.1" not in r.stderr
+
+
+@pytest.mark.parametrize(("args", "snapshot_hint"), [
+    (("scan", "-o", "x.json"), False), (("watch", "--once"), False), (("check",), True),
+])
+def test_no_api_key_suggests_only_what_the_command_takes(tmp_path, args: tuple[str, ...], snapshot_hint: bool) -> None:
+    """Without a key: one line, exit 2; `--snapshot FILE` is suggested only by commands that take it
+    (scan and watch have none)."""
+    extra = ("--store", f"sqlite:///{tmp_path / 'store.db'}") if args[0] == "watch" else ()
+    r = pdguard(*args, *extra, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    line = r.stderr.strip()
+    assert line.startswith("pdguard: error: no PagerDuty API key: set PAGERDUTY_API_KEY") and "\n" not in line
+    assert ("--snapshot FILE" in line) is snapshot_hint

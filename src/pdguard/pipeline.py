@@ -40,7 +40,18 @@ def resolve_api_key(cfg: Config, flag: str | None, oauth: bool) -> tuple[str, st
         return os.environ[API_KEY_ENV], "bearer" if oauth else "token"
     if cfg.scan.api_key:
         return cfg.scan.api_key, "bearer" if oauth else "token"
-    raise ConfigError(f"no PagerDuty API key: set {API_KEY_ENV} (or {OAUTH_ENV}), pass --api-key, or use --snapshot FILE")
+    raise ConfigError(f"no PagerDuty API key: set {API_KEY_ENV} (or {OAUTH_ENV}){_or_snapshot('pass --api-key')}")
+
+
+def _or_snapshot(last: str) -> str:
+    """`, pass --api-key, or use --snapshot FILE` where the running command reads a snapshot instead
+    of scanning (check, explain, ...), else `, or pass --api-key` (scan and watch have no --snapshot)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and any(p.name == "snapshot" for p in ctx.command.params):
+        return f", {last}, or use --snapshot FILE"
+    return f", or {last}"
 
 
 def parse_since(value: str | None) -> datetime | None:
