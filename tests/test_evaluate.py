@@ -132,6 +132,18 @@ def test_waivers_and_expired_waivers(tmp_path: Path) -> None:
     assert r.summary.waived == 2 and r.summary.failing == 1
 
 
+def test_a_waiver_for_no_loaded_policy_is_a_warning(tmp_path: Path) -> None:
+    """A misspelt policy id in a waiver waives nothing: the report says so (a glob that matches a
+    loaded policy, or an exact id, does not warn)."""
+    cfg = Config(waivers=[WaiverEntry(policy="T-01", resource="P1", reason="typo"),
+                          WaiverEntry(policy="T-*", resource="P9", reason="glob"),
+                          WaiverEntry(policy="T-001", resource="P8", reason="exact")])
+    r = run(tmp_path, cfg)
+    typo = [w for w in r.warnings if "matches no policy loaded" in w]
+    assert typo == ["waiver for T-01 P1 matches no policy loaded (a typo?): it waives nothing"]
+    assert not r.waived or all(f.waiver.policy != "T-01" for f in r.waived)
+
+
 def test_a_waiver_waives_through_its_expiry_day(tmp_path: Path) -> None:
     cfg = Config(waivers=[WaiverEntry(policy="T-001", resource="P1", reason="r", expires=dt.date(2026, 11, 26))])
     on_the_day = run(tmp_path, cfg, today=dt.date(2026, 11, 26))

@@ -275,6 +275,11 @@ def evaluate(
                            "collected, and a collection that was not collected can hide problems")
     for w in expired:
         warnings.append(expired_warning(w))
+    loaded = [i.id for i in ps.infos()]
+    for w in cfg.waiver_list():  # a misspelt policy id would silently waive nothing
+        if not any(fnmatch.fnmatchcase(pid, w.policy) for pid in loaded):
+            warnings.append(f"waiver for {w.policy} {w.resource or '*'} matches no policy loaded (a typo?): "
+                            "it waives nothing")
     return Report(
         tool={"name": "pdguard", "version": __version__, "informationUri": INFORMATION_URI, "engine": engine.name},
         meta=meta, policies=infos, findings=active, waived=waived, expired_waivers=expired,
