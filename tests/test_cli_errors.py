@@ -264,3 +264,12 @@ def test_no_api_key_suggests_only_what_the_command_takes(tmp_path, args: tuple[s
     line = r.stderr.strip()
     assert line.startswith("pdguard: error: no PagerDuty API key: set PAGERDUTY_API_KEY") and "\n" not in line
     assert ("--snapshot FILE" in line) is snapshot_hint
+
+
+def test_a_watch_interval_under_one_second_is_refused(tmp_path: Path) -> None:
+    """`watch --interval 1ms` scanned in a tight loop: under 1s is a usage error (1s itself is what
+    the watch tests use)."""
+    r = pdguard("watch", "--interval", "999ms", "--store", f"sqlite:///{tmp_path / 's.db'}",
+                env={"PAGERDUTY_API_KEY": "k"})
+    one_line(r, 2, "--interval", "at least 1s between ticks, got 999ms")
+    assert not (tmp_path / "s.db").exists()

@@ -253,6 +253,7 @@ def _apply_engine_flags(cfg: Config, kw: dict[str, Any]) -> Config:
 
 
 REPORT_KINDS = tuple(FORMATS)  # table json sarif junit markdown html: one module each (pdguard.output)
+MIN_WATCH_INTERVAL = 1.0  # seconds: the shortest --interval `watch` takes
 
 
 def _report_summary_line(report: Any, written: list[str]) -> str:
@@ -585,7 +586,7 @@ def explain(obj: Ctx, fingerprint: str | None, policy_id: str | None, resource: 
 
 
 @cli.command(epilog=ALL_EXIT_HELP)
-@click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …).")
+@click.option("--interval", default="8h", show_default=True, help="Time between scans (8h, 30m, 90s, …; at least 1s).")
 @click.option("--once", is_flag=True,
               help="One tick (for cron): exit 2 if it failed, 4 if a notification could not be delivered, "
                    "else 0/1 like check.")
@@ -644,6 +645,9 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
 
     cfg = _apply_engine_flags(obj.cfg, kw)
     seconds = parse_interval(interval)
+    if seconds < MIN_WATCH_INTERVAL and not once:  # a tick per millisecond would hammer the API
+        raise click.BadParameter(f"at least {MIN_WATCH_INTERVAL:g}s between ticks, got {interval}",
+                                 param_hint="--interval")
     notify = cfg.notify.model_copy()
     if notify_format:
         notify.format = notify_format  # type: ignore[assignment]
