@@ -316,3 +316,14 @@ def test_explain_looks_at_one_account(two: dict[str, Any]) -> None:
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["input"]["account"] == "eu" and eu["fingerprint"] in r.stdout
+
+
+def test_watch_once_exits_with_the_worst_account(two: dict[str, Any]) -> None:
+    """One tick over several accounts: the exit code is the worst of them, whatever their order
+    (us incomplete: 2, though eu, scanned after it, only has failing findings: 1)."""
+    from pdguard.simulator import FaultConfig
+
+    two["us"].faults = FaultConfig(null_items=["services"])
+    r = pd(two, "watch", "--once", "--store", f"sqlite:///{two['dir'] / 'inv.sqlite'}")
+    assert r.returncode == 2, r.stderr
+    assert "account us: scan 1:" in r.stderr and "INCOMPLETE" in r.stderr and "account eu: scan 2:" in r.stderr

@@ -14,8 +14,8 @@ from pdguard.engine.base import InputRef
 from pdguard.engine.embedded import EmbeddedEngine
 from pdguard.engine.loader import load_policies
 from pdguard.errors import ConfigError, InputError, PolicyError
-from pdguard.evaluate import apply_baseline, evaluate
-from pdguard.findings import fingerprint
+from pdguard.evaluate import apply_baseline, evaluate, show_only
+from pdguard.findings import Finding, Resource, fingerprint, sorted_findings
 
 POLICY = """# METADATA
 # title: Service has a team
@@ -113,6 +113,7 @@ def test_disable_and_severity_override(tmp_path: Path) -> None:
     assert run(tmp_path, Config(policies={"T-001": PolicySwitch(enabled=False)})).findings == []
     r = run(tmp_path, Config(policies={"T-001": PolicySwitch(severity="low")}))
     assert {f.severity for f in r.findings if f.kind == "deny"} == {"low"}
+    assert r.policy("T-001").severity == "low"  # the report's policies list says the severity that applied
     assert r.summary.failing == 0
     with pytest.raises(ConfigError, match="no such policy"):
         run(tmp_path, Config(policies={"NOPE-1": PolicySwitch(enabled=False)}))
@@ -180,6 +181,7 @@ def test_baseline_new_unchanged_fixed(tmp_path: Path) -> None:
     assert new == {"P4"} and unchanged == {"P1"}
     assert {f["resource"]["id"] for f in second.fixed} == {"P3"}
     assert second.summary.failing == 1  # only the new high finding gates
+    assert second.summary.failing_total == 2  # "1 new failing (>= high) of 2 failing"
     assert second.summary.fixed == 2  # P3's deny and warn
 
 
@@ -248,3 +250,42 @@ def test_deny_and_warn_on_one_resource_have_distinct_fingerprints(tmp_path: Path
     r = evaluate(InputRef(doc=tiny_snapshot()), Config(), engine=EmbeddedEngine(),
                  policy_paths=[str(tmp_path / "dw")], builtin=False)
     assert len({f.fingerprint for f in r.findings}) == 2
+
+
+def test_baseline_matches_waived_findings_both_ways(tmp_path: Path) -> None:
+    """A finding waived in the baseline whose waiver has since expired is unchanged (it does not
+    fail the gate as new); a finding active in the baseline and waived now is not "fixed"."""
+    waiver = WaiverEntry(policy="T-001", resource="P1", reason="r", expires=dt.date(2026, 11, 26))
+    cfg = Config(waivers=[waiver])
+    waived_then = json.loads(run(tmp_path, cfg, today=dt.date(2026, 11, 26)).model_dump_json())
+    expired_now = apply_baseline(run(tmp_path, cfg, today=dt.date(2026, 11, 27)), waived_then)
+    p1 = next(f for f in expired_now.findings if f.resource.id == "P1" and f.kind == "deny")
+    assert p1.baseline == "unchanged"
+    assert expired_now.summary.failing == 0 and expired_now.summary.new == 0
+
+    active_then = json.loads(run(tmp_path).model_dump_json())
+    waived_now = apply_baseline(run(tmp_path, cfg, today=dt.date(2026, 11, 26)), active_then)
+    assert "P1" in [f.resource.id for f in waived_now.waived]
+    assert waived_now.fixed == [] and waived_now.summary.fixed == 0
+
+
+def test_severity_filter_lists_only_those_severities_and_counts_every_finding(tmp_path: Path) -> None:
+    cfg = Config(waivers=[WaiverEntry(policy="T-001", resource="P3", reason="r")])
+    report = run(tmp_path, cfg)  # deny high P1 (active), P3 (waived); warn info P2 (active), P3 (waived)
+    shown = show_only(report, ["info"])
+    assert {(f.kind, f.resource.id) for f in shown.findings} == {("warn", "P2")}
+    assert {(f.kind, f.resource.id) for f in shown.waived} == {("warn", "P3")}  # waived are filtered too
+    assert shown.summary.failing == report.summary.failing == 1  # the gate still counts the high deny
+    assert shown.summary.hidden == 1 and shown.summary.shown_severities == ["info"]
+
+
+def test_findings_order_is_severity_then_policy_then_resource() -> None:
+    def f(policy: str, severity: str, rtype: str, rid: str) -> Finding:
+        return Finding(policy_id=policy, title=policy, severity=severity, msg="m",
+                       resource=Resource(type=rtype, id=rid), fingerprint=fingerprint(policy, rtype, rid, {}))
+
+    findings = [f("B-1", "high", "service", "P0"), f("A-1", "low", "service", "P0"),
+                f("A-1", "high", "user", "P0"), f("A-1", "high", "service", "P9"), f("C-1", "critical", "team", "T")]
+    assert [(x.severity, x.policy_id, x.resource.type, x.resource.id) for x in sorted_findings(findings)] == [
+        ("critical", "C-1", "team", "T"), ("high", "A-1", "service", "P9"), ("high", "A-1", "user", "P0"),
+        ("high", "B-1", "service", "P0"), ("low", "A-1", "service", "P0")]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pdguard.fileout import OutputError, write_output
+from pdguard.fileout import OutputError, place_output, write_output
 
 
 def make_char_device(path: Path, minor: int = 3) -> Path:
@@ -123,3 +123,45 @@ def test_directory_and_lone_surrogate(tmp_path: Path) -> None:
 def test_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     write_output("-", "to stdout\n")
     assert capsys.readouterr().out == "to stdout\n"
+
+
+def test_place_output_on_a_device_writes_it_and_removes_the_finished_file(tmp_path: Path) -> None:
+    dev = make_char_device(tmp_path / "null")
+    src = tmp_path / "spool.json"
+    src.write_text("{}")
+    place_output(dev, src, what="snapshot")
+    assert stat.S_ISCHR(dev.lstat().st_mode)
+    assert not src.exists()  # no stray copy of the snapshot left behind
+
+
+def test_place_output_across_file_systems_copies_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.replace fails with EXDEV (the spool on another file system): the copy is written like
+    write_output's, so a failure (here a full disk at fsync) leaves the old snapshot as it was."""
+    target = tmp_path / "snapshot.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    real_replace = os.replace
+    spool = tmp_path / "spool"
+    spool.mkdir()
+
+    def replace(a, b):
+        if Path(a).parent == spool:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_replace(a, b)
+
+    monkeypatch.setattr(os, "replace", replace)
+    (spool / "a.json").write_text("new")
+    place_output(target, spool / "a.json")
+    assert target.read_text() == "new" and not (spool / "a.json").exists()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+    (spool / "b.json").write_text("newer")
+
+    def no_space(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(OutputError, match="no space left on device"):
+        place_output(target, spool / "b.json")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left

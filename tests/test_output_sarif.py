@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_fixtures import NASTY_NAME, all_fingerprints, big_report, sample_report
+from report_fixtures import NASTY_NAME, all_fingerprints, big_report, make_finding, sample_report
 
 import pdguard
-from pdguard.findings import SEVERITIES
+from pdguard.findings import SEVERITIES, Location, Report, Waiver, fingerprint
 from pdguard.output import get_output
 from pdguard.output import sarif as sarif_mod
 from pdguard.output.sarif import FINGERPRINT_KEY, SarifOutput, pascal_case
@@ -310,3 +310,44 @@ def test_no_token():
     text = SarifOutput().render(report)
     assert report.findings[0].fingerprint in text
     assert SCANNED_KEY not in text
+
+
+def test_exactly_at_the_result_limit_nothing_is_truncated():
+    report = big_report(10)
+    run = run_of(render(report, max_results=10))
+    assert len(run["results"]) == 10
+    notes = run["invocations"][0].get("toolExecutionNotifications") or []
+    assert not any("truncated" in n["message"]["text"] for n in notes)
+    assert not any("truncated" in w for w in report.warnings)
+    assert len(run_of(render(big_report(11), max_results=10))["results"]) == 10  # one over: cut
+
+
+def test_truncation_keeps_active_before_waived_within_a_severity():
+    """Both medium: the waived PDG-SCH-003 findings sort before PDG-TEAM-006 by policy id, yet the
+    cut keeps the active ones (a dismissed alert is worth less than an open one)."""
+    waiver = Waiver(policy="PDG-SCH-003", reason="ok")
+    active = [make_finding("PDG-TEAM-006", "team", f"T{i}", None, "no manager") for i in range(2)]
+    waived = [make_finding("PDG-SCH-003", "schedule", f"S{i}", None, "gap", waiver=waiver) for i in range(2)]
+    report = Report(findings=active, waived=waived, meta={"account_subdomain": "acme"})
+    results = run_of(render(report, max_results=2))["results"]
+    assert [(r["ruleId"], "suppressions" in r) for r in results] == [("PDG-TEAM-006", False)] * 2
+
+
+def test_rule_takes_the_worst_severity_of_its_results():
+    """A policy with a deny (high) and a warn (info, as every warn is) on one resource: the rule's
+    level and security-severity are the deny's, so GitHub ranks the alert as high."""
+    deny = make_finding("PDG-EP-002", "escalation_policy", "PEP1", None, "one level")
+    warn = deny.model_copy(update={"kind": "warn", "severity": "info", "msg": "no description",
+                                   "fingerprint": fingerprint("PDG-EP-002/warn", "escalation_policy", "PEP1", {})})
+    report = Report(findings=[deny, warn], policies=[], meta={"account_subdomain": "acme"})
+    rule = run_of(render(report))["tool"]["driver"]["rules"][0]
+    assert rule["defaultConfiguration"]["level"] == "error"
+    assert rule["properties"]["security-severity"] == "8.0" and rule["properties"]["severity"] == "high"
+
+
+def test_a_terraform_path_leaving_the_repository_gets_the_pseudo_path():
+    f = make_finding("PDG-SVC-001", "service", "PSVC9", None, "no escalation policy",
+                     location=Location(path="../modules/services.tf", line=7))
+    run = run_of(render(Report(findings=[f], meta={"account_subdomain": "acme"})))
+    phys = run["results"][0]["locations"][0]["physicalLocation"]
+    assert phys == {"artifactLocation": {"uri": "pagerduty/services/PSVC9.json"}, "region": {"startLine": 1}}

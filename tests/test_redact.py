@@ -29,6 +29,13 @@ from pdguard.redact import redact_text, redact_url
         ("postgresql://pdguard:hunter2@db.internal:5432/inventory?sslpassword=x",
          "postgresql://***@db.internal:5432/inventory?***"),
         ("sqlite:////var/lib/pdguard/inventory-2.sqlite", "sqlite:////var/lib/pdguard/inventory-2.sqlite"),
+        ("sqlite:////var/lib/pdguard/inventory.sqlite?key=s3cr3t", "sqlite:////var/lib/pdguard/inventory.sqlite?***"),
+        # a lowercase segment with digits is a token, not a word
+        ("https://example.org/hooks/abc123def456", "https://example.org/hooks/***"),
+        # no scheme: nothing can be parsed apart, so anything that may carry a credential is hidden
+        ("hooks.example.org/x?token=s3cr3t", "<url>"),
+        ("user:s3cr3t@hooks.example.org/x", "<url>"),
+        ("hooks.example.org/notify", "hooks.example.org/notify"),
     ],
 )
 def test_redact_url(url: str, shown: str) -> None:
@@ -41,6 +48,11 @@ def test_redact_text_finds_every_url() -> None:
     out = redact_text(text)
     assert "SECRET" not in out
     assert "https://api.pagerduty.com/services" in out and out.startswith("POST https://hooks.slack.com/services/***")
+
+
+def test_redact_text_masks_database_urls_too() -> None:
+    out = redact_text("store postgresql+psycopg://pdguard:SECRETpw@db.internal/inv is not a pdguard store")
+    assert "SECRET" not in out and "postgresql+psycopg://***@db.internal/inv" in out
 
 
 def test_log_lines_are_timestamped_utc_and_redacted() -> None:

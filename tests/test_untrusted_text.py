@@ -26,7 +26,7 @@ from pdguard.output.junit import JUnitOutput
 from pdguard.output.markdown import MarkdownOutput
 from pdguard.output.sarif import SarifOutput
 from pdguard.output.table import TableOutput
-from pdguard.textsafe import SafeFormatter, is_safe, safe_text
+from pdguard.textsafe import SafeFormatter, is_safe, safe_data, safe_text
 
 CLEAR = "\x1b[2J\x1b[H"
 OSC_TITLE = "\x1b]0;pwned\x07"
@@ -59,6 +59,20 @@ def test_safe_text_unit() -> None:
     assert safe_text("lone \ud800") == "lone \\ud800"
     assert safe_text(None) == "" and safe_text(42) == "42"
     assert safe_text("Zoë 🚨 日本 \u200d") == "Zoë 🚨 日本 \u200d"  # ordinary text untouched
+    # the Arabic letter mark (bidi) and the line/paragraph separators (a line break to many viewers)
+    assert safe_text("a\u061cb\u2028c\u2029d") == "a\\u061cb\\u2028c\\u2029d"
+    assert safe_text("a\u2028b", multiline=True) == "a\\u2028b"
+    assert safe_data({"k\x1b[2J": ["v\u202e", 1]}) == {"k\\x1b[2J": ["v\\u202e", 1]}  # keys too
+
+
+def test_log_tracebacks_keep_lines_but_lose_escapes() -> None:
+    try:
+        raise ValueError("bad name api\x1b[2J\u202e")
+    except ValueError:
+        record = logging.LogRecord("pdguard", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    text = SafeFormatter("%(message)s").format(record)
+    assert "Traceback" in text and "\n" in text
+    assert_inert(text)
 
 
 def test_table_plain_and_colour() -> None:

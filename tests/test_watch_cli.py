@@ -191,3 +191,24 @@ def test_watch_slack_body_by_option(tmp_path: Path) -> None:
     assert len(rec.accepted) == 1
     body = rec.accepted[0]
     assert set(body) == {"text", "blocks"} and "New PSVCNEW1" in body["text"]
+
+
+def test_once_an_incomplete_tick_exits_2_even_when_a_notification_also_fails(tmp_path: Path) -> None:
+    """`watch --once` exit codes rank 2 (error, incomplete scan) over 4 (a notification not
+    delivered) over 1 (failing findings): an incomplete inventory must not read as "stored, only
+    the webhook failed" to cron because the outbox still holds an undelivered message."""
+    db = f"sqlite:///{tmp_path / 'inv.sqlite'}"
+    with receiver() as rec:
+        hook = f"{rec.url}/hook"
+
+        def tick(account, faults: FaultConfig | None = None) -> subprocess.CompletedProcess:
+            with serve(account, tokens={TOKEN}, faults=faults) as server:
+                return pdguard("watch", "--once", "--api-url", server.url, "--store", db,
+                               "--on-new-findings", hook, "--notify-format", "json")
+
+        assert tick(account_with()).returncode == 1
+        rec.down()
+        assert tick(account_with("PSVCNEW1")).returncode == 4  # the new findings wait in the outbox
+        r = tick(account_with("PSVCNEW1"), FaultConfig(null_items=["services"]))  # incomplete; still down
+        assert r.returncode == 2, r.stderr
+        assert "INCOMPLETE" in r.stderr and "could not notify" in r.stderr

@@ -764,7 +764,8 @@ def watch(obj: Ctx, interval: str, once: bool, max_ticks: int | None, store_url:
         if result.failures or result.last_result is None:
             sys.exit(EXIT_ERROR)
         last = result.last_result
-        sys.exit(EXIT_NOTIFY if not last.delivery.ok else last.code)
+        # 2 (an incomplete scan) > 4 (a notification not delivered) > 1 (failing findings) > 0
+        sys.exit(last.code if last.code == EXIT_ERROR or last.delivery.ok else EXIT_NOTIFY)
 
 
 @cli.group()

@@ -3,7 +3,8 @@
 :func:`redact_url` removes what can be a credential in a URL:
 
 * userinfo (``https://user:password@host`` → ``https://***@host``), on every scheme;
-* the query string and fragment (``?token=…`` → ``?***``), on every scheme except ``sqlite``;
+* the query string and fragment (``?token=…`` → ``?***``), on every scheme (a ``sqlite`` URL's query
+  is masked too, its fragment dropped);
 * path segments that may be tokens, on http(s): only short lowercase words (up to 20 letters:
   ``services``, ``hooks``, ``api``, ``v2``) are kept, anything else becomes ``***``, so Slack's
   ``/services/T0…/B0…/secret``, Discord's ``/api/webhooks/<id>/<token>`` or a random token in
