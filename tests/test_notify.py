@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,25 @@ def test_a_rate_limited_webhook_is_retried_after_at_most_a_minute(store: Store) 
         out = deliver(store, [target], settings, sleep=waits.append)
     assert out.ok and out.delivered == 1 and waits == [notify.MAX_RETRY_AFTER] == [60.0]
     assert [s for _, s in rec.requests] == [429, 200]
+
+
+def test_a_negative_retry_after_is_no_wait_not_a_crash(store: Store) -> None:
+    """Retry-After comes from the receiver (untrusted): `-5` means retry now, never a negative
+    sleep (time.sleep raises on one, which would end the tick with the finding undelivered)."""
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)  # the real sleep: it rejects a negative duration
+
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        rec.fail_next, rec.fail_status, rec.retry_after = 1, 503, "-5"
+        out = deliver(store, [target], NotifySettings(retries=1, backoff="2s", timeout="5s"), sleep=sleep)
+    assert out.ok and out.delivered == 1 and waits == [0.0]
+    assert [s for _, s in rec.requests] == [503, 200]
 
 
 def test_large_json_batches_are_chunked_and_a_partial_failure_resumes(store: Store, monkeypatch) -> None:
