@@ -288,6 +288,26 @@ def test_expired_notifications_are_dropped_with_a_warning(store: Store, caplog) 
         in caplog.text and "HTTP 500" in caplog.text
 
 
+def test_max_age_boundary_a_row_exactly_max_age_old_is_still_due(store: Store) -> None:
+    """notify.max_age drops rows created MORE than max_age ago: one exactly max_age old is still
+    delivered at that tick; a second later it is dropped."""
+    from datetime import UTC, datetime, timedelta
+
+    target = parse_target("https://example.org/hook")
+    save(store, 1, [target], "PS0")
+    save(store, 2, [target], "PS0", "PS1")
+    with store.engine.begin() as conn:
+        import sqlalchemy as sa
+
+        conn.execute(sa.text("UPDATE outbox SET created_at = '2026-01-01T00:00:00Z'"))
+    week = 7 * 86400.0
+    at = datetime(2026, 1, 8, tzinfo=UTC)
+    assert store.expire_notifications(week, now=at) == []
+    assert len(store.pending_notifications(target.key)) == 1
+    gone = store.expire_notifications(week, now=at + timedelta(seconds=1))
+    assert [g["count"] for g in gone] == [1] and store.pending_notifications(target.key) == []
+
+
 def test_a_file_that_cannot_be_written_stays_pending(store: Store, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
