@@ -261,6 +261,23 @@ def test_when_a_tick_scans_in_full(store: Store) -> None:
     assert "incomplete" in plan(store, url).reason
 
 
+def test_a_changed_incidents_since_means_a_full_scan(store: Store) -> None:
+    """With a fixed --incidents-since (no lookback in days), moving it is a change of window: the
+    history of the base starts at the old date, so an incremental tick would miss what lies before
+    it. The same date keeps the tick incremental."""
+    sim = Sim()
+    acc = account(incidents=300)
+    url = f"http://127.0.0.1:{sim.port}"
+    fixed = T1 - timedelta(days=60)
+    sim.scan(acc, T1, store, incidents_since=fixed)
+    assert plan(store, url, incidents_since=fixed).incremental
+    earlier = plan(store, url, incidents_since=fixed - timedelta(days=20))
+    assert not earlier.incremental and "lookback changed" in earlier.reason
+    assert not plan(store, url, incidents_since=fixed + timedelta(days=1)).incremental
+    doc = sim.scan(acc, T2, store, save=False, incidents_since=fixed - timedelta(days=20))
+    assert doc["meta"]["incremental"] is False and doc["meta"]["complete"] is True
+
+
 def test_a_damaged_history_means_a_full_scan_never_a_hole(store: Store) -> None:
     sim = Sim()
     acc = account(incidents=300)
