@@ -266,6 +266,30 @@ def test_more_than_10000_incidents_in_one_second_are_said_and_skipped_past(big, 
         assert st["got"] == len(got) and st["expected"] is None
 
 
+@pytest.mark.parametrize("total", [True, False])
+def test_a_list_exactly_at_the_offset_cap_is_whole(account, total: bool) -> None:
+    """The cap's boundary (`max_items` stands in for the API's 10,000): a list of exactly the cap is
+    read whole without a cap warning; one object more is cut at the cap, with the warning, and no
+    request ever asks past the cap."""
+    import asyncio
+
+    async def read(url: str, cap: int) -> tuple[list, list[str]]:
+        warnings: list[str] = []
+        async with PagerDutyClient(TOKEN, api_url=url, backoff_base=0.01, timeout=5.0) as client:
+            items = await client.paginate("/services", "services", collection="services", warn=warnings.append,
+                                          max_items=cap, note=warnings.append)
+        return items, warnings
+
+    faults = FaultConfig(no_total=[] if total else ["/services"])
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        whole, said = asyncio.run(read(server.url, 250))
+        assert len({s["id"] for s in whole}) == len(whole) == 250 and said == []
+        cut, said = asyncio.run(read(server.url, 249))
+        assert len({s["id"] for s in cut}) == len(cut) == 249
+        assert len(said) == 1 and re.search(r"offset cap|the API pages only 249", said[0]), said
+        assert set(server.stats.by_status) == {200}
+
+
 def test_fewer_objects_than_announced_is_never_complete() -> None:
     """The accounting's last word, whatever lost the objects without saying so: a collection
     holding fewer objects than its queries announced is incomplete, with a warning."""
@@ -404,6 +428,24 @@ def test_5xx_still_spend_the_budget(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW, faults=FaultConfig(burst_5xx=3)) as server, \
             pytest.raises(ScanError, match="giving up after 1 retries"):
         scan(opts(server, concurrency=1, retry_budget=1))
+
+
+@pytest.mark.parametrize(("limit", "ok"), [(2, True), (1, False)])
+def test_retry_limits_are_exact(account, limit: int, ok: bool) -> None:
+    """`max_retries` N and `retry_budget` N each allow exactly N retries: two 503s in a row on the one
+    /teams request are absorbed by a limit of 2, and a limit of 1 fails with that limit named."""
+    for option, message in (("max_retries", r"teams: HTTP 503 at /teams, 1 retries exhausted"),
+                            ("retry_budget", r"teams: giving up after 1 retries in this scan")):
+        faults = FaultConfig(burst_5xx=2, paths=["/teams"])
+        with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+            if ok:
+                doc = timed_scan(server, bound=20, collections=("teams",), **{option: limit})
+                assert len(doc["teams"]) == 12 and doc["meta"]["complete"] is True
+                assert server.stats.by_path["/teams"] == 3
+            else:
+                with pytest.raises(ScanError, match=message):
+                    scan(opts(server, collections=("teams",), **{option: limit}))
+                assert server.stats.by_path["/teams"] == 2
 
 
 def test_deadline_stops_a_slow_scan(account) -> None:
