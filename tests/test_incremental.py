@@ -425,3 +425,19 @@ def test_incidents_exactly_at_the_window_edges(store: Store) -> None:
     got = {i for i in by_id(incremental) if i.startswith("PEDGE")}
     assert got == {i for i in by_id(full) if i.startswith("PEDGE")} == {"PEDGE01", "PEDGE03", "PEDGE04", "PEDGE05"}
     assert by_id(incremental) == by_id(full)
+
+
+def test_an_incident_resolved_since_created_exactly_at_the_window_start_is_kept(store: Store) -> None:
+    """Unresolved at the base scan, resolved before the tick, created exactly at the tick's window
+    start (`since` is inclusive): read again by id, it stays in the snapshot as in a full scan."""
+    sim = Sim()
+    acc = account()
+    since2 = T2 - timedelta(days=90)
+    inc = new_incident(acc, "PEDGE10", since2, "triggered")
+    sim.scan(acc, T1, store)
+    resolve(inc, T1 + timedelta(hours=1))
+    incremental = sim.scan(acc, T2, store, save=False)
+    full = sim.scan(acc, T2)
+    assert incremental["meta"]["incidents_merged"]["refetched"] >= 1
+    assert by_id(incremental)["PEDGE10"]["status"] == "resolved"
+    assert by_id(incremental) == by_id(full)
