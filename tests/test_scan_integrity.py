@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -288,6 +289,52 @@ def test_a_list_exactly_at_the_offset_cap_is_whole(account, total: bool) -> None
         assert len({s["id"] for s in cut}) == len(cut) == 249
         assert len(said) == 1 and re.search(r"offset cap|the API pages only 249", said[0]), said
         assert set(server.stats.by_status) == {200}
+
+
+def test_a_page_overlapping_by_one_without_a_total_is_taken() -> None:
+    """Without a total, a list that grows while it is read (an object created at its head) shifts
+    the next page by one: that page repeats one object already read and brings new ones. It is
+    taken (the repeat de-duplicated) and paging goes on: only a page with nothing new stops it."""
+    import asyncio
+
+    teams = [{"id": f"PT{n:04d}", "type": "team", "name": f"team {n}"} for n in range(250)]
+    served: list[int] = []
+
+    class Growing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            offset, limit = int(q.get("offset", 0)), int(q.get("limit", 25))
+            page = teams[offset:offset + limit]
+            more = offset + len(page) < len(teams)
+            served.append(offset)
+            if offset == 0 and teams[0]["id"] != "PTNEW":
+                teams.insert(0, {"id": "PTNEW", "type": "team", "name": "created while paging"})
+            body = json.dumps({"teams": page, "offset": offset, "limit": limit, "more": more, "total": None}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    async def read(url: str) -> tuple[list, list[str]]:
+        said: list[str] = []
+        async with PagerDutyClient(TOKEN, api_url=url, backoff_base=0.01, timeout=5.0) as client:
+            items = await client.paginate("/teams", "teams", collection="teams", warn=said.append, note=said.append)
+        return items, said
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Growing)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        items, said = asyncio.run(read(f"http://127.0.0.1:{httpd.server_port}"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    got = [t["id"] for t in items]
+    assert len(got) == len(set(got)) == 250 and set(got) == {f"PT{n:04d}" for n in range(250)}
+    assert said == [] and served == [0, 100, 200]
 
 
 def test_fewer_objects_than_announced_is_never_complete() -> None:
