@@ -291,24 +291,37 @@ def test_a_list_exactly_at_the_offset_cap_is_whole(account, total: bool) -> None
         assert set(server.stats.by_status) == {200}
 
 
-def test_a_page_overlapping_by_one_without_a_total_is_taken() -> None:
-    """Without a total, a list that grows while it is read (an object created at its head) shifts
-    the next page by one: that page repeats one object already read and brings new ones. It is
-    taken (the repeat de-duplicated) and paging goes on: only a page with nothing new stops it."""
+def test_pages_smaller_than_asked_follow_the_limit_the_server_answers(account, baseline) -> None:
+    """Asked for 250 a page, the API answers 100 (its maximum) and says `limit: 100`: the offsets of
+    the other pages follow the limit the server answered, so every object is read."""
     import asyncio
 
-    teams = [{"id": f"PT{n:04d}", "type": "team", "name": f"team {n}"} for n in range(250)]
+    async def read(url: str) -> tuple[list, list[str]]:
+        said: list[str] = []
+        async with PagerDutyClient(TOKEN, api_url=url, backoff_base=0.01, timeout=5.0) as client:
+            items = await client.paginate("/services", "services", collection="services", warn=said.append,
+                                          note=said.append, page_limit=250)
+        return items, said
+
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        items, said = asyncio.run(read(server.url))
+        assert server.stats.by_path["/services"] == 3
+    assert said == [] and ids(items) == ids(baseline["services"])
+
+
+def _read_teams(answer) -> tuple[list, list[str], list[int]]:
+    """Read /teams with the client from a tiny server whose pages `answer(offset, limit)` gives as
+    (teams, more) (no total): (items, warnings and notes, offsets asked)."""
+    import asyncio
+
     served: list[int] = []
 
-    class Growing(BaseHTTPRequestHandler):
+    class Lister(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server API
             q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
             offset, limit = int(q.get("offset", 0)), int(q.get("limit", 25))
-            page = teams[offset:offset + limit]
-            more = offset + len(page) < len(teams)
             served.append(offset)
-            if offset == 0 and teams[0]["id"] != "PTNEW":
-                teams.insert(0, {"id": "PTNEW", "type": "team", "name": "created while paging"})
+            page, more = answer(offset, limit)
             body = json.dumps({"teams": page, "offset": offset, "limit": limit, "more": more, "total": None}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -325,16 +338,54 @@ def test_a_page_overlapping_by_one_without_a_total_is_taken() -> None:
             items = await client.paginate("/teams", "teams", collection="teams", warn=said.append, note=said.append)
         return items, said
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Growing)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Lister)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         items, said = asyncio.run(read(f"http://127.0.0.1:{httpd.server_port}"))
     finally:
         httpd.shutdown()
         httpd.server_close()
+    return items, said, served
+
+
+TEAMS = [{"id": f"PT{n:04d}", "type": "team", "name": f"team {n}"} for n in range(250)]
+
+
+def test_a_page_overlapping_by_one_without_a_total_is_taken() -> None:
+    """Without a total, a list that grows while it is read (an object created at its head) shifts
+    the next page by one: that page repeats one object already read and brings new ones. It is
+    taken (the repeat de-duplicated) and paging goes on: only a page with nothing new stops it."""
+    teams = list(TEAMS)
+
+    def answer(offset: int, limit: int) -> tuple[list, bool]:
+        page = teams[offset:offset + limit]
+        more = offset + len(page) < len(teams)
+        if offset == 0 and teams[0]["id"] != "PTNEW":
+            teams.insert(0, {"id": "PTNEW", "type": "team", "name": "created while paging"})
+        return page, more
+
+    items, said, served = _read_teams(answer)
     got = [t["id"] for t in items]
-    assert len(got) == len(set(got)) == 250 and set(got) == {f"PT{n:04d}" for n in range(250)}
+    assert len(got) == len(set(got)) == 250 and set(got) == {t["id"] for t in TEAMS}
     assert said == [] and served == [0, 100, 200]
+
+
+def test_an_empty_page_without_a_total_is_read_once_more() -> None:
+    """Without a total, a page that comes back empty while `more` said there was more (a hiccup of
+    the server or a proxy) is read once more before concluding: here the second read has the
+    objects, and the list is read to its end."""
+    hiccups = [100]
+
+    def answer(offset: int, limit: int) -> tuple[list, bool]:
+        if offset in hiccups:
+            hiccups.remove(offset)
+            return [], True
+        page = TEAMS[offset:offset + limit]
+        return page, offset + len(page) < len(TEAMS)
+
+    items, said, served = _read_teams(answer)
+    assert sorted(t["id"] for t in items) == [t["id"] for t in TEAMS]
+    assert said == [] and served == [0, 100, 100, 200]
 
 
 def test_fewer_objects_than_announced_is_never_complete() -> None:
