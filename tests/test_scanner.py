@@ -387,3 +387,15 @@ def test_lookback_longer_than_six_months_is_split_into_windows(account) -> None:
     assert set(statuses) == {200}  # every since/until span stayed within the API's 6 months
     assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, 400)
     assert doc["meta"]["incidents_since"] == "2025-10-22T09:00:00Z"
+
+
+def test_incident_windows_fit_the_shortest_six_months(account) -> None:
+    """The API's 6 months are calendar months: from August 31st they end on February 28th, 181 days
+    later. Windows of 180 days fit whatever the start; one a day or two longer is refused there."""
+    since = datetime(2025, 8, 31, 9, 0, tzinfo=UTC)
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, incidents_since=since)).document
+        statuses = dict(server.stats.by_status)
+    assert set(statuses) == {200}
+    assert doc["meta"]["complete"] is True and doc["meta"]["incidents_since"] == "2025-08-31T09:00:00Z"
+    assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, (NOW - since).days)
