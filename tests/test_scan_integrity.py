@@ -426,6 +426,18 @@ def test_vanishing_users_without_total_leaves_expected_unknown(account) -> None:
     assert st["expected"] is None and st["got"] == 115
 
 
+def test_objects_lost_from_a_list_read_only_for_another_collection_make_the_scan_incomplete(account) -> None:
+    """Users excluded but read for the teams' members: users vanishing while they are paged leave
+    members out of the teams, so the scan is incomplete although every collection it lists is
+    complete or excluded."""
+    with serve(account, tokens={TOKEN}, now=NOW, faults=FaultConfig(vanish={"/users": 5})) as server:
+        doc = timed_scan(server, collections=("teams",))
+    meta = doc["meta"]
+    assert meta["collections"] == ["teams"] and meta["collections_status"]["users"]["status"] == "excluded"
+    assert any(w.startswith("users: 115 unique objects of 120 announced") for w in meta["warnings"]), meta["warnings"]
+    assert meta["complete"] is False
+
+
 # --- bounded waits --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("reset", ["inf", "-inf", "nan", "-5", "1e9", "3600", "abc", ""])
