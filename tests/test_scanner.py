@@ -205,6 +205,18 @@ def test_unresolvable_reference_is_a_named_warning(account) -> None:
     assert "schedules" not in excluded["meta"]["collections"]
 
 
+def test_a_service_whose_escalation_policy_is_not_in_the_snapshot_is_a_named_warning(account) -> None:
+    c = cols(account)
+    svc = next(s for s in c["services"] if isinstance(s.get("escalation_policy"), dict))
+    ep = svc["escalation_policy"]["id"]
+    trimmed = replace(account, escalation_policies=[e for e in c["escalation_policies"] if e["id"] != ep])
+    with serve(trimmed, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server)).document
+    meta = doc["meta"]
+    assert f"services: {svc['id']} uses escalation policy {ep}, which is not in the snapshot" in meta["warnings"]
+    assert meta["complete"] is False and meta["collections_status"]["services"]["status"] == "incomplete"
+
+
 def test_schedule_deleted_between_list_and_render_is_a_warning(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         victim = cols(account)["schedules"][3]["id"]
