@@ -521,6 +521,27 @@ def test_429s_never_spend_the_fault_retry_budget(account, baseline) -> None:
     assert_exact(doc, baseline)
 
 
+@pytest.mark.parametrize("headers", ["reset", "none"])
+def test_a_429_waits_before_its_retry(account, headers: str) -> None:
+    """A 429 is retried after its `ratelimit-reset` (here 1 s, the budget not said to be spent:
+    a gateway's 429), or after a backoff when it gives no reset (here at least 1 s): never at
+    once, which would keep the account's budget spent for every other client of it."""
+    if headers == "reset":
+        faults = FaultConfig(burst_429=1, ratelimit_headers={"ratelimit-reset": "1", "ratelimit-remaining": "5"},
+                             paths=["/teams"])
+        backoff = 0.01
+    else:
+        faults = FaultConfig(burst_429=1, rate_429_reset_header=False, paths=["/teams"])
+        backoff = 1.0  # the first wait is between 1 and 2 s
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        t0 = time.monotonic()
+        doc = timed_scan(server, bound=20, collections=("teams",), backoff_base=backoff)
+        took = time.monotonic() - t0
+        assert server.stats.faults["429"] == 1 and server.stats.by_path["/teams"] == 2
+    assert len(doc["teams"]) == 12 and doc["meta"]["complete"] is True
+    assert took >= 1.0, f"retried after {took:.2f}s"
+
+
 @pytest.mark.parametrize("n", [MAX_RATE_WAITS, MAX_RATE_WAITS + 1])
 def test_one_request_waits_through_50_429s_and_no_more(account, n: int) -> None:
     faults = FaultConfig(burst_429=n, ratelimit_headers={"ratelimit-reset": "0"}, paths=["/teams"])
