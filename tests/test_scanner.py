@@ -217,6 +217,22 @@ def test_a_service_whose_escalation_policy_is_not_in_the_snapshot_is_a_named_war
     assert meta["complete"] is False and meta["collections_status"]["services"]["status"] == "incomplete"
 
 
+@pytest.mark.parametrize("n", [20, 21])
+def test_unresolved_references_past_twenty_are_counted(account, n: int) -> None:
+    """Twenty unresolved references are named one by one; from the twenty-first on they are counted
+    in one more warning, so meta.warnings still says how many there are."""
+    services = copy.deepcopy(cols(account)["services"])
+    for svc in services[:n]:
+        svc["escalation_policy"] = {"id": f"PGONE{svc['id']}", "type": "escalation_policy_reference"}
+    with serve(replace(account, services=services), tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, collections=("services", "escalation_policies"))).document
+    warnings = doc["meta"]["warnings"]
+    assert len([w for w in warnings if "uses escalation policy PGONE" in w]) == 20
+    more = [w for w in warnings if w.endswith("more references the snapshot cannot resolve")]
+    assert more == ([] if n == 20 else ["escalation_policies: 1 more references the snapshot cannot resolve"])
+    assert doc["meta"]["complete"] is False
+
+
 def test_schedule_deleted_between_list_and_render_is_a_warning(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         victim = cols(account)["schedules"][3]["id"]
