@@ -308,6 +308,36 @@ def test_max_age_boundary_a_row_exactly_max_age_old_is_still_due(store: Store) -
     assert [g["count"] for g in gone] == [1] and store.pending_notifications(target.key) == []
 
 
+def test_delivered_notifications_never_expire(store: Store, caplog) -> None:
+    """notify.max_age drops what was never delivered; rows delivered long ago are not "dropped
+    undelivered" (that warning, and a failed outcome, on every tick of a healthy webhook)."""
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        assert deliver(store, [target], FAST).delivered == 1
+        with store.engine.begin() as conn:
+            import sqlalchemy as sa
+
+            conn.execute(sa.text("UPDATE outbox SET created_at = '2026-01-01T00:00:00Z'"))
+        with caplog.at_level(logging.WARNING, logger="pdguard.watch"):
+            out = deliver(store, [target], NotifySettings(max_age="7d"))
+    assert out.ok and out.expired == 0 and "dropped" not in caplog.text
+    assert len(rec.fingerprints()) == 1
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 502])
+def test_transient_statuses_are_retried_within_the_tick(store: Store, status: int) -> None:
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        rec.fail_next, rec.fail_status = 1, status
+        out = deliver(store, [target], NotifySettings(retries=1, backoff="1ms", timeout="5s"), sleep=lambda s: None)
+    assert out.ok and out.delivered == 1
+    assert [s for _, s in rec.requests] == [status, 200]
+
+
 def test_a_file_that_cannot_be_written_stays_pending(store: Store, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
