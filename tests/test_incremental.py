@@ -261,6 +261,23 @@ def test_when_a_tick_scans_in_full(store: Store) -> None:
     assert "incomplete" in plan(store, url).reason
 
 
+def test_a_changed_incidents_since_means_a_full_scan(store: Store) -> None:
+    """With a fixed --incidents-since (no lookback in days), moving it is a change of window: the
+    history of the base starts at the old date, so an incremental tick would miss what lies before
+    it. The same date keeps the tick incremental."""
+    sim = Sim()
+    acc = account(incidents=300)
+    url = f"http://127.0.0.1:{sim.port}"
+    fixed = T1 - timedelta(days=60)
+    sim.scan(acc, T1, store, incidents_since=fixed)
+    assert plan(store, url, incidents_since=fixed).incremental
+    earlier = plan(store, url, incidents_since=fixed - timedelta(days=20))
+    assert not earlier.incremental and "lookback changed" in earlier.reason
+    assert not plan(store, url, incidents_since=fixed + timedelta(days=1)).incremental
+    doc = sim.scan(acc, T2, store, save=False, incidents_since=fixed - timedelta(days=20))
+    assert doc["meta"]["incremental"] is False and doc["meta"]["complete"] is True
+
+
 def test_a_damaged_history_means_a_full_scan_never_a_hole(store: Store) -> None:
     sim = Sim()
     acc = account(incidents=300)
@@ -407,4 +424,20 @@ def test_incidents_exactly_at_the_window_edges(store: Store) -> None:
     assert incremental["meta"]["incidents_merged"]["since"] == iso(since2)
     got = {i for i in by_id(incremental) if i.startswith("PEDGE")}
     assert got == {i for i in by_id(full) if i.startswith("PEDGE")} == {"PEDGE01", "PEDGE03", "PEDGE04", "PEDGE05"}
+    assert by_id(incremental) == by_id(full)
+
+
+def test_an_incident_resolved_since_created_exactly_at_the_window_start_is_kept(store: Store) -> None:
+    """Unresolved at the base scan, resolved before the tick, created exactly at the tick's window
+    start (`since` is inclusive): read again by id, it stays in the snapshot as in a full scan."""
+    sim = Sim()
+    acc = account()
+    since2 = T2 - timedelta(days=90)
+    inc = new_incident(acc, "PEDGE10", since2, "triggered")
+    sim.scan(acc, T1, store)
+    resolve(inc, T1 + timedelta(hours=1))
+    incremental = sim.scan(acc, T2, store, save=False)
+    full = sim.scan(acc, T2)
+    assert incremental["meta"]["incidents_merged"]["refetched"] >= 1
+    assert by_id(incremental)["PEDGE10"]["status"] == "resolved"
     assert by_id(incremental) == by_id(full)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,25 @@ def test_a_rate_limited_webhook_is_retried_after_at_most_a_minute(store: Store) 
     assert [s for _, s in rec.requests] == [429, 200]
 
 
+def test_a_negative_retry_after_is_no_wait_not_a_crash(store: Store) -> None:
+    """Retry-After comes from the receiver (untrusted): `-5` means retry now, never a negative
+    sleep (time.sleep raises on one, which would end the tick with the finding undelivered)."""
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)  # the real sleep: it rejects a negative duration
+
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        rec.fail_next, rec.fail_status, rec.retry_after = 1, 503, "-5"
+        out = deliver(store, [target], NotifySettings(retries=1, backoff="2s", timeout="5s"), sleep=sleep)
+    assert out.ok and out.delivered == 1 and waits == [0.0]
+    assert [s for _, s in rec.requests] == [503, 200]
+
+
 def test_large_json_batches_are_chunked_and_a_partial_failure_resumes(store: Store, monkeypatch) -> None:
     monkeypatch.setattr(notify, "JSON_CHUNK", 2)
     with receiver() as rec:
@@ -266,6 +286,56 @@ def test_expired_notifications_are_dropped_with_a_warning(store: Store, caplog) 
     assert store.pending_notifications(target.key) == []
     assert "dropped 1 undelivered notification(s) for https://127.0.0.1:9/hook: older than notify.max_age 7d" \
         in caplog.text and "HTTP 500" in caplog.text
+
+
+def test_max_age_boundary_a_row_exactly_max_age_old_is_still_due(store: Store) -> None:
+    """notify.max_age drops rows created MORE than max_age ago: one exactly max_age old is still
+    delivered at that tick; a second later it is dropped."""
+    from datetime import UTC, datetime, timedelta
+
+    target = parse_target("https://example.org/hook")
+    save(store, 1, [target], "PS0")
+    save(store, 2, [target], "PS0", "PS1")
+    with store.engine.begin() as conn:
+        import sqlalchemy as sa
+
+        conn.execute(sa.text("UPDATE outbox SET created_at = '2026-01-01T00:00:00Z'"))
+    week = 7 * 86400.0
+    at = datetime(2026, 1, 8, tzinfo=UTC)
+    assert store.expire_notifications(week, now=at) == []
+    assert len(store.pending_notifications(target.key)) == 1
+    gone = store.expire_notifications(week, now=at + timedelta(seconds=1))
+    assert [g["count"] for g in gone] == [1] and store.pending_notifications(target.key) == []
+
+
+def test_delivered_notifications_never_expire(store: Store, caplog) -> None:
+    """notify.max_age drops what was never delivered; rows delivered long ago are not "dropped
+    undelivered" (that warning, and a failed outcome, on every tick of a healthy webhook)."""
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        assert deliver(store, [target], FAST).delivered == 1
+        with store.engine.begin() as conn:
+            import sqlalchemy as sa
+
+            conn.execute(sa.text("UPDATE outbox SET created_at = '2026-01-01T00:00:00Z'"))
+        with caplog.at_level(logging.WARNING, logger="pdguard.watch"):
+            out = deliver(store, [target], NotifySettings(max_age="7d"))
+    assert out.ok and out.expired == 0 and "dropped" not in caplog.text
+    assert len(rec.fingerprints()) == 1
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 502])
+def test_transient_statuses_are_retried_within_the_tick(store: Store, status: int) -> None:
+    with receiver() as rec:
+        target = parse_target(f"{rec.url}/hook")
+        save(store, 1, [target], "PS0")
+        save(store, 2, [target], "PS0", "PS1")
+        rec.fail_next, rec.fail_status = 1, status
+        out = deliver(store, [target], NotifySettings(retries=1, backoff="1ms", timeout="5s"), sleep=lambda s: None)
+    assert out.ok and out.delivered == 1
+    assert [s for _, s in rec.requests] == [status, 200]
 
 
 def test_a_file_that_cannot_be_written_stays_pending(store: Store, tmp_path: Path) -> None:

@@ -36,6 +36,10 @@ from pdguard.redact import redact_text, redact_url
         ("hooks.example.org/x?token=s3cr3t", "<url>"),
         ("user:s3cr3t@hooks.example.org/x", "<url>"),
         ("hooks.example.org/notify", "hooks.example.org/notify"),
+        # only the REST API hosts keep their path: other pagerduty.com hosts carry integration keys
+        ("https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue",
+         "https://events.pagerduty.com/integration/***/enqueue"),
+        ("https://acme.pagerduty.com/services?token=s3cr3t", "https://acme.pagerduty.com/services?***"),
     ],
 )
 def test_redact_url(url: str, shown: str) -> None:

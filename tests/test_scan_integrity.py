@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -266,6 +267,127 @@ def test_more_than_10000_incidents_in_one_second_are_said_and_skipped_past(big, 
         assert st["got"] == len(got) and st["expected"] is None
 
 
+@pytest.mark.parametrize("total", [True, False])
+def test_a_list_exactly_at_the_offset_cap_is_whole(account, total: bool) -> None:
+    """The cap's boundary (`max_items` stands in for the API's 10,000): a list of exactly the cap is
+    read whole without a cap warning; one object more is cut at the cap, with the warning, and no
+    request ever asks past the cap."""
+    import asyncio
+
+    async def read(url: str, cap: int) -> tuple[list, list[str]]:
+        warnings: list[str] = []
+        async with PagerDutyClient(TOKEN, api_url=url, backoff_base=0.01, timeout=5.0) as client:
+            items = await client.paginate("/services", "services", collection="services", warn=warnings.append,
+                                          max_items=cap, note=warnings.append)
+        return items, warnings
+
+    faults = FaultConfig(no_total=[] if total else ["/services"])
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        whole, said = asyncio.run(read(server.url, 250))
+        assert len({s["id"] for s in whole}) == len(whole) == 250 and said == []
+        cut, said = asyncio.run(read(server.url, 249))
+        assert len({s["id"] for s in cut}) == len(cut) == 249
+        assert len(said) == 1 and re.search(r"offset cap|the API pages only 249", said[0]), said
+        assert set(server.stats.by_status) == {200}
+
+
+def test_pages_smaller_than_asked_follow_the_limit_the_server_answers(account, baseline) -> None:
+    """Asked for 250 a page, the API answers 100 (its maximum) and says `limit: 100`: the offsets of
+    the other pages follow the limit the server answered, so every object is read."""
+    import asyncio
+
+    async def read(url: str) -> tuple[list, list[str]]:
+        said: list[str] = []
+        async with PagerDutyClient(TOKEN, api_url=url, backoff_base=0.01, timeout=5.0) as client:
+            items = await client.paginate("/services", "services", collection="services", warn=said.append,
+                                          note=said.append, page_limit=250)
+        return items, said
+
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        items, said = asyncio.run(read(server.url))
+        assert server.stats.by_path["/services"] == 3
+    assert said == [] and ids(items) == ids(baseline["services"])
+
+
+def _read_teams(answer) -> tuple[list, list[str], list[int]]:
+    """Read /teams with the client from a tiny server whose pages `answer(offset, limit)` gives as
+    (teams, more) (no total): (items, warnings and notes, offsets asked)."""
+    import asyncio
+
+    served: list[int] = []
+
+    class Lister(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            offset, limit = int(q.get("offset", 0)), int(q.get("limit", 25))
+            served.append(offset)
+            page, more = answer(offset, limit)
+            body = json.dumps({"teams": page, "offset": offset, "limit": limit, "more": more, "total": None}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    async def read(url: str) -> tuple[list, list[str]]:
+        said: list[str] = []
+        async with PagerDutyClient(TOKEN, api_url=url, backoff_base=0.01, timeout=5.0) as client:
+            items = await client.paginate("/teams", "teams", collection="teams", warn=said.append, note=said.append)
+        return items, said
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Lister)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        items, said = asyncio.run(read(f"http://127.0.0.1:{httpd.server_port}"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    return items, said, served
+
+
+TEAMS = [{"id": f"PT{n:04d}", "type": "team", "name": f"team {n}"} for n in range(250)]
+
+
+def test_a_page_overlapping_by_one_without_a_total_is_taken() -> None:
+    """Without a total, a list that grows while it is read (an object created at its head) shifts
+    the next page by one: that page repeats one object already read and brings new ones. It is
+    taken (the repeat de-duplicated) and paging goes on: only a page with nothing new stops it."""
+    teams = list(TEAMS)
+
+    def answer(offset: int, limit: int) -> tuple[list, bool]:
+        page = teams[offset:offset + limit]
+        more = offset + len(page) < len(teams)
+        if offset == 0 and teams[0]["id"] != "PTNEW":
+            teams.insert(0, {"id": "PTNEW", "type": "team", "name": "created while paging"})
+        return page, more
+
+    items, said, served = _read_teams(answer)
+    got = [t["id"] for t in items]
+    assert len(got) == len(set(got)) == 250 and set(got) == {t["id"] for t in TEAMS}
+    assert said == [] and served == [0, 100, 200]
+
+
+def test_an_empty_page_without_a_total_is_read_once_more() -> None:
+    """Without a total, a page that comes back empty while `more` said there was more (a hiccup of
+    the server or a proxy) is read once more before concluding: here the second read has the
+    objects, and the list is read to its end."""
+    hiccups = [100]
+
+    def answer(offset: int, limit: int) -> tuple[list, bool]:
+        if offset in hiccups:
+            hiccups.remove(offset)
+            return [], True
+        page = TEAMS[offset:offset + limit]
+        return page, offset + len(page) < len(TEAMS)
+
+    items, said, served = _read_teams(answer)
+    assert sorted(t["id"] for t in items) == [t["id"] for t in TEAMS]
+    assert said == [] and served == [0, 100, 100, 200]
+
+
 def test_fewer_objects_than_announced_is_never_complete() -> None:
     """The accounting's last word, whatever lost the objects without saying so: a collection
     holding fewer objects than its queries announced is incomplete, with a warning."""
@@ -302,6 +424,18 @@ def test_vanishing_users_without_total_leaves_expected_unknown(account) -> None:
         doc = timed_scan(server)
     st = doc["meta"]["collections_status"]["users"]
     assert st["expected"] is None and st["got"] == 115
+
+
+def test_objects_lost_from_a_list_read_only_for_another_collection_make_the_scan_incomplete(account) -> None:
+    """Users excluded but read for the teams' members: users vanishing while they are paged leave
+    members out of the teams, so the scan is incomplete although every collection it lists is
+    complete or excluded."""
+    with serve(account, tokens={TOKEN}, now=NOW, faults=FaultConfig(vanish={"/users": 5})) as server:
+        doc = timed_scan(server, collections=("teams",))
+    meta = doc["meta"]
+    assert meta["collections"] == ["teams"] and meta["collections_status"]["users"]["status"] == "excluded"
+    assert any(w.startswith("users: 115 unique objects of 120 announced") for w in meta["warnings"]), meta["warnings"]
+    assert meta["complete"] is False
 
 
 # --- bounded waits --------------------------------------------------------------------------------
@@ -387,6 +521,27 @@ def test_429s_never_spend_the_fault_retry_budget(account, baseline) -> None:
     assert_exact(doc, baseline)
 
 
+@pytest.mark.parametrize("headers", ["reset", "none"])
+def test_a_429_waits_before_its_retry(account, headers: str) -> None:
+    """A 429 is retried after its `ratelimit-reset` (here 1 s, the budget not said to be spent:
+    a gateway's 429), or after a backoff when it gives no reset (here at least 1 s): never at
+    once, which would keep the account's budget spent for every other client of it."""
+    if headers == "reset":
+        faults = FaultConfig(burst_429=1, ratelimit_headers={"ratelimit-reset": "1", "ratelimit-remaining": "5"},
+                             paths=["/teams"])
+        backoff = 0.01
+    else:
+        faults = FaultConfig(burst_429=1, rate_429_reset_header=False, paths=["/teams"])
+        backoff = 1.0  # the first wait is between 1 and 2 s
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        t0 = time.monotonic()
+        doc = timed_scan(server, bound=20, collections=("teams",), backoff_base=backoff)
+        took = time.monotonic() - t0
+        assert server.stats.faults["429"] == 1 and server.stats.by_path["/teams"] == 2
+    assert len(doc["teams"]) == 12 and doc["meta"]["complete"] is True
+    assert took >= 1.0, f"retried after {took:.2f}s"
+
+
 @pytest.mark.parametrize("n", [MAX_RATE_WAITS, MAX_RATE_WAITS + 1])
 def test_one_request_waits_through_50_429s_and_no_more(account, n: int) -> None:
     faults = FaultConfig(burst_429=n, ratelimit_headers={"ratelimit-reset": "0"}, paths=["/teams"])
@@ -404,6 +559,24 @@ def test_5xx_still_spend_the_budget(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW, faults=FaultConfig(burst_5xx=3)) as server, \
             pytest.raises(ScanError, match="giving up after 1 retries"):
         scan(opts(server, concurrency=1, retry_budget=1))
+
+
+@pytest.mark.parametrize(("limit", "ok"), [(2, True), (1, False)])
+def test_retry_limits_are_exact(account, limit: int, ok: bool) -> None:
+    """`max_retries` N and `retry_budget` N each allow exactly N retries: two 503s in a row on the one
+    /teams request are absorbed by a limit of 2, and a limit of 1 fails with that limit named."""
+    for option, message in (("max_retries", r"teams: HTTP 503 at /teams, 1 retries exhausted"),
+                            ("retry_budget", r"teams: giving up after 1 retries in this scan")):
+        faults = FaultConfig(burst_5xx=2, paths=["/teams"])
+        with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+            if ok:
+                doc = timed_scan(server, bound=20, collections=("teams",), **{option: limit})
+                assert len(doc["teams"]) == 12 and doc["meta"]["complete"] is True
+                assert server.stats.by_path["/teams"] == 3
+            else:
+                with pytest.raises(ScanError, match=message):
+                    scan(opts(server, collections=("teams",), **{option: limit}))
+                assert server.stats.by_path["/teams"] == 2
 
 
 def test_deadline_stops_a_slow_scan(account) -> None:

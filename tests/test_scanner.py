@@ -205,6 +205,34 @@ def test_unresolvable_reference_is_a_named_warning(account) -> None:
     assert "schedules" not in excluded["meta"]["collections"]
 
 
+def test_a_service_whose_escalation_policy_is_not_in_the_snapshot_is_a_named_warning(account) -> None:
+    c = cols(account)
+    svc = next(s for s in c["services"] if isinstance(s.get("escalation_policy"), dict))
+    ep = svc["escalation_policy"]["id"]
+    trimmed = replace(account, escalation_policies=[e for e in c["escalation_policies"] if e["id"] != ep])
+    with serve(trimmed, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server)).document
+    meta = doc["meta"]
+    assert f"services: {svc['id']} uses escalation policy {ep}, which is not in the snapshot" in meta["warnings"]
+    assert meta["complete"] is False and meta["collections_status"]["services"]["status"] == "incomplete"
+
+
+@pytest.mark.parametrize("n", [20, 21])
+def test_unresolved_references_past_twenty_are_counted(account, n: int) -> None:
+    """Twenty unresolved references are named one by one; from the twenty-first on they are counted
+    in one more warning, so meta.warnings still says how many there are."""
+    services = copy.deepcopy(cols(account)["services"])
+    for svc in services[:n]:
+        svc["escalation_policy"] = {"id": f"PGONE{svc['id']}", "type": "escalation_policy_reference"}
+    with serve(replace(account, services=services), tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, collections=("services", "escalation_policies"))).document
+    warnings = doc["meta"]["warnings"]
+    assert len([w for w in warnings if "uses escalation policy PGONE" in w]) == 20
+    more = [w for w in warnings if w.endswith("more references the snapshot cannot resolve")]
+    assert more == ([] if n == 20 else ["escalation_policies: 1 more references the snapshot cannot resolve"])
+    assert doc["meta"]["complete"] is False
+
+
 def test_schedule_deleted_between_list_and_render_is_a_warning(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         victim = cols(account)["schedules"][3]["id"]
@@ -387,3 +415,15 @@ def test_lookback_longer_than_six_months_is_split_into_windows(account) -> None:
     assert set(statuses) == {200}  # every since/until span stayed within the API's 6 months
     assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, 400)
     assert doc["meta"]["incidents_since"] == "2025-10-22T09:00:00Z"
+
+
+def test_incident_windows_fit_the_shortest_six_months(account) -> None:
+    """The API's 6 months are calendar months: from August 31st they end on February 28th, 181 days
+    later. Windows of 180 days fit whatever the start; one a day or two longer is refused there."""
+    since = datetime(2025, 8, 31, 9, 0, tzinfo=UTC)
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, incidents_since=since)).document
+        statuses = dict(server.stats.by_status)
+    assert set(statuses) == {200}
+    assert doc["meta"]["complete"] is True and doc["meta"]["incidents_since"] == "2025-08-31T09:00:00Z"
+    assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, (NOW - since).days)

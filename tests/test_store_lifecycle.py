@@ -235,7 +235,8 @@ def foreign_sqlite(path: Path, wal: bool = False) -> None:
     con.close()
 
 
-@pytest.mark.parametrize("kind", ["garbage", "foreign", "foreign-wal", "rails", "lookalike-scans", "other-migrations"])
+@pytest.mark.parametrize("kind", ["garbage", "foreign", "foreign-wal", "rails", "lookalike-scans", "other-migrations",
+                                  "other-marker"])
 def test_not_a_pdguard_store_is_refused_and_never_written(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "data.db"
     if kind == "garbage":
@@ -252,6 +253,12 @@ def test_not_a_pdguard_store_is_refused_and_never_written(tmp_path: Path, kind: 
         make_v2_store(path)
         con = sqlite3.connect(path)
         con.execute("UPDATE schema_migrations SET name = 'add_customers' WHERE version = 2")
+        con.commit()
+        con.close()
+    elif kind == "other-marker":  # a marker table of our name that names another application
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE pdguard_store (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("INSERT INTO pdguard_store VALUES ('application', 'not-pdguard')")
         con.commit()
         con.close()
     else:  # only a table named like one of ours, without pdguard's migrations
