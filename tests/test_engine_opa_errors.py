@@ -108,8 +108,9 @@ class _Recorder(BaseHTTPRequestHandler):
 
 def test_the_snapshot_file_is_streamed_to_opa_not_copied_into_one_body(tmp_path, monkeypatch) -> None:
     """A snapshot file goes to OPA piece by piece (chunked; read 1 MiB at a time): the preloaded
-    client never holds the whole snapshot twice (measured at full size: 108 MB peak RSS instead of
-    215 MB). What OPA receives is exactly {"input": <the file>} on /v1/data and /v1/query."""
+    client never holds the whole snapshot twice (benchmarks/eval.py, full size: the check process
+    peaks at 162 MB instead of 209 MB). What OPA receives is exactly {"input": <the file>} on
+    /v1/data and /v1/query."""
     from pdguard.engine.base import InputRef
 
     doc = {"schema_version": "2.0", "services": [{"id": f"P{i:06d}", "name": "x" * 200} for i in range(8000)]}
