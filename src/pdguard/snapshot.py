@@ -105,16 +105,21 @@ def dump_document(doc: dict[str, Any]) -> bytes:
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def _unreadable(exc: OSError, what: str, p: Path) -> InputError:
+    """The one-line error for a file that cannot be opened: missing, or why not."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{what} file not found: {p}")
+    return InputError(f"cannot read {what} {p}: {exc.strerror}")
+
+
 def require_regular_file(path: str | os.PathLike[str], what: str = "snapshot") -> Path:
     """`path` must be an existing regular file (read, possibly twice, by pdguard and the engine):
     a missing path, a directory, a device or a pipe is a one-line InputError (exit 3) saying which."""
     p = Path(path)
     try:
         st = p.stat()
-    except FileNotFoundError:
-        raise InputError(f"{what} file not found: {p}") from None
     except OSError as exc:
-        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
+        raise _unreadable(exc, what, p) from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{what} {p} is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
@@ -127,10 +132,8 @@ def read_json_file(path: str | os.PathLike[str], what: str) -> Any:
     p = Path(path)
     try:
         raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{what} file not found: {p}") from None
     except OSError as exc:
-        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
+        raise _unreadable(exc, what, p) from None
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
