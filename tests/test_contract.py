@@ -311,7 +311,7 @@ def test_every_field_the_simulator_serves_is_in_the_spec(scanned) -> None:
 
 def test_the_scan_saw_every_object_the_account_holds(scanned) -> None:
     """The two tests above covered the whole account: every object was served to the scanner."""
-    account, recorded, _doc = scanned
+    account, recorded, doc = scanned
     served = b"".join(r.body for r in recorded)
     for name in ("services", "escalation_policies", "schedules", "flexible_schedules", "users", "teams",
                  "business_services", "addons", "extensions", "standards"):
@@ -320,7 +320,13 @@ def test_the_scan_saw_every_object_the_account_holds(scanned) -> None:
     paths = {r.path for r in recorded}
     assert {"/v3/schedules", "/oncalls"} <= paths
     assert any(p.startswith("/v3/schedules/") for p in paths)
-    assert any(p.startswith("/schedules/") for p in paths)
+    # classic schedules: their layers from the list, their shifts from /oncalls over the window
+    # (no request per schedule)
+    assert not any(p.startswith("/schedules/") for p in paths)
+    assert all(("include[]", "schedule_layers") in r.query for r in recorded if r.path == "/schedules")
+    windows = {(dict(r.query).get("since"), dict(r.query).get("until")) for r in recorded if r.path == "/oncalls"}
+    assert windows == {(doc["meta"]["oncall_window"]["since"], doc["meta"]["oncall_window"]["until"])}
+    assert doc["meta"]["oncall_window"] == doc["meta"]["schedule_window"]
 
 
 def test_an_incremental_scan_sends_valid_requests_only(tmp_path) -> None:

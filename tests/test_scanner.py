@@ -19,6 +19,7 @@ from pdguard.pdapi.client import PagerDutyClient
 from pdguard.scanner import ALL_COLLECTIONS, ScanOptions, scan
 from pdguard.simulator import FaultConfig, generate_account, sample_account, serve
 from pdguard.simulator.account import minimum_scan_requests
+from pdguard.simulator.render import compute_oncalls
 from pdguard.snapshot import Snapshot, dump_document
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -75,7 +76,9 @@ def test_full_account_round_trip(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         result = scan(opts(server))
     doc = result.document
-    assert doc["schema_version"] == "2.0"
+    assert doc["schema_version"] == "2.1"
+    # on-calls: every shift over the schedule window (the next 7 days), not only the current ones
+    c = {**c, "oncalls": compute_oncalls(account, NOW, NOW + timedelta(days=7))}
     for key in ("services", "escalation_policies", "schedules", "flexible_schedules", "teams", "users",
                 "business_services", "addons", "extensions", "oncalls", "standards"):
         assert sorted(o["id"] if "id" in o else json.dumps(o, sort_keys=True) for o in doc[key]) == sorted(
@@ -107,16 +110,20 @@ def test_full_account_round_trip(account) -> None:
         assert u["contact_methods"] == [_as_written(m) for m in users[u["id"]]["contact_methods"]]
         assert all("urgency" in r for r in u["notification_rules"])
         assert all(t["type"] == "team_reference" for t in u["teams"])
-    # Schedules as GET /schedules/{id} renders them over [scanned_at, +7 days), UTC, whole shifts.
-    assert doc["meta"]["schedule_window"] == {"since": "2026-11-26T09:00:00Z", "until": "2026-12-03T09:00:00Z"}
+    # Classic schedules as the list renders them with include[]=schedule_layers (never a final
+    # schedule); who is on call when is /oncalls over [scanned_at, +7 days): whole shifts.
+    window = {"since": "2026-11-26T09:00:00Z", "until": "2026-12-03T09:00:00Z"}
+    assert doc["meta"]["schedule_window"] == doc["meta"]["oncall_window"] == window
+    sch = {s["id"]: s for s in c["schedules"]}
     for s in doc["schedules"]:
-        fs = s["final_schedule"]
-        assert isinstance(fs["rendered_coverage_percentage"], float) and fs["rendered_schedule_entries"] or \
-            fs["rendered_coverage_percentage"] == 0
-        assert "overrides_subschedule" in s and "overrides" not in s
-        assert all("rendered_schedule_entries" in layer for layer in s["schedule_layers"])
-    assert any(e["start"] < "2026-11-26T09:00:00Z" for s in doc["schedules"]
-               for e in s["final_schedule"]["rendered_schedule_entries"])  # overflow=true: whole shifts
+        assert "final_schedule" not in s and "overrides_subschedule" not in s and "overrides" not in s
+        assert s["schedule_layers"] == _as_written(sch[s["id"]]["schedule_layers"])
+    shifts = [o for o in doc["oncalls"] if (o["schedule"] or {}).get("type") == "schedule_reference"]
+    assert any(o["start"] < window["since"] for o in shifts)  # whole shifts, not cut at the window
+    assert any(o["start"] > "2026-12-01" for o in shifts)  # the whole window, not only now
+    assert {o["schedule"]["id"] for o in shifts} == {
+        t["id"] for e in c["escalation_policies"] for r in e["escalation_rules"] for t in r["targets"]
+        if t["type"] == "schedule_reference"}  # every schedule an escalation level targets
     assert any(layer["end"] and layer["end"] < "2026-11-26" for s in doc["schedules"] for layer in s["schedule_layers"])
     for f in doc["flexible_schedules"]:
         assert f["type"] == "schedule_v3" and f["final_schedule"]["computed_shift_assignments"]
@@ -151,8 +158,9 @@ def test_request_count_is_the_minimum(account) -> None:
     minimum = minimum_scan_requests(account, NOW, 90)
     assert result.by_collection == minimum
     assert result.requests == server.stats.requests == sum(minimum.values())
-    schedules = cols(account)["schedules"]
-    assert sum(1 for p in server.stats.by_path if p.startswith("/schedules/")) == len(schedules)
+    # no request per classic schedule: layers come with the list, shifts with /oncalls
+    assert not any(p.startswith("/schedules/") for p in server.stats.by_path)
+    assert sum(1 for p in server.stats.by_path if p.startswith("/v3/schedules/")) == len(cols(account)["flexible_schedules"])
 
 
 def test_streamed_snapshot_equals_the_in_memory_document(account, tmp_path: Path) -> None:
@@ -235,11 +243,11 @@ def test_unresolved_references_past_twenty_are_counted(account, n: int) -> None:
 
 def test_schedule_deleted_between_list_and_render_is_a_warning(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
-        victim = cols(account)["schedules"][3]["id"]
-        server.cols["schedules"].by_id.pop(victim)  # listed, then gone: GET /schedules/{id} answers 404
+        victim = cols(account)["flexible_schedules"][0]["id"]
+        server.cols["flexible_schedules"].by_id.pop(victim)  # listed, then gone: GET /v3/schedules/{id} is 404
         doc = scan(opts(server)).document
-    assert victim not in {s["id"] for s in doc["schedules"]}
-    assert any(f"schedules: {victim} was listed but GET /schedules/{victim} answered 404" in w
+    assert victim not in {s["id"] for s in doc["flexible_schedules"]}
+    assert any(f"flexible_schedules: {victim} was listed but GET /v3/schedules/{victim} answered 404" in w
                for w in doc["meta"]["warnings"])
     assert doc["meta"]["complete"] is False
 
@@ -427,3 +435,51 @@ def test_incident_windows_fit_the_shortest_six_months(account) -> None:
     assert set(statuses) == {200}
     assert doc["meta"]["complete"] is True and doc["meta"]["incidents_since"] == "2025-08-31T09:00:00Z"
     assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, (NOW - since).days)
+
+
+def _busy_rota(escalation_policies: int, turn_seconds: int):
+    """An account whose on-calls over the next 7 days pass the API's 10,000-offset cap: every
+    schedule layer hands over every `turn_seconds`."""
+    big = generate_account(services=20, escalation_policies=escalation_policies, schedules=30, users=40, teams=2,
+                           incidents=10, business_services=1, seed=5, now=NOW)
+    for s in big.schedules:
+        for layer in s.get("schedule_layers") or []:
+            layer["rotation_turn_length_seconds"] = turn_seconds
+    return big, compute_oncalls(big, NOW, NOW + timedelta(days=7))
+
+
+def _as_set(entries: list[dict]) -> list[str]:
+    return sorted(json.dumps(_as_written(o), sort_keys=True) for o in entries)
+
+
+def test_oncalls_past_the_offset_cap_are_read_by_escalation_policy_batches() -> None:
+    big, want = _busy_rota(250, 7200)
+    assert len(want) > 10_000  # the window is past the cap; each batch of 100 policies is not
+    with serve(big, tokens={TOKEN}, now=NOW) as server:
+        result = scan(opts(server, collections=("escalation_policies", "oncalls")))
+        by_status = dict(server.stats.by_status)
+    doc = result.document
+    assert set(by_status) == {200}  # never asked past the cap
+    assert _as_set(doc["oncalls"]) == _as_set(want)  # every shift once
+    assert doc["meta"]["complete"] and doc["meta"]["collections_status"]["oncalls"]["status"] == "complete"
+    assert result.by_collection["oncalls"] == minimum_scan_requests(big, NOW)["oncalls"]
+
+
+def test_a_batch_of_policies_still_past_the_cap_is_halved() -> None:
+    big, want = _busy_rota(40, 1800)  # 40 policies: one batch, itself past the cap
+    assert len(want) > 10_000
+    with serve(big, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, collections=("escalation_policies", "oncalls"))).document
+    assert _as_set(doc["oncalls"]) == _as_set(want)
+    assert doc["meta"]["complete"]
+
+
+def test_one_policy_past_the_cap_leaves_oncalls_incomplete() -> None:
+    big, _ = _busy_rota(1, 60)  # one policy, a handover every minute
+    want = compute_oncalls(big, NOW, NOW + timedelta(days=7))
+    assert len(want) > 10_000
+    with serve(big, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, collections=("escalation_policies", "oncalls"))).document
+    assert not doc["meta"]["complete"]
+    assert doc["meta"]["collections_status"]["oncalls"]["status"] == "incomplete"
+    assert any(w.startswith("oncalls: ") and "10,000" in w for w in doc["meta"]["warnings"])

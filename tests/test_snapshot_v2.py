@@ -113,7 +113,7 @@ def test_schema_command_prints_the_v2_contract() -> None:
     assert r.returncode == 0
     schema = json.loads(r.stdout)
     assert schema == json_schema()
-    assert schema["properties"]["schema_version"]["default"] == SCHEMA_VERSION == "2.0"
+    assert schema["properties"]["schema_version"]["default"] == SCHEMA_VERSION == "2.1"
     assert "flexible_schedules" in schema["properties"]
     meta = schema["$defs"]["Meta"]
     assert {"scanned_at", "collections"} <= set(meta["required"])

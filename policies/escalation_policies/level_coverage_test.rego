@@ -63,3 +63,11 @@ test_left_to_others_or_unknown if {
 	unknown := account([ep([[sched("PSCHEUR"), sched("PGONE01")]])])
 	testing.assert_empty(policy.deny) with input as unknown with data.pdguard.config as cfg
 }
+
+# schema 2.1: the same level judged from /oncalls over the window
+test_judged_the_same_from_oncalls_over_the_window if {
+	inp := testing.oncall_form(account([ep([[sched("PSCHEUR"), sched("PSCHAME")], [sched("PSCHEUR"), sched("PSCHNGT")]])]))
+	d := policy.deny with input as inp with data.pdguard.config as cfg
+	testing.assert_ids(d, {"PEP0001"})
+	testing.assert_finding(d, "PEP0001", {"msg": "level 2 of escalation policy \"PEP0001\" has nobody on call for 28h: 2026-11-26 18:00 - 2026-11-26 20:00 UTC, 2026-11-27 04:00 - 2026-11-27 06:00 UTC (+12 more) over the next 7 days (83.3% covered, minimum 100%)"})
+}

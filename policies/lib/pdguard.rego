@@ -479,10 +479,18 @@ unpaged_schedule(s) if {
 window := {"since": time_ns(input.meta.schedule_window.since), "until": time_ns(input.meta.schedule_window.until)}
 
 # shifts(t): the [start, end] intervals (ns, cut to the window) during which the target pages
-# someone: a user target always; a schedule its final_schedule's rendered entries; a flexible
-# schedule its computed shift assignments of a user. Undefined when the schedule or its
-# rendering is not in the snapshot (what it covers is then unknown).
+# someone: a user target always; a schedule the shifts GET /oncalls lists for it over the window
+# (schema 2.1: meta.oncall_window; layers, restrictions and overrides applied), or in a schema
+# 2.0 snapshot its final_schedule's rendered entries; a flexible schedule its computed shift
+# assignments of a user. Undefined when the schedule, or on-calls over the window (its
+# rendering in 2.0), are not in the snapshot: what it covers is then unknown.
 shifts(t) := [[window.since, window.until]] if is_user_target(t)
+
+shifts(t) := [iv | some iv in object.get(_all_schedule_shifts, t.id, set())] if {
+	is_schedule_target(t)
+	oncalls_over_window
+	schedule[t.id]
+}
 
 shifts(t) := [iv |
 	some e in schedule[t.id].final_schedule.rendered_schedule_entries
@@ -490,8 +498,31 @@ shifts(t) := [iv |
 	iv := _cut(e.start, e.end)
 ] if {
 	is_schedule_target(t)
+	not oncalls_over_window
 	is_array(schedule[t.id].final_schedule.rendered_schedule_entries)
 }
+
+# oncalls_over_window: on-calls were collected in full over the whole window (schema 2.1), not
+# only the current ones: a schedule's shifts are its on-call entries. On-calls the scan could not
+# read in full (past the API's offset cap) leave every schedule's coverage unknown.
+oncalls_over_window if {
+	collected("oncalls")
+	not input.meta.collections_status.oncalls.status == "incomplete"
+	input.meta.oncall_window.since == input.meta.schedule_window.since
+	input.meta.oncall_window.until == input.meta.schedule_window.until
+}
+
+# _schedule_shifts[schedule id]: its shifts over the window, from every escalation level that
+# targets it (the same shift once).
+_schedule_shifts[o.schedule.id] contains iv if {
+	some o in input.oncalls
+	object.get(o, ["user", "id"], null) != null
+	iv := _cut(o.start, o.end)
+}
+
+_all_schedule_shifts := r if {
+	r := _schedule_shifts
+} else := {}
 
 shifts(t) := [iv |
 	some a in flexible_schedule[t.id].final_schedule.computed_shift_assignments

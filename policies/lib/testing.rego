@@ -227,6 +227,35 @@ daily_schedule(id, uids, start_hour, hours) := object.union(schedule(id, [layer(
 	"rendered_coverage_percentage": (100 * hours) / 24,
 }})
 
+# oncall_form(inp): the same account as a schema 2.1 scan reads it: classic schedules from the
+# list (no rendering) and GET /oncalls over the schedule window - a shift of every schedule an
+# escalation level targets (its rendered entries) and a user targeted directly (null start and
+# end) - in place of any on-calls `inp` gives.
+oncall_form(inp) := object.union(inp, {
+	"schema_version": "2.1",
+	"meta": object.union(inp.meta, {"oncall_window": inp.meta.schedule_window}),
+	"schedules": [object.remove(s, ["final_schedule"]) | some s in object.get(inp, "schedules", [])],
+	"oncalls": [o | some o in (_shift_entries(inp) | _user_entries(inp))],
+})
+
+_shift_entries(inp) := {o |
+	some ep in object.get(inp, "escalation_policies", [])
+	some i, rule in ep.escalation_rules
+	some t in rule.targets
+	t.type == "schedule_reference"
+	some s in object.get(inp, "schedules", [])
+	s.id == t.id
+	some e in s.final_schedule.rendered_schedule_entries
+	o := object.union(oncall(ep.id, i + 1, e.user.id, t.id), {"start": e.start, "end": e.end})
+}
+
+_user_entries(inp) := {oncall(ep.id, i + 1, t.id, null) |
+	some ep in object.get(inp, "escalation_policies", [])
+	some i, rule in ep.escalation_rules
+	some t in rule.targets
+	t.type == "user_reference"
+}
+
 # flexible_daily(id, uids, start_hour, hours): the same rendering for a flexible schedule
 # (GET /v3/schedules/{id}: final_schedule.computed_shift_assignments).
 flexible_daily(id, uids, start_hour, hours) := {

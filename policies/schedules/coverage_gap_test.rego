@@ -77,3 +77,27 @@ test_left_to_others_or_unknown if {
 	no_eps := testing.snapshot_without({"schedules": schedules}, ["escalation_policies"])
 	testing.assert_empty(policy.deny) with input as no_eps with data.pdguard.config as cfg
 }
+
+# schema 2.1: a schedule's shifts are what GET /oncalls lists for it over the window - the same
+# findings as from its rendering
+test_judged_the_same_from_oncalls_over_the_window if {
+	gap := testing.oncall_form(account([[sched("PSCH001")], [sched("PSCH002")]]))
+	d := policy.deny with input as gap with data.pdguard.config as cfg
+	testing.assert_ids(d, {"PSCH002"})
+	testing.assert_finding(d, "PSCH002", {"msg": "schedule \"PSCH002\", alone on its escalation level, has nobody on call for 63h: 2026-11-26 23:00 - 2026-11-27 08:00 UTC, 2026-11-27 23:00 - 2026-11-28 08:00 UTC (+5 more) over the next 7 days (62.5% covered, minimum 100%)"})
+	sun := testing.oncall_form(account([[sched("PSCHEUR"), sched("PSCHAME")]]))
+	testing.assert_empty(policy.deny) with input as sun with data.pdguard.config as cfg
+}
+
+# a schedule /oncalls lists no shift for pages nobody over the whole window; on-calls not read
+# in full (past the offset cap) or not collected leave its coverage unknown
+test_oncalls_over_the_window_decide_what_is_known if {
+	inp := testing.oncall_form(account([[sched("PSCH001")], [sched("PSCH001")], [sched("PSCH002")]]))
+	no_shift := object.union(inp, {"oncalls": [o | some o in inp.oncalls; o.schedule.id != "PSCH002"]})
+	d := policy.deny with input as no_shift with data.pdguard.config as cfg
+	testing.assert_finding(d, "PSCH002", {"msg": "schedule \"PSCH002\", alone on its escalation level, has nobody on call for 168h: 2026-11-26 09:00 - 2026-12-03 09:00 UTC over the next 7 days (0% covered, minimum 100%)"})
+	incomplete := object.union(no_shift, {"meta": {"collections_status": {"oncalls": {"status": "incomplete"}}}})
+	testing.assert_empty(policy.deny) with input as incomplete with data.pdguard.config as cfg
+	not_collected := object.union(no_shift, {"meta": {"collections": [c | some c in testing.collections; c != "oncalls"]}})
+	testing.assert_empty(policy.deny) with input as not_collected with data.pdguard.config as cfg
+}

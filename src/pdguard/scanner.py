@@ -94,7 +94,8 @@ AUDIT_RETENTION = timedelta(days=365)  # PagerDuty keeps audit records 12 months
 AUDIT_MAX_SPAN = timedelta(days=31)  # one /audit/records query spans at most 31 days
 DEFAULT_MAX_DURATION = 1800.0  # seconds: a whole scan stops (incomplete) past this
 MAX_WINDOW = timedelta(days=180)  # the API rejects since/until spans longer than 6 months
-SCHEDULE_HORIZON = timedelta(days=7)  # schedules are rendered over [scanned_at, scanned_at + 7 days)
+SCHEDULE_HORIZON = timedelta(days=7)  # on-calls and flexible schedules: [scanned_at, scanned_at + 7 days)
+ONCALL_EP_BATCH = 100  # escalation policy ids per /oncalls query when the window is past the offset cap
 V3_PAGE_LIMIT = 1000  # /v3/schedules pages hold up to 1,000 references
 MAX_REFERENCE_WARNINGS = 20  # named unresolved references; the rest are counted
 ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -373,6 +374,7 @@ class Scanner:
         self.teams: list[dict[str, Any]] = []  # held until the users are read (members)
         self.targets: list[tuple[str, int, str, str]] = []  # (ep id, level, target type, target id)
         self.service_eps: list[tuple[str, str]] = []  # (service id, ep id)
+        self.ep_ids: list[str] = []
         self.service_ids: list[str] = []
         self.business_ids: list[str] = []
         self._merge: dict[str, Any] | None = None  # incremental: what the incident history adds (see run)
@@ -489,6 +491,7 @@ class Scanner:
                     for t in targets if isinstance(targets, list) else []:
                         if isinstance(t, dict) and isinstance(t.get("id"), str):
                             self.targets.append((ep["id"], level, str(t.get("type")), t["id"]))
+                self.ep_ids.append(ep["id"])
 
         await self._list(c, "escalation_policies", "/escalation_policies", "escalation_policies", [], page)
 
@@ -521,8 +524,44 @@ class Scanner:
             await asyncio.gather(*renders)
 
     async def schedules(self, c: PagerDutyClient) -> None:
-        """Classic schedules: `GET /schedules/{id}` renders layers, overrides and the final schedule."""
-        await self._rendered(c, "schedules", "/schedules", "/schedules", self._window_params(), PAGE_LIMIT)
+        """Classic schedules with their layers (`include[]=schedule_layers`; the list renders no
+        final schedule: who is on call when comes from `/oncalls` over the same window)."""
+        await self._list(c, "schedules", "/schedules", "schedules", [("include[]", "schedule_layers")])
+
+    async def oncalls(self, c: PagerDutyClient, eps_listed: asyncio.Future[Any] | None) -> None:
+        """`GET /oncalls` over the schedule window: every shift of every escalation level (layers,
+        restrictions and overrides applied), the current ones and those of the next 7 days.
+
+        Past the API's offset cap the window is read again by escalation policy, in batches of
+        up to 100 ids (halved while a batch is still past the cap), once the policies are listed.
+        """
+        window = [("since", _iso(self.now)), ("until", _iso(self.now + SCHEDULE_HORIZON))]
+
+        async def read(extra: list[tuple[str, Any]], key: tuple[int, ...], split: bool = True) -> bool:
+            q = await c.read_query("/oncalls", "oncalls", window + extra, collection="oncalls", warn=self.lost,
+                                   note=self.warn, tally=self._tally("oncalls"), split_past_cap=split)
+            if q.at_cap and split:
+                return False
+            self.emit("oncalls", key, q.items)
+            return True
+
+        if await read([], (0,)):
+            return
+        if eps_listed is None:
+            self.lost(f"oncalls: more than {OFFSET_CAP:,} on-call entries over the window and escalation policies "
+                      "were not listed (they split the query): on-calls were not collected")
+            return
+        with contextlib.suppress(Exception):  # the policies' own failure is theirs to report
+            await eps_listed
+        ids = sorted(set(self.ep_ids))
+
+        async def part(batch: list[str], key: tuple[int, ...]) -> None:
+            if await read([("escalation_policy_ids[]", i) for i in batch], key, split=len(batch) > 1):
+                return
+            half = len(batch) // 2
+            await asyncio.gather(part(batch[:half], (*key, 0)), part(batch[half:], (*key, 1)))
+
+        await asyncio.gather(*(part(ids[k:k + ONCALL_EP_BATCH], (1, k)) for k in range(0, len(ids), ONCALL_EP_BATCH)))
 
     async def flexible_schedules(self, c: PagerDutyClient) -> None:
         """`/v3/schedules` lists references only: each flexible schedule is read (and rendered) by id."""
@@ -1016,9 +1055,11 @@ class Scanner:
             if "business_services" in want or "service_dependencies" in want:
                 start("business_services", self.simple(client, "business_services",
                                                        store="business_services" in want))
-            for name in ("addons", "extensions", "oncalls"):
+            for name in ("addons", "extensions"):
                 if name in want:
                     start(name, self.simple(client, name))
+            if "oncalls" in want:
+                start("oncalls", self.oncalls(client, tasks.get("escalation_policies")))
             if "audit_records" in want:
                 start("audit_records", self.audit_records(client))
 
@@ -1088,6 +1129,9 @@ class Scanner:
             "incremental": merged is not None,
             **({"incidents_merged": merged} if merged is not None else {}),
             "schedule_window": {"since": _iso(self.now), "until": _iso(self.now + SCHEDULE_HORIZON)},
+            # `oncalls` holds every shift over this window (not only the current ones): schema 2.1.
+            **({"oncall_window": {"since": _iso(self.now), "until": _iso(self.now + SCHEDULE_HORIZON)}}
+               if "oncalls" in collected else {}),
             # Whose dependencies were read: the business services' only, or every technical service's too.
             **({"service_dependencies": o.service_dependencies} if "service_dependencies" in collected else {}),
             **({"audit_window": dict(zip(("since", "until"), map(_iso, self.audit_window()), strict=True))}

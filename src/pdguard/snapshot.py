@@ -25,7 +25,7 @@ import orjson
 from pdguard import __version__
 from pdguard.errors import InputError
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".")[0]
 
 # Collection key in the document -> asset type used in findings/inventory.

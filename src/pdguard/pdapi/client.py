@@ -498,6 +498,7 @@ class PagerDutyClient:
         keep: bool = True,
         page_limit: int = PAGE_LIMIT,
         on_last: Callable[[list[Any]], None] | None = None,
+        split_past_cap: bool = False,
     ) -> Query:
         """Read one list query with the fewest requests, accounting for every object.
 
@@ -516,7 +517,9 @@ class PagerDutyClient:
         it arrives. ``keep=False`` streams: pages are not held (only their ids, for the
         accounting, and the page at the highest offset), ``items`` is empty. ``on_last`` sees the
         page at the cap as soon as it arrives (``continues`` with a total past the cap): the
-        caller can start the next query from there while this one finishes.
+        caller can start the next query from there while this one finishes. ``split_past_cap``:
+        a total past the cap ends the query after its first page (nothing said, nothing tallied,
+        ``at_cap`` true): the caller splits the query (on-calls by escalation policy).
         """
         base = list(params or [])
         cap = min(cap, OFFSET_CAP)
@@ -568,6 +571,8 @@ class PagerDutyClient:
 
         want = min(total, cap)
         at_cap = total > cap
+        if at_cap and split_past_cap:
+            return Query([], total, True, newest[1])
         if at_cap and not continues:
             warn(f"{collection}: {total:,} objects but the API pages only {cap:,}; the rest were not collected")
         offsets = list(range(limit, want, limit))

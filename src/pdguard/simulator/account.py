@@ -1233,9 +1233,9 @@ def minimum_scan_requests(
 ) -> dict[str, int]:
     """The fewest requests a complete scan of `account` at `now` can make, per collection.
 
-    List endpoints: one page per 100 objects (1,000 for `/v3/schedules`), at least one. Per
-    object, where the API has no list that renders it: one `GET /schedules/{id}` per classic
-    schedule (final schedule, overrides), one `GET /v3/schedules/{id}` per flexible schedule,
+    List endpoints: one page per 100 objects (1,000 for `/v3/schedules`), at least one; for
+    `/oncalls`, the entries over the 7-day schedule window. Per object, where the API has no list
+    that renders it: one `GET /v3/schedules/{id}` per flexible schedule,
     one dependency request per business service (and per service with
     ``service_dependencies: all``), one Service Standards score request per 100 services plus
     `/standards`, one page per 100 audit records of each ≤ 31-day window of `audit_days`. Incidents: the unresolved ones (`date_range=all`) plus the resolved ones of
@@ -1265,8 +1265,20 @@ def minimum_scan_requests(
         windows.append(requests)
         cursor = nxt
     out = {name: pages(len(c[name])) for name in ("services", "escalation_policies", "users", "teams",
-                                                    "business_services", "addons", "extensions", "oncalls")}
-    out["schedules"] = pages(len(c["schedules"])) + len(c["schedules"])
+                                                    "business_services", "addons", "extensions", "schedules")}
+    # On-calls over the schedule window; past the offset cap, by batches of 100 escalation policies
+    # (the scanner spends one more request: the first page, which tells the total).
+    from pdguard.simulator.render import compute_oncalls  # render imports this module
+
+    shifts = compute_oncalls(account, now, now + timedelta(days=7))
+    if len(shifts) <= 10_000:
+        out["oncalls"] = pages(len(shifts))
+    else:
+        per_ep: dict[str, int] = {}
+        for o in shifts:
+            per_ep[o["escalation_policy"]["id"]] = per_ep.get(o["escalation_policy"]["id"], 0) + 1
+        ids = sorted(ep["id"] for ep in c["escalation_policies"])
+        out["oncalls"] = 1 + sum(pages(sum(per_ep.get(i, 0) for i in ids[k:k + 100])) for k in range(0, len(ids), 100))
     out["flexible_schedules"] = pages(len(c["flexible_schedules"]), 1000) + len(c["flexible_schedules"])
     out["incidents"] = pages(unresolved) + sum(windows)
     out["service_dependencies"] = len(c["business_services"]) + (
