@@ -2,9 +2,9 @@
 # title: Every escalation level has someone on call over the next week
 # description: >-
 #   An escalation level pages all its targets: it is covered when at least one of them has
-#   someone on call - a user target always, a schedule or flexible schedule during its rendered
-#   shifts. Where none has, an incident escalated to the level reaches nobody. Judged per level
-#   from what PagerDuty renders for the 7 days after the scan (overrides included), so two
+#   someone on call - a user target always, a schedule or flexible schedule during its shifts.
+#   Where none has, an incident escalated to the level reaches nobody. Judged per level from the
+#   shifts PagerDuty computes for the 7 days after the scan (overrides included), so two
 #   restricted schedules that cover the day together (follow the sun) pass. A level whose only
 #   target is a schedule is judged on the schedule (PDG-SCH-002, one finding per schedule); an
 #   empty level is PDG-EP-002's, a first level with nobody on call right now PDG-EP-007's, a

@@ -1,5 +1,5 @@
 # pdguard policy library (package pdguard.lib): indexes and resolvers over a snapshot of
-# schema 2.0, shared by every policy - built-in or yours. It is always loaded, also with
+# schema 2.x, shared by every policy - built-in or yours. It is always loaded, also with
 # --no-builtin. Use it with `import data.pdguard.lib`:
 #
 #   deny contains lib.finding(sprintf("service %q has no escalation policy", [svc.name]), "service", svc) if {

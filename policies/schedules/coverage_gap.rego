@@ -2,9 +2,9 @@
 # title: Schedule leaves no gap in the escalation levels it serves alone
 # description: >-
 #   A schedule that is the only target of an escalation level pages nobody during its gaps:
-#   incidents escalated there reach no one. Judged from what PagerDuty renders for the 7 days
-#   after the scan (GET /schedules/{id} with since/until: layers, restrictions and overrides
-#   applied), once per schedule whatever the levels it serves. A schedule that shares its level
+#   incidents escalated there reach no one. Judged from the shifts PagerDuty lists for the 7 days
+#   after the scan (GET /oncalls with since/until: layers, restrictions and overrides applied),
+#   once per schedule whatever the levels it serves. A schedule that shares its level
 #   with other targets is judged with them: two restricted schedules covering the day together
 #   (follow the sun) or a user beside it leave no gap, and a gap they leave together is the
 #   level's (PDG-EP-008). A first level with nobody on call right now is PDG-EP-007's, a

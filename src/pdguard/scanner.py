@@ -1,4 +1,4 @@
-"""Collectors: a whole PagerDuty account → one snapshot document (schema 2.0; see snapshot.py).
+"""Collectors: a whole PagerDuty account → one snapshot document (schema 2.1; see snapshot.py).
 
 Each object is fetched once, with the fewest requests the API allows:
 
@@ -7,13 +7,16 @@ Each object is fetched once, with the fewest requests the API allows:
   ``integrations`` and ``auto_pause_notifications_parameters``, a user's ``contact_methods`` and
   ``notification_rules``. Every other link stays the API's reference; team members are derived
   from the users' ``teams`` references instead of one request per team.
-- Per-object requests only where the API has no list: one render per classic schedule
-  (``GET /schedules/{id}?since=<scanned_at>&until=<+7 days>&time_zone=UTC&overflow=true``: the
-  list renders no ``final_schedule``/``overrides_subschedule``, and without ``time_zone`` the
-  window is ignored), one per flexible schedule (``GET /v3/schedules/{id}`` with
-  ``include[]=final_schedule`` and the same window), service dependencies (one per business
-  service; per technical service only with ``service_dependencies: all``) and Service Standards
-  scores (batches of 100 service ids, started as each page of services arrives).
+- Classic schedules: the list with ``include[]=schedule_layers`` (it never renders a final
+  schedule); who is on call when is ``GET /oncalls?since=<scanned_at>&until=<+7 days>``, every
+  shift of every escalation level (layers, restrictions and overrides applied), one page per 100
+  shifts instead of one render per schedule. Past the API's offset cap that window is read by
+  batches of escalation policy ids (:meth:`Scanner.oncalls`).
+- Per-object requests only where the API has no list: one per flexible schedule
+  (``GET /v3/schedules/{id}`` with ``include[]=final_schedule`` and the same window), service
+  dependencies (one per business service; per technical service only with
+  ``service_dependencies: all``) and Service Standards scores (batches of 100 service ids,
+  started as each page of services arrives).
 
 Incidents: every unresolved incident (``date_range=all``, triggered + acknowledged) plus the
 resolved incidents of the lookback window (default 90 days). The window is cut into requests
@@ -502,7 +505,7 @@ class Scanner:
     async def _rendered(self, c: PagerDutyClient, collection: str, list_path: str, path: str,
                         params: list[tuple[str, Any]], page_limit: int) -> None:
         """List a collection for its ids, then read each object by id as it is listed (the list
-        does not render what the snapshot needs): classic and flexible schedules."""
+        does not render what the snapshot needs): flexible schedules."""
         renders: list[asyncio.Future[Any]] = []
 
         async def read(index: int, oid: str) -> None:

@@ -1,4 +1,4 @@
-"""The pydantic models of snapshot schema 2.0 (`pdguard schema`, docs/design.md).
+"""The pydantic models of snapshot schema 2.1 (`pdguard schema`, docs/design.md).
 
 Kept out of :mod:`pdguard.snapshot`, which `check` imports: evaluation never validates a snapshot
 object by object (the policies read it as it is), so building these models is paid for only where
@@ -234,7 +234,8 @@ class Extension(PDObject):
 
 
 class Oncall(_Open):
-    """GET /oncalls at scan time: who is on call per escalation policy and level (overrides applied)."""
+    """GET /oncalls over ``meta.oncall_window`` (schema 2.1; at scan time only in 2.0): who is on call
+    per escalation policy and level, shift by shift (layers, restrictions and overrides applied)."""
 
     escalation_level: int | None = None
     start: str | None = None  # null for users targeted directly
@@ -327,7 +328,9 @@ class Meta(BaseModel):
     incidents_lookback_days: int | None = None  # null when --incidents-since fixed the window
     incremental: bool = False  # incidents merged from the store's history of an earlier scan (watch)
     incidents_merged: IncidentsMerged | None = None  # when incremental: what came from the history
-    schedule_window: ScheduleWindow | None = None  # the window schedules were rendered over
+    schedule_window: ScheduleWindow | None = None  # the coverage window (flexible schedules rendered over it)
+    # 2.1: the window `oncalls` lists every shift of (the schedule window); absent in 2.0 (now only)
+    oncall_window: ScheduleWindow | None = None
     audit_window: ScheduleWindow | None = None  # the window audit records were read over (when asked for)
     # Whose dependencies service_dependencies holds (when collected): "business" - those of the
     # business services (default) - or "all": every technical service's too (chains of services).
