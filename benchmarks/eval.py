@@ -51,7 +51,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ from pdguard.engine.loader import PolicySet, load_policies
 from pdguard.evaluate import enabled_policies, evaluate
 from pdguard.simulator import generate_account
 from pdguard.simulator.account import EXPANSIONS, make_ref
+from pdguard.simulator.render import Window, compute_oncalls, render_flexible
 from pdguard.snapshot import SCHEMA_VERSION, dump_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,9 +80,9 @@ PRELOADED_TARGET = 1.3  # check --opa-preloaded wall / opa eval wall, at full si
 GROWTH_TARGET = 11.0  # time growth for 10x data
 
 
-# What a 2.0 scan expands with include[] (everything else is a reference; see docs/design.md).
+# What a 2.x scan expands with include[] (everything else is a reference; see docs/design.md).
 V2_INCLUDES = {"services": {"integrations"}, "users": {"contact_methods", "notification_rules"},
-               "schedules": {"schedule_layers", "final_schedule"}}
+               "schedules": {"schedule_layers"}}
 
 
 def _reference_form(value: object, mode: str) -> object:
@@ -134,6 +135,17 @@ def snapshot_document(scale: float, now: datetime) -> dict:
                     "service_dependencies": "all"}}
     doc.update({k: [v2_object(k, o) for o in v] for k, v in cols.items()})
     derive_members(doc["teams"], doc["users"])
+    # Schema 2.1, as the scan reads them: every shift of the next 7 days from /oncalls (no
+    # classic schedule rendered), flexible schedules rendered over the same window.
+    until = now + timedelta(days=7)
+    window = {"since": doc["meta"]["scanned_at"], "until": until.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    doc["meta"].update(schedule_window=window, oncall_window=window)
+    doc["oncalls"] = compute_oncalls(acc, now, until)
+    doc["meta"]["counts"]["oncalls"] = len(doc["oncalls"])
+    for f in doc["flexible_schedules"]:
+        f["final_schedule"] = render_flexible(f, Window(now, until, UTC, True))
+    for s in doc["schedules"]:
+        s.pop("overrides", None)  # the simulator's own data: the list renders no overrides
     doc["iac"] = None
     return without_links(doc)
 
