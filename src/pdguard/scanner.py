@@ -256,8 +256,9 @@ class FileSink(Sink):
 
     def __init__(self, target: str | os.PathLike[str],
                  incomplete_target: str | os.PathLike[str] | None = None) -> None:
-        from pdguard.fileout import resolve_target
+        from pdguard.fileout import refuse_dangling, resolve_target
 
+        refuse_dangling(target, what="snapshot")  # before the spool directory is made beside it
         self.target = target
         self.incomplete_target = incomplete_target
         here = resolve_target(target)
