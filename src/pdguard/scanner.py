@@ -985,7 +985,27 @@ class Scanner:
                 state = "incomplete" if name in self._lost_in else "complete"
             status[name] = {"status": state, "expected": expected, "got": self._counts[name],
                             "warnings": list(self._notes.get(name, []))}
+        self._members_follow_users(want, status)
         return status
+
+    def _members_follow_users(self, want: set[str], status: dict[str, dict[str, Any]]) -> None:
+        """Team members come from the users' `teams` references: users lost (stored or read only
+        for the members) make the teams incomplete too, with a warning saying why."""
+        teams = status.get("teams")
+        if "teams" not in want or teams is None or teams["status"] != "complete":
+            return
+        lost = "users" in self._lost_in
+        if not lost and "users" not in want:  # read only for the members: the accounting's last word
+            tally = self._tallies.get("users")
+            got = len(self.listed.get("users", ()))
+            if tally is not None and tally.expected is not None and got < tally.expected:
+                self.lost(f"users: {got:,} of {tally.expected:,} announced objects read")
+                lost = True
+        if lost:
+            self.lost("teams: members may be missing: not every user was read (team members come from the "
+                      "users' teams references; see the users warnings)")
+            teams["status"] = "incomplete"
+            teams["warnings"] = list(self._notes.get("teams", []))
 
     def _drop(self, name: str) -> None:
         self.sink.drop(name)
