@@ -216,6 +216,34 @@ def test_every_file_output_writes_through_symlinks_and_never_replaces_devices(wo
     assert stat.S_IMODE(st.st_mode) == 0o666, oct(st.st_mode)  # written, never replaced nor chmod-ed
 
 
+@pytest.mark.parametrize("cmd", ["scan", "check", "check --save-snapshot", "codify", "demo", "policy doc",
+                                 "policy bundle", "schema", "inventory list"])
+def test_every_file_output_refuses_a_dangling_symlink(work: dict, tmp_path: Path, cmd: str) -> None:
+    """An output that is a symlink to nothing: one line, exit 2, and nothing created where it points
+    (it used to create the target and its missing directories), before any scan or evaluation."""
+    link = tmp_path / "out.file"
+    link.symlink_to(tmp_path / "nowhere" / "deeper" / "target.file")
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        argv = {
+            "scan": ["scan", "--api-url", server.url, "-q", "-o", str(link)],
+            "check": ["check", "--snapshot", work["snap"], "--format", "table", "--format", f"sarif={link}"],
+            "check --save-snapshot": ["check", "--api-url", server.url, "-q", "--save-snapshot", str(link)],
+            "codify": ["codify", "--snapshot", work["snap"], "-o", str(link)],
+            "demo": ["demo", "--format", f"sarif={link}"],
+            "policy doc": ["policy", "doc", "-o", str(link)],
+            "policy bundle": ["policy", "bundle", "-o", str(link)],
+            "schema": ["schema", "-o", str(link)],
+            "inventory list": ["inventory", "list", "--store", work["store"], "--format", f"json={link}"],
+        }[cmd]
+        r = pdguard(*argv, cwd=tmp_path, env={"PAGERDUTY_API_KEY": TOKEN})
+    assert r.returncode == 2, (cmd, r.stdout[-300:], r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "symbolic link to" in lines[0] and "does not exist" in lines[0], lines[0]
+    assert r.stdout == "", r.stdout[-300:]  # refused before the table, the scan or the demo ran
+    assert link.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
 def test_a_format_on_stdout_and_in_a_file_is_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     from report_fixtures import sample_report

@@ -77,12 +77,29 @@ def test_symlink_is_written_through(tmp_path: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o604
 
 
-def test_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
-    link = tmp_path / "out.md"
-    link.symlink_to(tmp_path / "sub" / "target.md")
-    write_output(link, "# hi\n")
-    assert link.is_symlink()
-    assert (tmp_path / "sub" / "target.md").read_text() == "# hi\n"
+@pytest.mark.parametrize("under", [False, True], ids=["the-link", "under-the-link"])
+def test_dangling_symlink_is_refused_before_anything_is_created(tmp_path: Path, under: bool) -> None:
+    """A link whose target does not exist (or a path under one) used to create the target and its
+    missing directories wherever the link pointed: refused, nothing created, the link untouched."""
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "elsewhere" / "deep" / "target")
+    path = link / "r.md" if under else link
+    src = tmp_path / "spool.json"
+    src.write_text("{}")
+    with pytest.raises(OutputError, match=r"cannot write report .*: .*symbolic link to .*which does not exist"):
+        write_output(path, "# hi\n", what="report")
+    with pytest.raises(OutputError, match="which does not exist"):
+        place_output(path, src, what="report")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out", "spool.json"]  # no 'elsewhere'
+    assert link.is_symlink() and src.read_text() == "{}"
+
+
+def test_a_link_to_a_missing_link_is_dangling_too(tmp_path: Path) -> None:
+    (tmp_path / "b").symlink_to(tmp_path / "gone" / "x")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    with pytest.raises(OutputError, match="which does not exist"):
+        write_output(tmp_path / "a", "x")
+    assert not (tmp_path / "gone").exists()
 
 
 def test_character_device_is_written_not_replaced(tmp_path: Path) -> None:

@@ -436,6 +436,51 @@ def test_objects_lost_from_a_list_read_only_for_another_collection_make_the_scan
     assert meta["collections"] == ["teams"] and meta["collections_status"]["users"]["status"] == "excluded"
     assert any(w.startswith("users: 115 unique objects of 120 announced") for w in meta["warnings"]), meta["warnings"]
     assert meta["complete"] is False
+    assert_teams_incomplete_for_the_users(doc)
+
+
+def assert_teams_incomplete_for_the_users(doc: dict) -> None:
+    """Every team listed, but the status says their members may be missing, and why."""
+    meta = doc["meta"]
+    teams = meta["collections_status"]["teams"]
+    why = ("teams: members may be missing: not every user was read (team members come from the users' teams "
+           "references; see the users warnings)")
+    assert teams["status"] == "incomplete" and teams["warnings"] == [why], teams
+    assert why in meta["warnings"] and meta["complete"] is False
+    assert teams["got"] == teams["expected"] == 12 == len(doc["teams"])
+
+
+@pytest.mark.parametrize("faults", [FaultConfig(vanish={"/users": 5}), FaultConfig(null_items=("users",))],
+                         ids=["users-vanish", "null-user"])
+def test_users_lost_make_the_teams_incomplete(account, faults: FaultConfig) -> None:
+    """Team members are derived from the users' `teams` references: when users are lost (objects
+    vanishing between pages, a null in a page), the teams' status must not say complete although
+    every team was listed - their members may be missing - and a warning says why."""
+    with serve(account, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        doc = timed_scan(server)
+    assert doc["meta"]["collections_status"]["users"]["status"] == "incomplete"
+    assert_teams_incomplete_for_the_users(doc)
+
+
+def test_users_fewer_than_announced_when_read_only_for_the_members() -> None:
+    """The accounting's last word for users read only for the team members (users excluded): fewer
+    than announced, lost without a warning, still makes the teams incomplete."""
+    scanner = Scanner(ScanOptions(api_key="k", collections=("teams",)))
+    scanner._tally("users").add(3, ["PU1", "PU2", "PU3"])
+    scanner._check("users", [{"id": "PU1"}, {"id": "PU2"}], scanner.listed.setdefault("users", set()))
+    scanner._tally("teams").add(1, ["PT1"])
+    scanner.emit("teams", (0,), [{"id": "PT1"}])
+    status = scanner._settle({"teams"}, set())
+    assert status["users"]["status"] == "excluded"
+    assert status["teams"]["status"] == "incomplete"
+    assert status["teams"]["warnings"] == ["teams: members may be missing: not every user was read (team members come "
+                                           "from the users' teams references; see the users warnings)"]
+    assert "users: 2 of 3 announced objects read" in scanner.warnings and scanner.complete is False
+
+
+def test_users_complete_leave_the_teams_complete(account, baseline) -> None:
+    assert baseline["meta"]["collections_status"]["teams"]["status"] == "complete"
+    assert not any(w.startswith("teams:") for w in baseline["meta"]["warnings"])
 
 
 # --- bounded waits --------------------------------------------------------------------------------

@@ -416,6 +416,37 @@ def test_cli_bad_arguments_are_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "PAGERDUTY_API_KEY" in r.stderr
 
 
+@pytest.mark.parametrize("since", ["0001-01-01", "0999-12-31", "1969-12-31T23:59:59Z", "1970-01-01T00:30:00+01:00",
+                                   "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_incidents_since_out_of_range_is_one_line_before_any_request(tmp_path: Path, since: str) -> None:
+    """0001-01-01 sent a `since` the API rejects (year 1 formatted '1-01-01') from ~4,000 window tasks
+    at once, and the abort left "coroutine ... was never awaited" RuntimeWarnings; an offset at the
+    ends of the calendar was an internal OverflowError. Now: one line, exit 2, no request made."""
+    with serve(sample_account(), tokens={TOKEN}) as server:
+        r = pdguard("scan", "--api-url", server.url, "-q", "--incidents-since", since, "-o", str(tmp_path / "s.json"),
+                    env={"PAGERDUTY_API_KEY": TOKEN, "PYTHONDEVMODE": "1", "PYTHONWARNINGS": "error::RuntimeWarning"})
+        requests = server.stats.requests
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert len(lines) == 1 and "Traceback" not in r.stderr and "RuntimeWarning" not in r.stderr, r.stderr[-2000:]
+    assert f"--incidents-since: '{since}' is out of range" in lines[0] and "1970-01-01" in lines[0], lines[0]
+    assert requests == 0 and not (tmp_path / "s.json").exists()
+
+
+def test_incidents_since_1970_is_the_earliest_and_scans(account) -> None:
+    """The earliest accepted start (113 six-month windows up to NOW): a complete scan of every incident;
+    the library path refuses what the CLI refuses."""
+    from pdguard.errors import ConfigError
+
+    since = datetime(1970, 1, 1, tzinfo=UTC)
+    with serve(account, tokens={TOKEN}, now=NOW) as server:
+        doc = scan(opts(server, incidents_since=since)).document
+        with pytest.raises(ConfigError, match="out of range"):
+            scan(opts(server, incidents_since=since - timedelta(seconds=1)))
+    assert doc["meta"]["complete"] is True and doc["meta"]["incidents_since"] == "1970-01-01T00:00:00Z"
+    assert {i["id"] for i in doc["incidents"]} == expected_incident_ids(account, (NOW - since).days + 1)
+
+
 def test_lookback_longer_than_six_months_is_split_into_windows(account) -> None:
     with serve(account, tokens={TOKEN}, now=NOW) as server:
         doc = scan(opts(server, lookback_days=400)).document

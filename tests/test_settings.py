@@ -187,3 +187,76 @@ def test_read_by_is_what_really_reads_the_setting(name: str) -> None:
     moved = {pid for pid in set(base) | set(changed) if base.get(pid) != changed.get(pid)}
     assert moved, f"{name}={PERTURBED[name]!r} changes nothing on the demo account"
     assert moved <= read_by, f"{sorted(moved - read_by)} read {name} without declaring it"
+
+
+# service_name_pattern was checked only when a policy evaluated it: an invalid regex was an
+# "invalid regex" evaluation error (or, on an account without services, no error at all).
+@pytest.mark.parametrize(("pattern", "why"), [
+    ("^[a-z", "a character class [ is not closed"),
+    ("(?=x)abc", "a lookahead (?= is not RE2 syntax"),  # Python's re accepts it; RE2 has no lookaround
+    ("(?<!x)abc", "a negative lookbehind (?<! is not RE2 syntax"),
+    ("^(a)\\1$", "a backreference (\\1) is not RE2 syntax"),  # Python's re accepts it too
+    ("(ab", "a group ( is not closed"),
+    ("\\p{NoSuchClass}", "the policy engine's regex.is_valid rejects it"),
+    ("a{2,1}", "the policy engine's regex.is_valid rejects it"),
+])
+def test_an_invalid_service_name_pattern_is_refused_when_the_config_loads(tmp_path: Path, pattern: str,
+                                                                        why: str) -> None:
+    config = "settings:\n  service_name_pattern: " + json.dumps(pattern) + "\n"
+    code, out, err = check(tmp_path, config)  # a snapshot without services: no policy would evaluate it
+    assert code == 2 and out == "", err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert (f"pdguard.yaml: settings.service_name_pattern: '{pattern}' is not a valid regular expression "
+            f"(RE2 syntax, what Rego's regex.match reads): {why}") in err, err
+    r = run_pdguard("--config", str(tmp_path / "pdguard.yaml"), "scan", "--api-url", "http://127.0.0.1:9",
+                    env={"PAGERDUTY_API_KEY": "k"})  # refused at load, before any request
+    assert r.returncode == 2 and "settings.service_name_pattern" in r.stderr, r.stderr
+    with pytest.raises(ConfigError, match="settings.service_name_pattern: .* is not a valid regular expression"):
+        validate({"service_name_pattern": pattern}, BUILTIN)
+
+
+# RE2 syntax Python's `re` does not know (or reads otherwise): never refused.
+RE2_ONLY = ["\\pL+", "^\\p{Greek}+$", "abc\\z", "(?U)a+", "[[:alpha:]-]+", "\\x{41}", "(?P<n>a)", "(?<n>a)",
+            "[]a]", "[^]a]", "\\Q(a\\E", "^[a-z0-9]+(-[a-z0-9]+)*$", ""]
+
+
+@pytest.mark.parametrize("engine", ["regorus", "fallback"])
+def test_re2_patterns_are_accepted_and_the_fallback_is_conservative(monkeypatch: pytest.MonkeyPatch,
+                                                                    engine: str) -> None:
+    """Where regorus cannot be imported only the structural check runs: it refuses what is certainly
+    not RE2 (so the errors above still come at load) and nothing RE2 accepts."""
+    import pdguard.settings as settings
+
+    if engine == "fallback":
+        monkeypatch.setattr(settings, "_engine_accepts", lambda _pattern: None)
+    for pattern in RE2_ONLY:
+        if engine == "regorus" and pattern == "\\Q(a\\E":  # Go's RE2 has \Q..\E; regorus does not
+            continue
+        assert settings.regex_problem(pattern) is None, pattern
+    for pattern in ("^[a-z", "(?=x)", "(?!x)", "(?<=x)", "(?>x)", "(?P=n)", "(?(1)a|b)", "(?#c)", "\\1", "a)", "x\\"):
+        assert settings.regex_problem(pattern) is not None, pattern
+
+
+def test_the_structural_check_never_refuses_what_an_engine_accepts() -> None:
+    """A pattern the structural check refuses is invalid for regorus and, when an `opa` binary is
+    here, for OPA too (Go's RE2): a refusal at load never blocks a pattern the policies could use."""
+    import random
+    import subprocess
+
+    from conftest import opa_binary
+
+    from pdguard.settings import _engine_accepts, _re2_structure
+
+    rnd = random.Random(7)
+    alphabet = list("ab()[]\\^$*+?{}|.:=!<>P#-1209QEdw")
+    patterns = [*RE2_ONLY, "\\12", "\\0", "[[]", "[(]", "[a\\]]", "\\Q(", "(?:a)", "[[:alpha:]"]
+    patterns += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 7))) for _ in range(1500)]
+    refused = [p for p in patterns if _re2_structure(p) is not None]
+    assert len(refused) > 300  # the fuzz does exercise the check
+    assert [p for p in refused if _engine_accepts(p)] == []
+    opa = opa_binary()
+    if opa is not None:
+        r = subprocess.run([opa, "eval", "-f", "json", "--stdin-input", "[p | p := input[_]; regex.is_valid(p)]"],
+                           input=json.dumps(refused), capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["result"][0]["expressions"][0]["value"] == []

@@ -63,7 +63,9 @@ def refuse_clobbering(outputs: PathArgs, inputs: PathArgs | None = None) -> None
     """Two outputs of one run on the same file (the second would silently replace the first), or an
     output on one of the run's input files (``check --snapshot s.json --format json=s.json`` replaced
     the snapshot with the report), are one-line :class:`ConfigError`\\s (exit 2), before anything
-    is read or written. `outputs`/`inputs`: {how the user named it: path or paths}."""
+    is read or written; so is an output that is a dangling symlink (:func:`pdguard.fileout.refuse_dangling`,
+    exit 2). `outputs`/`inputs`: {how the user named it: path or paths}."""
+    from pdguard.fileout import refuse_dangling
 
     def flat(args: PathArgs | None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -82,6 +84,7 @@ def refuse_clobbering(outputs: PathArgs, inputs: PathArgs | None = None) -> None
         if ident is not None:
             seen.setdefault(ident, f"the input {show(label, path)}")
     for label, path in flat(outputs):
+        refuse_dangling(path, shown=show(label, path))
         ident = _file_identity(path)
         if ident is None:
             continue

@@ -5,7 +5,9 @@ What it does with the path it is given:
 * ``-``: standard output.
 * A symlink (or a chain of them): the write goes **through** it to the final target, which is
   updated in place of being replaced, so the link stays a link and its target is fresh. A
-  dangling link creates its target.
+  *dangling* link (its target, or a directory on the way to it, does not exist), or a path under
+  one, is a one-line :class:`OutputError` before anything is created: a link left behind must not
+  make pdguard create files and directories wherever it points (:func:`refuse_dangling`).
 * A character/block device, a FIFO or a socket (``/dev/null``, ``/dev/stdout``, a named pipe):
   written directly, never replaced by a regular file.
 * A directory: a one-line :class:`OutputError`.
@@ -75,6 +77,35 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.fspath(path)))
 
 
+def dangling_link(path: str | os.PathLike[str]) -> str | None:
+    """The dangling symlink `path` is, or lies under (a link whose target does not exist), else None.
+    Only links are looked at: a missing regular directory on the way is created as usual."""
+    p = Path(os.fspath(path))
+    for candidate in (p, *p.parents):
+        if os.path.islink(candidate) and not os.path.exists(candidate):
+            return os.fspath(candidate)
+    return None
+
+
+def refuse_dangling(path: str | os.PathLike[str], *, what: str = "output", shown: str | None = None) -> None:
+    """A one-line :class:`OutputError` (exit 2) when `path` is (or lies under) a dangling symlink,
+    before anything is created: writing through it would create its target and the target's
+    missing directories wherever the link points. `shown`: how the user named the output."""
+    if os.fspath(path) == "-":
+        return
+    link = dangling_link(path)
+    if link is None:
+        return
+    try:
+        points_to = os.readlink(link)
+    except OSError:  # pragma: no cover - removed in between
+        points_to = "?"
+    shown = os.fspath(path) if shown is None else shown
+    which = "it is" if link == os.fspath(path) else f"{link} is"
+    raise OutputError(f"cannot write {what} {shown}: {which} a symbolic link to {points_to}, which does not exist; "
+                      "create the target or remove the link")
+
+
 def write_output(path: str | os.PathLike[str], data: bytes | str, *, what: str = "output") -> None:
     """Write `data` to `path` safely (see the module docstring). `what` names the file in errors."""
     raw = _encode(data)
@@ -88,6 +119,7 @@ def write_output(path: str | os.PathLike[str], data: bytes | str, *, what: str =
         sys.stdout.flush()
         return
     shown = os.fspath(path)
+    refuse_dangling(path, what=what)
     target = resolve_target(path)
     try:
         st = _existing(target, what, shown)
@@ -161,6 +193,7 @@ def place_output(path: str | os.PathLike[str], src: str | os.PathLike[str], *, w
     afterwards; on an error `path` is left as it was."""
     src = Path(src)
     shown = os.fspath(path)
+    refuse_dangling(path, what=what)
     target = resolve_target(path)
     try:
         st = _existing(target, what, shown)

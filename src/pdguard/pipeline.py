@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,9 @@ def parse_since(value: str | None) -> datetime | None:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"--incidents-since: '{value}' is not an ISO 8601 date or timestamp") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    from pdguard.scanner import check_incidents_since
+
+    return check_incidents_since(dt, value)  # 0001-01-01: out of range, before any request
 
 
 def resolve_account_key(account: AccountSettings) -> tuple[str, str]:

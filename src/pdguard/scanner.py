@@ -75,7 +75,7 @@ from typing import Any
 import orjson
 
 from pdguard import __version__
-from pdguard.errors import ForbiddenError, ScanError
+from pdguard.errors import ConfigError, ForbiddenError, ScanError
 from pdguard.pdapi.client import MAX_RATE_WAIT, OFFSET_CAP, PAGE_LIMIT, AuthType, PagerDutyClient, Tally
 from pdguard.snapshot import COLLECTIONS, SCHEMA_VERSION, dump_document
 
@@ -102,6 +102,26 @@ ONCALL_EP_BATCH = 100  # escalation policy ids per /oncalls query when the windo
 V3_PAGE_LIMIT = 1000  # /v3/schedules pages hold up to 1,000 references
 MAX_REFERENCE_WARNINGS = 20  # named unresolved references; the rest are counted
 ISO = "%Y-%m-%dT%H:%M:%SZ"
+# The oldest incident window start accepted: PagerDuty holds nothing older, and earlier years
+# broke the scan (before 1000 the API rejects the `since` it is sent; before 1970 a window reaches
+# back thousands of 6-month windows; an offset past year 1 or 9999 overflows the conversion to UTC).
+EARLIEST_INCIDENTS_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def check_incidents_since(since: datetime, shown: str | None = None) -> datetime:
+    """`since` (naive: UTC) if it is a usable start of the incident window, else a one-line
+    :class:`ConfigError` (exit 2) naming ``--incidents-since``: before 1970-01-01, or out of the
+    calendar once converted to UTC. `shown`: the value as the user wrote it."""
+    aware = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+    try:
+        utc: datetime | None = aware.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00, 9999-12-31T23:59:59-14:00
+        utc = None
+    if utc is None or utc < EARLIEST_INCIDENTS_SINCE:
+        value = shown if shown is not None else since.isoformat()
+        why = "outside the years 1 to 9999 in UTC" if utc is None else "PagerDuty holds no older incidents"
+        raise ConfigError(f"--incidents-since: '{value}' is out of range ({why}): give a date from 1970-01-01 on")
+    return aware
 # Collections whose objects carry an `id` (the others: oncalls, service_dependencies may lack one, scores).
 _WITH_ID = frozenset(COLLECTIONS) - {"oncalls", "standards_scores", "service_dependencies"}
 _SCORE_FIELDS = ("id", "type", "active", "pass")  # of each standard in a score (the rest is in `standards`)
@@ -260,8 +280,9 @@ class FileSink(Sink):
 
     def __init__(self, target: str | os.PathLike[str],
                  incomplete_target: str | os.PathLike[str] | None = None) -> None:
-        from pdguard.fileout import resolve_target
+        from pdguard.fileout import refuse_dangling, resolve_target
 
+        refuse_dangling(target, what="snapshot")  # before the spool directory is made beside it
         self.target = target
         self.incomplete_target = incomplete_target
         here = resolve_target(target)
@@ -1006,7 +1027,27 @@ class Scanner:
                 state = "incomplete" if name in self._lost_in else "complete"
             status[name] = {"status": state, "expected": expected, "got": self._counts[name],
                             "warnings": list(self._notes.get(name, []))}
+        self._members_follow_users(want, status)
         return status
+
+    def _members_follow_users(self, want: set[str], status: dict[str, dict[str, Any]]) -> None:
+        """Team members come from the users' `teams` references: users lost (stored or read only
+        for the members) make the teams incomplete too, with a warning saying why."""
+        teams = status.get("teams")
+        if "teams" not in want or teams is None or teams["status"] != "complete":
+            return
+        lost = "users" in self._lost_in
+        if not lost and "users" not in want:  # read only for the members: the accounting's last word
+            tally = self._tallies.get("users")
+            got = len(self.listed.get("users", ()))
+            if tally is not None and tally.expected is not None and got < tally.expected:
+                self.lost(f"users: {got:,} of {tally.expected:,} announced objects read")
+                lost = True
+        if lost:
+            self.lost("teams: members may be missing: not every user was read (team members come from the "
+                      "users' teams references; see the users warnings)")
+            teams["status"] = "incomplete"
+            teams["warnings"] = list(self._notes.get("teams", []))
 
     def _drop(self, name: str) -> None:
         self.sink.drop(name)
@@ -1204,6 +1245,8 @@ def scan(options: ScanOptions, progress: Progress | None = None,
     # The cyclic GC stays on: the scan keeps little alive (pages are streamed), so collections are
     # cheap, while the per-request cycles of the HTTP stack would pile up without it (measured on
     # the full benchmark account: peak RSS 172 MB with the GC paused, 74 MB with it running).
+    if options.incidents_since is not None:  # before the first request or file
+        check_incidents_since(options.incidents_since)
     sink: Sink = FileSink(output, incomplete_output) if output is not None else MemorySink()
     try:
         return asyncio.run(Scanner(options, progress, sink).run())

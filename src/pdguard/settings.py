@@ -16,11 +16,13 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from pdguard.errors import ConfigError, PolicyError
+from pdguard.textsafe import safe_text
 
 JSON_KINDS: dict[type, str] = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list"}
 
@@ -70,6 +72,17 @@ BUILTIN: dict[str, SettingSpec] = {s.name: s for s in (
     _spec("noisy_service_window_days", "integer", 7,
           "The days over which a service's incidents are counted to tell whether it is noisy.", 1),
 )}
+
+# Settings holding a regular expression the policies give Rego's regex.match (RE2 syntax): checked
+# when the configuration is loaded, not when a policy first evaluates it.
+REGEX_SETTINGS: frozenset[str] = frozenset({"service_name_pattern"})
+
+# Constructs of other regex dialects (PCRE, Python `re`) that RE2 does not have.
+_NOT_RE2: tuple[tuple[str, str], ...] = (
+    ("(?<=", "a lookbehind"), ("(?<!", "a negative lookbehind"), ("(?=", "a lookahead"),
+    ("(?!", "a negative lookahead"), ("(?>", "an atomic group"), ("(?P=", "a named backreference"),
+    ("(?(", "a conditional"), ("(?#", "a comment group"),
+)
 
 _PY_TYPES: dict[str, Any] = {
     "integer": int, "number": int | float, "string": str, "boolean": bool, "list": list[Any],
@@ -154,6 +167,87 @@ def _message(err: dict[str, Any], specs: dict[str, SettingSpec]) -> str:
     return f"settings.{name}: {err['msg'].lower()}, got {_describe(value)}"
 
 
+def _re2_structure(pattern: str) -> str | None:
+    """What makes `pattern` certainly not RE2 (a dialect's construct RE2 lacks, a backreference,
+    an unbalanced group or class, a trailing backslash), else None. Conservative: it refuses
+    nothing RE2 accepts; the engine's own check (:func:`regex_problem`) decides the rest."""
+    i, n, depth = 0, len(pattern), 0
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return "it ends with a lone backslash"
+            nxt = pattern[i + 1]
+            octal = i + 2 < n and pattern[i + 2] in "01234567"  # \12: an octal code in Go's RE2
+            if nxt in "89" or (nxt in "1234567" and not octal):
+                return f"a backreference (\\{nxt}) is not RE2 syntax"
+            if nxt == "Q":  # \Q...\E: literal text
+                end = pattern.find("\\E", i + 2)
+                i = n if end < 0 else end + 2
+                continue
+            i += 2
+            continue
+        if c == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":  # a leading ] is literal
+                j += 1
+            while j < n and pattern[j] != "]":
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                if pattern.startswith("[:", j) and (k := pattern.find(":]", j + 2)) >= 0:
+                    j = k + 2
+                    continue
+                j += 1
+            if j >= n:
+                return "a character class [ is not closed"
+            i = j + 1
+            continue
+        if c == "(":
+            for token, what in _NOT_RE2:
+                if pattern.startswith(token, i):
+                    return f"{what} {token} is not RE2 syntax"
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                return "a ) closes no group"
+            depth -= 1
+        i += 1
+    return "a group ( is not closed" if depth else None
+
+
+@lru_cache(maxsize=64)
+def _engine_accepts(pattern: str) -> bool | None:
+    """The embedded engine's own verdict (`regex.is_valid`, what the policies' regex.match reads);
+    None when regorus cannot be imported or answer here."""
+    try:
+        import regorus
+    except ImportError:  # pragma: no cover - depends on the platform's glibc
+        return None
+    try:
+        engine = regorus.Engine()
+        engine.set_input({"pattern": pattern})
+        result = engine.eval_query("valid = regex.is_valid(input.pattern)")
+        return bool(result["result"][0]["bindings"]["valid"])
+    except Exception:  # pragma: no cover - an engine without regex.is_valid: the structural check decides
+        return None
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why `pattern` is not a regular expression Rego's regex.match accepts (RE2 syntax), else None:
+    the embedded engine (regorus) decides, after a structural check that names the usual causes
+    (and is all there is where regorus cannot be imported)."""
+    why = _re2_structure(pattern)
+    if why is None and _engine_accepts(pattern) is False:
+        why = "the policy engine's regex.is_valid rejects it"
+    if why is None:
+        return None
+    # as written (repr would double every backslash of a regex), control characters made visible
+    return f"'{safe_text(pattern)}' is not a valid regular expression (RE2 syntax, what Rego's regex.match reads): {why}"
+
+
 def validate(raw: dict[str, Any], specs: dict[str, SettingSpec], where: str = "pdguard.yaml") -> dict[str, Any]:
     """The settings document (`data.pdguard.config`): defaults overlaid with `raw`, checked
     against `specs`. Raises ConfigError naming the first bad key."""
@@ -165,6 +259,10 @@ def validate(raw: dict[str, Any], specs: dict[str, SettingSpec], where: str = "p
         errors = sorted(exc.errors(), key=lambda e: str(e.get("loc")))
         raise ConfigError(f"{where}: {_message(errors[0], specs)}") from None
     values = model.model_dump()
+    for name in sorted(REGEX_SETTINGS & raw.keys() & specs.keys()):  # the defaults are valid
+        problem = regex_problem(values[name])
+        if problem is not None:
+            raise ConfigError(f"{where}: settings.{name}: {problem}")
     return {name: values[name] for name in specs}
 
 
