@@ -311,7 +311,7 @@ def incremental_main(argv: list[str]) -> int:
     config = second["served"] - history
     print(f"requests ratio          {second['served'] / first['served']:.3f}   (target <= 0.35)")
     print(f"  of which incidents and audit records {history}; configuration {config} = "
-          f"{config / first['served']:.3f}x tick 1 (read in full on every tick: schedule renders, scores, ...)")
+          f"{config / first['served']:.3f}x tick 1 (read in full on every tick: service pages, score batches, on-call pages, ...)")
     print(f"scan wall time ratio    {second['scan'] / first['scan']:.3f}")
     print(f"tick wall time ratio    {second['tick'] / first['tick']:.3f}   (target <= 0.5; scan + evaluate + store)")
     print(f"store                   {size / 1e6 if size else 0:.1f} MB for {len(scans)} scans")
