@@ -514,3 +514,35 @@ def test_one_policy_past_the_cap_leaves_oncalls_incomplete() -> None:
     assert not doc["meta"]["complete"]
     assert doc["meta"]["collections_status"]["oncalls"]["status"] == "incomplete"
     assert any(w.startswith("oncalls: ") and "10,000" in w for w in doc["meta"]["warnings"])
+
+
+def connect_tcp():  # the qualified name anyio's coroutine has: connect_tcp.<locals>.try_connect
+    async def try_connect() -> None:
+        return None
+    return try_connect()
+
+
+def test_only_anyios_dropped_connect_coroutine_is_silenced() -> None:
+    """A scan aborted while connections open: anyio (>= 4.14) drops the connect coroutine of an
+    attempt cancelled before its first step, and Python warns when collecting it - noise after
+    the one-line error. That warning, and no other "never awaited", is silenced."""
+    import gc
+    import warnings
+
+    from pdguard.scanner import silence_dropped_connects
+
+    async def other() -> None:
+        return None
+
+    with warnings.catch_warnings(record=True) as seen:
+        silence_dropped_connects()  # what every scan does first
+        silence_dropped_connects()  # (once: the filter is not added twice)
+        assert sum(1 for f in warnings.filters if f[1] is not None and "try_connect" in f[1].pattern) == 1
+        warnings.filterwarnings("always", append=True)  # after the scanner's filter: every other warning shows
+        for f in (connect_tcp, other):
+            coro = f()
+            del coro
+            gc.collect()
+    messages = [str(w.message) for w in seen]
+    assert not any("try_connect" in m for m in messages), messages
+    assert any("other' was never awaited" in m for m in messages), messages

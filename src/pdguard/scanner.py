@@ -66,6 +66,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -1212,6 +1213,19 @@ async def _cancel_on_failure(tasks: list[asyncio.Future[Any]]) -> AsyncIterator[
         raise
 
 
+_DROPPED_CONNECT = r"coroutine 'connect_tcp\.<locals>\.try_connect' was never awaited"
+
+
+def silence_dropped_connects() -> None:
+    """anyio >= 4.14 drops, unawaited, the connect coroutine of a connection attempt cancelled
+    before its first step - a scan aborted (a one-line error) while connections are opening - and
+    Python warns "coroutine ... was never awaited" when it is collected. No socket was opened:
+    noise after the error line, so that one warning (and only it) is silenced (once per process;
+    every scan makes sure)."""
+    if not any(f[0] == "ignore" and f[1] is not None and f[1].pattern == _DROPPED_CONNECT for f in warnings.filters):
+        warnings.filterwarnings("ignore", message=_DROPPED_CONNECT, category=RuntimeWarning)
+
+
 def _status_name(collection: str) -> str:
     return "standards" if collection == "standards_scores" else collection
 
@@ -1249,6 +1263,7 @@ def scan(options: ScanOptions, progress: Progress | None = None,
         check_incidents_since(options.incidents_since)
     sink: Sink = FileSink(output, incomplete_output) if output is not None else MemorySink()
     try:
+        silence_dropped_connects()
         return asyncio.run(Scanner(options, progress, sink).run())
     except BaseException:
         sink.abort()
