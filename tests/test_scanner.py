@@ -546,3 +546,21 @@ def test_only_anyios_dropped_connect_coroutine_is_silenced() -> None:
     messages = [str(w.message) for w in seen]
     assert not any("try_connect" in m for m in messages), messages
     assert any("other' was never awaited" in m for m in messages), messages
+
+
+def test_oncalls_split_by_policies_the_scan_lost_are_incomplete() -> None:
+    """Past the cap, on-calls are read by the escalation policies listed: a policy the list lost
+    (offsets shifted under the scan) is one whose shifts were never asked for. On-calls must not
+    say complete then (nor the snapshot)."""
+    big, want = _busy_rota(250, 7200)
+    assert len(want) > 10_000
+    faults = FaultConfig(vanish={"/escalation_policies": 5})  # page 1 read, its first 5 deleted: 5 skipped
+    with serve(big, tokens={TOKEN}, now=NOW, faults=faults) as server:
+        doc = scan(opts(server, collections=("escalation_policies", "oncalls"))).document
+    status = doc["meta"]["collections_status"]
+    assert status["escalation_policies"]["status"] == "incomplete"
+    assert len(doc["oncalls"]) < len(want)  # the lost policies' shifts were never read
+    assert status["oncalls"]["status"] == "incomplete", status["oncalls"]
+    assert any(w.startswith("oncalls: ") for w in doc["meta"]["warnings"]), doc["meta"]["warnings"]
+    assert not doc["meta"]["complete"]
+

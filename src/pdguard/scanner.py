@@ -561,17 +561,22 @@ class Scanner:
         up to 100 ids (halved while a batch is still past the cap), once the policies are listed.
         """
         window = [("since", _iso(self.now)), ("until", _iso(self.now + SCHEDULE_HORIZON))]
+        totals: list[int | None] = []  # what each query read to its end announced (None: no total)
 
         async def read(extra: list[tuple[str, Any]], key: tuple[int, ...], split: bool = True) -> bool:
             q = await c.read_query("/oncalls", "oncalls", window + extra, collection="oncalls", warn=self.lost,
                                    note=self.warn, tally=self._tally("oncalls"), split_past_cap=split)
             if q.at_cap and split:
+                if not extra:
+                    totals.append(q.total)  # the whole window's (first in the list)
                 return False
+            totals.append(q.total)
             self.emit("oncalls", key, q.items)
             return True
 
         if await read([], (0,)):
             return
+        whole = totals.pop()  # the window's total (None: the server gave none)
         if eps_listed is None:
             self.lost(f"oncalls: more than {OFFSET_CAP:,} on-call entries over the window and escalation policies "
                       "were not listed (they split the query): on-calls were not collected")
@@ -587,6 +592,14 @@ class Scanner:
             await asyncio.gather(part(batch[:half], (*key, 0)), part(batch[half:], (*key, 1)))
 
         await asyncio.gather(*(part(ids[k:k + ONCALL_EP_BATCH], (1, k)) for k in range(0, len(ids), ONCALL_EP_BATCH)))
+        # Every entry belongs to one escalation policy: the batches account for the window only
+        # when every policy was listed, and (with totals) when they add up to the window's total.
+        if "escalation_policies" in self._lost_in or eps_listed.cancelled() or eps_listed.exception() is not None:
+            self.lost("oncalls: read by escalation policy past the offset cap, but not every escalation policy was "
+                      "listed (see the escalation_policies warnings): the on-calls of those missing were not read")
+        elif whole is not None and None not in totals and (got := sum(t or 0 for t in totals)) < whole:
+            self.lost(f"oncalls: the escalation policies' on-calls add up to {got:,} of the {whole:,} entries the "
+                      "window announced: the on-calls of policies not listed were not read")
 
     async def flexible_schedules(self, c: PagerDutyClient) -> None:
         """`/v3/schedules` lists references only: each flexible schedule is read (and rendered) by id."""
