@@ -564,3 +564,14 @@ def test_oncalls_split_by_policies_the_scan_lost_are_incomplete() -> None:
     assert any(w.startswith("oncalls: ") for w in doc["meta"]["warnings"]), doc["meta"]["warnings"]
     assert not doc["meta"]["complete"]
 
+
+def test_oncalls_without_a_total_past_the_cap_are_split_too() -> None:
+    """A server that gives no `total` on /oncalls: the split by escalation policies still reads
+    every shift, and on-calls are complete (the first query, read to the cap, is not a loss)."""
+    big, want = _busy_rota(250, 7200)
+    assert len(want) > 10_000
+    with serve(big, tokens={TOKEN}, now=NOW, faults=FaultConfig(no_total=("/oncalls",))) as server:
+        doc = scan(opts(server, collections=("escalation_policies", "oncalls"))).document
+    assert _as_set(doc["oncalls"]) == _as_set(want)
+    assert doc["meta"]["collections_status"]["oncalls"]["status"] == "complete", doc["meta"]["warnings"]
+    assert doc["meta"]["complete"]

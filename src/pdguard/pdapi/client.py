@@ -519,7 +519,8 @@ class PagerDutyClient:
         page at the cap as soon as it arrives (``continues`` with a total past the cap): the
         caller can start the next query from there while this one finishes. ``split_past_cap``:
         a total past the cap ends the query after its first page (nothing said, nothing tallied,
-        ``at_cap`` true): the caller splits the query (on-calls by escalation policy).
+        ``at_cap`` true): the caller splits the query (on-calls by escalation policy); without a
+        total, the same once the pages reach the cap with ``more`` still true.
         """
         base = list(params or [])
         cap = min(cap, OFFSET_CAP)
@@ -561,6 +562,8 @@ class PagerDutyClient:
         total = first.total if first.total is not None and first.total >= 0 else None
         if total is None:
             pages, at_cap, more = await self._sequential(first, fetch, cap, collection, path, warn, note_)
+            if at_cap and more and split_past_cap:  # no total said so before: the cap did
+                return Query([], None, True, newest[1])
             if at_cap and more and not continues:
                 warn(f"{collection}: stopped at the API's {cap:,}-object offset cap while the server still "
                      f"answered more=true (it gave no total): the list may be incomplete")
