@@ -490,6 +490,7 @@ shifts(t) := [iv | some iv in object.get(_all_schedule_shifts, t.id, set())] if 
 	is_schedule_target(t)
 	oncalls_over_window
 	schedule[t.id]
+	_listed_by_oncalls(t.id)
 }
 
 shifts(t) := [iv |
@@ -522,6 +523,15 @@ _schedule_shifts[o.schedule.id] contains iv if {
 
 _all_schedule_shifts := r if {
 	r := _schedule_shifts
+} else := {}
+
+# _listed_by_oncalls(id): an escalation policy targeted the schedule at the scan (before any
+# planned change), so /oncalls listed its shifts. /oncalls leaves out schedules on no policy: one
+# a Terraform plan creates, or puts on a level, has shifts the scan never saw (unknown, not none).
+_listed_by_oncalls(id) if count(object.get(_all_targeting_before, id, set())) > 0
+
+_all_targeting_before := r if {
+	r := escalation_policies_targeting_before
 } else := {}
 
 shifts(t) := [iv |

@@ -101,3 +101,31 @@ test_oncalls_over_the_window_decide_what_is_known if {
 	not_collected := object.union(no_shift, {"meta": {"collections": [c | some c in testing.collections; c != "oncalls"]}})
 	testing.assert_empty(policy.deny) with input as not_collected with data.pdguard.config as cfg
 }
+
+# check --tfplan: /oncalls lists the shifts of the schedules escalation policies targeted at the
+# scan. A schedule the plan creates, or one on no policy at the scan that the plan puts alone on
+# a level, has no shift there: its coverage is unknown, not 0% (a 2.0 snapshot had no render of
+# the first and a render of the second).
+test_a_schedule_no_policy_targeted_at_the_scan_is_unknown_from_oncalls if {
+	live := testing.oncall_form(account([[sched("PSCH001")]]))
+	new := object.remove(testing.daily_schedule("tf:pagerduty_schedule.new", ["PUSR001"], 0, 24), ["final_schedule"])
+	before := live.escalation_policies[0]
+	after := testing.escalation_policy("PEP0001", [[sched("PSCH001")], [sched("PSCH002")], [sched(new.id)]])
+	changes := [testing.change("update", "escalation_policy", before, after), testing.change("create", "schedule", null, new)]
+	inp := object.union(live, {
+		"escalation_policies": [after],
+		"schedules": array.concat(live.schedules, [new]),
+		"plan": {"source": "plan.json", "format_version": "1.2", "terraform_version": "1.9.5", "complete": true, "changes": changes},
+	})
+	testing.assert_empty(policy.deny) with input as inp with data.pdguard.config as cfg
+
+	# a schedule a policy targeted at the scan is judged from its shifts, whatever the plan adds
+	live2 := testing.oncall_form(account([[sched("PSCH001")], [sched("PSCH002")]]))
+	after2 := testing.escalation_policy("PEP0001", [[sched("PSCH001")], [sched("PSCH002")], [sched("PSCH002")]])
+	changes2 := [testing.change("update", "escalation_policy", live2.escalation_policies[0], after2)]
+	inp2 := object.union(live2, {
+		"escalation_policies": [after2],
+		"plan": {"source": "plan.json", "format_version": "1.2", "terraform_version": "1.9.5", "complete": true, "changes": changes2},
+	})
+	testing.assert_ids(policy.deny, {"PSCH002"}) with input as inp2 with data.pdguard.config as cfg
+}
