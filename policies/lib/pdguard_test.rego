@@ -377,6 +377,23 @@ test_oncall_now if {
 	testing.assert_equal(lib.oncall_now("PEP0003", 1), set()) with input as account
 }
 
+# /oncalls over the window (schema 2.1) lists both sides of a handoff at the scan's second (its
+# `since`): the shift starting at scanned_at is on call now, the one ending there is not, nor
+# are the shifts after it; a shift still going at the window's end is on call too.
+_shift(uid, start, end) := object.union(testing.oncall("PEP0001", 1, uid, "PSCH001"), {"start": start, "end": end})
+
+test_oncall_now_at_a_handoff_at_the_scan if {
+	inp := testing.snapshot({"oncalls": [
+		_shift("PUSR001", "2026-11-25T09:00:00Z", testing.scanned_at),
+		_shift("PUSR002", testing.scanned_at, "2026-11-27T09:00:00Z"),
+		_shift("PUSR003", "2026-11-27T09:00:00Z", "2026-12-10T09:00:00Z"),
+		object.union(testing.oncall("PEP0001", 2, "PUSR004", "PSCH002"), {"start": "2026-11-20T09:00:00+01:00", "end": "2026-12-10T09:00:00-05:00"}),
+	]})
+	testing.assert_equal(lib.oncall_now("PEP0001", 1), {"PUSR002"}) with input as inp
+	testing.assert_equal(lib.oncall_now("PEP0001", 2), {"PUSR004"}) with input as inp
+	testing.assert_equal(lib.oncall_now_users, {"PUSR002", "PUSR004"}) with input as inp
+}
+
 test_oncall_now_undefined_when_oncalls_not_collected if {
 	not lib.oncall_now("PEP0001", 1) with input as testing.snapshot_without({"oncalls": oncalls}, ["oncalls"])
 }
