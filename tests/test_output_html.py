@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from report_fixtures import make_finding, sample_report
 
-from pdguard.findings import Report
+from pdguard.findings import Finding, Report, severity_counts, sorted_findings
 from pdguard.inventory.store import Store
 from pdguard.output import get_output
-from pdguard.output.html import HTMLContext, HTMLOutput, index_document
+from pdguard.output.html import NO_TEAM, HTMLContext, HTMLOutput, index_document
+from pdguard.textsafe import safe_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -139,6 +140,10 @@ def test_html_from_the_cli(html_report: tuple[Path, dict]) -> None:
         assert f["fingerprint"] and f["policy_id"] in text
     assert "\x1b" not in text and "\u202e" not in text
     assert 'target="_blank" rel="noopener noreferrer"' in text  # html_url links to PagerDuty
+    # Each finding's row once, in the by-policy view (readable without JavaScript); the page's script
+    # builds the by-team view and the rows' search text.
+    assert len(re.findall(r'<tr class="f" ', text)) == len(report["findings"])
+    assert '<div id="view-team" class="view" hidden></div>' in text and "data-text" not in text
 
 
 def _browser():
@@ -165,6 +170,42 @@ def _browser():
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
+def _search_text(f: Finding, teams: list[str], several: bool = False) -> str:
+    """What the filter box matches a finding against (as the report's data-text used to hold it)."""
+    return safe_text(" ".join([f.policy_id, f.title, f.resource.type, f.resource.id, f.resource.name or "", f.msg,
+                               *teams, *([f.account] if f.account and several else [])]).lower())
+
+
+def _expected_team_view(findings: list[Finding], ctx: HTMLContext, several: bool = False) -> list[dict]:
+    """The by-team view as the server rendered it: a group per team (a finding under each of its
+    teams, NO_TEAM without one), most findings first, NO_TEAM last, then by name ignoring case."""
+    groups: dict[str, list[Finding]] = {}
+    for f in sorted_findings(findings):
+        for t in ctx.teams_of(f) or [NO_TEAM]:
+            groups.setdefault(t, []).append(f)
+    order = sorted(groups, key=lambda t: (t == NO_TEAM, -len(groups[t]), t.lower()))
+    return [{"name": safe_text(t), "total": str(len(groups[t])), "count": str(len(groups[t])),
+             "minis": [[f"mini sev-{s}", s, str(n)] for s, n in severity_counts(groups[t]).items() if n],
+             "heads": ["Severity", "Policy", "Resource", "Finding"],
+             "rows": [[f.severity, f.policy_id, safe_text(f"{f.policy_id} {f.title}"), safe_text(f.resource.id), 4,
+                       _search_text(f, ctx.teams_of(f), several)] for f in groups[t]]}
+            for t in order]
+
+
+def _team_view(driver) -> list[dict]:
+    """The by-team view in the page, as `_expected_team_view` describes it."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('#view-team details.group')).map(g => ({
+          name: g.querySelector('summary > b').textContent,
+          total: g.querySelector('summary > .count').dataset.total,
+          count: g.querySelector('summary > .count').textContent,
+          minis: Array.from(g.querySelectorAll('summary > .mini')).map(m => [m.className, m.title, m.textContent]),
+          heads: Array.from(g.querySelectorAll('thead th')).map(h => h.textContent),
+          rows: Array.from(g.querySelectorAll('tbody tr.f')).map(r => [
+            r.dataset.sev, r.dataset.policy, r.querySelector('.c-pol').textContent, r.querySelector('.c-res code').textContent,
+            r.cells.length, r.searchText])}));""")
+
+
 def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -178,7 +219,7 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
         def visible_rows(view: str = "policy") -> list:
             return driver.execute_script(
                 f"return Array.from(document.querySelectorAll('#view-{view} tr.f')).filter(r => !r.hidden)"
-                ".map(r => [r.dataset.sev, r.dataset.policy, r.dataset.teams, r.dataset.text]);")
+                ".map(r => [r.dataset.sev, r.dataset.policy, r.dataset.teams, r.searchText]);")
 
         assert driver.title.startswith("pdguard report")
         assert len(visible_rows()) == len(findings)
@@ -187,11 +228,25 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
                  for c in driver.find_elements(By.CSS_SELECTOR, "button.scard")}
         assert cards["high"] == sum(f["severity"] == "high" for f in findings)
 
+        # The by-team view the page's JS built is the one the server used to render: same groups in
+        # the same order, each finding once under each of its teams; every row's search text too.
+        ctx = index_document(json.loads((path.parent / "snapshot.json").read_text()))
+        expected = _expected_team_view([Finding(**f) for f in findings], ctx)
+        assert any(g["name"] == NO_TEAM for g in expected) and len(expected) > 2  # the fixture has teams
+        assert _team_view(driver) == expected
+        assert sorted(r[3] for r in visible_rows()) == sorted(
+            _search_text(f, ctx.teams_of(f)) for f in (Finding(**f) for f in findings))
+
         # Severity chip: hide the highs.
         driver.find_element(By.CSS_SELECTOR, 'input[name="sev"][value="high"]').click()
         rows = visible_rows()
         assert rows and all(r[0] != "high" for r in rows)
         assert len(rows) == len(findings) - cards["high"]
+        lows = [sum(r[0] != "high" for r in g["rows"]) for g in expected]  # the team view's groups count too
+        assert driver.execute_script("return Array.from(document.querySelectorAll('#view-team details.group'))"
+                                     ".map(g => [g.hidden, g.querySelector('.count').textContent]);") == [
+            [n == 0, str(n) if n == int(g["total"]) else f"{n} / {g['total']}"] for n, g in zip(lows, expected, strict=True)]
+        assert any(n < int(g["total"]) for n, g in zip(lows, expected, strict=True))
         driver.find_element(By.ID, "reset").click()
         assert len(visible_rows()) == len(findings)
 
