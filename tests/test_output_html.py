@@ -300,6 +300,54 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
         driver.quit()
 
 
+def test_team_view_of_odd_teams_in_chromium(tmp_path: Path) -> None:
+    """Team names come from PagerDuty: a `|` in one, "(no team)" as a real name, two names alike once
+    neutralised, markup, odd spaces. The by-team view the page builds is still the one the server
+    rendered (groups, order, rows, counts), with a finding of several teams under each, the rows in
+    the findings' order when a policy has findings of several severities, a row's own title when it
+    differs from its policy group's, and the account in the search text of a report of two accounts."""
+    from selenium.webdriver.common.by import By
+
+    report = sample_report(baseline=True)
+    report.findings += [
+        make_finding("PDG-EP-002", "escalation_policy", "PEP0002", "Low EP", "A lower one", severity="low"),
+        make_finding("PDG-SVC-001", "service", "PSVC004", "svc4", "No escalation policy").model_copy(
+            update={"title": "An older title"}),
+    ]
+    for i, f in enumerate(report.findings):
+        f.account = ("us", "eu")[i % 2]
+    report.meta["accounts"] = {"us": {"account_subdomain": "acme-us"}, "eu": {"account_subdomain": "acme-eu"}}
+    teams = {"PSCH001": ["A|B"], "PSVC001": ["A", "B"], "PEP0001": [NO_TEAM], "PUSR001": ["x\x1b", "x\\x1b"],
+             "PSVC003": ["<img src=x onerror=alert(1)>", "zeta", "Alpha"], "PEP0002": ["A|B", "  spaced   name "],
+             "PSVC004": ["\u2014"]}
+    ctx = HTMLContext(teams={("", rid): names for rid, names in teams.items()})
+    out = HTMLOutput(context=ctx)
+    page = tmp_path / "odd.html"
+    page.write_text(out.render(report))
+    expected = _expected_team_view(report.findings, ctx, several=True)
+    names = [g["name"] for g in expected]
+    assert names[0] == "A|B" and {"A", "B", "spaced name"} <= set(names) and names[-1] == NO_TEAM
+    assert names.count("x\\x1b") == 2
+    assert [r[3] for r in expected[0]["rows"]] == ["PSCH001", "PEP0002"]  # the findings' order, not the policies'
+    driver = _browser()
+    try:
+        driver.get(page.as_uri())
+        assert _team_view(driver) == expected
+        assert not driver.find_elements(By.TAG_NAME, "img")
+        box = driver.find_element(By.ID, "q")
+        for query, ids in (("(no team)", {"PEP0001"}), ("spaced name", {"PEP0002"}), ("an older title", {"PSVC004"}),
+                           ("a|b", {"PSCH001", "PEP0002"})):
+            box.clear()
+            box.send_keys(query)
+            assert set(driver.execute_script(
+                "return Array.from(document.querySelectorAll('#view-policy tr.f')).filter(r => !r.hidden)"
+                ".map(r => r.querySelector('.c-res code').textContent)")) == ids, query
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert not errors, errors
+    finally:
+        driver.quit()
+
+
 def test_no_token() -> None:
     """The key goes through the real path (simulator → scanner → engine → report) and never out."""
     from report_fixtures import SCANNED_KEY, scanned_report
