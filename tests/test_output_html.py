@@ -18,12 +18,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from report_fixtures import make_finding, sample_report
+from report_fixtures import POLICIES, make_finding, sample_report
 
-from pdguard.findings import Report
+from pdguard.findings import Finding, Report, severity_counts, sorted_findings
 from pdguard.inventory.store import Store
 from pdguard.output import get_output
-from pdguard.output.html import HTMLContext, HTMLOutput, index_document
+from pdguard.output.html import NO_TEAM, HTMLContext, HTMLOutput, index_document
+from pdguard.textsafe import safe_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -139,6 +140,10 @@ def test_html_from_the_cli(html_report: tuple[Path, dict]) -> None:
         assert f["fingerprint"] and f["policy_id"] in text
     assert "\x1b" not in text and "\u202e" not in text
     assert 'target="_blank" rel="noopener noreferrer"' in text  # html_url links to PagerDuty
+    # Each finding's row once, in the by-policy view (readable without JavaScript); the page's script
+    # builds the by-team view and the rows' search text.
+    assert len(re.findall(r'<tr class="f" ', text)) == len(report["findings"])
+    assert '<div id="view-team" class="view" hidden></div>' in text and "data-text" not in text
 
 
 def _browser():
@@ -165,6 +170,42 @@ def _browser():
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
+def _search_text(f: Finding, teams: list[str], several: bool = False) -> str:
+    """What the filter box matches a finding against (as the report's data-text used to hold it)."""
+    return safe_text(" ".join([f.policy_id, f.title, f.resource.type, f.resource.id, f.resource.name or "", f.msg,
+                               *teams, *([f.account] if f.account and several else [])]).lower())
+
+
+def _expected_team_view(findings: list[Finding], ctx: HTMLContext, several: bool = False) -> list[dict]:
+    """The by-team view as the server rendered it: a group per team (a finding under each of its
+    teams, NO_TEAM without one), most findings first, NO_TEAM last, then by name ignoring case."""
+    groups: dict[str, list[Finding]] = {}
+    for f in sorted_findings(findings):
+        for t in ctx.teams_of(f) or [NO_TEAM]:
+            groups.setdefault(t, []).append(f)
+    order = sorted(groups, key=lambda t: (t == NO_TEAM, -len(groups[t]), t.lower()))
+    return [{"name": safe_text(t), "total": str(len(groups[t])), "count": str(len(groups[t])),
+             "minis": [[f"mini sev-{s}", s, str(n)] for s, n in severity_counts(groups[t]).items() if n],
+             "heads": ["Severity", "Policy", "Resource", "Finding"],
+             "rows": [[f.severity, f.policy_id, safe_text(f"{f.policy_id} {f.title}"), safe_text(f.resource.id), 4,
+                       _search_text(f, ctx.teams_of(f), several)] for f in groups[t]]}
+            for t in order]
+
+
+def _team_view(driver) -> list[dict]:
+    """The by-team view in the page, as `_expected_team_view` describes it."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('#view-team details.group')).map(g => ({
+          name: g.querySelector('summary > b').textContent,
+          total: g.querySelector('summary > .count').dataset.total,
+          count: g.querySelector('summary > .count').textContent,
+          minis: Array.from(g.querySelectorAll('summary > .mini')).map(m => [m.className, m.title, m.textContent]),
+          heads: Array.from(g.querySelectorAll('thead th')).map(h => h.textContent),
+          rows: Array.from(g.querySelectorAll('tbody tr.f')).map(r => [
+            r.dataset.sev, r.dataset.policy, r.querySelector('.c-pol').textContent, r.querySelector('.c-res code').textContent,
+            r.cells.length, r.searchText])}));""")
+
+
 def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -178,7 +219,7 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
         def visible_rows(view: str = "policy") -> list:
             return driver.execute_script(
                 f"return Array.from(document.querySelectorAll('#view-{view} tr.f')).filter(r => !r.hidden)"
-                ".map(r => [r.dataset.sev, r.dataset.policy, r.dataset.teams, r.dataset.text]);")
+                ".map(r => [r.dataset.sev, r.dataset.policy, r.dataset.teams, r.searchText]);")
 
         assert driver.title.startswith("pdguard report")
         assert len(visible_rows()) == len(findings)
@@ -187,11 +228,25 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
                  for c in driver.find_elements(By.CSS_SELECTOR, "button.scard")}
         assert cards["high"] == sum(f["severity"] == "high" for f in findings)
 
+        # The by-team view the page's JS built is the one the server used to render: same groups in
+        # the same order, each finding once under each of its teams; every row's search text too.
+        ctx = index_document(json.loads((path.parent / "snapshot.json").read_text()))
+        expected = _expected_team_view([Finding(**f) for f in findings], ctx)
+        assert any(g["name"] == NO_TEAM for g in expected) and len(expected) > 2  # the fixture has teams
+        assert _team_view(driver) == expected
+        assert sorted(r[3] for r in visible_rows()) == sorted(
+            _search_text(f, ctx.teams_of(f)) for f in (Finding(**f) for f in findings))
+
         # Severity chip: hide the highs.
         driver.find_element(By.CSS_SELECTOR, 'input[name="sev"][value="high"]').click()
         rows = visible_rows()
         assert rows and all(r[0] != "high" for r in rows)
         assert len(rows) == len(findings) - cards["high"]
+        lows = [sum(r[0] != "high" for r in g["rows"]) for g in expected]  # the team view's groups count too
+        assert driver.execute_script("return Array.from(document.querySelectorAll('#view-team details.group'))"
+                                     ".map(g => [g.hidden, g.querySelector('.count').textContent]);") == [
+            [n == 0, str(n) if n == int(g["total"]) else f"{n} / {g['total']}"] for n, g in zip(lows, expected, strict=True)]
+        assert any(n < int(g["total"]) for n, g in zip(lows, expected, strict=True))
         driver.find_element(By.ID, "reset").click()
         assert len(visible_rows()) == len(findings)
 
@@ -243,6 +298,81 @@ def test_html_report_in_chromium(html_report: tuple[Path, dict], tmp_path: Path)
         assert shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_team_view_of_odd_teams_in_chromium(tmp_path: Path) -> None:
+    """Team names come from PagerDuty: a `|` in one, "(no team)" as a real name, two names alike once
+    neutralised, markup, odd spaces. The by-team view the page builds is still the one the server
+    rendered (groups, order, rows, counts), with a finding of several teams under each, the rows in
+    the findings' order when a policy has findings of several severities, a row's own title when it
+    differs from its policy group's, and the account in the search text of a report of two accounts."""
+    from selenium.webdriver.common.by import By
+
+    report = sample_report(baseline=True)
+    report.findings += [
+        make_finding("PDG-EP-002", "escalation_policy", "PEP0002", "Low EP", "A lower one", severity="low"),
+        make_finding("PDG-SVC-001", "service", "PSVC004", "svc4", "No escalation policy").model_copy(
+            update={"title": "An older title"}),
+    ]
+    for i, f in enumerate(report.findings):
+        f.account = ("us", "eu")[i % 2]
+    report.meta["accounts"] = {"us": {"account_subdomain": "acme-us"}, "eu": {"account_subdomain": "acme-eu"}}
+    teams = {"PSCH001": ["A|B"], "PSVC001": ["A", "B"], "PEP0001": [NO_TEAM], "PUSR001": ["x\x1b", "x\\x1b"],
+             "PSVC003": ["<img src=x onerror=alert(1)>", "zeta", "Alpha"], "PEP0002": ["A|B", "  spaced   name "],
+             "PSVC004": ["\u2014"]}
+    ctx = HTMLContext(teams={("", rid): names for rid, names in teams.items()})
+    out = HTMLOutput(context=ctx)
+    page = tmp_path / "odd.html"
+    page.write_text(out.render(report))
+    expected = _expected_team_view(report.findings, ctx, several=True)
+    names = [g["name"] for g in expected]
+    assert names[0] == "A|B" and {"A", "B", "spaced name"} <= set(names) and names[-1] == NO_TEAM
+    assert names.count("x\\x1b") == 2
+    assert [r[3] for r in expected[0]["rows"]] == ["PSCH001", "PEP0002"]  # the findings' order, not the policies'
+    driver = _browser()
+    try:
+        driver.get(page.as_uri())
+        assert _team_view(driver) == expected
+        assert not driver.find_elements(By.TAG_NAME, "img")
+        box = driver.find_element(By.ID, "q")
+        for query, ids in (("(no team)", {"PEP0001"}), ("spaced name", {"PEP0002"}), ("an older title", {"PSVC004"}),
+                           ("a|b", {"PSCH001", "PEP0002"})):
+            box.clear()
+            box.send_keys(query)
+            assert set(driver.execute_script(
+                "return Array.from(document.querySelectorAll('#view-policy tr.f')).filter(r => !r.hidden)"
+                ".map(r => r.querySelector('.c-res code').textContent)")) == ids, query
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert not errors, errors
+    finally:
+        driver.quit()
+
+
+def _size(n: int) -> int:
+    """Bytes of the HTML report of `n` findings like a real account's: a link to PagerDuty, a name,
+    a message of ~100 characters, one team (one in ten without)."""
+    findings, teams, links = [], {}, {}
+    for i in range(n):
+        p = POLICIES[i % 6]
+        rid = f"P{i:06X}"
+        findings.append(make_finding(p.id, "service", rid, f"checkout-api-{i}",
+                                     f'service "checkout-api-{i}" opens every incident at high urgency: every alert, '
+                                     "a warning too, pages someone at once"))
+        links[("service", rid)] = f"https://acme.pagerduty.com/service-directory/{rid}"
+        if i % 10:
+            teams[("service", rid)] = [f"Team {i % 20:02d}"]
+    report = Report(policies=list(POLICIES), findings=findings, meta={"account_subdomain": "acme"})
+    return len(HTMLOutput(context=HTMLContext(teams=teams, links=links)).render(report).encode())
+
+
+def test_html_size_per_finding() -> None:
+    """Each finding is in the file once (the by-team view is built by the page's script), with no
+    copy of its text for the filter box: ~620 bytes a finding here (it was ~1,740)."""
+    per_finding = (_size(600) - _size(300)) / 300
+    assert per_finding < BUDGET_PER_FINDING, per_finding
+
+
+BUDGET_PER_FINDING = 650
 
 
 def test_no_token() -> None:

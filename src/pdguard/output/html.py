@@ -13,7 +13,11 @@ the same opened from a CI artifact, an email attachment or a laptop offline. Con
 * with ``--store``, the trend of findings across stored scans (an inline SVG stacked chart);
 * findings grouped **by policy** (description, remediation and docs link once per policy) or
   **by team** (from the snapshot: the teams of the service, escalation policy, schedule, user,
-  incident → service …), with filters: severity chips, policy, team and free text;
+  incident → service …), with filters: severity chips, policy, team and free text. Each finding's
+  row is in the file once, in the by-policy view (readable without JavaScript); the page's script
+  builds the by-team view from clones of those rows (groups, their order and the rows' order given
+  by the JSON data block) and each row's search text from its cells and ``data-*`` attributes, so
+  the file stays small (about 0.5 KB per finding);
   resources link to their page in PagerDuty (under the snapshot's ``meta.web_url``, or an
   object's own ``html_url`` when it carries one; only ``https://``/``http://`` URLs are ever linked);
 * waived findings (reason, expiry), expired waivers, findings fixed since the baseline, and the
@@ -21,7 +25,8 @@ the same opened from a CI artifact, an email attachment or a laptop offline. Con
 
 Every piece of data is untrusted: it goes through :func:`pdguard.textsafe.safe_text` (control
 and bidi characters made visible) and then HTML escaping; the JS reads data only from
-``data-*`` attributes and ``textContent``, never ``innerHTML``.
+``data-*`` attributes, ``textContent`` and the JSON data block (``<`` escaped), and builds nodes with
+``createElement`` and ``textContent``, never ``innerHTML``.
 """
 
 from __future__ import annotations
@@ -38,7 +43,6 @@ from pdguard.output._common import (
     evaluation_fields,
     gate_line,
     report_summary,
-    severity_counts,
     short_revision,
     shown_note,
     sorted_findings,
@@ -216,29 +220,49 @@ class HTMLOutput:
                     f'title="Open in PagerDuty">{label} <span class="ext" aria-hidden="true">↗</span></a>')
         return f'<span class="res">{label}</span>'
 
-    def _row(self, f: Finding, teams: list[str], *, policy_col: bool) -> str:
-        text = " ".join([f.policy_id, f.title, f.resource.type, f.resource.id, f.resource.name or "", f.msg,
-                         *teams, *([f.account] if f.account and self.several else [])]).lower()
+    def _row(self, f: Finding, teams: list[str], *, title: str, groups: list[int] | None) -> str:
+        """A finding's row of the by-policy view. The page's JS computes its search text and builds the
+        by-team view from it: `title` is its policy group's (a row's own title, when it differs, is in
+        data-title) and `groups`, when given, its by-team groups (indices into the data block's
+        `teams`) when data-teams alone would not tell them (see :meth:`_team_view_data`)."""
         team_attr = "|" + "|".join(teams or [NO_TEAM]) + "|"
         new = '<span class="tag new">new</span> ' if f.baseline == "new" else ""
         warn = '<span class="tag">warn</span> ' if f.kind == "warn" else ""
-        cells = [f'<td class="c-sev">{_sev(f.severity)}</td>']
-        if policy_col:
-            cells.append(f'<td class="c-pol"><b>{e(f.policy_id)}</b> {e(f.title)}</td>')
-        cells.append(f'<td class="c-res">{self._resource(f)}</td>')
-        cells.append(f'<td class="c-msg">{new}{warn}{e(f.msg)}</td>')
-        if not policy_col:
-            cells.append(f'<td class="c-team">{", ".join(e(t) for t in teams) or "—"}</td>')
-        return (f'<tr class="f" data-sev="{e(f.severity)}" data-policy="{e(f.policy_id)}" '
-                f'data-account="{e(f.account or "")}" data-teams="{e(team_attr)}" data-text="{e(text)}">'
-                f'{"".join(cells)}</tr>')
+        attrs = f'data-sev="{e(f.severity)}" data-policy="{e(f.policy_id)}"'
+        if self.several:
+            attrs += f' data-account="{e(f.account or "")}"'
+        attrs += f' data-teams="{e(team_attr)}"'
+        if safe_text(f.title) != safe_text(title):
+            attrs += f' data-title="{e(f.title)}"'
+        if groups is not None:
+            attrs += f' data-g="{" ".join(map(str, groups))}"'
+        return (f'<tr class="f" {attrs}><td class="c-sev">{_sev(f.severity)}</td>'
+                f'<td class="c-res">{self._resource(f)}</td><td class="c-msg">{new}{warn}{e(f.msg)}</td>'
+                f'<td class="c-team">{", ".join(e(t) for t in teams) or "—"}</td></tr>')
 
-    def _by_policy(self, report: Report, findings: list[Finding], teams: dict[int, list[str]]) -> str:
-        groups: dict[str, list[Finding]] = {}
-        for f in findings:
-            groups.setdefault(f.policy_id, []).append(f)
+    @staticmethod
+    def _policy_groups(findings: list[Finding]) -> dict[str, list[int]]:
+        """Indices of the (sorted) findings by policy, groups in order of first appearance."""
+        groups: dict[str, list[int]] = {}
+        for i, f in enumerate(findings):
+            groups.setdefault(f.policy_id, []).append(i)
+        return groups
+
+    @staticmethod
+    def _team_order(teams: list[list[str]]) -> list[str]:
+        """The by-team groups in their order: most findings first, NO_TEAM last, then the name
+        case-insensitively (a finding with several teams counts in each; none: NO_TEAM)."""
+        sizes: dict[str, int] = {}
+        for f_teams in teams:
+            for t in f_teams or [NO_TEAM]:
+                sizes[t] = sizes.get(t, 0) + 1
+        return sorted(sizes, key=lambda t: (t == NO_TEAM, -sizes[t], t.lower()))
+
+    def _by_policy(self, report: Report, findings: list[Finding], teams: list[list[str]],
+                   policy_groups: dict[str, list[int]], row_groups: list[list[int] | None]) -> str:
         out = []
-        for pid, group in groups.items():  # findings are sorted: groups come worst severity first
+        for pid, idx in policy_groups.items():  # findings are sorted: groups come worst severity first
+            group = [findings[i] for i in idx]
             f0 = group[0]
             info = report.policy(pid)
             desc = (info.description if info else None) or f0.description
@@ -250,7 +274,7 @@ class HTMLOutput:
                 body.append(f'<div class="fix"><span class="fix-h">How to fix</span><p>{e_block(rem)}</p>'
                             + (f'<a href="{docs}" target="_blank" rel="noopener noreferrer">Policy documentation →</a>'
                                if docs else "") + "</div>")
-            rows = "".join(self._row(f, teams[id(f)], policy_col=False) for f in group)
+            rows = "".join(self._row(findings[i], teams[i], title=f0.title, groups=row_groups[i]) for i in idx)
             out.append(
                 f'<details class="group" open data-group="policy"><summary>{_sev(worst)} <b>{e(pid)}</b> '
                 f'<span class="gtitle">{e(f0.title)}</span><span class="count" data-total="{len(group)}">{len(group)}'
@@ -258,24 +282,33 @@ class HTMLOutput:
                 f'<th>Finding</th><th>Team</th></tr></thead><tbody>{rows}</tbody></table></details>')
         return "".join(out)
 
-    def _by_team(self, findings: list[Finding], teams: dict[int, list[str]]) -> str:
-        groups: dict[str, list[Finding]] = {}
-        for f in findings:
-            for t in teams[id(f)] or [NO_TEAM]:
-                groups.setdefault(t, []).append(f)
-        order = sorted(groups, key=lambda t: (t == NO_TEAM, -len(groups[t]), t.lower()))
-        out = []
-        for t in order:
-            group = groups[t]
-            counts = severity_counts(group)
-            mini = "".join(f'<span class="mini sev-{s}" title="{s}">{n}</span>' for s, n in counts.items() if n)
-            rows = "".join(self._row(f, teams[id(f)], policy_col=True) for f in group)
-            out.append(
-                f'<details class="group" open data-group="team"><summary><b>{e(t)}</b> {mini}'
-                f'<span class="count" data-total="{len(group)}">{len(group)}</span></summary>'
-                f'<table class="ft"><thead><tr><th>Severity</th><th>Policy</th><th>Resource</th><th>Finding</th>'
-                f'</tr></thead><tbody>{rows}</tbody></table></details>')
-        return "".join(out)
+    def _team_view_data(self, findings: list[Finding], teams: list[list[str]],
+                        policy_groups: dict[str, list[int]]) -> tuple[dict[str, Any], list[list[int] | None]]:
+        """What the page's JS needs to build the by-team view from the by-policy rows, and each row's
+        explicit groups where its data-teams would not tell them.
+
+        The JS puts a row in the groups named by its data-teams (split on ``|``; the first group of
+        that name). That fails only for odd team names (a ``|`` in one, two names the same once
+        neutralised): those rows carry their groups' indices in data-g. `order`, when the by-policy
+        rows are not in the findings' order (a policy with findings of several severities), gives the
+        rows in that order, which the by-team groups keep."""
+        order = self._team_order(teams)
+        labels = [safe_text(t) for t in order]
+        position = {t: i for i, t in enumerate(order)}
+        first: dict[str, int] = {}
+        for i, label in enumerate(labels):
+            first.setdefault(label, i)
+        row_groups: list[list[int] | None] = []
+        for f_teams in teams:
+            expected = [position[t] for t in f_teams or [NO_TEAM]]
+            names = safe_text("|" + "|".join(f_teams or [NO_TEAM]) + "|")[1:-1].split("|")
+            row_groups.append(None if [first.get(n, -1) for n in names] == expected else expected)
+        data: dict[str, Any] = {"teams": labels, "noTeam": NO_TEAM, "severities": list(SEVERITIES)}
+        rows_order = [i for idx in policy_groups.values() for i in idx]  # finding index of each row
+        if rows_order != list(range(len(findings))):
+            row_of = {fi: r for r, fi in enumerate(rows_order)}
+            data["order"] = [row_of[i] for i in range(len(findings))]
+        return data, row_groups
 
     def _trends(self) -> str:
         if self.context.trends:
@@ -434,7 +467,7 @@ class HTMLOutput:
         self.several = is_several(report)
         s = report_summary(report)
         findings = sorted_findings(report.findings)
-        teams = {id(f): self.context.teams_of(f) for f in findings}
+        teams = [self.context.teams_of(f) for f in findings]
         meta = report.meta
         account = safe_text(account_label(report))
         counts = summary_counts(s)
@@ -462,7 +495,7 @@ class HTMLOutput:
             baseline = (f'<p class="muted">Baseline: {s.new} new · {s.unchanged or 0} unchanged · {s.fixed or 0} fixed '
                         '— only new findings fail the gate.</p>')
         policies = sorted({(f.policy_id, f.title) for f in findings})
-        team_names = sorted({t for f in findings for t in (teams[id(f)] or [NO_TEAM])},
+        team_names = sorted({t for f_teams in teams for t in (f_teams or [NO_TEAM])},
                             key=lambda t: (t == NO_TEAM, t.lower()))
         acct_opts = "".join(f'<option value="{e(a)}">{e(a)}</option>' for a in account_names(report) if a)
         pol_opts = "".join(f'<option value="{e(p)}">{e(p)} — {e(t)}</option>' for p, t in policies)
@@ -477,7 +510,11 @@ class HTMLOutput:
             *self._evaluation(report),
             f"pdguard {e(report.tool.get('version'))}" if report.tool.get("version") else "",
         ] if x)
+        data: dict[str, Any] = {"total": len(findings), "gate": gate_line(s)}
         if findings:
+            policy_groups = self._policy_groups(findings)
+            team_data, row_groups = self._team_view_data(findings, teams, policy_groups)
+            data.update(team_data)
             body = (f'<div class="toolbar" role="search"><input id="q" type="search" placeholder="Filter: resource, '
                     f'message, policy, team…" aria-label="Filter text"><div class="chips">{chips}</div>'
                     f'<select id="policy" aria-label="Policy"><option value="">All policies</option>{pol_opts}</select>'
@@ -488,13 +525,14 @@ class HTMLOutput:
                     f'<div class="tabs" role="tablist"><button type="button" class="tab on" data-view="policy" '
                     f'role="tab">By policy</button><button type="button" class="tab" data-view="team" role="tab">By team'
                     f'</button><span id="shown" class="muted"></span></div>'
-                    f'<div id="view-policy" class="view">{self._by_policy(report, findings, teams)}</div>'
-                    f'<div id="view-team" class="view" hidden>{self._by_team(findings, teams)}</div>'
+                    f'<div id="view-policy" class="view">'
+                    f'{self._by_policy(report, findings, teams, policy_groups, row_groups)}</div>'
+                    f'<div id="view-team" class="view" hidden></div>'
                     f'<p id="empty" class="empty" hidden>No finding matches these filters.</p>')
         else:
             body = '<p class="empty">No findings. 🎉</p>' if not s.hidden else '<p class="empty">No findings at the severities shown.</p>'
         title = f"pdguard report — {account}" if account else "pdguard report"
-        data = json.dumps({"total": len(findings), "gate": gate_line(s)}).replace("<", "\\u003c")
+        data_json = json.dumps(data).replace("<", "\\u003c")
         return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -524,7 +562,7 @@ class HTMLOutput:
 {self._extra(report)}
 </main>
 <footer class="wrap muted">Generated by pdguard from a snapshot taken {e(_fmt_time(meta.get("scanned_at")))}. This file is self-contained: it loads nothing from the network.</footer>
-<script type="application/json" id="pdguard-data">{data}</script>
+<script type="application/json" id="pdguard-data">{data_json}</script>
 <script>{JS}</script>
 </body>
 </html>
@@ -662,12 +700,91 @@ JS = r"""
   var teamSel = document.getElementById("team");
   var accountSel = document.getElementById("account");
   var chips = Array.prototype.slice.call(document.querySelectorAll('input[name="sev"]'));
+  var data = JSON.parse(document.getElementById("pdguard-data").textContent);
+  var total = data.total;
+  var view = "policy";
+
+  // Each by-policy row: its search text (what the filter box matches, lowercased: policy id and
+  // title, resource type, id and name, message, teams, and the account when several) and its
+  // by-team groups (indices into data.teams), from its cells and data-* attributes.
+  var labels = data.teams;
+  var firstLabel = new Map();
+  labels.forEach(function(l, i){ if (!firstLabel.has(l)) { firstLabel.set(l, i); } });
+  var noTeam = "|" + data.noTeam + "|";
+  function describe(r){
+    var title = r.dataset.title !== undefined ? r.dataset.title
+      : r.closest("details.group").querySelector(".gtitle").textContent;
+    var res = r.querySelector(".c-res"), rtype = res.querySelector(".rtype");
+    var name = rtype.nextSibling && rtype.nextSibling.nodeType === 3 ? rtype.nextSibling.nodeValue : "";
+    var msgCell = r.querySelector(".c-msg"), msg = msgCell.textContent;
+    Array.prototype.forEach.call(msgCell.querySelectorAll(".tag"), function(t){
+      msg = msg.slice(t.textContent.length + 1);  // the "new" / "warn" tags and their space
+    });
+    var groups = r.dataset.g !== undefined ? r.dataset.g.split(" ").map(Number)
+      : r.dataset.teams.slice(1, -1).split("|").map(function(n){ return firstLabel.get(n); });
+    var none = r.dataset.teams === noTeam && r.querySelector(".c-team").textContent === "\u2014";
+    var fields = [r.dataset.policy, title, rtype.textContent, res.querySelector("code").textContent, name, msg]
+      .concat(none ? [] : groups.map(function(i){ return labels[i]; }))
+      .concat(accountSel && r.dataset.account ? [r.dataset.account] : []);
+    return {row: r, policy: r.dataset.policy, title: title, groups: groups,
+            text: fields.join(" ").toLowerCase().replace(/[ \t\n\r]+/g, " ").trim()};
+  }
+  var policyRows = Array.prototype.slice.call(document.querySelectorAll("#view-policy tr.f")).map(describe);
+  policyRows.forEach(function(d){ d.row.searchText = d.text; });
+
+  // The by-team view, built from clones of those rows (no Team column; a Policy column): one group
+  // per team in data.teams order, each finding under each of its teams, in the findings' order.
+  function el(tag, cls, text){
+    var n = document.createElement(tag);
+    if (cls) { n.className = cls; }
+    if (text !== undefined) { n.textContent = text; }
+    return n;
+  }
+  (function buildTeamView(){
+    var members = labels.map(function(){ return []; });
+    var inOrder = data.order ? data.order.map(function(i){ return policyRows[i]; }) : policyRows;
+    inOrder.forEach(function(d){ d.groups.forEach(function(i){ members[i].push(d); }); });
+    var out = document.createDocumentFragment();
+    labels.forEach(function(label, i){
+      var m = members[i];
+      if (!m.length) { return; }
+      var det = el("details", "group");
+      det.open = true;
+      det.dataset.group = "team";
+      var summary = el("summary");
+      summary.append(el("b", "", label), " ");
+      var counts = new Map();
+      data.severities.forEach(function(s){ counts.set(s, 0); });
+      m.forEach(function(d){ counts.set(d.row.dataset.sev, (counts.get(d.row.dataset.sev) || 0) + 1); });
+      counts.forEach(function(n, s){
+        if (n) { var mini = el("span", "mini sev-" + s, String(n)); mini.title = s; summary.append(mini); }
+      });
+      var c = el("span", "count", String(m.length));
+      c.dataset.total = String(m.length);
+      summary.append(c);
+      var table = el("table", "ft"), head = el("tr"), body = el("tbody");
+      ["Severity", "Policy", "Resource", "Finding"].forEach(function(h){ head.append(el("th", "", h)); });
+      table.append(el("thead"), body);
+      table.firstChild.append(head);
+      m.forEach(function(d){
+        var tr = d.row.cloneNode(true);
+        tr.removeChild(tr.querySelector(".c-team"));
+        var pol = el("td", "c-pol");
+        pol.append(el("b", "", d.policy), " " + d.title);
+        tr.insertBefore(pol, tr.querySelector(".c-res"));
+        tr.searchText = d.text;
+        body.append(tr);
+      });
+      det.append(summary, table);
+      out.append(det);
+    });
+    document.getElementById("view-team").append(out);
+  })();
+
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr.f"));
   var groups = Array.prototype.slice.call(document.querySelectorAll("details.group"));
   var shown = document.getElementById("shown");
   var empty = document.getElementById("empty");
-  var total = JSON.parse(document.getElementById("pdguard-data").textContent).total;
-  var view = "policy";
 
   function apply(){
     var text = q.value.trim().toLowerCase();
@@ -679,7 +796,7 @@ JS = r"""
         && (!pol || r.dataset.policy === pol)
         && (!acct || r.dataset.account === acct)
         && (!team || r.dataset.teams.indexOf("|" + team + "|") !== -1)
-        && (!text || r.dataset.text.indexOf(text) !== -1);
+        && (!text || r.searchText.indexOf(text) !== -1);
       r.hidden = !ok;
     });
     var visible = 0;
