@@ -325,6 +325,7 @@ def test_the_scan_saw_every_object_the_account_holds(scanned) -> None:
     assert not any(p.startswith("/schedules/") for p in paths)
     assert all(("include[]", "schedule_layers") in r.query for r in recorded if r.path == "/schedules")
     windows = {(dict(r.query).get("since"), dict(r.query).get("until")) for r in recorded if r.path == "/oncalls"}
+    assert all(dict(r.query).get("time_zone") == "UTC" for r in recorded if r.path == "/oncalls")
     assert windows == {(doc["meta"]["oncall_window"]["since"], doc["meta"]["oncall_window"]["until"])}
     assert doc["meta"]["oncall_window"] == doc["meta"]["schedule_window"]
 

@@ -560,7 +560,8 @@ class Scanner:
         Past the API's offset cap the window is read again by escalation policy, in batches of
         up to 100 ids (halved while a batch is still past the cap), once the policies are listed.
         """
-        window = [("since", _iso(self.now)), ("until", _iso(self.now + SCHEDULE_HORIZON))]
+        # time_zone=UTC: shifts written as the flexible schedules' (else in the account's time zone)
+        window = [("since", _iso(self.now)), ("until", _iso(self.now + SCHEDULE_HORIZON)), ("time_zone", "UTC")]
         totals: list[int | None] = []  # what each query read to its end announced (None: no total)
 
         async def read(extra: list[tuple[str, Any]], key: tuple[int, ...], split: bool = True) -> bool:
@@ -581,8 +582,9 @@ class Scanner:
             self.lost(f"oncalls: more than {OFFSET_CAP:,} on-call entries over the window and escalation policies "
                       "were not listed (they split the query): on-calls were not collected")
             return
-        with contextlib.suppress(Exception):  # the policies' own failure is theirs to report
-            await eps_listed
+        # Wait without awaiting the task itself: cancelling this one must not cancel the policies'
+        # (their own failure is theirs to report).
+        await asyncio.wait([eps_listed])
         ids = sorted(set(self.ep_ids))
 
         async def part(batch: list[str], key: tuple[int, ...]) -> None:
